@@ -1,0 +1,231 @@
+"""Typed events: the one protocol that the GUI, the CLI, trajectory logs and run records all read.
+
+Every event is a frozen dataclass with a ``type`` name and a JSON form
+(``to_json`` / ``event_from_json``). Each is written once: no event carries
+the whole message history again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every event; ``ts`` is seconds since the epoch."""
+
+    type: ClassVar[str] = "event"
+    ts: float = field(default_factory=time.time)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        EVENT_TYPES[cls.type] = cls
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"type": self.type}
+        data.update(dataclasses.asdict(self))
+        return data
+
+
+def event_from_json(data: dict[str, Any]) -> Event:
+    """Rebuild an event from its JSON form; unknown fields are ignored (newer logs)."""
+    cls = EVENT_TYPES.get(str(data.get("type")))
+    if cls is None:
+        raise ValueError(f"unknown event type {data.get('type')!r}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# --- runs -----------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class RunEvent(Event):
+    """Common fields of every run event: which run, how deep, and who started it."""
+
+    run_id: str
+    depth: int = 0
+    parent_run_id: str | None = None
+    parent_call_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStarted(RunEvent):
+    type: ClassVar[str] = "run_started"
+    question: str
+    root_model: str
+    sub_model: str
+    context_chars: int
+    documents: int
+    limits: dict[str, Any]
+    system_prompt: str = ""
+    first_message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxStatus(RunEvent):
+    """Which isolation layers the REPL child reports as active."""
+
+    type: ClassVar[str] = "sandbox_status"
+    status: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IterationStarted(RunEvent):
+    type: ClassVar[str] = "iteration_started"
+    iteration: int
+    max_iterations: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelResponse(RunEvent):
+    """One reply of the root model of a run (the text is logged here, once)."""
+
+    type: ClassVar[str] = "model_response"
+    iteration: int
+    model: str
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int = 0
+    cost_usd: float | None = None
+    latency_s: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellStarted(RunEvent):
+    type: ClassVar[str] = "cell_started"
+    iteration: int
+    cell: int
+    code: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CellFinished(RunEvent):
+    """A code cell ran; ``error`` holds the traceback when the model's code raised."""
+
+    type: ClassVar[str] = "cell_finished"
+    iteration: int
+    cell: int
+    output: str
+    error: str | None = None
+    duration_s: float = 0.0
+    cut_chars: int = 0
+    timed_out: bool = False
+    restarted: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubCallStarted(RunEvent):
+    """A call made by the model's code: ``kind`` is ``llm_query`` or ``rlm_query``."""
+
+    type: ClassVar[str] = "subcall_started"
+    call_id: str
+    kind: str
+    model: str
+    prompt_preview: str
+    prompt_chars: int
+    iteration: int = 0
+    cell: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubCallFinished(RunEvent):
+    type: ClassVar[str] = "subcall_finished"
+    call_id: str
+    kind: str
+    model: str
+    response_preview: str = ""
+    response_chars: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float | None = None
+    latency_s: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsageTotals(RunEvent):
+    """Running totals of the whole run tree; ``cost_usd`` is None while any price is unknown."""
+
+    type: ClassVar[str] = "usage_totals"
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    cost_usd: float | None
+    known_cost_usd: float
+    unpriced_models: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice(RunEvent):
+    """Something a person watching should know (a retry, a restarted REPL, an unknown price)."""
+
+    type: ClassVar[str] = "notice"
+    level: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerReady(RunEvent):
+    """The answer of a run; ``partial`` when a limit stopped it before ``FINAL``."""
+
+    type: ClassVar[str] = "answer"
+    text: str
+    partial: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunFinished(RunEvent):
+    type: ClassVar[str] = "run_finished"
+    stop_reason: str
+    duration_s: float
+    error: str | None = None
+
+
+# --- ingest ---------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class IngestStarted(Event):
+    type: ClassVar[str] = "ingest_started"
+    files: int
+    collection: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileDone(Event):
+    type: ClassVar[str] = "file_done"
+    path: str
+    pages: int
+    chars: int
+    status: str = "ingested"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileFailed(Event):
+    type: ClassVar[str] = "file_failed"
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngestProgress(Event):
+    type: ClassVar[str] = "ingest_progress"
+    files_done: int
+    files_total: int
+    pages_done: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngestFinished(Event):
+    type: ClassVar[str] = "ingest_finished"
+    ingested: int
+    unchanged: int
+    failed: int
+    duration_s: float

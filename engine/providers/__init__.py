@@ -1,0 +1,1 @@
+"""OpenAI-compatible model client: calls, retries, usage and prices."""

@@ -1,0 +1,1 @@
+"""The recursive language model loop: prompts, parsing, limits and the run itself."""

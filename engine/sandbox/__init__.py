@@ -1,0 +1,1 @@
+"""The REPL child process and its host side (spawn, frames, watchdog)."""

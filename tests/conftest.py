@@ -33,8 +33,8 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", KEYRING_BACKEND)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    for name in _SECRET_VARS + ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-                                "http_proxy", "https_proxy", "all_proxy"):
+    for name in (*_SECRET_VARS, "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                 "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("RLM_TEST_KEYRING", raising=False)
     pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)

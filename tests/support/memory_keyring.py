@@ -1,7 +1,8 @@
 """An in-memory keyring backend so no test ever touches the real OS keyring.
 
-Select it in a subprocess with ``PYTHON_KEYRING_BACKEND=tests.support.memory_keyring.MemoryKeyring``;
-a subprocess starts empty unless ``RLM_TEST_KEYRING`` holds a JSON object of
+Select it in a subprocess with
+``PYTHON_KEYRING_BACKEND=tests.support.memory_keyring.MemoryKeyring``; a subprocess
+starts empty unless ``RLM_TEST_KEYRING`` holds a JSON object of
 ``{"service\\x00user": "secret"}`` entries to preload.
 """
 

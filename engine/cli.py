@@ -1,0 +1,282 @@
+"""The ``rlm`` command: ask questions of documents, show past runs, manage keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engine import __version__, secrets
+from engine import events as ev
+from engine.config import Limits, config_dir, load_settings, runs_dir
+from engine.errors import ConfigError, EngineError
+from engine.ingest.textfiles import load_text_documents
+from engine.progress import ProgressPrinter
+from engine.providers.prices import PriceTable
+from engine.rlm import budget as limits_mod
+from engine.rlm.clients import Endpoint
+from engine.rlm.context import build_context
+from engine.rlm.loop import RunResult
+from engine.rlm.session import RunSpec, new_run_id, run_question
+from engine.trajectory import TrajectoryLog
+
+EXIT_OK, EXIT_USAGE, EXIT_LIMIT, EXIT_PROVIDER, EXIT_SANDBOX, EXIT_CANCELLED = 0, 2, 3, 4, 5, 130
+EXIT_CODES = {
+    limits_mod.ANSWERED: EXIT_OK,
+    limits_mod.PROVIDER_ERROR: EXIT_PROVIDER,
+    limits_mod.SANDBOX_ERROR: EXIT_SANDBOX,
+    limits_mod.CANCELLED: EXIT_CANCELLED,
+    **{reason: EXIT_LIMIT for reason in limits_mod.LIMIT_REASONS},
+}
+
+
+class UsageError(ConfigError):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit 2 with our wording and no traceback."""
+
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"rlm: error: {message}\n")
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} cannot be negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="rlm", description="Ask questions of whole document sets with a "
+                    "Recursive Language Model, and watch it work.")
+    parser.add_argument("--version", action="version", version=f"rlm {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    ask = commands.add_parser("ask", help="answer a question about documents")
+    ask.add_argument("question", help="the question (quote it)")
+    source = ask.add_argument_group("documents")
+    source.add_argument("--docs", nargs="+", metavar="PATH", default=[],
+                        help="files or folders to read (plain text until the ingest store lands)")
+    source.add_argument("--collection", metavar="NAME", help="a stored collection")
+    models = ask.add_argument_group("models")
+    models.add_argument("--base-url", help="OpenAI-compatible endpoint of the root model "
+                        "(default: settings, else https://api.openai.com/v1)")
+    models.add_argument("--model", help="root model name, e.g. gpt-5")
+    models.add_argument("--sub-model", help="model for llm_query and child runs "
+                        "(default: the root model)")
+    models.add_argument("--sub-base-url", help="endpoint of the sub-model (default: --base-url)")
+    models.add_argument("--api-key-env", metavar="VAR", help="read the root model's key from VAR")
+    models.add_argument("--sub-api-key-env", metavar="VAR",
+                        help="read the sub-model's key from VAR (default: as the root's)")
+    models.add_argument("--prices", type=Path, metavar="FILE",
+                        help="JSON price table overriding the built-in one")
+    limits = ask.add_argument_group("limits")
+    limits.add_argument("--max-iterations", type=positive_int)
+    limits.add_argument("--max-depth", type=positive_int, help="rlm_query nesting (default 2)")
+    limits.add_argument("--budget", type=positive_float, metavar="USD",
+                        help="stop when the run has cost this much")
+    limits.add_argument("--timeout", type=positive_float, metavar="SECONDS",
+                        help="wall time for the whole run")
+    limits.add_argument("--cell-timeout", type=positive_float, metavar="SECONDS",
+                        help="wall time for one code cell (default 120)")
+    limits.add_argument("--max-sub-calls", type=positive_int)
+    limits.add_argument("--max-errors", type=positive_int, metavar="N",
+                        help="stop after N failing cells in a row (default 5)")
+    limits.add_argument("--concurrency", type=positive_int,
+                        help="sub-calls at once in llm_query_batched (default 16)")
+    limits.add_argument("--call-timeout", type=positive_float, metavar="SECONDS",
+                        help="wall time for one model call before it is retried (default 180)")
+    limits.add_argument("--max-retries", type=positive_int, metavar="N",
+                        help="retries of a failing model call (default 5)")
+    output = ask.add_argument_group("output")
+    output.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    output.add_argument("--log", type=Path, metavar="FILE",
+                        help="also write the trajectory (JSON lines) to FILE")
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+    show = commands.add_parser("show", help="print a run's trajectory, or list recent runs")
+    show.add_argument("run_log", nargs="?", help="a trajectory log file or a run id")
+    show.add_argument("--full", action="store_true", help="do not shorten long outputs")
+
+    key = commands.add_parser("key", help="store API keys in the OS keyring")
+    key.add_argument("action", choices=["set", "delete", "status"])
+    key.add_argument("provider", nargs="?", help="openai, openrouter, or an endpoint host")
+    return parser
+
+
+def limits_from(args: argparse.Namespace, base: Limits) -> Limits:
+    overrides = {"max_iterations": args.max_iterations, "max_depth": args.max_depth,
+                 "budget_usd": args.budget, "timeout_s": args.timeout,
+                 "cell_timeout_s": args.cell_timeout, "max_sub_calls": args.max_sub_calls,
+                 "max_consecutive_errors": args.max_errors,
+                 "batch_concurrency": args.concurrency, "call_timeout_s": args.call_timeout,
+                 "max_retries": args.max_retries}
+    limits = Limits(**{**vars(base), **{k: v for k, v in overrides.items() if v is not None}})
+    limits.validate()
+    return limits
+
+
+def spec_from(args: argparse.Namespace) -> RunSpec:
+    """Turn flags plus saved settings into a run, or raise ConfigError saying what is missing."""
+    settings = load_settings()
+    if args.collection:
+        raise ConfigError("--collection needs the document store, which arrives with ingest; "
+                          "use --docs PATH for now")
+    if not args.docs:
+        raise ConfigError("no documents: pass --docs PATH (files or folders)")
+    documents = load_text_documents(args.docs)
+    model = args.model or settings.root.model
+    if not model:
+        raise ConfigError("no model: pass --model NAME (e.g. --model gpt-5), or set "
+                          f"root.model in {config_dir() / 'config.json'}")
+    base_url = args.base_url or settings.root.base_url
+    sub_model = args.sub_model or settings.sub.model or model
+    sub_base_url = args.sub_base_url or (settings.sub.base_url if settings.sub.model and
+                                         not args.base_url else base_url)
+    key_env = args.api_key_env or settings.root.api_key_env
+    sub_key_env = args.sub_api_key_env or settings.sub.api_key_env or key_env
+    root_key = secrets.get_key(base_url, key_env)
+    sub_key = root_key if (sub_base_url, sub_key_env) == (base_url, key_env) else \
+        secrets.get_key(sub_base_url, sub_key_env)
+    context, index = build_context(documents)
+    return RunSpec(question=args.question, context=context, documents=index,
+                   root=Endpoint(model, base_url, root_key),
+                   sub=Endpoint(sub_model, sub_base_url, sub_key),
+                   limits=limits_from(args, settings.limits),
+                   prices=PriceTable.load(config_dir(), args.prices), run_id=new_run_id())
+
+
+def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunResult:
+    """Run in an event loop where Ctrl-C or SIGTERM cancels the run instead of killing us."""
+
+    async def main() -> RunResult:
+        cancel = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, cancel.set)
+            except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises instead
+                pass
+        return await run_question(spec, emit, cancel)
+
+    return asyncio.run(main())
+
+
+def command_ask(args: argparse.Namespace) -> int:
+    spec = spec_from(args)
+    logs = [TrajectoryLog(runs_dir() / f"{spec.run_id}.jsonl")]
+    if args.log:
+        logs.append(TrajectoryLog(args.log))
+    printer = None if args.quiet or args.json else ProgressPrinter(sys.stderr)
+
+    def emit(event: ev.Event) -> None:
+        for log in logs:
+            log.write(event)
+        if printer is not None:
+            printer(event)
+
+    try:
+        result = _run_with_signals(spec, emit)
+    finally:
+        for log in logs:
+            log.close()
+    if args.json:
+        print(json.dumps(result_json(result), ensure_ascii=False))
+    else:
+        if result.error:
+            print(f"rlm: {result.error}", file=sys.stderr)
+        if result.answer:
+            print(result.answer)
+        if result.partial:
+            print(f"rlm: this answer is partial ({result.stop_reason}); the full trajectory "
+                  f"is in `rlm show {result.run_id}`", file=sys.stderr)
+    return EXIT_CODES.get(result.stop_reason, EXIT_PROVIDER)
+
+
+def result_json(result: RunResult) -> dict[str, Any]:
+    usage = result.usage
+    return {"answer": result.answer, "stop_reason": result.stop_reason,
+            "run_id": result.run_id, "partial": result.partial, "error": result.error,
+            "iterations": result.iterations, "duration_s": round(result.duration_s, 3),
+            "usage": {"calls": usage.get("calls", 0),
+                      "prompt_tokens": usage.get("prompt_tokens", 0),
+                      "completion_tokens": usage.get("completion_tokens", 0),
+                      "cached_tokens": usage.get("cached_tokens", 0),
+                      "cost_usd": usage.get("cost_usd"),
+                      "unpriced_models": usage.get("unpriced_models", [])},
+            "sandbox": result.sandbox}
+
+
+def command_show(args: argparse.Namespace) -> int:
+    from engine.show import find_log, list_runs, render
+    from engine.trajectory import read_events
+
+    if not args.run_log:
+        print(list_runs())
+        return EXIT_OK
+    sys.stdout.write(render(read_events(find_log(args.run_log)), full=args.full))
+    return EXIT_OK
+
+
+def command_key(args: argparse.Namespace) -> int:
+    if args.action == "status":
+        print(json.dumps(secrets.keyring_status(), indent=2))
+        return EXIT_OK
+    if not args.provider:
+        raise UsageError(f"rlm key {args.action} needs a provider name, e.g. openai")
+    if args.action == "delete":
+        found = secrets.delete_key(args.provider)
+        print(f"{'deleted' if found else 'no key stored for'} {args.provider}")
+        return EXIT_OK
+    secret = getpass.getpass(f"API key for {args.provider}: ") if sys.stdin.isatty() \
+        else sys.stdin.readline().strip()
+    if not secret:
+        raise UsageError("no key given; nothing was stored")
+    secrets.set_key(args.provider, secret)
+    print(f"stored the key for {args.provider} in the OS keyring")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"ask": command_ask, "show": command_show, "key": command_key}
+    if args.command not in handlers:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return handlers[args.command](args)
+    except ConfigError as exc:
+        print(f"rlm: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except EngineError as exc:
+        print(f"rlm: {exc}", file=sys.stderr)
+        return EXIT_PROVIDER
+    except KeyboardInterrupt:
+        return EXIT_CANCELLED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Settings: where data and config live (platformdirs), run limits, and the models to call."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from engine.errors import ConfigError
+
+APP_NAME = "rlm-desktop"
+SETTINGS_VERSION = 1
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def runs_dir() -> Path:
+    """Folder holding one JSON-lines trajectory log per run."""
+    return data_dir() / "runs"
+
+
+@dataclass
+class Limits:
+    """Every bound on a run; each one, when hit, ends the run with a named stop reason."""
+
+    max_iterations: int = 30
+    max_depth: int = 2
+    budget_usd: float | None = None
+    timeout_s: float | None = None
+    max_sub_calls: int = 1000
+    max_consecutive_errors: int = 5
+    cell_timeout_s: float = 120.0
+    output_limit_chars: int = 20_000
+    batch_concurrency: int = 16
+    call_timeout_s: float = 180.0
+    max_retries: int = 5
+    history_limit_chars: int = 400_000
+
+    def validate(self) -> None:
+        checks = [
+            (self.max_iterations >= 1, "max iterations must be at least 1"),
+            (self.max_depth >= 0, "max depth cannot be negative"),
+            (self.budget_usd is None or self.budget_usd > 0, "the budget must be above 0 USD"),
+            (self.timeout_s is None or self.timeout_s > 0, "the timeout must be above 0 seconds"),
+            (self.max_sub_calls >= 0, "max sub-calls cannot be negative"),
+            (self.max_consecutive_errors >= 1, "max consecutive errors must be at least 1"),
+            (self.cell_timeout_s > 0, "the cell timeout must be above 0 seconds"),
+            (self.output_limit_chars >= 200, "the output limit must be at least 200 characters"),
+            (self.batch_concurrency >= 1, "batch concurrency must be at least 1"),
+            (self.call_timeout_s > 0, "the per-call timeout must be above 0 seconds"),
+            (self.max_retries >= 0, "max retries cannot be negative"),
+            (self.history_limit_chars >= 10_000, "the history limit must be at least 10,000"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+
+@dataclass
+class ModelSettings:
+    """One endpoint and model; ``api_key_env`` names a variable to read the key from."""
+
+    model: str = ""
+    base_url: str = DEFAULT_BASE_URL
+    api_key_env: str | None = None
+
+
+@dataclass
+class Settings:
+    """What ``config.json`` in the config directory holds; CLI flags override it per run."""
+
+    root: ModelSettings = field(default_factory=ModelSettings)
+    sub: ModelSettings = field(default_factory=ModelSettings)
+    limits: Limits = field(default_factory=Limits)
+    version: int = SETTINGS_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str = "settings") -> Settings:
+        try:
+            limit_names = {f.name for f in dataclasses.fields(Limits)}
+            unknown = set(data.get("limits", {})) - limit_names
+            if unknown:
+                raise ConfigError(f"{source}: unknown limit(s) {', '.join(sorted(unknown))}")
+            return cls(
+                root=ModelSettings(**data.get("root", {})),
+                sub=ModelSettings(**data.get("sub", {})),
+                limits=Limits(**data.get("limits", {})),
+                version=int(data.get("version", SETTINGS_VERSION)),
+            )
+        except TypeError as exc:
+            raise ConfigError(f"{source}: {exc}") from exc
+
+
+def settings_path() -> Path:
+    return config_dir() / "config.json"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read settings, or the defaults when the file does not exist yet."""
+    path = path or settings_path()
+    if not path.exists():
+        return Settings()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read settings file {path}: {exc}; fix or delete it") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"settings file {path} must hold a JSON object; fix or delete it")
+    return Settings.from_json(data, source=str(path))
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write settings atomically (a crash never leaves half a file)."""
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(settings.to_json(), indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path

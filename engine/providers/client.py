@@ -1,0 +1,377 @@
+"""One async client for any OpenAI-compatible endpoint: retries, actionable errors, usage, cost."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeGuard, TypeVar, cast
+
+import httpx2
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+
+from engine.errors import ProviderError
+from engine.providers.prices import PriceTable
+from engine.secrets import env_var_for, provider_name
+
+T = TypeVar("T")
+
+_JITTER = 0.1  # up to +10 %, so many sub-calls throttled together do not retry in lockstep
+_RETRY_STATUSES = frozenset({408, 409})  # plus every 5xx and 429
+_CONTEXT_MARKERS = ("context_length", "context length", "maximum context", "too many tokens",
+                    "context window")
+# OpenAI's own endpoints reject max_tokens for reasoning models; they take this name instead.
+_MAX_COMPLETION_TOKENS_PROVIDERS = frozenset({"openai", "azure"})
+_BROKEN_BODY = (json.JSONDecodeError, UnicodeDecodeError)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One finished chat call: the text, its usage and price, and how long it took."""
+
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    cost_usd: float | None  # provider-reported cost, else from the price table, else None
+    latency_s: float  # wall time of the whole call, retries and waits included
+    finish_reason: str | None
+    attempts: int
+
+
+class _Transient(Exception):
+    """A failure worth retrying: a short summary for notices, details for the final error."""
+
+    def __init__(self, kind: str, summary: str, detail: str, *, status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(f"{summary}: {detail}")
+        self.kind = kind
+        self.summary = summary
+        self.detail = detail
+        self.status = status
+        self.retry_after = retry_after
+
+
+class ModelClient:
+    """Chat completions and model lists from one OpenAI-compatible base URL."""
+
+    def __init__(self, *, model: str, base_url: str, api_key: str | None, prices: PriceTable,
+                 timeout: float = 120.0, max_retries: int = 5, backoff_base: float = 1.0,
+                 backoff_max: float = 60.0, on_retry: Callable[[str], None] | None = None,
+                 max_connections: int = 64) -> None:
+        self.model = model
+        self.base_url = base_url
+        self.provider = provider_name(base_url)
+        self.prices = prices
+        self.timeout = timeout
+        self.max_retries = max(0, max_retries)
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.on_retry = on_retry
+        # A pool wait is not a stalled server: calls beyond max_connections queue for a free
+        # connection (pool=None) and the caller's own concurrency limit decides how many run.
+        http_timeout = httpx2.Timeout(timeout, pool=None)
+        limits = httpx2.Limits(max_connections=max(1, max_connections),
+                               max_keepalive_connections=max(1, max_connections))
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key or "not-needed",  # local servers ignore it; the SDK requires one
+            max_retries=0,  # retries are ours: backoff, Retry-After and notices
+            timeout=http_timeout,
+            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=http_timeout),
+        )
+
+    async def __aenter__(self) -> ModelClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._client.close()
+
+    async def complete(self, messages: list[dict[str, str]], *,
+                       max_tokens: int | None = None) -> Completion:
+        """Send one chat request (only model, messages and an optional token limit)."""
+        started = time.monotonic()
+        response, attempts = await self._with_retries(
+            lambda: self._chat_once(messages, max_tokens), operation="chat")
+        return self._completion(response, time.monotonic() - started, attempts)
+
+    async def list_models(self) -> list[str]:
+        """The model ids the endpoint offers, sorted."""
+        models, _ = await self._with_retries(self._models_once, operation="models")
+        return models
+
+    # --- one attempt ------------------------------------------------------
+
+    async def _chat_once(self, messages: list[dict[str, str]],
+                         max_tokens: int | None) -> ChatCompletion:
+        extra: dict[str, Any] = {}
+        if max_tokens is not None:
+            extra[self._max_tokens_name()] = max_tokens
+        try:
+            response: Any = await self._client.chat.completions.create(
+                model=self.model, messages=cast("list[ChatCompletionMessageParam]", messages),
+                **extra)
+        except _BROKEN_BODY as exc:
+            # openai 3.52 lets a 200 whose JSON body is broken escape as json.JSONDecodeError.
+            raise self._malformed(f"the body is not valid JSON ({exc})") from exc
+        return self._checked_completion(response)
+
+    async def _models_once(self) -> list[str]:
+        try:
+            page: Any = await self._client.models.list()
+        except _BROKEN_BODY as exc:
+            raise self._malformed(f"the model list is not valid JSON ({exc})") from exc
+        data = getattr(page, "data", None)
+        if not isinstance(data, list):
+            raise self._malformed("the model list has no 'data' array")
+        ids = {getattr(item, "id", None) for item in data}
+        return sorted(model for model in ids if isinstance(model, str) and model)
+
+    def _max_tokens_name(self) -> str:
+        if self.provider in _MAX_COMPLETION_TOKENS_PROVIDERS:
+            return "max_completion_tokens"
+        return "max_tokens"
+
+    def _checked_completion(self, response: Any) -> ChatCompletion:
+        """The response if it has a first choice with a message; else a malformed failure."""
+        # Without strict validation the SDK returns text, None, lists or half-empty models.
+        if not isinstance(response, ChatCompletion):
+            raise self._malformed(f"expected a chat completion, got {type(response).__name__}")
+        choices = response.choices
+        if not isinstance(choices, list) or not choices:
+            raise self._malformed("the response has no choices")
+        if getattr(choices[0], "message", None) is None:
+            raise self._malformed("the first choice has no message")
+        return response
+
+    def _malformed(self, detail: str) -> _Transient:
+        return _Transient("malformed", f"unreadable response from {self.provider}", detail)
+
+    # --- retries ----------------------------------------------------------
+
+    async def _with_retries(self, attempt_once: Callable[[], Awaitable[T]], *,
+                            operation: str) -> tuple[T, int]:
+        """Run one attempt after another until one works, a fatal error, or retries run out."""
+        failure: _Transient | None = None
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await attempt_once(), attempt + 1
+            except _Transient as exc:
+                failure = exc
+            except openai.APIError as exc:
+                failure = self._classify(exc, operation)  # raises when not worth retrying
+            if attempt < self.max_retries:
+                delay = self._retry_delay(attempt, failure.retry_after)
+                self._notify(failure, delay, attempt + 2)
+                await asyncio.sleep(delay)  # cancellation lands here too and propagates
+        assert failure is not None
+        raise self._gave_up(failure) from failure
+
+    def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
+        base = retry_after if retry_after is not None else self.backoff_base * 2 ** attempt
+        return max(0.0, min(self.backoff_max, base * (1 + random.uniform(0, _JITTER))))
+
+    def _notify(self, failure: _Transient, delay: float, next_attempt: int) -> None:
+        if self.on_retry is not None:
+            self.on_retry(f"{failure.summary}; retrying in {_seconds(delay)} s "
+                          f"(attempt {next_attempt} of {self.max_retries + 1})")
+
+    def _gave_up(self, failure: _Transient) -> ProviderError:
+        attempts = self.max_retries + 1
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        return ProviderError(
+            f"{failure.summary} ({self.base_url}, model '{self.model}'); gave up after {tries}: "
+            f"{failure.detail}",
+            kind=failure.kind, retryable=True, fatal=False, status=failure.status)
+
+    # --- error classification ---------------------------------------------
+
+    def _classify(self, exc: openai.APIError, operation: str) -> _Transient:
+        """A transient failure to retry, or raise the ProviderError a person can act on."""
+        if isinstance(exc, openai.APITimeoutError):
+            return _Transient("timeout", f"no answer from {self.provider}",
+                              f"no response within {self.timeout:g} s")
+        if isinstance(exc, openai.APIConnectionError):
+            cause = exc.__cause__ or exc
+            return _Transient("connection", f"connection to {self.provider} failed",
+                              f"{type(cause).__name__}: {cause}".rstrip(": "))
+        if isinstance(exc, openai.APIStatusError):
+            return self._classify_status(exc, operation)
+        if isinstance(exc, openai.APIResponseValidationError):
+            return self._malformed(exc.message)
+        raise ProviderError(f"{self.provider} ({self.base_url}) failed: {exc}", kind="error")
+
+    def _classify_status(self, exc: openai.APIStatusError, operation: str) -> _Transient:
+        status = exc.status_code
+        detail = _error_detail(exc)
+        retry_after = retry_after_seconds(exc.response.headers)
+        if status == 429 and _error_code(exc) != "insufficient_quota":
+            return _Transient("rate_limit", f"rate limited by {self.provider}", detail,
+                              status=status, retry_after=retry_after)
+        if status >= 500 or status in _RETRY_STATUSES:
+            return _Transient("server", f"server error {status} from {self.provider}", detail,
+                              status=status, retry_after=retry_after)
+        raise self._fatal_status(exc, status, detail, operation)
+
+    def _fatal_status(self, exc: openai.APIStatusError, status: int, detail: str,
+                      operation: str) -> ProviderError:
+        """The error for a 4xx that retrying cannot fix."""
+        where = f"{self.provider} ({self.base_url})"
+        if status == 401:
+            return ProviderError(
+                f"the API key for {self.provider} was rejected (401) at {self.base_url}: "
+                f"{detail}. Check the key, then store it with `rlm key set {self.provider}` "
+                f"or set {env_var_for(self.provider)} (or pass --api-key-env VAR).",
+                kind="auth", fatal=True, status=status)
+        if status in (402, 429):  # 429 here is OpenAI's insufficient_quota: out of credit
+            return ProviderError(
+                f"{where} refused the request for lack of credit or quota ({status}): {detail}. "
+                "Add credit or raise the limit in your account with the provider.",
+                kind="quota", fatal=True, status=status)
+        if status == 403:
+            return ProviderError(
+                f"{where} denied access (403) to model '{self.model}': {detail}. The key works "
+                "but lacks permission for this model or endpoint; check the account or --model.",
+                kind="permission", fatal=True, status=status)
+        if status == 404:
+            return ProviderError(self._not_found_message(operation, detail),
+                                 kind="not_found", fatal=True, status=status)
+        if status in (400, 413, 422) and _is_context_error(exc, detail):
+            return ProviderError(
+                f"the prompt was too long for model '{self.model}' ({status}): {detail}",
+                kind="context_length", fatal=False, status=status)
+        return ProviderError(
+            f"{where} rejected the request for model '{self.model}' ({status}): {detail}",
+            kind="bad_request", fatal=True, status=status)
+
+    def _not_found_message(self, operation: str, detail: str) -> str:
+        if operation == "models":
+            return (f"{self.base_url} does not offer a model list (GET /models returned 404): "
+                    f"{detail}. Check the base URL; it usually ends in /v1.")
+        return (f"model '{self.model}' is not available at {self.base_url} (404): {detail}. "
+                "Check --model against the provider's model list, and the base URL.")
+
+    # --- results ----------------------------------------------------------
+
+    def _completion(self, response: ChatCompletion, latency: float, attempts: int) -> Completion:
+        choice = response.choices[0]
+        model = response.model if isinstance(response.model, str) and response.model else self.model
+        prompt, completion, cached = _token_counts(response.usage)
+        return Completion(
+            text=_message_text(choice.message.content),
+            model=model,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cached_tokens=cached,
+            cost_usd=self._cost(response, model, prompt, completion, cached),
+            latency_s=latency,
+            finish_reason=choice.finish_reason if isinstance(choice.finish_reason, str) else None,
+            attempts=attempts,
+        )
+
+    def _cost(self, response: ChatCompletion, model: str, prompt: int, completion: int,
+              cached: int) -> float | None:
+        """Provider-reported cost, else the price table's; None without usage or a price."""
+        if response.usage is None:
+            return None  # no usage reported: any number would be made up
+        reported = getattr(response.usage, "cost", None)  # OpenRouter's extra usage field
+        if _is_number(reported):
+            return float(reported)
+        cost = self.prices.cost(self.model, prompt, completion, cached)
+        if cost is None and model != self.model:
+            cost = self.prices.cost(model, prompt, completion, cached)
+        return cost
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from retry-after-ms or Retry-After (seconds or an HTTP date), if any."""
+    milliseconds = _float(headers.get("retry-after-ms"))
+    if milliseconds is not None:
+        return max(0.0, milliseconds / 1000)
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    seconds = _float(value)
+    if seconds is not None:
+        return max(0.0, seconds)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _seconds(delay: float) -> str:
+    return f"{delay:.1f}" if delay >= 1 else f"{delay:.2f}"
+
+
+def _float(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number else None  # NaN is not a wait
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _count(value: object) -> int:
+    return max(0, int(value)) if _is_number(value) else 0
+
+
+def _token_counts(usage: Any) -> tuple[int, int, int]:
+    """(prompt, completion, cached) tokens; zeros when a server reports no usage."""
+    if usage is None:
+        return 0, 0, 0
+    details = getattr(usage, "prompt_tokens_details", None)
+    return (_count(getattr(usage, "prompt_tokens", 0)),
+            _count(getattr(usage, "completion_tokens", 0)),
+            _count(getattr(details, "cached_tokens", 0)))
+
+
+def _message_text(content: object) -> str:
+    if content is None:
+        return ""  # some servers send null content
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts, as a few servers send
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content)
+
+
+def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:
+    return exc.body if isinstance(exc.body, dict) else {}
+
+
+def _error_code(exc: openai.APIStatusError) -> str | None:
+    return exc.code or _error_body(exc).get("type")
+
+
+def _error_detail(exc: openai.APIStatusError) -> str:
+    """The server's own message, short enough for a status line."""
+    message = _error_body(exc).get("message")
+    if not isinstance(message, str) or not message:
+        message = exc.body if isinstance(exc.body, str) and exc.body else exc.message
+    message = " ".join(str(message).split()).rstrip(".")  # callers add their own full stop
+    return message if len(message) <= 500 else message[:497] + "..."
+
+
+def _is_context_error(exc: openai.APIStatusError, detail: str) -> bool:
+    if exc.status_code == 413:  # payload too large: the prompt, for a chat call
+        return True
+    text = f"{exc.code or ''} {detail}".lower()
+    return any(marker in text for marker in _CONTEXT_MARKERS)

@@ -1,0 +1,112 @@
+"""The limits and running totals shared by a run and all its child runs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.config import Limits
+
+# Stop reasons: every way a run can end, by name.
+ANSWERED = "answered"
+MAX_ITERATIONS = "max_iterations"
+BUDGET = "budget"
+TIMEOUT = "timeout"
+MAX_SUB_CALLS = "max_sub_calls"
+MAX_ERRORS = "max_errors"
+CANCELLED = "cancelled"
+PROVIDER_ERROR = "provider_error"
+SANDBOX_ERROR = "sandbox_error"
+
+LIMIT_REASONS = {MAX_ITERATIONS, BUDGET, TIMEOUT, MAX_SUB_CALLS, MAX_ERRORS}
+STOP_DESCRIPTIONS = {
+    ANSWERED: "answered",
+    MAX_ITERATIONS: "stopped: iteration limit reached",
+    BUDGET: "stopped: cost budget reached",
+    TIMEOUT: "stopped: time limit reached",
+    MAX_SUB_CALLS: "stopped: sub-call limit reached",
+    MAX_ERRORS: "stopped: too many failing code cells in a row",
+    CANCELLED: "cancelled",
+    PROVIDER_ERROR: "failed: model provider error",
+    SANDBOX_ERROR: "failed: the REPL process could not run",
+}
+
+
+class LimitReached(Exception):
+    """Raised inside a run when a shared limit is hit; carries the stop reason."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass
+class UsageTotals:
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    known_cost_usd: float = 0.0
+    unpriced_models: set[str] = field(default_factory=set)
+
+    @property
+    def cost_usd(self) -> float | None:
+        """The total, or None while any call's price is unknown (never a made-up figure)."""
+        return None if self.unpriced_models else round(self.known_cost_usd, 8)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"calls": self.calls, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "cached_tokens": self.cached_tokens,
+                "cost_usd": self.cost_usd, "known_cost_usd": round(self.known_cost_usd, 8),
+                "unpriced_models": sorted(self.unpriced_models)}
+
+
+class RunBudget:
+    """One per top-level run; children share it, so limits bound the whole tree."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.started = time.monotonic()
+        self.sub_calls = 0
+        self.usage = UsageTotals()
+        self.semaphore = asyncio.Semaphore(limits.batch_concurrency)
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def remaining_time(self) -> float | None:
+        if self.limits.timeout_s is None:
+            return None
+        return max(0.0, self.limits.timeout_s - self.elapsed())
+
+    def record(self, model: str, prompt_tokens: int, completion_tokens: int,
+               cached_tokens: int, cost_usd: float | None) -> None:
+        u = self.usage
+        u.calls += 1
+        u.prompt_tokens += prompt_tokens
+        u.completion_tokens += completion_tokens
+        u.cached_tokens += cached_tokens
+        if cost_usd is None:
+            u.unpriced_models.add(model)
+        else:
+            u.known_cost_usd += cost_usd
+
+    def check(self) -> None:
+        """Raise LimitReached when the budget or the wall time is spent."""
+        limits = self.limits
+        if limits.budget_usd is not None and self.usage.known_cost_usd >= limits.budget_usd:
+            raise LimitReached(BUDGET, f"the budget of ${limits.budget_usd:.4f} is spent "
+                                       f"(${self.usage.known_cost_usd:.4f} so far)")
+        if limits.timeout_s is not None and self.elapsed() >= limits.timeout_s:
+            raise LimitReached(TIMEOUT, f"the time limit of {limits.timeout_s:g} s is reached")
+
+    def take_sub_calls(self, count: int) -> None:
+        """Count ``count`` sub-calls against the limit, or raise LimitReached without counting."""
+        self.check()
+        if self.sub_calls + count > self.limits.max_sub_calls:
+            raise LimitReached(MAX_SUB_CALLS,
+                               f"the limit of {self.limits.max_sub_calls} sub-calls is reached "
+                               f"({self.sub_calls} made, {count} more asked for)")
+        self.sub_calls += count

@@ -1,0 +1,61 @@
+"""Model endpoints of a run and the pool of clients made for them (one per endpoint and model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.config import Limits
+from engine.providers.client import ModelClient
+from engine.providers.prices import PriceTable
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a model lives; ``api_key`` is None for local servers that need none."""
+
+    model: str
+    base_url: str
+    api_key: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.model, "base_url": self.base_url}
+
+
+class ClientPool:
+    """Creates clients lazily and shares them across a run tree; closes them all at the end."""
+
+    def __init__(self, root: Endpoint, sub: Endpoint, prices: PriceTable, limits: Limits,
+                 on_retry: Any = None) -> None:
+        self.root_endpoint = root
+        self.sub_endpoint = sub
+        self.prices = prices
+        self.limits = limits
+        self.on_retry = on_retry
+        self._clients: dict[tuple[str, str], ModelClient] = {}
+
+    def _client(self, endpoint: Endpoint, model: str | None = None) -> ModelClient:
+        name = model or endpoint.model
+        key = (endpoint.base_url, name)
+        if key not in self._clients:
+            self._clients[key] = ModelClient(
+                model=name, base_url=endpoint.base_url, api_key=endpoint.api_key,
+                prices=self.prices, timeout=self.limits.call_timeout_s,
+                max_retries=self.limits.max_retries, on_retry=self.on_retry,
+                max_connections=max(64, self.limits.batch_concurrency * 2))
+        return self._clients[key]
+
+    def root(self) -> ModelClient:
+        return self._client(self.root_endpoint)
+
+    def sub(self, model: str | None = None) -> ModelClient:
+        """The sub-model's client; ``model`` picks another model on the same endpoint."""
+        return self._client(self.sub_endpoint, model)
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            try:
+                await client.aclose()
+            except Exception:  # closing must never mask the run's own outcome
+                pass
+        self._clients.clear()

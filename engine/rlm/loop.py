@@ -1,0 +1,253 @@
+"""One recursive-language-model run: the root model writes code, the REPL runs it, until FINAL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import events as ev
+from engine.errors import ProviderError, SandboxError
+from engine.providers.client import Completion, ModelClient
+from engine.rlm import budget as limits_mod
+from engine.rlm import prompts
+from engine.rlm.budget import LimitReached, RunBudget
+from engine.rlm.clients import ClientPool
+from engine.rlm.parsing import code_blocks, prose_final, strip_code
+from engine.sandbox.host import ReplProcess
+
+Emit = Callable[[ev.Event], None]
+
+# Reasons after which one more root call may still fetch the model's best answer.
+_ASK_FOR_ANSWER = {limits_mod.MAX_ITERATIONS, limits_mod.MAX_SUB_CALLS, limits_mod.MAX_ERRORS}
+
+
+@dataclass(frozen=True)
+class PreparedContext:
+    """The context files of a run (written once, mapped read-only by each REPL child)."""
+
+    context_path: Path
+    documents_path: Path
+    chars: int
+    documents: list[dict[str, Any]]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    answer: str
+    stop_reason: str
+    partial: bool
+    iterations: int
+    duration_s: float
+    usage: dict[str, Any] = field(default_factory=dict)
+    sandbox: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class RLMRun:
+    """A run at some depth; child runs (``rlm_query``) are RLMRuns sharing the budget and pool."""
+
+    def __init__(self, *, run_id: str, question: str, context: PreparedContext,
+                 pool: ClientPool, budget: RunBudget, emit: Emit, workdir: Path,
+                 depth: int = 0, parent_run_id: str | None = None,
+                 parent_call_id: str | None = None) -> None:
+        self.run_id = run_id
+        self.question = question
+        self.context = context
+        self.pool = pool
+        self.budget = budget
+        self.limits = budget.limits
+        self.emit_raw = emit
+        self.workdir = workdir
+        self.depth = depth
+        self.parent_run_id = parent_run_id
+        self.parent_call_id = parent_call_id
+        self.iteration = 0
+        self.cell = 0
+        self.last_reply = ""
+        self.sandbox_status: dict[str, Any] = {}
+        self.started = time.monotonic()
+        self.repl: ReplProcess | None = None
+        self._priced_warned: set[str] = set()
+
+    # --- events ---------------------------------------------------------
+
+    def ids(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "depth": self.depth, "parent_run_id": self.parent_run_id,
+                "parent_call_id": self.parent_call_id}
+
+    def emit(self, cls: type[ev.RunEvent], **fields: Any) -> None:
+        self.emit_raw(cls(**self.ids(), **fields))
+
+    def notice(self, message: str, level: str = "info") -> None:
+        self.emit(ev.Notice, level=level, message=message)
+
+    def record_usage(self, completion: Completion) -> None:
+        """Add a call to the shared totals, and say once per model when its price is unknown."""
+        self.budget.record(completion.model, completion.prompt_tokens,
+                           completion.completion_tokens, completion.cached_tokens,
+                           completion.cost_usd)
+        if completion.cost_usd is None and completion.model not in self._priced_warned:
+            self._priced_warned.add(completion.model)
+            extra = " and --budget cannot limit it" if self.limits.budget_usd else ""
+            self.notice(f"the price of model {completion.model!r} is unknown, so its cost is "
+                        f"not counted{extra}; add it with --prices FILE", level="warning")
+        u = self.budget.usage
+        self.emit(ev.UsageTotals, calls=u.calls, prompt_tokens=u.prompt_tokens,
+                  completion_tokens=u.completion_tokens, cached_tokens=u.cached_tokens,
+                  cost_usd=u.cost_usd, known_cost_usd=round(u.known_cost_usd, 8),
+                  unpriced_models=sorted(u.unpriced_models))
+
+    # --- the run ----------------------------------------------------------
+
+    def root_client(self) -> ModelClient:
+        # Child runs use the sub-model as their root, as the paper does.
+        return self.pool.root() if self.depth == 0 else self.pool.sub()
+
+    async def run(self) -> RunResult:
+        """Run to an answer or a limit; never raises for model, limit or provider trouble."""
+        from engine.rlm.subcalls import SubCalls  # local: subcalls builds child RLMRuns
+
+        client = self.root_client()
+        system = prompts.SYSTEM_PROMPT
+        first = prompts.first_turn(self.question, self.context.chars, self.context.documents,
+                                   self.limits.max_iterations)
+        self.emit(ev.RunStarted, question=self.question, root_model=client.model,
+                  sub_model=self.pool.sub().model, context_chars=self.context.chars,
+                  documents=len(self.context.documents), limits=vars(self.limits).copy(),
+                  system_prompt=system, first_message=first)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": first}]
+        self.repl = ReplProcess(
+            self.context.context_path, self.context.documents_path,
+            call_handler=SubCalls(self).handle, cell_timeout=self.limits.cell_timeout_s,
+            output_limit=self.limits.output_limit_chars)
+        try:
+            ready = await self.repl.start()
+            self.sandbox_status = {"pid": ready.get("pid"), "python": ready.get("python"),
+                                   "load_s": ready.get("load_s"), **ready.get("lockdown", {})}
+            self.emit(ev.SandboxStatus, status=self.sandbox_status)
+            return await self._iterate(client, messages)
+        except LimitReached as exc:
+            self.notice(str(exc), level="warning")
+            return await self._stop(exc.reason, client, messages)
+        except ProviderError as exc:
+            return self.finish(limits_mod.PROVIDER_ERROR, self.partial_answer(), partial=True,
+                               error=str(exc))
+        except SandboxError as exc:
+            return self.finish(limits_mod.SANDBOX_ERROR, self.partial_answer(), partial=True,
+                               error=str(exc))
+        finally:
+            await self.repl.close()
+
+    async def _iterate(self, client: ModelClient, messages: list[dict[str, str]]) -> RunResult:
+        consecutive_errors = 0
+        max_iterations = self.limits.max_iterations
+        for iteration in range(1, max_iterations + 1):
+            self.iteration = iteration
+            self.budget.check()
+            self.emit(ev.IterationStarted, iteration=iteration, max_iterations=max_iterations)
+            reply = await self._ask_root(client, messages)
+            messages.append({"role": "assistant", "content": reply})
+            blocks = code_blocks(reply)
+            written_final = prose_final(reply)
+            if not blocks:
+                if written_final and not written_final.is_var:
+                    return self.finish(limits_mod.ANSWERED, written_final.value)
+                if written_final:  # FINAL_VAR(name) in prose: let the REPL resolve the name
+                    blocks = [f"FINAL_VAR({written_final.value!r})"]
+                else:
+                    messages.append({"role": "user", "content": prompts.NO_CODE_REMINDER.format(
+                        iteration=iteration + 1, max_iterations=max_iterations)})
+                    continue
+            reports = []
+            for code in blocks:
+                self.cell += 1
+                self.emit(ev.CellStarted, iteration=iteration, cell=self.cell, code=code)
+                result = await self.repl.run_cell(code)  # type: ignore[union-attr]
+                self.emit(ev.CellFinished, iteration=iteration, cell=self.cell,
+                          output=result.output, error=result.error,
+                          duration_s=round(result.duration_s, 4), cut_chars=result.cut_chars,
+                          timed_out=result.timed_out, restarted=result.restarted)
+                if result.restarted:
+                    self.notice("the REPL process was restarted; the model's variables were lost",
+                                level="warning")
+                reports.append(prompts.cell_report(self.cell, result.output, result.error,
+                                                   result.cut_chars))
+                if result.final_set:
+                    return self.finish(limits_mod.ANSWERED, result.final or "")
+                consecutive_errors = consecutive_errors + 1 if result.error else 0
+                if consecutive_errors >= self.limits.max_consecutive_errors:
+                    messages.append({"role": "user", "content": "\n\n".join(reports)})
+                    return await self._stop(limits_mod.MAX_ERRORS, client, messages)
+            if written_final:
+                reports.append(prompts.PROSE_FINAL_WITH_CODE)
+            turn = prompts.ITERATION_TURN.format(iteration=iteration + 1,
+                                                 max_iterations=max_iterations,
+                                                 outputs="\n\n".join(reports))
+            messages.append({"role": "user", "content": turn})
+            compact_history(messages, self.limits.history_limit_chars)
+        return await self._stop(limits_mod.MAX_ITERATIONS, client, messages)
+
+    async def _ask_root(self, client: ModelClient, messages: list[dict[str, str]]) -> str:
+        completion = await client.complete(messages)
+        self.last_reply = completion.text
+        self.emit(ev.ModelResponse, iteration=self.iteration, model=completion.model,
+                  text=completion.text, prompt_tokens=completion.prompt_tokens,
+                  completion_tokens=completion.completion_tokens,
+                  cached_tokens=completion.cached_tokens, cost_usd=completion.cost_usd,
+                  latency_s=round(completion.latency_s, 4))
+        self.record_usage(completion)
+        return completion.text
+
+    async def _stop(self, reason: str, client: ModelClient,
+                    messages: list[dict[str, str]]) -> RunResult:
+        """End on a limit with the best answer there is: asked for once when a call is allowed."""
+        if reason in _ASK_FOR_ANSWER:
+            try:
+                self.budget.check()
+                messages.append({"role": "user", "content": prompts.LAST_CHANCE.format(
+                    reason=limits_mod.STOP_DESCRIPTIONS[reason].removeprefix("stopped: "))})
+                reply = await self._ask_root(client, messages)
+                written = prose_final(reply)
+                answer = written.value if written and not written.is_var else strip_code(reply)
+                return self.finish(reason, answer, partial=True)
+            except (LimitReached, ProviderError) as exc:
+                self.notice(f"could not ask for a final answer: {exc}", level="warning")
+        return self.finish(reason, self.partial_answer(), partial=True)
+
+    def partial_answer(self) -> str:
+        """The prose of the last reply, the best we have when no more calls are allowed."""
+        return strip_code(self.last_reply)
+
+    def finish(self, reason: str, answer: str, *, partial: bool = False,
+               error: str | None = None) -> RunResult:
+        duration = time.monotonic() - self.started
+        if answer or reason == limits_mod.ANSWERED:
+            self.emit(ev.AnswerReady, text=answer, partial=partial)
+        self.emit(ev.RunFinished, stop_reason=reason, duration_s=round(duration, 4), error=error)
+        return RunResult(run_id=self.run_id, answer=answer, stop_reason=reason, partial=partial,
+                         iterations=self.iteration, duration_s=duration,
+                         usage=self.budget.usage.as_json(), sandbox=self.sandbox_status,
+                         error=error)
+
+
+def compact_history(messages: list[dict[str, str]], limit: int) -> int:
+    """Elide the oldest cell outputs once the history passes ``limit`` characters.
+
+    The system prompt, the question and the latest turn stay whole; the model's
+    code stays too, so it can still see what it did. Returns characters removed.
+    """
+    total = sum(len(m["content"]) for m in messages)
+    removed = 0
+    for message in messages[2:-1]:
+        if total - removed <= limit:
+            break
+        if message["role"] == "user" and not message["content"].startswith("[elided"):
+            size = len(message["content"])
+            message["content"] = (f"[elided: {size:,} characters of older output; "
+                                  "re-run code if you need it again]")
+            removed += size - len(message["content"])
+    return removed

@@ -1,0 +1,105 @@
+"""Start a top-level run: prepare the context, apply the wall-time limit and outside cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine import events as ev
+from engine.config import Limits
+from engine.providers.prices import PriceTable
+from engine.rlm import budget as limits_mod
+from engine.rlm.budget import RunBudget
+from engine.rlm.clients import ClientPool, Endpoint
+from engine.rlm.loop import Emit, PreparedContext, RLMRun, RunResult
+from engine.sandbox.context_file import write_context
+
+
+def new_run_id() -> str:
+    """Sortable by time, unique enough for one machine: 20261120-231800-4f2a9c."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+@dataclass
+class RunSpec:
+    """Everything a top-level run needs, already validated (keys resolved, files read)."""
+
+    question: str
+    context: str
+    documents: list[dict[str, Any]]
+    root: Endpoint
+    sub: Endpoint
+    limits: Limits
+    prices: PriceTable
+    run_id: str = ""
+
+
+async def run_question(spec: RunSpec, emit: Emit,
+                       cancel: asyncio.Event | None = None) -> RunResult:
+    """Run one question to its end; setting ``cancel`` stops everything within a moment.
+
+    Wall time and cancel are enforced here, around the whole run tree, by
+    cancelling its task: pending HTTP calls are abandoned and every REPL child
+    is killed by the ``finally`` blocks on the way out.
+    """
+    spec.limits.validate()
+    run_id = spec.run_id or new_run_id()
+    workdir = Path(tempfile.mkdtemp(prefix=f"rlm-run-{run_id}-"))
+    budget = RunBudget(spec.limits)
+
+    def on_retry(message: str) -> None:
+        emit(ev.Notice(run_id=run_id, level="warning", message=message))
+
+    pool = ClientPool(spec.root, spec.sub, spec.prices, spec.limits, on_retry=on_retry)
+    try:
+        prepared = await asyncio.to_thread(_prepare, workdir, spec.context, spec.documents)
+        run = RLMRun(run_id=run_id, question=spec.question, context=prepared, pool=pool,
+                     budget=budget, emit=emit, workdir=workdir)
+        return await _supervise(run, budget, cancel)
+    finally:
+        await pool.aclose()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _prepare(workdir: Path, context: str, documents: list[dict[str, Any]]) -> PreparedContext:
+    folder = workdir / "context"
+    folder.mkdir()
+    context_path, documents_path = write_context(folder, context, documents)
+    os.chmod(context_path, 0o444)
+    return PreparedContext(context_path=context_path, documents_path=documents_path,
+                           chars=len(context), documents=documents)
+
+
+async def _supervise(run: RLMRun, budget: RunBudget,
+                     cancel: asyncio.Event | None) -> RunResult:
+    task = asyncio.ensure_future(run.run())
+    waiters: set[asyncio.Future[Any]] = {task}
+    cancel_wait = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
+    if cancel_wait is not None:
+        waiters.add(cancel_wait)
+    try:
+        done, _ = await asyncio.wait(waiters, timeout=budget.remaining_time(),
+                                     return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # our own caller was cancelled: tear the run down too
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
+    finally:
+        if cancel_wait is not None:
+            cancel_wait.cancel()
+    if task in done:
+        return task.result()
+    reason = limits_mod.CANCELLED if cancel_wait in done else limits_mod.TIMEOUT
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    message = ("cancelled by the user" if reason == limits_mod.CANCELLED
+               else f"the time limit of {budget.limits.timeout_s:g} s is reached")
+    run.notice(message, level="warning")
+    return run.finish(reason, run.partial_answer(), partial=True)

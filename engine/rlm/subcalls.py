@@ -1,0 +1,159 @@
+"""What the REPL's llm_query, llm_query_batched and rlm_query do on the host side."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine import events as ev
+from engine.errors import ProviderError
+from engine.providers.client import Completion
+from engine.rlm import budget as limits_mod
+from engine.rlm.budget import LimitReached
+from engine.sandbox.context_file import write_context
+from engine.sandbox.host import SubCallRefused
+
+if TYPE_CHECKING:
+    from engine.rlm.loop import PreparedContext, RLMRun
+
+PREVIEW_CHARS = 300
+# A child run ending for one of these stops its parent too: the limits are shared.
+_SHARED_STOPS = {limits_mod.BUDGET, limits_mod.TIMEOUT, limits_mod.MAX_SUB_CALLS,
+                 limits_mod.CANCELLED}
+
+
+def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class SubCalls:
+    """The call handler of one run's REPL; the child process never talks to a model itself."""
+
+    def __init__(self, run: RLMRun) -> None:
+        self.run = run
+        self.budget = run.budget
+        self._ids = itertools.count(1)
+        self._children = itertools.count(1)
+
+    async def handle(self, op: str, args: dict[str, Any]) -> Any:
+        if op == "llm_query":
+            self.budget.take_sub_calls(1)
+            return await self.llm_query(str(args.get("prompt", "")), args.get("model"))
+        if op == "llm_query_batched":
+            prompts = args.get("prompts")
+            if not isinstance(prompts, list):
+                raise SubCallRefused("llm_query_batched needs a list of prompts")
+            self.budget.take_sub_calls(len(prompts))
+            return await self.llm_query_batched([str(p) for p in prompts], args.get("model"))
+        if op == "rlm_query":
+            return await self.rlm_query(str(args.get("prompt", "")), args.get("context"))
+        raise SubCallRefused(f"unknown operation {op!r}")
+
+    def _call_id(self) -> str:
+        return f"{self.run.run_id}:{next(self._ids)}"
+
+    def _started(self, call_id: str, kind: str, model: str, prompt: str) -> None:
+        self.run.emit(ev.SubCallStarted, call_id=call_id, kind=kind, model=model,
+                      prompt_preview=preview(prompt), prompt_chars=len(prompt),
+                      iteration=self.run.iteration, cell=self.run.cell)
+
+    async def llm_query(self, prompt: str, model: str | None = None) -> str:
+        """One sub-model call; a failure the model can work around becomes SubCallRefused."""
+        client = self.run.pool.sub(model)
+        call_id = self._call_id()
+        self._started(call_id, "llm_query", client.model, prompt)
+        try:
+            async with self.budget.semaphore:
+                completion = await client.complete([{"role": "user", "content": prompt}])
+        except ProviderError as exc:
+            self.run.emit(ev.SubCallFinished, call_id=call_id, kind="llm_query",
+                          model=client.model, error=str(exc))
+            if exc.fatal:
+                raise
+            raise SubCallRefused(str(exc)) from exc
+        self._finished(call_id, "llm_query", completion)
+        self.budget.check()
+        return completion.text
+
+    def _finished(self, call_id: str, kind: str, completion: Completion) -> None:
+        self.run.emit(ev.SubCallFinished, call_id=call_id, kind=kind, model=completion.model,
+                      response_preview=preview(completion.text),
+                      response_chars=len(completion.text),
+                      prompt_tokens=completion.prompt_tokens,
+                      completion_tokens=completion.completion_tokens,
+                      cached_tokens=completion.cached_tokens, cost_usd=completion.cost_usd,
+                      latency_s=round(completion.latency_s, 4))
+        self.run.record_usage(completion)
+
+    async def llm_query_batched(self, prompts: list[str], model: str | None = None) -> list[str]:
+        """Concurrent calls, results in order; one failed prompt is an error string in its slot."""
+
+        async def one(prompt: str) -> str:
+            try:
+                return await self.llm_query(prompt, model)
+            except SubCallRefused as exc:
+                return f"[llm_query error: {exc}]"
+
+        tasks = [asyncio.ensure_future(one(p)) for p in prompts]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:  # a fatal error or a limit: stop the rest of the batch now
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    async def rlm_query(self, prompt: str, context: Any) -> str:
+        """A child RLM over ``context`` (default: this run's), or one call past the depth limit."""
+        run = self.run
+        text_context = None if context is None else (
+            context if isinstance(context, str) else json.dumps(context, default=str))
+        if run.depth + 1 > run.limits.max_depth:
+            run.notice(f"depth limit {run.limits.max_depth} reached: rlm_query answered by one "
+                       "sub-model call")
+            self.budget.take_sub_calls(1)
+            full = prompt if text_context is None else f"{prompt}\n\n{text_context}"
+            return await self.llm_query(full)
+        self.budget.take_sub_calls(1)
+        call_id = self._call_id()
+        child_id = f"{run.run_id}.{next(self._children)}"
+        self._started(call_id, "rlm_query", run.pool.sub().model, prompt)
+        prepared = run.context if text_context is None else self._write_slice(text_context)
+        calls_before = self.budget.usage.calls
+        tokens_before = (self.budget.usage.prompt_tokens, self.budget.usage.completion_tokens)
+        started = time.monotonic()
+        from engine.rlm.loop import RLMRun
+
+        child = RLMRun(run_id=child_id, question=prompt, context=prepared, pool=run.pool,
+                       budget=self.budget, emit=run.emit_raw, workdir=run.workdir,
+                       depth=run.depth + 1, parent_run_id=run.run_id, parent_call_id=call_id)
+        result = await child.run()
+        run.emit(ev.SubCallFinished, call_id=call_id, kind="rlm_query", model=run.pool.sub().model,
+                 response_preview=preview(result.answer), response_chars=len(result.answer),
+                 prompt_tokens=self.budget.usage.prompt_tokens - tokens_before[0],
+                 completion_tokens=self.budget.usage.completion_tokens - tokens_before[1],
+                 latency_s=round(time.monotonic() - started, 4),
+                 error=None if result.stop_reason == limits_mod.ANSWERED else
+                 f"stopped: {result.stop_reason} after {self.budget.usage.calls - calls_before} "
+                 "calls")
+        if result.stop_reason in _SHARED_STOPS:
+            raise LimitReached(result.stop_reason, f"a child run stopped: {result.stop_reason}")
+        if result.stop_reason == limits_mod.PROVIDER_ERROR:
+            raise ProviderError(result.error or "a child run failed", kind="child", fatal=True)
+        if result.stop_reason == limits_mod.SANDBOX_ERROR:
+            raise SubCallRefused(f"the helper run could not start its REPL: {result.error}")
+        return result.answer
+
+    def _write_slice(self, text: str) -> PreparedContext:
+        from engine.rlm.loop import PreparedContext
+
+        folder = Path(tempfile.mkdtemp(prefix="ctx-", dir=self.run.workdir))
+        context_path, documents_path = write_context(folder, text, [])
+        return PreparedContext(context_path=context_path, documents_path=documents_path,
+                               chars=len(text), documents=[])

@@ -1,0 +1,1 @@
+"""Tests of the OpenAI-compatible client, prices and their helpers."""

@@ -1,0 +1,312 @@
+"""ModelClient through the real openai SDK against the fake server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any, TypeVar
+
+import pytest
+from openai.types.chat import ChatCompletion
+
+from engine.errors import ProviderError
+from engine.providers import client as client_module
+from engine.providers.client import Completion, ModelClient, retry_after_seconds
+from engine.providers.prices import PriceTable
+from tests.support.fake_openai import FakeOpenAI, Reply
+
+T = TypeVar("T")
+HELLO = [{"role": "user", "content": "hello"}]
+
+
+def make_client(srv: FakeOpenAI, **overrides: Any) -> ModelClient:
+    options: dict[str, Any] = {
+        "model": "gpt-5-mini", "base_url": srv.base_url, "api_key": "sk-test",
+        "prices": PriceTable.builtin(), "timeout": 2.0, "max_retries": 3,
+        "backoff_base": 0.01, "backoff_max": 0.5,
+    }
+    options.update(overrides)
+    return ModelClient(**options)
+
+
+def with_client(srv: FakeOpenAI, use: Callable[[ModelClient], Awaitable[T]],
+                **overrides: Any) -> T:
+    """Build a client, run `use` on it in a fresh event loop, and close it."""
+    async def main() -> T:
+        async with make_client(srv, **overrides) as model_client:
+            return await use(model_client)
+    return asyncio.run(main())
+
+
+def complete(srv: FakeOpenAI, **overrides: Any) -> Completion:
+    return with_client(srv, lambda c: c.complete(HELLO), **overrides)
+
+
+def failure(srv: FakeOpenAI, **overrides: Any) -> ProviderError:
+    with pytest.raises(ProviderError) as info:
+        complete(srv, **overrides)
+    return info.value
+
+
+# --- success, usage and cost -------------------------------------------------
+
+def test_success_with_usage_and_cost_from_the_price_table() -> None:
+    with FakeOpenAI(lambda r: Reply(content="hi there", prompt_tokens=1000,
+                                    completion_tokens=100)) as srv:
+        result = complete(srv)
+        request = srv.requests[0]
+    assert result.text == "hi there"
+    assert result.model == "gpt-5-mini"
+    assert (result.prompt_tokens, result.completion_tokens, result.cached_tokens) == (1000, 100, 0)
+    assert result.cost_usd == pytest.approx((1000 * 0.25 + 100 * 2.0) / 1e6)
+    assert result.finish_reason == "stop"
+    assert result.attempts == 1
+    assert 0 < result.latency_s < 2
+    # Only model and messages: reasoning models and local servers reject sampling options.
+    assert set(request.body) == {"model", "messages"}
+    assert request.messages == HELLO
+    assert request.headers["authorization"] == "Bearer sk-test"
+
+
+def test_max_tokens_is_sent_only_when_given() -> None:
+    with FakeOpenAI() as srv:
+        with_client(srv, lambda c: c.complete(HELLO, max_tokens=50))
+        assert srv.requests[0].body["max_tokens"] == 50
+        assert set(srv.requests[0].body) == {"model", "messages", "max_tokens"}
+
+
+def test_openai_itself_gets_max_completion_tokens() -> None:
+    # Built only, never called: no request leaves the machine.
+    openai_client = ModelClient(model="gpt-5", base_url="https://api.openai.com/v1",
+                                api_key="sk-x", prices=PriceTable.builtin())
+    assert openai_client._max_tokens_name() == "max_completion_tokens"
+    asyncio.run(openai_client.aclose())
+
+
+def test_no_api_key_sends_a_placeholder() -> None:
+    with FakeOpenAI() as srv:
+        complete(srv, api_key=None)
+        assert srv.requests[0].headers["authorization"] == "Bearer not-needed"
+
+
+def test_cost_is_none_for_an_unpriced_model() -> None:
+    with FakeOpenAI(lambda r: Reply(content="ok", prompt_tokens=10, completion_tokens=5)) as srv:
+        result = complete(srv, model="fake-sub")
+    assert result.cost_usd is None
+    assert (result.prompt_tokens, result.completion_tokens) == (10, 5)
+
+
+def test_openrouter_usage_cost_is_used() -> None:
+    with FakeOpenAI(lambda r: Reply(content="ok", prompt_tokens=10, completion_tokens=5,
+                                    cost=0.0123)) as srv:
+        assert complete(srv, model="fake-sub").cost_usd == pytest.approx(0.0123)
+        # Reported cost wins over the table, too: it is what the provider charged.
+        assert complete(srv, model="gpt-5").cost_usd == pytest.approx(0.0123)
+
+
+def test_cached_tokens_are_read_and_billed_at_the_cached_price() -> None:
+    with FakeOpenAI(lambda r: Reply(content="ok", prompt_tokens=1000, completion_tokens=10,
+                                    cached_tokens=400)) as srv:
+        result = complete(srv, model="gpt-5")
+    assert result.cached_tokens == 400
+    assert result.cost_usd == pytest.approx((600 * 1.25 + 400 * 0.125 + 10 * 10.0) / 1e6)
+
+
+def test_list_models() -> None:
+    with FakeOpenAI(models=["zeta", "alpha", "mid"]) as srv:
+        assert with_client(srv, lambda c: c.list_models()) == ["alpha", "mid", "zeta"]
+
+
+# --- retried faults ----------------------------------------------------------
+
+def test_429_honours_retry_after_then_succeeds() -> None:
+    notices: list[str] = []
+    with FakeOpenAI(lambda r: "ok") as srv:
+        srv.push_faults(Reply(fault="429", retry_after=0.4))
+        started = time.monotonic()
+        result = complete(srv, on_retry=notices.append, backoff_max=5.0)
+        elapsed = time.monotonic() - started
+        assert len(srv.requests) == 2
+    assert result.text == "ok" and result.attempts == 2
+    assert 0.4 <= elapsed < 1.5
+    assert len(notices) == 1
+    assert "rate limited by 127.0.0.1" in notices[0]
+    assert "attempt 2 of 4" in notices[0]
+    assert "retrying in 0.4" in notices[0]
+
+
+def test_retry_after_is_capped_at_backoff_max() -> None:
+    with FakeOpenAI(lambda r: "ok") as srv:
+        srv.push_faults(Reply(fault="429", retry_after=30))
+        started = time.monotonic()
+        assert complete(srv, backoff_max=0.2).text == "ok"
+        assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize(("fault", "notice"), [
+    ("500", "server error 500"),
+    ("drop", "connection to 127.0.0.1"),
+    ("malformed", "unreadable response"),
+])
+def test_transient_fault_then_success(fault: str, notice: str) -> None:
+    notices: list[str] = []
+    with FakeOpenAI(lambda r: Reply(content="fine", prompt_tokens=3, completion_tokens=1)) as srv:
+        srv.push_faults(Reply(fault=fault))
+        result = complete(srv, on_retry=notices.append)
+        assert len(srv.requests) == 2
+    assert result.text == "fine"
+    assert result.attempts == 2
+    assert len(notices) == 1 and notice in notices[0]
+
+
+def test_a_hanging_server_times_out_and_gives_up() -> None:
+    notices: list[str] = []
+    with FakeOpenAI(lambda r: Reply(fault="hang")) as srv:
+        started = time.monotonic()
+        error = failure(srv, timeout=0.5, max_retries=1, on_retry=notices.append)
+        elapsed = time.monotonic() - started
+        assert len(srv.requests) == 2
+    assert error.kind == "timeout"
+    assert error.retryable is True and error.fatal is False
+    assert srv.base_url in str(error) and "0.5 s" in str(error)
+    assert 1.0 <= elapsed < 3.0
+    assert len(notices) == 1 and "no answer" in notices[0]
+
+
+def test_persistent_server_errors_exhaust_the_retries() -> None:
+    notices: list[str] = []
+    with FakeOpenAI(lambda r: Reply(fault="500")) as srv:
+        error = failure(srv, max_retries=2, on_retry=notices.append)
+        assert len(srv.requests) == 3
+    assert error.kind == "server"
+    assert error.retryable is True and error.fatal is False
+    assert error.status == 500
+    assert "gave up after 3 attempts" in str(error)
+    assert [n.split("(")[-1] for n in notices] == ["attempt 2 of 3)", "attempt 3 of 3)"]
+
+
+def test_backoff_grows_exponentially_and_is_capped() -> None:
+    model_client = ModelClient(model="m", base_url="http://127.0.0.1:9/v1", api_key=None,
+                               prices=PriceTable(), backoff_base=1.0, backoff_max=5.0)
+    delays = [model_client._retry_delay(attempt, None) for attempt in range(5)]
+    for delay, base in zip(delays, [1.0, 2.0, 4.0, 5.0, 5.0], strict=True):
+        assert base <= delay <= min(5.0, base * 1.1) + 1e-9
+    assert model_client._retry_delay(0, 3.0) >= 3.0
+    assert model_client._retry_delay(0, 300.0) == 5.0
+    asyncio.run(model_client.aclose())
+
+
+# --- errors raised at once ---------------------------------------------------
+
+@pytest.mark.parametrize(("fault", "kind", "fatal", "words"), [
+    ("401", "auth", True, "rlm key set"),
+    ("404", "not_found", True, "model 'gpt-5-mini' is not available at"),
+    ("400_context", "context_length", False, "too long for model 'gpt-5-mini'"),
+])
+def test_client_errors_are_not_retried(fault: str, kind: str, fatal: bool, words: str) -> None:
+    notices: list[str] = []
+    with FakeOpenAI(lambda r: Reply(fault=fault)) as srv:
+        error = failure(srv, on_retry=notices.append)
+        assert len(srv.requests) == 1
+    assert error.kind == kind
+    assert error.fatal is fatal
+    assert error.retryable is False
+    assert words in str(error)
+    assert notices == []
+
+
+def test_404_names_the_base_url() -> None:
+    with FakeOpenAI(lambda r: Reply(fault="404")) as srv:
+        assert srv.base_url in str(failure(srv))
+
+
+# --- cancellation and concurrency --------------------------------------------
+
+def test_cancel_during_a_hanging_request_is_prompt() -> None:
+    async def main(srv: FakeOpenAI) -> float:
+        async with make_client(srv, timeout=30.0) as model_client:
+            tasks = [asyncio.create_task(model_client.complete(HELLO)) for _ in range(4)]
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            for task in tasks:
+                task.cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            assert all(isinstance(r, asyncio.CancelledError) for r in results)
+            return time.monotonic() - started
+
+    with FakeOpenAI(lambda r: Reply(fault="hang")) as srv:
+        assert asyncio.run(main(srv)) < 2.0
+
+
+def test_cancel_during_a_backoff_sleep_is_prompt() -> None:
+    async def main(srv: FakeOpenAI) -> float:
+        async with make_client(srv, backoff_max=60.0) as model_client:
+            task = asyncio.create_task(model_client.complete(HELLO))
+            while not srv.requests:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # now sleeping out the 30 s Retry-After
+            started = time.monotonic()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return time.monotonic() - started
+
+    with FakeOpenAI(lambda r: "ok") as srv:
+        srv.push_faults(Reply(fault="429", retry_after=30))
+        assert asyncio.run(main(srv)) < 2.0
+        assert len(srv.requests) == 1
+
+
+def test_64_concurrent_calls_run_in_parallel() -> None:
+    async def main(srv: FakeOpenAI) -> list[Completion]:
+        async with make_client(srv, max_connections=64) as model_client:
+            calls = [model_client.complete([{"role": "user", "content": f"q{i}"}])
+                     for i in range(64)]
+            return await asyncio.gather(*calls)
+
+    with FakeOpenAI(lambda r: Reply(content=r.last_user, latency=0.2)) as srv:
+        started = time.monotonic()
+        results = asyncio.run(main(srv))
+        elapsed = time.monotonic() - started
+        peak = srv.max_concurrent
+    assert sorted(r.text for r in results) == sorted(f"q{i}" for i in range(64))
+    assert elapsed < 3.0
+    assert peak >= 48  # the connection pool is not capped at a small number
+
+
+# --- helpers -----------------------------------------------------------------
+
+def test_retry_after_parsing() -> None:
+    assert retry_after_seconds({"retry-after": "2"}) == 2.0
+    assert retry_after_seconds({"retry-after": "0.5"}) == 0.5
+    assert retry_after_seconds({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert retry_after_seconds({"retry-after": "-3"}) == 0.0
+    assert retry_after_seconds({"retry-after": "soon"}) is None
+    assert retry_after_seconds({}) is None
+    later = datetime.now(UTC) + timedelta(seconds=20)
+    wait = retry_after_seconds({"retry-after": format_datetime(later, usegmt=True)})
+    assert wait is not None and 17 <= wait <= 20
+
+
+@pytest.mark.parametrize("response", [
+    "<html>Bad gateway</html>",  # what the SDK returns for a non-JSON content type
+    None,
+    [1, 2],
+    ChatCompletion.construct(choices=None),
+    ChatCompletion.construct(choices=[]),
+])
+def test_responses_without_a_choice_count_as_malformed(response: object) -> None:
+    model_client = ModelClient(model="m", base_url="http://127.0.0.1:9/v1", api_key=None,
+                               prices=PriceTable())
+    with pytest.raises(client_module._Transient) as info:
+        model_client._checked_completion(response)
+    assert info.value.kind == "malformed"
+    asyncio.run(model_client.aclose())
+
+
+def test_null_content_becomes_empty_text() -> None:
+    assert client_module._message_text(None) == ""
+    assert client_module._message_text([{"type": "text", "text": "a"}, {"text": "b"}]) == "ab"

@@ -1,0 +1,52 @@
+"""Code blocks and prose FINAL are found the way the loop needs them."""
+
+from __future__ import annotations
+
+from engine.rlm.parsing import code_blocks, head_tail, prose_final, strip_code
+
+
+def test_repl_and_python_blocks_in_order_others_ignored() -> None:
+    reply = ("Look:\n```repl\na = 1\n```\ntext\n```python\nb = 2\n```\n"
+             "```json\n{}\n```\n```\nplain = 3\n```\n")
+    assert code_blocks(reply) == ["a = 1\n", "b = 2\n"]
+
+
+def test_fence_inside_a_string_does_not_end_the_block() -> None:
+    reply = '```repl\ns = "```not a fence"\nprint(s)\n```'
+    assert code_blocks(reply) == ['s = "```not a fence"\nprint(s)\n']
+
+
+def test_indented_fences_are_accepted() -> None:
+    assert code_blocks("  ```repl\nx = 1\n  ```") == ["x = 1\n"]
+
+
+def test_prose_final_balanced_parentheses_and_quotes() -> None:
+    assert prose_final("So FINAL(It costs $5 (net).)").value == "It costs $5 (net)."
+    assert prose_final("FINAL('quoted')").value == "quoted"
+    assert prose_final('FINAL("""multi\nline""")').value == "multi\nline"
+
+
+def test_prose_final_ignores_final_inside_code() -> None:
+    assert prose_final("```repl\nFINAL(x)\n```") is None
+
+
+def test_prose_final_var_needs_an_identifier() -> None:
+    found = prose_final("FINAL_VAR(answer)")
+    assert found is not None and found.is_var and found.value == "answer"
+    literal = prose_final("FINAL_VAR(two words)")
+    assert literal is not None and not literal.is_var
+
+
+def test_unclosed_final_takes_the_rest() -> None:
+    assert prose_final("FINAL(the answer is 4").value == "the answer is 4"
+
+
+def test_strip_code_keeps_prose() -> None:
+    assert strip_code("Before\n```repl\nx=1\n```\nAfter") == "Before\n\nAfter"
+
+
+def test_head_tail_cut_and_count() -> None:
+    text, cut = head_tail("a" * 50 + "b" * 50, 20)
+    assert cut == 80 and text.startswith("a" * 10) and text.endswith("b" * 10)
+    assert "[80 characters cut]" in text
+    assert head_tail("short", 20) == ("short", 0)

@@ -1,0 +1,217 @@
+"""``rlm ask`` end to end: scripted models on the fake server, a real REPL child, real HTTP."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from engine import events as ev
+from tests.support.fake_openai import ChatRequest, FakeOpenAI, Reply, by_model, sequence
+from tests.support.harness import ask, repl
+
+
+def needle_root() -> Any:
+    return sequence(
+        repl('import re\nhits = [m.start() for m in re.finditer("secret code", context)]\n'
+             'print(hits)\nsnippet = context[hits[0] - 100:hits[0] + 100]'),
+        repl('verdict = llm_query("What is the secret code? Text: " + snippet)\nprint(verdict)'),
+        repl("FINAL(verdict)"),
+    )
+
+
+def code_from_prompt(request: ChatRequest) -> Reply:
+    found = re.search(r"secret code is (\d+)", request.last_user)
+    return Reply(content=found.group(1) if found else "not found")
+
+
+def test_needle_found_by_regex_and_confirmed_by_a_sub_call(tmp_path: Path, capsys: Any) -> None:
+    script = by_model({"fake-root": needle_root(), "fake-sub": code_from_prompt})
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys, "What is the secret code?")
+        requests = list(server.requests)
+    assert out.code == 0, out.stderr
+    assert out.result["answer"] == "7319"
+    assert out.result["stop_reason"] == "answered"
+    root_calls = [r for r in requests if r.model == "fake-root"]
+    sub_calls = [r for r in requests if r.model == "fake-sub"]
+    assert len(root_calls) == 3 and len(sub_calls) == 1
+    # The first turn describes the context but never contains it.
+    first = root_calls[0].last_user
+    assert "What is the secret code?" in first and "beta.txt" in first
+    assert "7319" not in first and "7319" not in root_calls[0].system
+    # The sub-model saw the slice the code chose; the root saw the printed output.
+    assert "secret code is 7319" in sub_calls[0].last_user
+    assert "7319" in root_calls[2].last_user
+    usage = out.result["usage"]
+    assert usage["calls"] == 4 and usage["prompt_tokens"] > 0
+    assert usage["cost_usd"] is not None and usage["cost_usd"] > 0
+    assert out.result["sandbox"]["pid"] > 0
+
+
+def test_variables_persist_across_iterations(tmp_path: Path, capsys: Any) -> None:
+    script = sequence(repl("x = 41"), repl("y = x + 1\nprint(y)"), repl("FINAL(y)"))
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys)
+    assert out.code == 0 and out.result["answer"] == "42"
+
+
+def test_each_turn_says_which_iteration_it_is(tmp_path: Path, capsys: Any) -> None:
+    script = sequence(repl("a = 1"), repl("FINAL(a)"))
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys, "q", "--max-iterations", "7")
+        requests = list(server.requests)
+    assert out.code == 0
+    assert "7 iterations" in requests[0].last_user
+    assert "[Iteration 2 of 7" in requests[1].last_user
+
+
+def test_llm_query_batched_keeps_order_and_isolates_a_failure(tmp_path: Path,
+                                                              capsys: Any) -> None:
+    def sub(request: ChatRequest) -> Reply:
+        if request.last_user == "item 3":
+            return Reply(fault="400_context")
+        number = int(request.last_user.split()[1])
+        return Reply(content=f"answer {number}", latency=0.05 * (8 - number))
+
+    root = sequence(
+        repl('results = llm_query_batched([f"item {i}" for i in range(8)])\nprint(results)'),
+        repl("FINAL(' | '.join(results))"))
+    with FakeOpenAI(by_model({"fake-root": root, "fake-sub": sub})) as server:
+        out = ask(server, tmp_path, capsys)
+    assert out.code == 0, out.stderr
+    parts = out.result["answer"].split(" | ")
+    assert [p for i, p in enumerate(parts) if i != 3] == [f"answer {i}" for i in range(8) if i != 3]
+    assert parts[3].startswith("[llm_query error:") and "too long" in parts[3]
+    finished = out.of_type("subcall_finished")
+    assert len(finished) == 8 and sum(1 for e in finished if e.error) == 1
+
+
+def test_llm_query_failure_is_an_exception_the_code_can_catch(tmp_path: Path,
+                                                              capsys: Any) -> None:
+    root = sequence(repl(
+        "try:\n    llm_query('x' * 10)\nexcept SubCallError as e:\n    FINAL('caught: ' + str(e))"))
+    sub = Reply(fault="400_context")
+    with FakeOpenAI(by_model({"fake-root": root, "fake-sub": sub})) as server:
+        out = ask(server, tmp_path, capsys)
+    assert out.code == 0 and out.result["answer"].startswith("caught: ")
+
+
+def recursive_script(request: ChatRequest) -> Reply | str:
+    """fake-root asks a child; every child RLM asks a deeper child; plain calls answer 'leaf'."""
+    if request.model == "fake-root":
+        return sequence(repl('r = rlm_query("go deeper")\nFINAL("root:" + r)'))(request)
+    if request.system:  # an RLM run whose root is the sub-model
+        return repl('r = rlm_query("go deeper")\nFINAL("d:" + r)')
+    return "leaf"
+
+
+def run_depth(tmp_path: Path, capsys: Any, depth: int) -> Any:
+    with FakeOpenAI(recursive_script) as server:
+        return ask(server, tmp_path, capsys, "q", "--max-depth", str(depth))
+
+
+def test_rlm_query_depth_one(tmp_path: Path, capsys: Any) -> None:
+    out = run_depth(tmp_path, capsys, 1)
+    assert out.code == 0 and out.result["answer"] == "root:d:leaf"
+    depths = sorted(e.depth for e in out.of_type("run_started"))
+    assert depths == [0, 1]
+
+
+def test_rlm_query_depth_two_reports_parent_links(tmp_path: Path, capsys: Any) -> None:
+    out = run_depth(tmp_path, capsys, 2)
+    assert out.code == 0 and out.result["answer"] == "root:d:d:leaf"
+    starts = {e.depth: e for e in out.of_type("run_started")}
+    assert sorted(starts) == [0, 1, 2]
+    assert starts[1].parent_run_id == starts[0].run_id
+    assert starts[2].parent_run_id == starts[1].run_id
+    assert starts[2].parent_call_id and starts[2].parent_call_id.startswith(starts[1].run_id)
+    # Each child had its own REPL process.
+    pids = {e.status["pid"] for e in out.of_type("sandbox_status")}
+    assert len(pids) == 3
+
+
+def test_rlm_query_at_depth_limit_becomes_llm_query(tmp_path: Path, capsys: Any) -> None:
+    out = run_depth(tmp_path, capsys, 0)
+    assert out.code == 0 and out.result["answer"] == "root:leaf"
+    assert [e.depth for e in out.of_type("run_started")] == [0]
+    assert any("depth limit" in e.message for e in out.of_type("notice"))
+
+
+def test_rlm_query_over_a_given_slice(tmp_path: Path, capsys: Any) -> None:
+    def script(request: ChatRequest) -> Reply | str:
+        if request.model == "fake-root":
+            return sequence(repl('r = rlm_query("size?", context="abc" * 10)\nFINAL(r)'))(request)
+        return repl("FINAL(str(len(context)))")
+
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys)
+    assert out.result["answer"] == "30"
+
+
+def test_prose_final_without_code_is_accepted(tmp_path: Path, capsys: Any) -> None:
+    script = sequence(repl("print(len(context))"), "I have checked. FINAL(The code is 7319.)")
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys)
+    assert out.code == 0 and out.result["answer"] == "The code is 7319."
+
+
+def test_prose_final_beside_code_is_not_accepted(tmp_path: Path, capsys: Any) -> None:
+    script = sequence("FINAL(a guess)\n```repl\nz = 5\n```", repl("FINAL(z)"))
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys)
+        requests = list(server.requests)
+    assert out.result["answer"] == "5"
+    assert "outside a code block" in requests[1].last_user
+
+
+def test_prose_final_var_is_resolved_in_the_repl(tmp_path: Path, capsys: Any) -> None:
+    script = sequence(repl("summary = 'long ' * 3"), "Done: FINAL_VAR(summary)")
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys)
+    assert out.result["answer"] == "long long long "
+
+
+def test_reply_without_code_gets_a_reminder(tmp_path: Path, capsys: Any) -> None:
+    script = sequence("I think the answer is in beta.", repl("FINAL('ok')"))
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys)
+        requests = list(server.requests)
+    assert out.result["answer"] == "ok"
+    assert "no ```repl``` block" in requests[1].last_user
+
+
+def test_cell_error_is_shown_to_the_model_and_the_run_goes_on(tmp_path: Path,
+                                                              capsys: Any) -> None:
+    script = sequence(repl("undefined_name + 1"), repl("FINAL('recovered')"))
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys)
+        requests = list(server.requests)
+    assert out.result["answer"] == "recovered"
+    assert "NameError" in requests[1].last_user
+    assert "child.py" not in requests[1].last_user
+
+
+def test_long_output_is_cut_with_a_note(tmp_path: Path, capsys: Any) -> None:
+    script = sequence(repl("print('x' * 50000)"), repl("FINAL('done')"))
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys)
+        requests = list(server.requests)
+    assert out.code == 0
+    fed_back = requests[1].last_user
+    assert "characters cut" in fed_back and len(fed_back) < 22_000
+    cell = out.of_type("cell_finished")[0]
+    assert isinstance(cell, ev.CellFinished) and cell.cut_chars == 30_001  # 50,000 x and a newline
+
+
+def test_log_writes_each_event_once(tmp_path: Path, capsys: Any) -> None:
+    marker = "UNIQUE-REPLY-MARKER"
+    replies = [repl(f"v{i} = {i}  # <{marker}{i}>") for i in range(12)] + [repl("FINAL('end')")]
+    with FakeOpenAI(sequence(*replies)) as server:
+        out = ask(server, tmp_path, capsys)
+    text = out.log.read_text(encoding="utf-8")
+    for i in range(12):
+        # Once in the model_response event, once in cell_started: never the history again.
+        assert text.count(f"<{marker}{i}>") == 2
+    assert len(out.of_type("model_response")) == 13
+    assert out.of_type("run_finished")[0].stop_reason == "answered"

@@ -1,0 +1,62 @@
+"""Host side of the frame protocol: 4-byte big-endian length, then one UTF-8 JSON object."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from engine.errors import FrameError
+
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+HEADER_BYTES = 4
+_LENGTH_LIMIT = 2**32 - 1
+
+
+class PipeClosedError(FrameError):
+    """The REPL process closed its end of the pipe (it exited or was killed)."""
+
+
+def encode_frame(obj: dict[str, Any], max_bytes: int = MAX_FRAME_BYTES) -> bytes:
+    """Encode one object as a frame; raises FrameError when it would exceed ``max_bytes``."""
+    # "replace" turns lone surrogates (which UTF-8 cannot carry) into "?"; valid text is untouched.
+    body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+    if len(body) > min(max_bytes, _LENGTH_LIMIT):
+        raise FrameError(f"frame of {len(body)} bytes exceeds the cap of {max_bytes} bytes")
+    return len(body).to_bytes(HEADER_BYTES, "big") + body
+
+
+def decode_body(body: bytes) -> dict[str, Any]:
+    """Parse a frame body; raises FrameError unless it is UTF-8 JSON encoding one object."""
+    try:
+        obj = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise FrameError(f"frame is not valid UTF-8: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise FrameError(f"frame is not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise FrameError(f"frame holds a JSON {type(obj).__name__}, not an object")
+    return obj
+
+
+async def read_frame(reader: asyncio.StreamReader,
+                     max_bytes: int = MAX_FRAME_BYTES) -> dict[str, Any]:
+    """Read one frame; raises FrameError on a closed pipe, an oversized length or a bad body."""
+    header = await _read_exactly(reader, HEADER_BYTES, "")
+    size = int.from_bytes(header, "big")
+    if size > max_bytes:
+        # The body is not read: the stream cannot be trusted after this.
+        raise FrameError(f"frame of {size} bytes announced, over the cap of {max_bytes} bytes")
+    body = await _read_exactly(reader, size, " in the middle of a frame")
+    return decode_body(body)
+
+
+async def _read_exactly(reader: asyncio.StreamReader, size: int, where: str) -> bytes:
+    try:
+        return await reader.readexactly(size)
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial and not where:
+            where = " in the middle of a frame header"
+        raise PipeClosedError(f"the REPL process closed its pipe{where}") from None
+    except (ConnectionError, OSError) as exc:
+        raise PipeClosedError(f"the REPL process closed its pipe ({exc})") from None

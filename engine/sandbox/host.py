@@ -1,0 +1,483 @@
+"""Host side of the REPL child: spawn it, run cells, answer its calls, time it out, restart it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import FrameError, SandboxError
+from engine.sandbox.frames import MAX_FRAME_BYTES, PipeClosedError, encode_frame, read_frame
+
+CHILD_PATH = Path(__file__).resolve().with_name("child.py")
+START_TIMEOUT = 60.0
+STDERR_KEEP_BYTES = 64 * 1024
+SHUTDOWN_WAIT = 1.0
+REAP_WAIT = 5.0
+LOST = "all variables were lost; re-create what you need"
+
+
+class SubCallRefused(Exception):
+    """Raised by a call handler: the child's call raises SubCallError with this message."""
+
+
+@dataclass
+class CellResult:
+    """What one cell did, ready to show the model."""
+
+    output: str            # head + (if cut) a note + tail; stdout and stderr interleaved
+    error: str | None      # traceback or explanation when the cell failed (model-visible)
+    cut_chars: int
+    duration_s: float
+    final: str | None
+    final_set: bool
+    timed_out: bool = False
+    restarted: bool = False  # the child was killed or died and was restarted; variables were lost
+
+
+CallHandler = Callable[[str, dict[str, Any]], Awaitable[Any]]
+
+
+class StderrTail:
+    """The last bytes the child wrote to stderr, for diagnostics."""
+
+    def __init__(self, keep: int = STDERR_KEEP_BYTES) -> None:
+        self._keep = keep
+        self._data = bytearray()
+        self.total = 0
+
+    def feed(self, chunk: bytes) -> None:
+        self._data += chunk
+        self.total += len(chunk)
+        if len(self._data) > self._keep:
+            del self._data[:-self._keep]
+
+    def text(self, since: int = 0) -> str:
+        """What was written after byte ``since`` (as much of it as is still kept)."""
+        wanted = min(self.total - since, len(self._data))
+        return self._data[len(self._data) - wanted:].decode("utf-8", "replace") if wanted else ""
+
+
+def child_env() -> dict[str, str]:
+    """A minimal environment: never the parent's, so no API key can be inherited."""
+    env = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PATH": os.defpath}
+    if os.name == "nt":
+        env["SYSTEMROOT"] = os.environ.get("SYSTEMROOT", r"C:\Windows")
+    return env
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def check_call(op: Any, args: Any) -> str | None:
+    """What is wrong with a call's op and args, or None when they match the REPL contract."""
+    if not isinstance(args, dict):
+        return "args must be an object"
+    optional_str = (str, type(None))
+    if op in ("llm_query", "rlm_query"):
+        other = "model" if op == "llm_query" else "context"
+        if not isinstance(args.get("prompt"), str):
+            return "prompt must be a string"
+        if not isinstance(args.get(other), optional_str):
+            return f"{other} must be a string or null"
+        return None
+    if op == "llm_query_batched":
+        prompts = args.get("prompts")
+        if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
+            return "prompts must be a list of strings"
+        if not isinstance(args.get("model"), optional_str):
+            return "model must be a string or null"
+        return None
+    return "unknown operation"
+
+
+def join_output(head: str, tail: str, total: int) -> tuple[str, int]:
+    """The model-visible output and how many characters were cut from its middle."""
+    cut = total - len(head) - len(tail)
+    if cut > 0:
+        return f"{head}\n... [{cut} characters cut] ...\n{tail}", cut
+    return head + tail, 0
+
+
+async def wait_exit(proc: asyncio.subprocess.Process, timeout: float) -> int | None:
+    """The exit code, or None if still running after ``timeout`` seconds.
+
+    Polled: on Python 3.11 ``proc.wait()`` also waits for every pipe to close, which a
+    process the model spawned may keep open long after the child itself exited.
+    """
+    deadline = time.monotonic() + timeout
+    while proc.returncode is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    return proc.returncode
+
+
+class ReplProcess:
+    """One REPL child process for a run (or child RLM), restarted when it dies or hangs."""
+
+    def __init__(self, context_path: Path, documents_path: Path, *, call_handler: CallHandler,
+                 cell_timeout: float = 120.0, output_limit: int = 20_000,
+                 max_frame_bytes: int = MAX_FRAME_BYTES, python: str = sys.executable,
+                 interrupt_grace: float = 2.0, start_timeout: float = START_TIMEOUT) -> None:
+        self.context_path = Path(context_path)
+        self.documents_path = Path(documents_path)
+        self.cell_timeout = cell_timeout
+        self.output_limit = output_limit
+        self.max_frame_bytes = max_frame_bytes
+        self.python = python
+        self.interrupt_grace = interrupt_grace
+        self.start_timeout = start_timeout
+        self.ready: dict[str, Any] | None = None
+        self.pid: int | None = None
+        self.restarts = 0
+        self._handler = call_handler
+        self._proc: asyncio.subprocess.Process | None = None
+        self._stderr = StderrTail()
+        self._stderr_task: asyncio.Task[None] | None = None
+        self._workdir: str | None = None
+        self._cell_id = 0
+        self._broken = False  # killed after an engine failure or cancellation mid-cell
+        self._closed = False
+
+    async def __aenter__(self) -> ReplProcess:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    async def start(self) -> dict[str, Any]:
+        """Spawn the child and return its ready frame (idempotent while it runs)."""
+        if self._closed:
+            raise SandboxError("this REPL process was closed")
+        if self._proc is not None and self._proc.returncode is None and self.ready:
+            return self.ready
+        await self._discard_process()  # a child that died since: reap it first
+        return await self._spawn()
+
+    async def close(self) -> None:
+        """Ask the child to exit, kill it if it does not, reap it, remove its folder."""
+        self._closed = True
+        proc = self._proc
+        try:
+            if proc is not None and proc.returncode is None and not self._broken:
+                try:
+                    await self._shutdown(proc)
+                except FrameError:
+                    pass
+        finally:
+            await self._discard_process()
+
+    async def _shutdown(self, proc: asyncio.subprocess.Process) -> None:
+        await self._send({"type": "shutdown"})
+        await wait_exit(proc, SHUTDOWN_WAIT)
+
+    async def _spawn(self) -> dict[str, Any]:
+        self._workdir = tempfile.mkdtemp(prefix="rlm-repl-")
+        self._stderr = StderrTail()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                self.python, "-I", "-S", "-X", "utf8", str(CHILD_PATH),
+                str(self.context_path), str(self.documents_path),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, cwd=self._workdir, env=child_env(),
+                start_new_session=True, limit=1 << 20)
+        except OSError as exc:
+            self._remove_workdir()
+            raise SandboxError(f"could not start the REPL process ({self.python}): {exc}") from exc
+        self._proc, self.pid, self.ready = proc, proc.pid, None
+        assert proc.stderr is not None and proc.stdout is not None
+        self._stderr_task = asyncio.create_task(self._drain_stderr(proc.stderr, self._stderr))
+        try:
+            frame = await asyncio.wait_for(read_frame(proc.stdout, self.max_frame_bytes),
+                                           self.start_timeout)
+            if frame.get("type") != "ready":
+                raise FrameError(f"expected a ready frame, got {frame.get('type')!r}")
+        except (TimeoutError, FrameError) as exc:
+            why = str(exc) or f"no ready frame within {self.start_timeout:g}s"
+            await self._discard_process()
+            raise SandboxError(f"the REPL process failed to start: {why} "
+                               f"({describe_exit(proc.returncode)}); its stderr ended with:\n"
+                               f"{self._stderr.text()[-4000:]}") from None
+        except BaseException:
+            self._kill_now()
+            raise
+        self.ready = frame
+        return frame
+
+    async def _restart(self) -> None:
+        await self._discard_process()
+        self.restarts += 1
+        self._broken = False
+        await self._spawn()
+
+    @staticmethod
+    async def _drain_stderr(stream: asyncio.StreamReader, tail: StderrTail) -> None:
+        while chunk := await stream.read(65536):
+            tail.feed(chunk)
+
+    def _kill_now(self) -> None:
+        """Kill the child and anything it started (synchronous: safe during cancellation)."""
+        proc = self._proc
+        if proc is None:
+            return
+        if os.name != "posix":
+            if proc.returncode is None:
+                proc.kill()
+            return
+        # Its own session: the group also holds whatever model code spawned, even after
+        # the child itself exited. Not proc.kill(): Popen polls (waitpid) first and would
+        # steal the exit status from asyncio's child watcher, which then reports 255.
+        kills = [os.killpg] + ([os.kill] if proc.returncode is None else [])
+        for kill in kills:
+            try:
+                kill(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    async def _discard_process(self) -> None:
+        """Kill, reap and forget the current child; always removes its working folder."""
+        proc, stderr_task = self._proc, self._stderr_task
+        try:
+            if proc is not None:
+                self._kill_now()
+                await self._reap(proc, stderr_task)
+        finally:
+            self._proc, self._stderr_task = None, None
+            self._remove_workdir()
+
+    @staticmethod
+    async def _reap(proc: asyncio.subprocess.Process,
+                    stderr_task: asyncio.Task[None] | None) -> None:
+        await wait_exit(proc, REAP_WAIT)
+        if stderr_task is not None:
+            # A grandchild may hold stderr open: do not wait for its EOF for long.
+            try:
+                await asyncio.wait_for(stderr_task, 0.5)
+            except Exception:
+                pass
+        # Close the pipes even if an escaped grandchild still holds one open; otherwise the
+        # transport outlives its event loop. (Process has no public close.)
+        transport = getattr(proc, "_transport", None)
+        if transport is not None:
+            transport.close()
+
+    def _remove_workdir(self) -> None:
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    # --- cells ---------------------------------------------------------------------------
+
+    async def run_cell(self, code: str) -> CellResult:
+        """Run one cell; the model's failures come back in the result, the engine's raise."""
+        if self._closed:
+            raise SandboxError("this REPL process was closed")
+        note = ""
+        if self._proc is None and self.ready is None:
+            await self.start()
+        elif self._proc is None or self._broken or self._proc.returncode is not None:
+            await self._restart()
+            note = "[the REPL was restarted before this cell; earlier variables were lost]\n"
+        self._cell_id += 1
+        try:
+            exec_frame = encode_frame({"type": "exec", "id": self._cell_id, "code": code,
+                                       "output_limit": self.output_limit,
+                                       "max_frame_bytes": self.max_frame_bytes},
+                                      self.max_frame_bytes)
+        except FrameError as exc:
+            return CellResult(output="", error=f"the cell was not run: its code is too large "
+                              f"({exc})", cut_chars=0, duration_s=0.0, final=None,
+                              final_set=False)
+        try:
+            result = await self._run(exec_frame, self._cell_id)
+        except BaseException:
+            # An engine failure or cancellation mid-cell: the child's state is unknown.
+            self._broken = True
+            self._kill_now()
+            raise
+        if note:
+            result.output, result.restarted = note + result.output, True
+        return result
+
+    async def _run(self, exec_frame: bytes, cell_id: int) -> CellResult:
+        started = time.monotonic()
+        stderr_mark = self._stderr.total
+        try:
+            await self._send_bytes(exec_frame)
+            frame, timed_out = await self._drive(cell_id)
+            if frame is not None:
+                return self._cell_result(frame, timed_out)
+        except FrameError as exc:
+            return await self._recover(exc, started, stderr_mark)
+        await self._restart()  # it did not stop when interrupted
+        error = (f"cell timed out after {self.cell_timeout:g}s and did not stop when "
+                 f"interrupted; the REPL was restarted and {LOST}")
+        return CellResult(output="", error=error, cut_chars=0,
+                          duration_s=time.monotonic() - started, final=None, final_set=False,
+                          timed_out=True, restarted=True)
+
+    def _cell_result(self, frame: dict[str, Any], timed_out: bool) -> CellResult:
+        """Turn a result frame into a CellResult; FrameError if its fields are malformed."""
+        head, tail, total = frame.get("head"), frame.get("tail"), frame.get("total_chars")
+        error, final, duration = frame.get("error"), frame.get("final"), frame.get("duration_s")
+        if not (isinstance(head, str) and isinstance(tail, str) and isinstance(total, int)
+                and isinstance(error, str | None) and isinstance(final, str | None)
+                and isinstance(duration, int | float)):
+            raise FrameError("malformed result frame")
+        output, cut = join_output(head, tail, total)
+        timed_out = timed_out and bool(frame.get("interrupted"))
+        if timed_out:
+            message = (f"cell timed out after {self.cell_timeout:g}s and was interrupted; "
+                       "variables are kept")
+            error = message if not error else f"{message}\n{error}"
+        return CellResult(output=output, error=error, cut_chars=cut, duration_s=float(duration),
+                          final=final, final_set=bool(frame.get("final_set")),
+                          timed_out=timed_out)
+
+    async def _recover(self, exc: FrameError, started: float, stderr_mark: int) -> CellResult:
+        """The child died or broke the protocol mid-cell: explain, restart, carry on."""
+        if isinstance(exc, PipeClosedError):
+            code = await self._exit_code()
+            what = ("the REPL process closed its pipe" if code is None
+                    else f"the REPL process exited ({describe_exit(code)})")
+        else:
+            what = f"the REPL process sent a bad frame ({exc})"
+        stderr = self._stderr.text(stderr_mark).strip()
+        await self._restart()
+        error = f"{what} while running this cell; it was restarted and {LOST}"
+        if stderr:
+            error += f"\nits stderr ended with:\n{stderr[-2000:]}"
+        return CellResult(output="", error=error, cut_chars=0,
+                          duration_s=time.monotonic() - started, final=None, final_set=False,
+                          restarted=True)
+
+    async def _exit_code(self) -> int | None:
+        """Wait briefly for the child to finish exiting (it closed its pipe)."""
+        return None if self._proc is None else await wait_exit(self._proc, 1.0)
+
+    async def _drive(self, cell_id: int) -> tuple[dict[str, Any] | None, bool]:
+        """Read frames until the cell's result; answer calls concurrently meanwhile.
+
+        Returns (result frame, timed out); the frame is None when an interrupted cell
+        did not answer within the grace period. The timeout clock stops while any call
+        is being handled: sub-calls are bounded elsewhere.
+        """
+        loop = asyncio.get_running_loop()
+        budget = self.cell_timeout
+        calls: dict[asyncio.Task[Any], Any] = {}
+        read_task = asyncio.ensure_future(self._read())
+        try:
+            while True:
+                handling = bool(calls)
+                before = loop.time()
+                done, _ = await asyncio.wait({read_task, *calls}, timeout=None if handling
+                                             else max(budget, 0.0),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if not handling:
+                    budget -= loop.time() - before
+                for task in [t for t in done if t in calls]:
+                    await self._reply(calls.pop(task), task)
+                if read_task in done:
+                    frame = read_task.result()
+                    if frame.get("type") == "call":
+                        calls[asyncio.ensure_future(self._handle(frame))] = frame.get("id")
+                    elif frame.get("type") == "result" and frame.get("id") == cell_id:
+                        return frame, False
+                    else:
+                        raise FrameError(f"unexpected {frame.get('type')!r} frame during a cell")
+                    read_task = asyncio.ensure_future(self._read())
+                elif not done:
+                    return await self._interrupt(read_task, cell_id), True
+        finally:
+            for task in calls:
+                task.cancel()
+            if not read_task.done():
+                read_task.cancel()
+
+    async def _interrupt(self, read_task: asyncio.Future[dict[str, Any]],
+                         cell_id: int) -> dict[str, Any] | None:
+        """SIGINT the child and wait up to the grace period for the cell's result."""
+        if os.name != "posix" or self._proc is None:
+            return None
+        try:
+            os.kill(self._proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.interrupt_grace
+        try:
+            while (remaining := deadline - loop.time()) > 0:
+                done, _ = await asyncio.wait({read_task}, timeout=remaining)
+                if not done:
+                    return None
+                frame = read_task.result()
+                if frame.get("type") == "result" and frame.get("id") == cell_id:
+                    return frame
+                if frame.get("type") != "call":
+                    raise FrameError(f"unexpected {frame.get('type')!r} frame during a cell")
+                await self._send({"type": "reply", "id": frame.get("id"), "ok": False,
+                                  "error": "cell timed out"})
+                read_task = asyncio.ensure_future(self._read())
+            return None
+        finally:
+            if not read_task.done():
+                read_task.cancel()
+
+    async def _handle(self, frame: dict[str, Any]) -> Any:
+        """Check a call from the child (model code can forge frames), then hand it on."""
+        op, args = frame.get("op"), frame.get("args")
+        problem = check_call(op, args)
+        if problem:
+            raise SubCallRefused(f"malformed {op!r} call: {problem}")
+        assert isinstance(op, str) and isinstance(args, dict)
+        return await self._handler(op, args)
+
+    async def _reply(self, call_id: Any, task: asyncio.Task[Any]) -> None:
+        """Send a finished call's answer; exceptions other than SubCallRefused propagate."""
+        try:
+            reply = {"type": "reply", "id": call_id, "ok": True, "value": task.result()}
+        except SubCallRefused as exc:
+            reply = {"type": "reply", "id": call_id, "ok": False, "error": str(exc)}
+        try:
+            data = encode_frame(reply, self.max_frame_bytes)
+        except FrameError as exc:
+            data = encode_frame({"type": "reply", "id": call_id, "ok": False,
+                                 "error": f"the answer was too large to pass to the REPL ({exc})"})
+        await self._send_bytes(data)
+
+    # --- pipes ---------------------------------------------------------------------------
+
+    async def _read(self) -> dict[str, Any]:
+        assert self._proc is not None and self._proc.stdout is not None
+        return await read_frame(self._proc.stdout, self.max_frame_bytes)
+
+    async def _send(self, obj: dict[str, Any]) -> None:
+        await self._send_bytes(encode_frame(obj, self.max_frame_bytes))
+
+    async def _send_bytes(self, data: bytes) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None:
+            raise PipeClosedError("the REPL process is not running")
+        try:
+            proc.stdin.write(data)
+            await proc.stdin.drain()
+        except (ConnectionError, OSError) as exc:
+            raise PipeClosedError(f"the REPL process closed its pipe ({exc})") from None

@@ -1,0 +1,1 @@
+"""Tests of the REPL child process and its host side."""

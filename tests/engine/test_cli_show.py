@@ -1,0 +1,64 @@
+"""``rlm show`` renders a trajectory readable by a person; progress lines go to stderr."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.cli import main
+from tests.support.fake_openai import FakeOpenAI, by_model, sequence
+from tests.support.harness import ROOT, ask, ask_args, repl
+
+
+def run_once(tmp_path: Path, capsys: Any) -> Any:
+    root = sequence(repl("hits = context.count('secret')\nprint('hits:', hits)"),
+                    repl("v = llm_query('confirm the code')\nFINAL('The code is ' + v)"))
+    with FakeOpenAI(by_model({"fake-root": root, "fake-sub": "7319"})) as server:
+        return ask(server, tmp_path, capsys)
+
+
+def test_show_prints_iterations_code_outputs_subcalls_and_cost(tmp_path: Path,
+                                                                capsys: Any) -> None:
+    out = run_once(tmp_path, capsys)
+    assert main(["show", str(out.log)]) == 0
+    text = capsys.readouterr().out
+    for expected in ("Question: What is the code?", "## Iteration 1 of 30", "## Iteration 2",
+                     "hits = context.count('secret')", "hits: 1", "→ llm_query",
+                     "confirm the code", "7319", "Answer:", "The code is 7319", "answered",
+                     "Total: 3 calls", "$"):
+        assert expected in text, expected
+
+
+def test_show_by_run_id_and_the_list_of_runs(tmp_path: Path, capsys: Any) -> None:
+    out = run_once(tmp_path, capsys)
+    run_id = out.result["run_id"]
+    assert main(["show"]) == 0
+    listing = capsys.readouterr().out
+    assert run_id in listing and "answered" in listing
+    assert main(["show", run_id]) == 0
+    assert "The code is 7319" in capsys.readouterr().out
+
+
+def test_show_unknown_log_is_a_usage_error(capsys: Any) -> None:
+    assert main(["show", "no-such-run"]) == 2
+    assert "no run log" in capsys.readouterr().err
+
+
+def test_progress_lines_on_stderr_and_answer_alone_on_stdout(tmp_path: Path) -> None:
+    root = sequence(repl("r = llm_query('x')"), repl("FINAL('the answer')"))
+    with FakeOpenAI(by_model({"fake-root": root, "fake-sub": "sub"})) as server:
+        args = [a for a in ask_args(server, tmp_path, "q") if a != "--json"]
+        done = subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "the answer\n"
+    for expected in ("iteration 1/30", "cell 1", "llm_query fake-sub", "total: ", "answered"):
+        assert expected in done.stderr, expected
+
+
+def test_version(capsys: Any) -> None:
+    done = subprocess.run([sys.executable, "-m", "engine.cli", "--version"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("rlm 0.")

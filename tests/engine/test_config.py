@@ -1,0 +1,43 @@
+"""Settings live in the (temporary, in tests) config folder and say clearly when they are bad."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine import config
+from engine.errors import ConfigError
+
+
+def test_folders_follow_the_isolated_home(isolated_environment: Path) -> None:
+    assert str(config.config_dir()).startswith(str(isolated_environment))
+    assert str(config.runs_dir()).startswith(str(isolated_environment))
+
+
+def test_defaults_round_trip() -> None:
+    assert config.load_settings() == config.Settings()
+    settings = config.Settings()
+    settings.root.model = "gpt-5"
+    settings.limits.max_iterations = 12
+    path = config.save_settings(settings)
+    assert path == config.settings_path()
+    assert config.load_settings() == settings
+
+
+def test_bad_settings_files_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match="config.json"):
+        config.load_settings(path)
+    path.write_text('{"limits": {"max_iterationz": 3}}')
+    with pytest.raises(ConfigError, match="max_iterationz"):
+        config.load_settings(path)
+
+
+@pytest.mark.parametrize("field, value", [("max_iterations", 0), ("budget_usd", 0.0),
+                                          ("cell_timeout_s", -1.0), ("output_limit_chars", 10)])
+def test_limits_validate(field: str, value: object) -> None:
+    limits = config.Limits(**{field: value})  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        limits.validate()

@@ -1,0 +1,50 @@
+"""Every event type survives its JSON form, and unknown fields from newer logs are ignored."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine import events as ev
+
+
+def samples() -> list[ev.Event]:
+    ids = {"run_id": "r1", "depth": 1, "parent_run_id": "r0", "parent_call_id": "r0:1"}
+    return [
+        ev.RunStarted(**ids, question="q", root_model="m", sub_model="s", context_chars=5,
+                      documents=1, limits={"max_iterations": 3}),
+        ev.SandboxStatus(**ids, status={"enforced": False}),
+        ev.IterationStarted(**ids, iteration=1, max_iterations=3),
+        ev.ModelResponse(**ids, iteration=1, model="m", text="t", prompt_tokens=1,
+                         completion_tokens=2, cost_usd=None),
+        ev.CellStarted(**ids, iteration=1, cell=1, code="x=1"),
+        ev.CellFinished(**ids, iteration=1, cell=1, output="", error="Traceback"),
+        ev.SubCallStarted(**ids, call_id="c", kind="llm_query", model="s", prompt_preview="p",
+                          prompt_chars=1),
+        ev.SubCallFinished(**ids, call_id="c", kind="llm_query", model="s", cost_usd=0.1),
+        ev.UsageTotals(**ids, calls=1, prompt_tokens=1, completion_tokens=1, cached_tokens=0,
+                       cost_usd=None, known_cost_usd=0.0, unpriced_models=["m"]),
+        ev.Notice(**ids, level="warning", message="w"),
+        ev.AnswerReady(**ids, text="a", partial=True),
+        ev.RunFinished(**ids, stop_reason="answered", duration_s=1.0),
+        ev.IngestStarted(files=2), ev.FileDone(path="a", pages=1, chars=2),
+        ev.FileFailed(path="b", reason="broken"),
+        ev.IngestProgress(files_done=1, files_total=2, pages_done=1),
+        ev.IngestFinished(ingested=1, unchanged=0, failed=1, duration_s=0.5),
+    ]
+
+
+@pytest.mark.parametrize("event", samples(), ids=lambda e: e.type)
+def test_json_round_trip(event: ev.Event) -> None:
+    data = json.loads(json.dumps(event.to_json()))
+    assert data["type"] == event.type
+    assert ev.event_from_json(data) == event
+
+
+def test_unknown_fields_are_ignored_and_unknown_types_refused() -> None:
+    data = ev.Notice(run_id="r", level="info", message="m").to_json()
+    data["added_later"] = 1
+    assert isinstance(ev.event_from_json(data), ev.Notice)
+    with pytest.raises(ValueError):
+        ev.event_from_json({"type": "nope"})

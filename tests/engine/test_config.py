@@ -28,7 +28,7 @@ def test_defaults_round_trip() -> None:
 def test_bad_settings_files_name_the_file(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text("{not json")
-    with pytest.raises(ConfigError, match="config.json"):
+    with pytest.raises(ConfigError, match=r"config\.json"):
         config.load_settings(path)
     path.write_text('{"limits": {"max_iterationz": 3}}')
     with pytest.raises(ConfigError, match="max_iterationz"):

@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stop after N failing cells in a row (default 5)")
     limits.add_argument("--concurrency", type=positive_int,
                         help="sub-calls at once in llm_query_batched (default 16)")
+    limits.add_argument("--output-limit", type=positive_int, metavar="CHARS",
+                        help="characters of a cell's output the model sees (default 20000)")
     limits.add_argument("--call-timeout", type=positive_float, metavar="SECONDS",
                         help="wall time for one model call before it is retried (default 180)")
     limits.add_argument("--max-retries", type=positive_int, metavar="N",
@@ -132,7 +134,7 @@ def limits_from(args: argparse.Namespace, base: Limits) -> Limits:
                  "cell_timeout_s": args.cell_timeout, "max_sub_calls": args.max_sub_calls,
                  "max_consecutive_errors": args.max_errors,
                  "batch_concurrency": args.concurrency, "call_timeout_s": args.call_timeout,
-                 "max_retries": args.max_retries}
+                 "max_retries": args.max_retries, "output_limit_chars": args.output_limit}
     limits = Limits(**{**vars(base), **{k: v for k, v in overrides.items() if v is not None}})
     limits.validate()
     return limits

@@ -9,7 +9,10 @@ from engine.rlm.budget import STOP_DESCRIPTIONS
 
 
 def money(cost: float | None) -> str:
-    return "cost unknown" if cost is None else f"${cost:.4f}"
+    """Dollars with enough digits that a sub-cent call does not read as free."""
+    if cost is None:
+        return "cost unknown"
+    return f"${cost:.4f}" if cost >= 0.01 or cost == 0 else f"${cost:.6f}"
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -29,8 +32,10 @@ def format_event(event: ev.Event) -> str | None:
         case ev.SandboxStatus() if event.depth == 0:
             layers = event.status.get("layers", {})
             active = ", ".join(k for k, v in layers.items() if v) or "none"
-            state = "enforced" if event.status.get("enforced") else "NOT enforced"
-            return f"sandbox: isolation {state} (active: {active})"
+            if event.status.get("enforced"):
+                return f"sandbox: isolation enforced (active: {active})"
+            note = event.status.get("note") or "kernel isolation is not applied"
+            return f"sandbox: isolation NOT enforced: {note} (active: {active})"
         case ev.IterationStarted():
             return f"{indent}iteration {event.iteration}/{event.max_iterations}"
         case ev.ModelResponse():
@@ -95,6 +100,6 @@ class ProgressPrinter:
 def totals_line(t: ev.UsageTotals) -> str:
     cost = money(t.cost_usd)
     if t.cost_usd is None and t.known_cost_usd:
-        cost = f"${t.known_cost_usd:.4f} + unknown"
+        cost = f"{money(t.known_cost_usd)} + unknown"
     return (f"{t.calls} calls, {t.prompt_tokens:,} prompt + {t.completion_tokens:,} completion "
             f"tokens, {cost}")

@@ -65,11 +65,3 @@ def prose_final(reply: str) -> ProseFinal | None:
         is_var = False  # FINAL_VAR("some literal text"): treat as the answer itself
     return ProseFinal(value=value, is_var=is_var)
 
-
-def head_tail(text: str, limit: int) -> tuple[str, int]:
-    """Cut ``text`` to ``limit`` characters keeping head and tail; returns (text, cut count)."""
-    if len(text) <= limit:
-        return text, 0
-    half = limit // 2
-    cut = len(text) - 2 * half
-    return f"{text[:half]}\n... [{cut:,} characters cut] ...\n{text[-half:]}", cut

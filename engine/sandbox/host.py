@@ -111,7 +111,7 @@ def join_output(head: str, tail: str, total: int) -> tuple[str, int]:
     """The model-visible output and how many characters were cut from its middle."""
     cut = total - len(head) - len(tail)
     if cut > 0:
-        return f"{head}\n... [{cut} characters cut] ...\n{tail}", cut
+        return f"{head}\n... [{cut:,} characters cut] ...\n{tail}", cut
     return head + tail, 0
 
 

@@ -215,3 +215,27 @@ def test_log_writes_each_event_once(tmp_path: Path, capsys: Any) -> None:
         assert text.count(f"<{marker}{i}>") == 2
     assert len(out.of_type("model_response")) == 13
     assert out.of_type("run_finished")[0].stop_reason == "answered"
+
+
+def test_root_and_sub_model_on_different_endpoints_with_different_keys(
+        tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("ROOT_KEY", "sk-root")
+    monkeypatch.setenv("SUB_KEY", "sk-sub")
+    root = sequence(repl("a = llm_query('hello')"), repl("FINAL(a)"))
+    with FakeOpenAI(root) as root_server, FakeOpenAI(lambda r: "from the sub server") as sub:
+        out = ask(root_server, tmp_path, capsys, "q", "--api-key-env", "ROOT_KEY",
+                  "--sub-base-url", sub.base_url, "--sub-api-key-env", "SUB_KEY")
+        root_headers = {r.headers["authorization"] for r in root_server.requests}
+        sub_requests = list(sub.requests)
+    assert out.code == 0 and out.result["answer"] == "from the sub server"
+    assert root_headers == {"Bearer sk-root"}
+    assert [(r.model, r.headers["authorization"]) for r in sub_requests] == \
+        [("fake-sub", "Bearer sk-sub")]
+
+
+def test_output_limit_flag(tmp_path: Path, capsys: Any) -> None:
+    script = sequence(repl("print('y' * 5000)"), repl("FINAL('done')"))
+    with FakeOpenAI(script) as server:
+        ask(server, tmp_path, capsys, "q", "--output-limit", "1000")
+        fed_back = server.requests[1].last_user
+    assert "[4,001 characters cut]" in fed_back

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.rlm.parsing import code_blocks, head_tail, prose_final, strip_code
+from engine.rlm.parsing import code_blocks, prose_final, strip_code
 
 
 def test_repl_and_python_blocks_in_order_others_ignored() -> None:
@@ -44,9 +44,3 @@ def test_unclosed_final_takes_the_rest() -> None:
 def test_strip_code_keeps_prose() -> None:
     assert strip_code("Before\n```repl\nx=1\n```\nAfter") == "Before\n\nAfter"
 
-
-def test_head_tail_cut_and_count() -> None:
-    text, cut = head_tail("a" * 50 + "b" * 50, 20)
-    assert cut == 80 and text.startswith("a" * 10) and text.endswith("b" * 10)
-    assert "[80 characters cut]" in text
-    assert head_tail("short", 20) == ("short", 0)

@@ -94,7 +94,7 @@ def test_output_is_cut_to_head_and_tail(run_repl: Any) -> None:
         output_limit=1001)
     printed = text + "\n"
     assert big.cut_chars == len(printed) - 1001
-    assert big.output == (printed[:500] + f"\n... [{big.cut_chars} characters cut] ...\n"
+    assert big.output == (printed[:500] + f"\n... [{big.cut_chars:,} characters cut] ...\n"
                           + printed[-501:])
     assert exact.output == "z" * 1000 + "\n" and exact.cut_chars == 0
 

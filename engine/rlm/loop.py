@@ -118,7 +118,7 @@ class RLMRun:
         self.emit(ev.RunStarted, question=self.question, root_model=client.model,
                   sub_model=self.pool.sub().model, context_chars=self.context.chars,
                   documents=len(self.context.documents), limits=vars(self.limits).copy(),
-                  system_prompt=system, first_message=first)
+                  system_prompt=system if self.depth == 0 else "", first_message=first)
         messages = [{"role": "system", "content": system}, {"role": "user", "content": first}]
         self.repl = ReplProcess(
             self.context.context_path, self.context.documents_path,
@@ -149,7 +149,8 @@ class RLMRun:
             self.iteration = iteration
             self.budget.check()
             self.emit(ev.IterationStarted, iteration=iteration, max_iterations=max_iterations)
-            reply = await self._ask_root(client, messages)
+            completion = await self._ask_root(client, messages)
+            reply = completion.text
             messages.append({"role": "assistant", "content": reply})
             blocks = code_blocks(reply)
             written_final = prose_final(reply)
@@ -159,8 +160,10 @@ class RLMRun:
                 if written_final:  # FINAL_VAR(name) in prose: let the REPL resolve the name
                     blocks = [f"FINAL_VAR({written_final.value!r})"]
                 else:
-                    messages.append({"role": "user", "content": prompts.NO_CODE_REMINDER.format(
-                        iteration=iteration + 1, max_iterations=max_iterations)})
+                    reminder = (prompts.CUT_OFF_REMINDER if completion.finish_reason == "length"
+                                else prompts.NO_CODE_REMINDER)
+                    add_user_turn(messages, reminder.format(
+                        iteration=iteration + 1, max_iterations=max_iterations))
                     continue
             reports = []
             for code in blocks:
@@ -180,18 +183,20 @@ class RLMRun:
                     return self.finish(limits_mod.ANSWERED, result.final or "")
                 consecutive_errors = consecutive_errors + 1 if result.error else 0
                 if consecutive_errors >= self.limits.max_consecutive_errors:
-                    messages.append({"role": "user", "content": "\n\n".join(reports)})
+                    add_user_turn(messages, "\n\n".join(reports))
                     return await self._stop(limits_mod.MAX_ERRORS, client, messages)
             if written_final:
                 reports.append(prompts.PROSE_FINAL_WITH_CODE)
-            turn = prompts.ITERATION_TURN.format(iteration=iteration + 1,
-                                                 max_iterations=max_iterations,
-                                                 outputs="\n\n".join(reports))
-            messages.append({"role": "user", "content": turn})
+            outputs = "\n\n".join(reports)
+            if iteration < max_iterations:
+                outputs = prompts.ITERATION_TURN.format(
+                    iteration=iteration + 1, max_iterations=max_iterations, outputs=outputs)
+            add_user_turn(messages, outputs)
             compact_history(messages, self.limits.history_limit_chars)
         return await self._stop(limits_mod.MAX_ITERATIONS, client, messages)
 
-    async def _ask_root(self, client: ModelClient, messages: list[dict[str, str]]) -> str:
+    async def _ask_root(self, client: ModelClient,
+                        messages: list[dict[str, str]]) -> Completion:
         completion = await client.complete(messages)
         self.last_reply = completion.text
         self.emit(ev.ModelResponse, iteration=self.iteration, model=completion.model,
@@ -200,7 +205,7 @@ class RLMRun:
                   cached_tokens=completion.cached_tokens, cost_usd=completion.cost_usd,
                   latency_s=round(completion.latency_s, 4))
         self.record_usage(completion)
-        return completion.text
+        return completion
 
     async def _stop(self, reason: str, client: ModelClient,
                     messages: list[dict[str, str]]) -> RunResult:
@@ -208,9 +213,9 @@ class RLMRun:
         if reason in _ASK_FOR_ANSWER:
             try:
                 self.budget.check()
-                messages.append({"role": "user", "content": prompts.LAST_CHANCE.format(
-                    reason=limits_mod.STOP_DESCRIPTIONS[reason].removeprefix("stopped: "))})
-                reply = await self._ask_root(client, messages)
+                add_user_turn(messages, prompts.LAST_CHANCE.format(
+                    reason=limits_mod.STOP_DESCRIPTIONS[reason].removeprefix("stopped: ")))
+                reply = (await self._ask_root(client, messages)).text
                 written = prose_final(reply)
                 answer = written.value if written and not written.is_var else strip_code(reply)
                 return self.finish(reason, answer, partial=True)
@@ -232,6 +237,15 @@ class RLMRun:
                          iterations=self.iteration, duration_s=duration,
                          usage=self.budget.usage.as_json(), sandbox=self.sandbox_status,
                          error=error)
+
+
+def add_user_turn(messages: list[dict[str, str]], text: str) -> None:
+    """Append a user turn, joining it to a user turn already last: some local chat
+    templates (llama.cpp, Llama, Mistral) refuse two user messages in a row."""
+    if messages and messages[-1]["role"] == "user":
+        messages[-1]["content"] += "\n\n" + text
+    else:
+        messages.append({"role": "user", "content": text})
 
 
 def compact_history(messages: list[dict[str, str]], limit: int) -> int:

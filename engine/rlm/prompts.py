@@ -70,6 +70,12 @@ NO_CODE_REMINDER = (
     "when you are done."
 )
 
+CUT_OFF_REMINDER = (
+    "[Iteration {iteration} of {max_iterations}] Your reply was cut off at the model's output "
+    "limit before its code block was complete, so nothing ran. Write shorter code, and build "
+    "long answers in a variable to end with FINAL_VAR(name)."
+)
+
 PROSE_FINAL_WITH_CODE = (
     "Note: you wrote FINAL(...) outside a code block in a reply that also ran code, so it "
     "was ignored; check the outputs above, then call FINAL(...) inside a ```repl``` block."

@@ -129,3 +129,30 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_roles_alternate_even_when_a_limit_asks_for_the_answer(tmp_path: Path,
+                                                               capsys: Any) -> None:
+    with FakeOpenAI(last_chance_aware("1 / 0")) as server:
+        out = ask(server, tmp_path, capsys, "q", "--max-errors", "1", "--max-iterations", "2")
+        last = server.requests[-1]
+    assert out.result["stop_reason"] == "max_errors"
+    roles = [m["role"] for m in last.messages]
+    assert roles == ["system", "user", "assistant", "user"]
+    assert "ZeroDivisionError" in last.last_user and "reached the limit" in last.last_user
+
+
+def test_last_iteration_turn_does_not_announce_another_iteration(tmp_path: Path,
+                                                                 capsys: Any) -> None:
+    with FakeOpenAI(last_chance_aware("x = 1")) as server:
+        ask(server, tmp_path, capsys, "q", "--max-iterations", "2")
+        last = server.requests[-1].last_user
+    assert "Iteration 3 of 2" not in last and "reached the limit" in last
+
+
+def test_a_reply_cut_off_at_the_output_limit_gets_told_so(tmp_path: Path, capsys: Any) -> None:
+    cut = Reply(content="```repl\nx = [1, 2,", finish_reason="length")
+    with FakeOpenAI(sequence(cut, repl("FINAL('ok')"))) as server:
+        out = ask(server, tmp_path, capsys)
+        second = server.requests[1].last_user
+    assert out.result["answer"] == "ok" and "cut off" in second

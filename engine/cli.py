@@ -207,13 +207,14 @@ def command_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result_json(result), ensure_ascii=False))
     else:
-        if result.error:
+        if result.error and printer is None:  # the progress lines already said it
             print(f"rlm: {result.error}", file=sys.stderr)
         if result.answer:
             print(result.answer)
-        if result.partial:
-            print(f"rlm: this answer is partial ({result.stop_reason}); the full trajectory "
-                  f"is in `rlm show {result.run_id}`", file=sys.stderr)
+        if result.stop_reason != limits_mod.ANSWERED:
+            what = "this answer is partial" if result.answer else "no answer"
+            print(f"rlm: {what} ({result.stop_reason}); the whole trajectory: "
+                  f"rlm show {result.run_id}", file=sys.stderr)
     return EXIT_CODES.get(result.stop_reason, EXIT_PROVIDER)
 
 

@@ -16,6 +16,11 @@ from engine.trajectory import read_events
 RULE = "─" * 72
 
 
+def short_call(call_id: str) -> str:
+    """``RUN:3`` shown as ``#3``: the run is already in the heading."""
+    return "#" + call_id.rsplit(":", 1)[-1]
+
+
 def find_log(name: str) -> Path:
     """A log path given as a file, or a run id looked up in the data directory."""
     path = Path(name).expanduser()
@@ -89,14 +94,14 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                 if event.error:
                     out.append(_block(event.error, pad + "  ! ", max_lines))
             case ev.SubCallStarted():
-                out.append(f"{pad}  → {event.kind} [{event.call_id}] {event.model}: "
+                out.append(f"{pad}  → {event.kind} {short_call(event.call_id)} {event.model}: "
                            f"{textwrap.shorten(event.prompt_preview, 100)}")
             case ev.SubCallFinished():
                 result = (f"error: {event.error}" if event.error
                           else textwrap.shorten(event.response_preview, 100))
                 cost = money(event.cost_usd) if event.kind == "llm_query" else ""
                 tokens = event.prompt_tokens + event.completion_tokens
-                out.append(f"{pad}  ← [{event.call_id}] {tokens:,} tokens {cost} "
+                out.append(f"{pad}  ← {short_call(event.call_id)} {tokens:,} tokens {cost} "
                            f"{event.latency_s:.1f} s: {result}")
             case ev.UsageTotals():
                 totals = event

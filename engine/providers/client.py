@@ -17,7 +17,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from engine.errors import ProviderError
 from engine.providers.prices import PriceTable
-from engine.secrets import env_var_for, provider_name
+from engine.secrets import env_var_for, is_local, provider_name
 
 T = TypeVar("T")
 
@@ -189,9 +189,13 @@ class ModelClient:
     def _gave_up(self, failure: _Transient) -> ProviderError:
         attempts = self.max_retries + 1
         tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        hint = ""
+        if failure.kind == "connection":
+            hint = (" Is the server running, and is the base URL right?" if is_local(self.base_url)
+                    else " Check the network connection and the base URL.")
         return ProviderError(
             f"{failure.summary} ({self.base_url}, model '{self.model}'); gave up after {tries}: "
-            f"{failure.detail}",
+            f"{failure.detail}.{hint}",
             kind=failure.kind, retryable=True, fatal=False, status=failure.status)
 
     # --- error classification ---------------------------------------------

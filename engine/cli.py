@@ -15,12 +15,12 @@ from typing import Any
 from engine import __version__, secrets
 from engine import events as ev
 from engine.config import Limits, config_dir, load_settings, runs_dir
-from engine.errors import ConfigError, EngineError
+from engine.endpoints import EndpointChoice, check_budget_prices, resolve_endpoints
+from engine.errors import ConfigError, EngineError, SandboxError
 from engine.ingest.textfiles import load_text_documents
 from engine.progress import ProgressPrinter
 from engine.providers.prices import PriceTable
 from engine.rlm import budget as limits_mod
-from engine.rlm.clients import Endpoint
 from engine.rlm.context import build_context
 from engine.rlm.loop import RunResult
 from engine.rlm.session import RunSpec, new_run_id, run_question
@@ -85,8 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: settings, else https://api.openai.com/v1)")
     models.add_argument("--model", help="root model name, e.g. gpt-5")
     models.add_argument("--sub-model", help="model for llm_query and child runs "
-                        "(default: the root model)")
-    models.add_argument("--sub-base-url", help="endpoint of the sub-model (default: --base-url)")
+                        "(default: settings, else the root model)")
+    models.add_argument("--sub-base-url", help="endpoint of the sub-model "
+                        "(default: settings, else the root's)")
     models.add_argument("--api-key-env", metavar="VAR", help="read the root model's key from VAR")
     models.add_argument("--sub-api-key-env", metavar="VAR",
                         help="read the sub-model's key from VAR (default: as the root's)")
@@ -149,25 +150,16 @@ def spec_from(args: argparse.Namespace) -> RunSpec:
     if not args.docs:
         raise ConfigError("no documents: pass --docs PATH (files or folders)")
     documents = load_text_documents(args.docs)
-    model = args.model or settings.root.model
-    if not model:
-        raise ConfigError("no model: pass --model NAME (e.g. --model gpt-5), or set "
-                          f"root.model in {config_dir() / 'config.json'}")
-    base_url = args.base_url or settings.root.base_url
-    sub_model = args.sub_model or settings.sub.model or model
-    sub_base_url = args.sub_base_url or (settings.sub.base_url if settings.sub.model and
-                                         not args.base_url else base_url)
-    key_env = args.api_key_env or settings.root.api_key_env
-    sub_key_env = args.sub_api_key_env or settings.sub.api_key_env or key_env
-    root_key = secrets.get_key(base_url, key_env)
-    sub_key = root_key if (sub_base_url, sub_key_env) == (base_url, key_env) else \
-        secrets.get_key(sub_base_url, sub_key_env)
+    choice = EndpointChoice(model=args.model, base_url=args.base_url,
+                            api_key_env=args.api_key_env, sub_model=args.sub_model,
+                            sub_base_url=args.sub_base_url, sub_api_key_env=args.sub_api_key_env)
+    root, sub = resolve_endpoints(choice, settings)
+    limits = limits_from(args, settings.limits)
+    prices = PriceTable.load(config_dir(), args.prices)
+    check_budget_prices(limits.budget_usd, prices, (root, sub))
     context, index = build_context(documents)
     return RunSpec(question=args.question, context=context, documents=index,
-                   root=Endpoint(model, base_url, root_key),
-                   sub=Endpoint(sub_model, sub_base_url, sub_key),
-                   limits=limits_from(args, settings.limits),
-                   prices=PriceTable.load(config_dir(), args.prices), run_id=new_run_id())
+                   root=root, sub=sub, limits=limits, prices=prices, run_id=new_run_id())
 
 
 def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunResult:
@@ -188,10 +180,8 @@ def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunRes
 
 def command_ask(args: argparse.Namespace) -> int:
     spec = spec_from(args)
-    logs = [TrajectoryLog(runs_dir() / f"{spec.run_id}.jsonl")]
-    if args.log:
-        logs.append(TrajectoryLog(args.log))
-    printer = None if args.quiet or args.json else ProgressPrinter(sys.stderr)
+    logs = open_logs([runs_dir() / f"{spec.run_id}.jsonl", *([args.log] if args.log else [])])
+    printer = None if args.quiet else ProgressPrinter(sys.stderr)
 
     def emit(event: ev.Event) -> None:
         for log in logs:
@@ -216,6 +206,20 @@ def command_ask(args: argparse.Namespace) -> int:
             print(f"rlm: {what} ({result.stop_reason}); the whole trajectory: "
                   f"rlm show {result.run_id}", file=sys.stderr)
     return EXIT_CODES.get(result.stop_reason, EXIT_PROVIDER)
+
+
+def open_logs(paths: list[Path]) -> list[TrajectoryLog]:
+    """Open every trajectory log before the run starts, so a bad path costs nothing."""
+    logs: list[TrajectoryLog] = []
+    for path in paths:
+        try:
+            logs.append(TrajectoryLog(path))
+        except OSError as exc:
+            for log in logs:
+                log.close()
+            raise ConfigError(f"cannot write the run log {path}: {exc.strerror or exc}; "
+                              "choose another --log path") from exc
+    return logs
 
 
 def result_json(result: RunResult) -> dict[str, Any]:
@@ -274,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"rlm: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except SandboxError as exc:
+        print(f"rlm: {exc}", file=sys.stderr)
+        return EXIT_SANDBOX
     except EngineError as exc:
         print(f"rlm: {exc}", file=sys.stderr)
         return EXIT_PROVIDER

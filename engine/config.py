@@ -69,10 +69,10 @@ class Limits:
 
 @dataclass
 class ModelSettings:
-    """One endpoint and model; ``api_key_env`` names a variable to read the key from."""
+    """One endpoint and model; empty fields fall back (sub to root, root to OpenAI)."""
 
     model: str = ""
-    base_url: str = DEFAULT_BASE_URL
+    base_url: str = ""
     api_key_env: str | None = None
 
 
@@ -90,19 +90,42 @@ class Settings:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], source: str = "settings") -> Settings:
+        settings = cls(root=_typed(ModelSettings, data.get("root", {}), f"{source}: root"),
+                       sub=_typed(ModelSettings, data.get("sub", {}), f"{source}: sub"),
+                       limits=_typed(Limits, data.get("limits", {}), f"{source}: limits"),
+                       version=_typed_value(data.get("version", SETTINGS_VERSION), int,
+                                            f"{source}: version"))
         try:
-            limit_names = {f.name for f in dataclasses.fields(Limits)}
-            unknown = set(data.get("limits", {})) - limit_names
-            if unknown:
-                raise ConfigError(f"{source}: unknown limit(s) {', '.join(sorted(unknown))}")
-            return cls(
-                root=ModelSettings(**data.get("root", {})),
-                sub=ModelSettings(**data.get("sub", {})),
-                limits=Limits(**data.get("limits", {})),
-                version=int(data.get("version", SETTINGS_VERSION)),
-            )
-        except TypeError as exc:
+            settings.limits.validate()
+        except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from exc
+        return settings
+
+
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,), "float": (int, float), "str": (str,),
+    "float | None": (int, float, type(None)), "str | None": (str, type(None)),
+}
+
+
+def _typed_value(value: Any, expected: type | tuple[type, ...], where: str) -> Any:
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise ConfigError(f"{where} has the wrong type ({type(value).__name__}); "
+                          "fix or delete the settings file")
+    return value
+
+
+def _typed(cls: type[Any], data: Any, where: str) -> Any:
+    """Build a settings dataclass from JSON, refusing unknown names and wrong types."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a JSON object; fix or delete the settings file")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+    for name, value in data.items():
+        _typed_value(value, _FIELD_TYPES[str(fields[name].type)], f"{where}.{name}")
+    return cls(**data)
 
 
 def settings_path() -> Path:

@@ -77,11 +77,20 @@ class ProgressPrinter:
     """Writes progress lines; the running total follows each root reply and ends the run."""
 
     def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
+        self.stream: TextIO | None = stream
         self.last_totals: ev.UsageTotals | None = None
         self._total_due = False
 
     def __call__(self, event: ev.Event) -> None:
+        if self.stream is None:
+            return
+        try:
+            self._write(event)
+        except (OSError, ValueError):  # stderr closed (say, piped into `head`): go quiet
+            self.stream = None
+
+    def _write(self, event: ev.Event) -> None:
+        assert self.stream is not None
         line = format_event(event)
         if line is not None:
             self.stream.write(line + "\n")

@@ -44,5 +44,5 @@ def read_events(path: Path) -> Iterator[Event]:
                 continue
             try:
                 yield event_from_json(json.loads(line))
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, AttributeError):  # not an event object
                 continue

@@ -45,6 +45,9 @@ class Completion:
     attempts: int
 
 
+RETRY_AFTER_MAX = 600.0
+
+
 class _Transient(Exception):
     """A failure worth retrying: a short summary for notices, details for the final error."""
 
@@ -98,11 +101,17 @@ class ModelClient:
         await self._client.close()
 
     async def complete(self, messages: list[dict[str, str]], *,
-                       max_tokens: int | None = None) -> Completion:
-        """Send one chat request (only model, messages and an optional token limit)."""
+                       max_tokens: int | None = None,
+                       on_retry: Callable[[str], None] | None = None) -> Completion:
+        """Send one chat request (only model, messages and an optional token limit).
+
+        ``on_retry`` overrides the client's retry callback for this call, so a client
+        shared by several runs reports each retry to the run that made the call.
+        """
         started = time.monotonic()
         response, attempts = await self._with_retries(
-            lambda: self._chat_once(messages, max_tokens), operation="chat")
+            lambda: self._bounded(self._chat_once(messages, max_tokens)), operation="chat",
+            on_retry=on_retry)
         return self._completion(response, time.monotonic() - started, attempts)
 
     async def list_models(self) -> list[str]:
@@ -111,6 +120,16 @@ class ModelClient:
         return models
 
     # --- one attempt ------------------------------------------------------
+
+    async def _bounded(self, attempt: Awaitable[T]) -> T:
+        """One attempt within ``timeout`` in total: the HTTP timeout bounds each read only,
+        so a server trickling a byte at a time could otherwise hold a call for ever."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await attempt
+        except TimeoutError as exc:
+            raise _Transient("timeout", f"no answer from {self.provider}",
+                             f"no response within {self.timeout:g} s") from exc
 
     async def _chat_once(self, messages: list[dict[str, str]],
                          max_tokens: int | None) -> ChatCompletion:
@@ -160,7 +179,8 @@ class ModelClient:
     # --- retries ----------------------------------------------------------
 
     async def _with_retries(self, attempt_once: Callable[[], Awaitable[T]], *,
-                            operation: str) -> tuple[T, int]:
+                            operation: str,
+                            on_retry: Callable[[str], None] | None = None) -> tuple[T, int]:
         """Run one attempt after another until one works, a fatal error, or retries run out."""
         failure: _Transient | None = None
         for attempt in range(self.max_retries + 1):
@@ -172,19 +192,24 @@ class ModelClient:
                 failure = self._classify(exc, operation)  # raises when not worth retrying
             if attempt < self.max_retries:
                 delay = self._retry_delay(attempt, failure.retry_after)
-                self._notify(failure, delay, attempt + 2)
+                self._notify(failure, delay, attempt + 2, on_retry or self.on_retry)
                 await asyncio.sleep(delay)  # cancellation lands here too and propagates
         assert failure is not None
         raise self._gave_up(failure) from failure
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
-        base = retry_after if retry_after is not None else self.backoff_base * 2 ** attempt
+        # A wait the server asked for is honoured up to RETRY_AFTER_MAX (the run's own
+        # wall-time limit still applies); our own backoff stops growing at backoff_max.
+        if retry_after is not None:
+            return max(0.0, min(RETRY_AFTER_MAX, retry_after * (1 + random.uniform(0, _JITTER))))
+        base = self.backoff_base * 2 ** attempt
         return max(0.0, min(self.backoff_max, base * (1 + random.uniform(0, _JITTER))))
 
-    def _notify(self, failure: _Transient, delay: float, next_attempt: int) -> None:
-        if self.on_retry is not None:
-            self.on_retry(f"{failure.summary}; retrying in {_seconds(delay)} s "
-                          f"(attempt {next_attempt} of {self.max_retries + 1})")
+    def _notify(self, failure: _Transient, delay: float, next_attempt: int,
+                callback: Callable[[str], None] | None) -> None:
+        if callback is not None:
+            callback(f"{failure.summary}; retrying in {_seconds(delay)} s "
+                     f"(attempt {next_attempt} of {self.max_retries + 1})")
 
     def _gave_up(self, failure: _Transient) -> ProviderError:
         attempts = self.max_retries + 1

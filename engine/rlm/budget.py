@@ -51,6 +51,17 @@ class UsageTotals:
     known_cost_usd: float = 0.0
     unpriced_models: set[str] = field(default_factory=set)
 
+    def add(self, model: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int,
+            cost_usd: float | None) -> None:
+        self.calls += 1
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        self.cached_tokens += cached_tokens
+        if cost_usd is None:
+            self.unpriced_models.add(model)
+        else:
+            self.known_cost_usd += cost_usd
+
     @property
     def cost_usd(self) -> float | None:
         """The total, or None while any call's price is unknown (never a made-up figure)."""
@@ -83,15 +94,7 @@ class RunBudget:
 
     def record(self, model: str, prompt_tokens: int, completion_tokens: int,
                cached_tokens: int, cost_usd: float | None) -> None:
-        u = self.usage
-        u.calls += 1
-        u.prompt_tokens += prompt_tokens
-        u.completion_tokens += completion_tokens
-        u.cached_tokens += cached_tokens
-        if cost_usd is None:
-            u.unpriced_models.add(model)
-        else:
-            u.known_cost_usd += cost_usd
+        self.usage.add(model, prompt_tokens, completion_tokens, cached_tokens, cost_usd)
 
     def check(self) -> None:
         """Raise LimitReached when the budget or the wall time is spent."""

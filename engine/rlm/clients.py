@@ -25,13 +25,11 @@ class Endpoint:
 class ClientPool:
     """Creates clients lazily and shares them across a run tree; closes them all at the end."""
 
-    def __init__(self, root: Endpoint, sub: Endpoint, prices: PriceTable, limits: Limits,
-                 on_retry: Any = None) -> None:
+    def __init__(self, root: Endpoint, sub: Endpoint, prices: PriceTable, limits: Limits) -> None:
         self.root_endpoint = root
         self.sub_endpoint = sub
         self.prices = prices
         self.limits = limits
-        self.on_retry = on_retry
         self._clients: dict[tuple[str, str], ModelClient] = {}
 
     def _client(self, endpoint: Endpoint, model: str | None = None) -> ModelClient:
@@ -41,7 +39,7 @@ class ClientPool:
             self._clients[key] = ModelClient(
                 model=name, base_url=endpoint.base_url, api_key=endpoint.api_key,
                 prices=self.prices, timeout=self.limits.call_timeout_s,
-                max_retries=self.limits.max_retries, on_retry=self.on_retry,
+                max_retries=self.limits.max_retries,
                 max_connections=max(64, self.limits.batch_concurrency * 2))
         return self._clients[key]
 

@@ -13,12 +13,19 @@ from engine.errors import ProviderError, SandboxError
 from engine.providers.client import Completion, ModelClient
 from engine.rlm import budget as limits_mod
 from engine.rlm import prompts
-from engine.rlm.budget import LimitReached, RunBudget
+from engine.rlm.budget import LimitReached, RunBudget, UsageTotals
 from engine.rlm.clients import ClientPool
-from engine.rlm.parsing import code_blocks, prose_final, strip_code
-from engine.sandbox.host import ReplProcess
+from engine.rlm.parsing import (
+    clip_middle,
+    code_blocks,
+    ends_in_open_block,
+    prose_final,
+    strip_code,
+)
+from engine.sandbox.host import CellResult, ReplProcess
 
 Emit = Callable[[ev.Event], None]
+Messages = list[dict[str, str]]
 
 # Reasons after which one more root call may still fetch the model's best answer.
 _ASK_FOR_ANSWER = {limits_mod.MAX_ITERATIONS, limits_mod.MAX_SUB_CALLS, limits_mod.MAX_ERRORS}
@@ -52,8 +59,7 @@ class RLMRun:
 
     def __init__(self, *, run_id: str, question: str, context: PreparedContext,
                  pool: ClientPool, budget: RunBudget, emit: Emit, workdir: Path,
-                 depth: int = 0, parent_run_id: str | None = None,
-                 parent_call_id: str | None = None) -> None:
+                 parent: RLMRun | None = None, parent_call_id: str | None = None) -> None:
         self.run_id = run_id
         self.question = question
         self.context = context
@@ -62,8 +68,8 @@ class RLMRun:
         self.limits = budget.limits
         self.emit_raw = emit
         self.workdir = workdir
-        self.depth = depth
-        self.parent_run_id = parent_run_id
+        self.parent = parent
+        self.depth: int = parent.depth + 1 if parent else 0
         self.parent_call_id = parent_call_id
         self.iteration = 0
         self.cell = 0
@@ -71,12 +77,15 @@ class RLMRun:
         self.sandbox_status: dict[str, Any] = {}
         self.started = time.monotonic()
         self.repl: ReplProcess | None = None
+        self.subtree = UsageTotals()  # calls made by this run and its children
+        self.provider_error: ProviderError | None = None
         self._priced_warned: set[str] = set()
 
     # --- events ---------------------------------------------------------
 
     def ids(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "depth": self.depth, "parent_run_id": self.parent_run_id,
+        return {"run_id": self.run_id, "depth": self.depth,
+                "parent_run_id": self.parent.run_id if self.parent else None,
                 "parent_call_id": self.parent_call_id}
 
     def emit(self, cls: type[ev.RunEvent], **fields: Any) -> None:
@@ -85,16 +94,23 @@ class RLMRun:
     def notice(self, message: str, level: str = "info") -> None:
         self.emit(ev.Notice, level=level, message=message)
 
+    def retry_notice(self, message: str) -> None:
+        """Given to the model client per call, so a retry is reported by the run that made it."""
+        self.notice(message, level="warning")
+
     def record_usage(self, completion: Completion) -> None:
-        """Add a call to the shared totals, and say once per model when its price is unknown."""
-        self.budget.record(completion.model, completion.prompt_tokens,
-                           completion.completion_tokens, completion.cached_tokens,
-                           completion.cost_usd)
+        """Add a call to the shared and subtree totals; say once per model when it is unpriced."""
+        numbers = (completion.model, completion.prompt_tokens, completion.completion_tokens,
+                   completion.cached_tokens, completion.cost_usd)
+        self.budget.record(*numbers)
+        run: RLMRun | None = self
+        while run is not None:
+            run.subtree.add(*numbers)
+            run = run.parent
         if completion.cost_usd is None and completion.model not in self._priced_warned:
             self._priced_warned.add(completion.model)
-            extra = " and --budget cannot limit it" if self.limits.budget_usd else ""
             self.notice(f"the price of model {completion.model!r} is unknown, so its cost is "
-                        f"not counted{extra}; add it with --prices FILE", level="warning")
+                        "not counted; add it with --prices FILE", level="warning")
         u = self.budget.usage
         self.emit(ev.UsageTotals, calls=u.calls, prompt_tokens=u.prompt_tokens,
                   completion_tokens=u.completion_tokens, cached_tokens=u.cached_tokens,
@@ -134,6 +150,7 @@ class RLMRun:
             self.notice(str(exc), level="warning")
             return await self._stop(exc.reason, client, messages)
         except ProviderError as exc:
+            self.provider_error = exc
             return self.finish(limits_mod.PROVIDER_ERROR, self.partial_answer(), partial=True,
                                error=str(exc))
         except SandboxError as exc:
@@ -142,7 +159,7 @@ class RLMRun:
         finally:
             await self.repl.close()
 
-    async def _iterate(self, client: ModelClient, messages: list[dict[str, str]]) -> RunResult:
+    async def _iterate(self, client: ModelClient, messages: Messages) -> RunResult:
         consecutive_errors = 0
         max_iterations = self.limits.max_iterations
         for iteration in range(1, max_iterations + 1):
@@ -151,53 +168,71 @@ class RLMRun:
             self.emit(ev.IterationStarted, iteration=iteration, max_iterations=max_iterations)
             completion = await self._ask_root(client, messages)
             reply = completion.text
-            messages.append({"role": "assistant", "content": reply})
+            messages.append({"role": "assistant", "content": reply or "(empty reply)"})
             blocks = code_blocks(reply)
             written_final = prose_final(reply)
+            has_next = iteration < max_iterations
+            cut_off = completion.finish_reason == "length" and ends_in_open_block(reply)
+            if cut_off:  # the model ran out of output mid-block: running half a cell helps no one
+                blocks = blocks[:-1]
             if not blocks:
                 if written_final and not written_final.is_var:
                     return self.finish(limits_mod.ANSWERED, written_final.value)
                 if written_final:  # FINAL_VAR(name) in prose: let the REPL resolve the name
                     blocks = [f"FINAL_VAR({written_final.value!r})"]
                 else:
-                    reminder = (prompts.CUT_OFF_REMINDER if completion.finish_reason == "length"
-                                else prompts.NO_CODE_REMINDER)
-                    add_user_turn(messages, reminder.format(
-                        iteration=iteration + 1, max_iterations=max_iterations))
+                    if has_next:
+                        reminder = (prompts.CUT_OFF_REMINDER
+                                    if completion.finish_reason == "length"
+                                    else prompts.NO_CODE_REMINDER)
+                        add_user_turn(messages, reminder.format(
+                            iteration=iteration + 1, max_iterations=max_iterations))
                     continue
             reports = []
             for code in blocks:
-                self.cell += 1
-                self.emit(ev.CellStarted, iteration=iteration, cell=self.cell, code=code)
-                result = await self.repl.run_cell(code)  # type: ignore[union-attr]
-                self.emit(ev.CellFinished, iteration=iteration, cell=self.cell,
-                          output=result.output, error=result.error,
-                          duration_s=round(result.duration_s, 4), cut_chars=result.cut_chars,
-                          timed_out=result.timed_out, restarted=result.restarted)
-                if result.restarted:
-                    self.notice("the REPL process was restarted; the model's variables were lost",
-                                level="warning")
+                result = await self._run_cell(code)
                 reports.append(prompts.cell_report(self.cell, result.output, result.error,
                                                    result.cut_chars))
                 if result.final_set:
                     return self.finish(limits_mod.ANSWERED, result.final or "")
                 consecutive_errors = consecutive_errors + 1 if result.error else 0
                 if consecutive_errors >= self.limits.max_consecutive_errors:
-                    add_user_turn(messages, "\n\n".join(reports))
+                    add_user_turn(messages, self._outputs(reports))
                     return await self._stop(limits_mod.MAX_ERRORS, client, messages)
             if written_final:
                 reports.append(prompts.PROSE_FINAL_WITH_CODE)
-            outputs = "\n\n".join(reports)
-            if iteration < max_iterations:
+            if cut_off:
+                reports.append(prompts.CUT_OFF_NOTE)
+            outputs = self._outputs(reports)
+            if has_next:
                 outputs = prompts.ITERATION_TURN.format(
                     iteration=iteration + 1, max_iterations=max_iterations, outputs=outputs)
             add_user_turn(messages, outputs)
             compact_history(messages, self.limits.history_limit_chars)
         return await self._stop(limits_mod.MAX_ITERATIONS, client, messages)
 
-    async def _ask_root(self, client: ModelClient,
-                        messages: list[dict[str, str]]) -> Completion:
-        completion = await client.complete(messages)
+    def _outputs(self, reports: list[str]) -> str:
+        # One turn's outputs stay within half the history budget, however many cells ran.
+        return clip_middle("\n\n".join(reports), self.limits.history_limit_chars // 2)
+
+    async def _run_cell(self, code: str) -> CellResult:
+        assert self.repl is not None
+        self.cell += 1
+        self.emit(ev.CellStarted, iteration=self.iteration, cell=self.cell, code=code)
+        result = await self.repl.run_cell(code)
+        self.emit(ev.CellFinished, iteration=self.iteration, cell=self.cell,
+                  output=result.output, error=result.error,
+                  duration_s=round(result.duration_s, 4), cut_chars=result.cut_chars,
+                  timed_out=result.timed_out, restarted=result.restarted)
+        if result.restarted:
+            self.notice("the REPL process was restarted; the model's variables were lost",
+                        level="warning")
+        return result
+
+    async def _ask_root(self, client: ModelClient, messages: Messages) -> Completion:
+        if self.depth > 0:  # a child's own model calls count against the sub-call limit too
+            self.budget.take_sub_calls(1)
+        completion = await client.complete(messages, on_retry=self.retry_notice)
         self.last_reply = completion.text
         self.emit(ev.ModelResponse, iteration=self.iteration, model=completion.model,
                   text=completion.text, prompt_tokens=completion.prompt_tokens,
@@ -207,8 +242,7 @@ class RLMRun:
         self.record_usage(completion)
         return completion
 
-    async def _stop(self, reason: str, client: ModelClient,
-                    messages: list[dict[str, str]]) -> RunResult:
+    async def _stop(self, reason: str, client: ModelClient, messages: Messages) -> RunResult:
         """End on a limit with the best answer there is: asked for once when a call is allowed."""
         if reason in _ASK_FOR_ANSWER:
             try:
@@ -216,12 +250,25 @@ class RLMRun:
                 add_user_turn(messages, prompts.LAST_CHANCE.format(
                     reason=limits_mod.STOP_DESCRIPTIONS[reason].removeprefix("stopped: ")))
                 reply = (await self._ask_root(client, messages)).text
-                written = prose_final(reply)
-                answer = written.value if written and not written.is_var else strip_code(reply)
-                return self.finish(reason, answer, partial=True)
-            except (LimitReached, ProviderError) as exc:
+                return self.finish(reason, await self._last_answer(reply), partial=True)
+            except (LimitReached, ProviderError, SandboxError) as exc:
                 self.notice(f"could not ask for a final answer: {exc}", level="warning")
         return self.finish(reason, self.partial_answer(), partial=True)
+
+    async def _last_answer(self, reply: str) -> str:
+        """The answer in a last-chance reply: FINAL in prose, or FINAL/FINAL_VAR run in the REPL
+        (still open, so a long answer built in a variable is not lost)."""
+        blocks = code_blocks(reply)
+        written = prose_final(reply)
+        if written and not written.is_var and not blocks:
+            return written.value
+        if written and written.is_var:
+            blocks = [*blocks, f"FINAL_VAR({written.value!r})"]
+        for code in blocks:
+            result = await self._run_cell(code)
+            if result.final_set:
+                return result.final or ""
+        return written.value if written else strip_code(reply)
 
     def partial_answer(self) -> str:
         """The prose of the last reply, the best we have when no more calls are allowed."""
@@ -239,7 +286,7 @@ class RLMRun:
                          error=error)
 
 
-def add_user_turn(messages: list[dict[str, str]], text: str) -> None:
+def add_user_turn(messages: Messages, text: str) -> None:
     """Append a user turn, joining it to a user turn already last: some local chat
     templates (llama.cpp, Llama, Mistral) refuse two user messages in a row."""
     if messages and messages[-1]["role"] == "user":
@@ -248,20 +295,23 @@ def add_user_turn(messages: list[dict[str, str]], text: str) -> None:
         messages.append({"role": "user", "content": text})
 
 
-def compact_history(messages: list[dict[str, str]], limit: int) -> int:
-    """Elide the oldest cell outputs once the history passes ``limit`` characters.
+def compact_history(messages: Messages, limit: int) -> int:
+    """Elide the oldest outputs, then the oldest replies, once the history passes ``limit``.
 
-    The system prompt, the question and the latest turn stay whole; the model's
-    code stays too, so it can still see what it did. Returns characters removed.
+    The system prompt, the question and the latest exchange stay whole. Returns
+    the number of characters removed.
     """
     total = sum(len(m["content"]) for m in messages)
     removed = 0
-    for message in messages[2:-1]:
-        if total - removed <= limit:
-            break
-        if message["role"] == "user" and not message["content"].startswith("[elided"):
-            size = len(message["content"])
-            message["content"] = (f"[elided: {size:,} characters of older output; "
-                                  "re-run code if you need it again]")
-            removed += size - len(message["content"])
+    middle = messages[2:-2]
+    for role in ("user", "assistant"):
+        for message in middle:
+            if total - removed <= limit:
+                return removed
+            if message["role"] == role and not message["content"].startswith("[elided"):
+                size = len(message["content"])
+                what = "older output" if role == "user" else "an older reply of yours"
+                message["content"] = (f"[elided: {size:,} characters of {what}; "
+                                      "re-run code if you need it again]")
+                removed += max(0, size - len(message["content"]))
     return removed

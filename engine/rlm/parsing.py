@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A fence opens with ``` plus a tag on its own line and closes with ``` at a line start.
-_BLOCK = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)^[ \t]*```[ \t]*$",
+# A fence opens with ``` plus a tag on its own line and closes with ``` at a line start,
+# or not at all: servers that use ``` as a stop sequence end the reply before it.
+_BLOCK = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)",
                     re.DOTALL | re.MULTILINE)
 CODE_TAGS = {"repl", "python", "py", "python3"}
-_FINAL_START = re.compile(r"\bFINAL(_VAR)?\(")
+# Only at the start of a line: "then I will call FINAL(answer)" in a plan is not an answer.
+_FINAL_START = re.compile(r"^[ \t>*_]*FINAL(_VAR)?\(", re.MULTILINE)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -24,6 +26,13 @@ class ProseFinal:
 def code_blocks(reply: str) -> list[str]:
     """The code of every fenced block tagged repl or python, in order."""
     return [m.group(2) for m in _BLOCK.finditer(reply) if m.group(1).lower() in CODE_TAGS]
+
+
+def ends_in_open_block(reply: str) -> bool:
+    """True when the reply's last code fence was opened and never closed."""
+    matches = list(_BLOCK.finditer(reply))
+    return bool(matches) and matches[-1].group(1).lower() in CODE_TAGS \
+        and not matches[-1].group(0).rstrip().endswith("```")
 
 
 def strip_code(reply: str) -> str:
@@ -65,3 +74,11 @@ def prose_final(reply: str) -> ProseFinal | None:
         is_var = False  # FINAL_VAR("some literal text"): treat as the answer itself
     return ProseFinal(value=value, is_var=is_var)
 
+
+def clip_middle(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters, keeping its head and tail."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    cut = len(text) - 2 * half
+    return f"{text[:half]}\n... [{cut:,} characters cut] ...\n{text[-half:]}"

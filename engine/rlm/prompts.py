@@ -76,6 +76,11 @@ CUT_OFF_REMINDER = (
     "long answers in a variable to end with FINAL_VAR(name)."
 )
 
+CUT_OFF_NOTE = (
+    "Note: your reply was cut off at the model's output limit inside its last code block, so "
+    "that block did not run. Write shorter blocks."
+)
+
 PROSE_FINAL_WITH_CODE = (
     "Note: you wrote FINAL(...) outside a code block in a reply that also ran code, so it "
     "was ignored; check the outputs above, then call FINAL(...) inside a ```repl``` block."

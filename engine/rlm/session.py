@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import events as ev
 from engine.config import Limits
+from engine.errors import SandboxError
 from engine.providers.prices import PriceTable
 from engine.rlm import budget as limits_mod
 from engine.rlm.budget import RunBudget
@@ -54,12 +54,13 @@ async def run_question(spec: RunSpec, emit: Emit,
     workdir = Path(tempfile.mkdtemp(prefix=f"rlm-run-{run_id}-"))
     budget = RunBudget(spec.limits)
 
-    def on_retry(message: str) -> None:
-        emit(ev.Notice(run_id=run_id, level="warning", message=message))
-
-    pool = ClientPool(spec.root, spec.sub, spec.prices, spec.limits, on_retry=on_retry)
+    pool = ClientPool(spec.root, spec.sub, spec.prices, spec.limits)
     try:
-        prepared = await asyncio.to_thread(_prepare, workdir, spec.context, spec.documents)
+        try:
+            prepared = await asyncio.to_thread(_prepare, workdir, spec.context, spec.documents)
+        except OSError as exc:
+            raise SandboxError(f"cannot write the context for the REPL in {workdir}: "
+                               f"{exc.strerror or exc}; free some disk space") from exc
         run = RLMRun(run_id=run_id, question=spec.question, context=prepared, pool=pool,
                      budget=budget, emit=emit, workdir=workdir)
         return await _supervise(run, budget, cancel)

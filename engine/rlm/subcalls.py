@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from engine.rlm.loop import PreparedContext, RLMRun
 
 PREVIEW_CHARS = 300
+# Failures that no prompt can fix: the run stops rather than let every call fail the same way.
+_RUN_ENDING_KINDS = {"auth", "permission", "quota"}
 # A child run ending for one of these stops its parent too: the limits are shared.
 _SHARED_STOPS = {limits_mod.BUDGET, limits_mod.TIMEOUT, limits_mod.MAX_SUB_CALLS,
                  limits_mod.CANCELLED}
@@ -63,18 +65,30 @@ class SubCalls:
                       prompt_preview=preview(prompt), prompt_chars=len(prompt),
                       iteration=self.run.iteration, cell=self.run.cell)
 
+    def _check_model(self, model: str | None) -> None:
+        """Code may name another model; with a budget, only one whose price is known."""
+        if model and self.budget.limits.budget_usd is not None \
+                and self.run.pool.prices.lookup(model) is None:
+            raise SubCallRefused(f"model {model!r} has no known price, and this run has a "
+                                 "budget; call llm_query without model= to use the sub-model")
+
     async def llm_query(self, prompt: str, model: str | None = None) -> str:
         """One sub-model call; a failure the model can work around becomes SubCallRefused."""
+        self._check_model(model)
         client = self.run.pool.sub(model)
         call_id = self._call_id()
         self._started(call_id, "llm_query", client.model, prompt)
         try:
             async with self.budget.semaphore:
-                completion = await client.complete([{"role": "user", "content": prompt}])
+                completion = await client.complete([{"role": "user", "content": prompt}],
+                                                   on_retry=self.run.retry_notice)
         except ProviderError as exc:
             self.run.emit(ev.SubCallFinished, call_id=call_id, kind="llm_query",
                           model=client.model, error=str(exc))
-            if exc.fatal:
+            # A bad key ends the run; so does an unknown configured sub-model. A model
+            # named in code, a prompt too long or refused, or a server that stays down is
+            # the code's to handle.
+            if exc.kind in _RUN_ENDING_KINDS or (exc.kind == "not_found" and model is None):
                 raise
             raise SubCallRefused(str(exc)) from exc
         self._finished(call_id, "llm_query", completion)
@@ -124,28 +138,32 @@ class SubCalls:
         call_id = self._call_id()
         child_id = f"{run.run_id}.{next(self._children)}"
         self._started(call_id, "rlm_query", run.pool.sub().model, prompt)
-        prepared = run.context if text_context is None else self._write_slice(text_context)
-        calls_before = self.budget.usage.calls
-        tokens_before = (self.budget.usage.prompt_tokens, self.budget.usage.completion_tokens)
+        try:
+            prepared = run.context if text_context is None else self._write_slice(text_context)
+        except OSError as exc:
+            raise SubCallRefused(f"could not prepare the helper's context: {exc}") from exc
         started = time.monotonic()
         from engine.rlm.loop import RLMRun
 
         child = RLMRun(run_id=child_id, question=prompt, context=prepared, pool=run.pool,
                        budget=self.budget, emit=run.emit_raw, workdir=run.workdir,
-                       depth=run.depth + 1, parent_run_id=run.run_id, parent_call_id=call_id)
+                       parent=run, parent_call_id=call_id)
         result = await child.run()
+        used = child.subtree
         run.emit(ev.SubCallFinished, call_id=call_id, kind="rlm_query", model=run.pool.sub().model,
                  response_preview=preview(result.answer), response_chars=len(result.answer),
-                 prompt_tokens=self.budget.usage.prompt_tokens - tokens_before[0],
-                 completion_tokens=self.budget.usage.completion_tokens - tokens_before[1],
+                 prompt_tokens=used.prompt_tokens, completion_tokens=used.completion_tokens,
+                 cached_tokens=used.cached_tokens, cost_usd=used.cost_usd,
                  latency_s=round(time.monotonic() - started, 4),
                  error=None if result.stop_reason == limits_mod.ANSWERED else
-                 f"stopped: {result.stop_reason} after {self.budget.usage.calls - calls_before} "
-                 "calls")
+                 f"stopped: {result.stop_reason} after {used.calls} calls")
         if result.stop_reason in _SHARED_STOPS:
             raise LimitReached(result.stop_reason, f"a child run stopped: {result.stop_reason}")
         if result.stop_reason == limits_mod.PROVIDER_ERROR:
-            raise ProviderError(result.error or "a child run failed", kind="child", fatal=True)
+            failure = child.provider_error
+            if failure is not None and failure.kind in _RUN_ENDING_KINDS | {"not_found"}:
+                raise failure
+            raise SubCallRefused(f"the helper run failed: {result.error}")
         if result.stop_reason == limits_mod.SANDBOX_ERROR:
             raise SubCallRefused(f"the helper run could not start its REPL: {result.error}")
         return result.answer

@@ -150,7 +150,7 @@ def test_rlm_query_over_a_given_slice(tmp_path: Path, capsys: Any) -> None:
 
 
 def test_prose_final_without_code_is_accepted(tmp_path: Path, capsys: Any) -> None:
-    script = sequence(repl("print(len(context))"), "I have checked. FINAL(The code is 7319.)")
+    script = sequence(repl("print(len(context))"), "I have checked.\nFINAL(The code is 7319.)")
     with FakeOpenAI(script) as server:
         out = ask(server, tmp_path, capsys)
     assert out.code == 0 and out.result["answer"] == "The code is 7319."
@@ -166,7 +166,7 @@ def test_prose_final_beside_code_is_not_accepted(tmp_path: Path, capsys: Any) ->
 
 
 def test_prose_final_var_is_resolved_in_the_repl(tmp_path: Path, capsys: Any) -> None:
-    script = sequence(repl("summary = 'long ' * 3"), "Done: FINAL_VAR(summary)")
+    script = sequence(repl("summary = 'long ' * 3"), "Done.\nFINAL_VAR(summary)")
     with FakeOpenAI(script) as server:
         out = ask(server, tmp_path, capsys)
     assert out.result["answer"] == "long long long "
@@ -239,3 +239,86 @@ def test_output_limit_flag(tmp_path: Path, capsys: Any) -> None:
         ask(server, tmp_path, capsys, "q", "--output-limit", "1000")
         fed_back = server.requests[1].last_user
     assert "[4,001 characters cut]" in fed_back
+
+
+def test_unclosed_fence_runs_as_code(tmp_path: Path, capsys: Any) -> None:
+    script = sequence("```repl\nresult = 6 * 7\nFINAL(result)")
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys)
+    assert out.code == 0 and out.result["answer"] == "42"
+
+
+def test_one_bad_prompt_in_a_batch_does_not_end_the_run(tmp_path: Path, capsys: Any) -> None:
+    def sub(request: ChatRequest) -> Reply:
+        if request.last_user == "filtered":
+            return Reply(fault="400_context")
+        return Reply(content="fine")
+
+    root = sequence(repl("r = llm_query_batched(['a', 'filtered', 'b'])\nFINAL(' | '.join(r))"))
+    with FakeOpenAI(by_model({"fake-root": root, "fake-sub": sub})) as server:
+        out = ask(server, tmp_path, capsys)
+    first, failed, last = out.result["answer"].split(" | ")
+    assert out.code == 0 and (first, last) == ("fine", "fine")
+    assert failed.startswith("[llm_query error:")
+
+
+def test_unknown_model_named_in_code_is_the_codes_problem(tmp_path: Path, capsys: Any) -> None:
+    root = sequence(repl("try:\n    llm_query('x', model='typo')\nexcept SubCallError as e:\n"
+                         "    FINAL('handled')"))
+    with FakeOpenAI(by_model({"fake-root": root, "fake-sub": "ok"})) as server:
+        out = ask(server, tmp_path, capsys)
+    assert out.code == 0 and out.result["answer"] == "handled"
+
+
+def test_unknown_configured_sub_model_ends_the_run(tmp_path: Path, capsys: Any) -> None:
+    root = sequence(repl("llm_query('x')"))
+    with FakeOpenAI(by_model({"fake-root": root})) as server:
+        out = ask(server, tmp_path, capsys)
+    assert out.code == 4 and "fake-sub" in out.result["error"]
+
+
+def test_a_failing_child_run_is_reported_to_the_parents_code(tmp_path: Path,
+                                                           capsys: Any) -> None:
+    root = sequence(repl("try:\n    rlm_query('help')\nexcept SubCallError as e:\n"
+                         "    FINAL('child failed: ' + str(e)[:40])"))
+    with FakeOpenAI(by_model({"fake-root": root,
+                              "fake-sub": lambda r: Reply(fault="500")})) as server:
+        out = ask(server, tmp_path, capsys, "q", "--max-retries", "0")
+    assert out.code == 0 and out.result["answer"].startswith("child failed")
+
+
+def test_child_run_usage_is_its_own(tmp_path: Path, capsys: Any) -> None:
+    out = run_depth(tmp_path, capsys, 1)
+    finished = [e for e in out.of_type("subcall_finished") if e.kind == "rlm_query"]
+    assert len(finished) == 1
+    # The child made two calls: its own root turn and its depth-limit llm_query.
+    child_calls = [e for e in out.of_type("model_response") if e.depth == 1]
+    assert len(child_calls) == 1
+    assert finished[0].prompt_tokens > 0 and finished[0].cost_usd is not None
+
+
+def test_retry_notices_belong_to_the_run_that_retried(tmp_path: Path, capsys: Any) -> None:
+    calls = {"n": 0}
+
+    def script(request: ChatRequest) -> Reply | str:
+        if request.model == "fake-root":
+            return sequence(repl('r = rlm_query("go")\nFINAL(r)'))(request)
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return Reply(fault="500", retry_after=0.05)
+        return repl("FINAL('child done')")
+
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys, "q", "--max-depth", "1")
+    assert out.result["answer"] == "child done"
+    retries = [e for e in out.of_type("notice") if "retrying" in e.message]
+    assert retries and all(e.depth == 1 and e.parent_run_id for e in retries)
+
+
+def test_budget_refuses_an_unpriced_model_named_in_code(tmp_path: Path, capsys: Any) -> None:
+    root = sequence(repl("try:\n    llm_query('x', model='mystery')\nexcept SubCallError as e:\n"
+                         "    FINAL(str(e))"))
+    with FakeOpenAI(by_model({"fake-root": root, "fake-sub": "ok", "mystery": "ok"})) as server:
+        out = ask(server, tmp_path, capsys, "q", "--budget", "5")
+        asked = {r.model for r in server.requests}
+    assert "no known price" in out.result["answer"] and "mystery" not in asked

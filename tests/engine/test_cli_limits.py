@@ -35,7 +35,8 @@ def test_max_iterations_asks_once_for_the_best_answer(tmp_path: Path, capsys: An
 
 
 def test_budget_stops_the_run(tmp_path: Path, capsys: Any) -> None:
-    expensive = {"fake-root": {"input": 100_000.0, "output": 100_000.0}}
+    expensive = {"fake-root": {"input": 100_000.0, "output": 100_000.0},
+                 "fake-sub": {"input": 1.0, "output": 1.0}}
     prices = write_prices(tmp_path, expensive)
     with FakeOpenAI(last_chance_aware("x = 1")) as server:
         out = ask(server, tmp_path, capsys, "q", "--budget", "0.5", "--prices", str(prices),
@@ -156,3 +157,50 @@ def test_a_reply_cut_off_at_the_output_limit_gets_told_so(tmp_path: Path, capsys
         out = ask(server, tmp_path, capsys)
         second = server.requests[1].last_user
     assert out.result["answer"] == "ok" and "cut off" in second
+
+
+def test_last_chance_answer_built_in_a_variable_is_kept(tmp_path: Path, capsys: Any) -> None:
+    def script(request: ChatRequest) -> Reply | str:
+        if "You have reached the limit" in request.last_user:
+            return "FINAL_VAR(summary)"
+        return repl("summary = 'built ' * 2")
+
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys, "q", "--max-iterations", "1")
+    assert out.code == 3 and out.result["answer"] == "built built "
+
+
+def test_last_chance_final_inside_code_is_run(tmp_path: Path, capsys: Any) -> None:
+    def script(request: ChatRequest) -> Reply | str:
+        if "You have reached the limit" in request.last_user:
+            return "Here it is:\n" + repl("FINAL('from code')")
+        return repl("x = 1")
+
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys, "q", "--max-iterations", "1")
+    assert out.result["answer"] == "from code"
+
+
+def test_no_code_reminder_never_announces_an_iteration_past_the_limit(tmp_path: Path,
+                                                                     capsys: Any) -> None:
+    def script(request: ChatRequest) -> Reply | str:
+        if "You have reached the limit" in request.last_user:
+            return "FINAL(done)"
+        return "Just thinking."
+
+    with FakeOpenAI(script) as server:
+        ask(server, tmp_path, capsys, "q", "--max-iterations", "2")
+        texts = [r.last_user for r in server.requests]
+    assert not any("Iteration 3 of 2" in t for t in texts)
+
+
+def test_max_sub_calls_counts_a_childs_own_model_calls(tmp_path: Path, capsys: Any) -> None:
+    def script(request: ChatRequest) -> Reply | str:
+        if request.model == "fake-root":
+            return last_chance_aware('r = rlm_query("go")')(request)
+        return repl("x = 1")  # a child that never finishes on its own
+
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys, "q", "--max-sub-calls", "5", "--max-depth", "1")
+    assert out.code == 3 and out.result["stop_reason"] == "max_sub_calls"
+    assert out.result["usage"]["calls"] <= 8

@@ -62,3 +62,32 @@ def test_version(capsys: Any) -> None:
     done = subprocess.run([sys.executable, "-m", "engine.cli", "--version"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("rlm 0.")
+
+
+def test_damaged_log_lines_are_skipped(tmp_path: Path, capsys: Any) -> None:
+    out = run_once(tmp_path, capsys)
+    with out.log.open("a") as log:
+        log.write("[]\n{not json\n42\n")
+    assert main(["show", str(out.log)]) == 0
+    assert "The code is 7319" in capsys.readouterr().out
+
+
+def test_a_log_path_that_cannot_be_written_is_a_usage_error(tmp_path: Path,
+                                                            capsys: Any) -> None:
+    from tests.support.harness import write_docs
+
+    docs = write_docs(tmp_path / "docs")
+    code = main(["ask", "q", "--docs", str(docs), "--base-url", "http://127.0.0.1:9/v1",
+                 "--model", "m", "--log", str(tmp_path)])
+    assert code == 2
+    assert "cannot write the run log" in capsys.readouterr().err
+
+
+def test_json_mode_keeps_progress_on_stderr(tmp_path: Path) -> None:
+    with FakeOpenAI(sequence(repl("FINAL('x')"))) as server:
+        done = subprocess.run([sys.executable, "-m", "engine.cli",
+                               *ask_args(server, tmp_path, "q")], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert "iteration 1/30" in done.stderr
+    assert done.stdout.count("\n") == 1 and '"answer": "x"' in done.stdout

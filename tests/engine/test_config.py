@@ -35,6 +35,26 @@ def test_bad_settings_files_name_the_file(tmp_path: Path) -> None:
         config.load_settings(path)
 
 
+@pytest.mark.parametrize("text, words", [
+    ('{"limits": {"max_iterations": "30"}}', "limits.max_iterations has the wrong type"),
+    ('{"limits": {"max_iterations": true}}', "wrong type"),
+    ('{"root": {"base_url": null}}', "root.base_url has the wrong type"),
+    ('{"root": "gpt-5"}', "root must be a JSON object"),
+    ('{"limits": {"max_iterations": 0}}', "at least 1"),
+])
+def test_wrong_types_are_clear_errors(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=words):
+        config.load_settings(path)
+
+
+def test_an_integer_is_accepted_where_a_float_is_expected(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text('{"limits": {"budget_usd": 2, "timeout_s": 60}}')
+    assert config.load_settings(path).limits.budget_usd == 2
+
+
 @pytest.mark.parametrize("field, value", [("max_iterations", 0), ("budget_usd", 0.0),
                                           ("cell_timeout_s", -1.0), ("output_limit_chars", 10)])
 def test_limits_validate(field: str, value: object) -> None:

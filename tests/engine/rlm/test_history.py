@@ -29,3 +29,14 @@ def test_oldest_outputs_go_first_code_and_latest_turn_stay() -> None:
     assert messages[-1]["content"].startswith("out 9")
     assert all(m["content"].startswith("code") for m in messages if m["role"] == "assistant")
     assert messages[:2] == [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}]
+
+
+def test_older_replies_go_when_outputs_are_not_enough() -> None:
+    messages = [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}]
+    for i in range(6):
+        messages.append({"role": "assistant", "content": f"code {i} " + "c" * 10_000})
+        messages.append({"role": "user", "content": f"out {i}"})
+    compact_history(messages, 25_000)
+    assert sum(len(m["content"]) for m in messages) <= 25_000
+    assert messages[2]["content"].startswith("[elided") and "older reply" in messages[2]["content"]
+    assert messages[-2]["content"].startswith("code 5")

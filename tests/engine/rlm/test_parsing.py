@@ -21,9 +21,20 @@ def test_indented_fences_are_accepted() -> None:
 
 
 def test_prose_final_balanced_parentheses_and_quotes() -> None:
-    assert prose_final("So FINAL(It costs $5 (net).)").value == "It costs $5 (net)."
+    assert prose_final("So:\nFINAL(It costs $5 (net).)").value == "It costs $5 (net)."
     assert prose_final("FINAL('quoted')").value == "quoted"
     assert prose_final('FINAL("""multi\nline""")').value == "multi\nline"
+
+
+def test_final_mentioned_mid_sentence_is_a_plan_not_an_answer() -> None:
+    assert prose_final("I will search, then call FINAL(answer) when done.") is None
+    assert prose_final("> **FINAL(quoted and bold)**").value == "quoted and bold"
+
+
+def test_an_unclosed_fence_is_still_code() -> None:
+    # Servers that stop on ``` end the reply before the closing fence.
+    assert code_blocks("Run:\n```repl\nx = 1\nFINAL(x)") == ["x = 1\nFINAL(x)"]
+    assert prose_final("```repl\nresult = 2\nFINAL(result)") is None
 
 
 def test_prose_final_ignores_final_inside_code() -> None:
@@ -44,3 +55,12 @@ def test_unclosed_final_takes_the_rest() -> None:
 def test_strip_code_keeps_prose() -> None:
     assert strip_code("Before\n```repl\nx=1\n```\nAfter") == "Before\n\nAfter"
 
+
+
+def test_ends_in_open_block() -> None:
+    from engine.rlm.parsing import ends_in_open_block
+
+    assert ends_in_open_block("```repl\nx = [1,")
+    assert not ends_in_open_block("```repl\nx = 1\n```")
+    assert not ends_in_open_block("no code at all")
+    assert not ends_in_open_block("```text\nnotes")

@@ -39,6 +39,9 @@ class RunSpec:
     limits: Limits
     prices: PriceTable
     run_id: str = ""
+    # Context files already on disk (say, the store's cache): used as they are, never copied;
+    # ``context`` and ``documents`` are then ignored.
+    prepared: PreparedContext | None = None
 
 
 async def run_question(spec: RunSpec, emit: Emit,
@@ -57,7 +60,8 @@ async def run_question(spec: RunSpec, emit: Emit,
     pool = ClientPool(spec.root, spec.sub, spec.prices, spec.limits)
     try:
         try:
-            prepared = await asyncio.to_thread(_prepare, workdir, spec.context, spec.documents)
+            prepared = spec.prepared or await asyncio.to_thread(
+                _prepare, workdir, spec.context, spec.documents)
         except OSError as exc:
             raise SandboxError(f"cannot write the context for the REPL in {workdir}: "
                                f"{exc.strerror or exc}; free some disk space") from exc

@@ -60,8 +60,10 @@ async def run_question(spec: RunSpec, emit: Emit,
     pool = ClientPool(spec.root, spec.sub, spec.prices, spec.limits)
     try:
         try:
-            prepared = spec.prepared or await asyncio.to_thread(
-                _prepare, workdir, spec.context, spec.documents)
+            prepared = spec.prepared
+            if prepared is None:
+                prepared = await asyncio.to_thread(_prepare, workdir, spec.context,
+                                                   spec.documents)
         except OSError as exc:
             raise SandboxError(f"cannot write the context for the REPL in {workdir}: "
                                f"{exc.strerror or exc}; free some disk space") from exc

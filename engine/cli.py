@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import json
 import signal
@@ -107,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stop after N failing cells in a row (default 5)")
     limits.add_argument("--concurrency", type=positive_int,
                         help="sub-calls at once in llm_query_batched (default 16)")
+    limits.add_argument("--allow-unsandboxed", action="store_true",
+                        help="run model code even where the REPL cannot be fully isolated "
+                        "(old kernel, Windows); see the README's sandbox section")
     limits.add_argument("--output-limit", type=positive_int, metavar="CHARS",
                         help="characters of a cell's output the model sees (default 20000)")
     limits.add_argument("--call-timeout", type=positive_float, metavar="SECONDS",
@@ -158,8 +162,12 @@ def spec_from(args: argparse.Namespace) -> RunSpec:
     prices = PriceTable.load(config_dir(), args.prices)
     check_budget_prices(limits.budget_usd, prices, (root, sub))
     context, index = build_context(documents)
+    sandbox = dataclasses.replace(
+        settings.sandbox,
+        allow_unsandboxed=args.allow_unsandboxed or settings.sandbox.allow_unsandboxed)
     return RunSpec(question=args.question, context=context, documents=index,
-                   root=root, sub=sub, limits=limits, prices=prices, run_id=new_run_id())
+                   root=root, sub=sub, limits=limits, prices=prices, run_id=new_run_id(),
+                   sandbox=sandbox)
 
 
 def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunResult:

@@ -68,6 +68,38 @@ class Limits:
 
 
 @dataclass
+class SandboxSettings:
+    """How the REPL child is confined (see ``engine/sandbox/policy.py``).
+
+    ``allow_unsandboxed`` lets model code run when the machine cannot isolate it (an old
+    kernel, Windows): set it only knowingly (``rlm ask --allow-unsandboxed`` per run).
+    The address-space cap is ``memory_mb`` when set, else ``memory_headroom_mb`` plus
+    ``memory_per_context_byte`` times the context file's size, at most 80% of the RAM.
+    """
+
+    allow_unsandboxed: bool = False
+    memory_mb: int | None = None
+    memory_headroom_mb: int = 1024
+    memory_per_context_byte: int = 10
+    cpu_seconds: int = 3600
+    open_files: int = 256
+
+    def validate(self) -> None:
+        checks = [
+            (self.memory_mb is None or self.memory_mb >= 64, "sandbox memory_mb must be at "
+             "least 64"),
+            (self.memory_headroom_mb >= 256, "sandbox memory_headroom_mb must be at least 256"),
+            (self.memory_per_context_byte >= 1, "sandbox memory_per_context_byte must be at "
+             "least 1"),
+            (self.cpu_seconds >= 10, "sandbox cpu_seconds must be at least 10"),
+            (self.open_files >= 32, "sandbox open_files must be at least 32"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+
+@dataclass
 class ModelSettings:
     """One endpoint and model; empty fields fall back (sub to root, root to OpenAI)."""
 
@@ -84,6 +116,7 @@ class Settings:
     sub: ModelSettings = field(default_factory=ModelSettings)
     limits: Limits = field(default_factory=Limits)
     version: int = SETTINGS_VERSION
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -94,9 +127,12 @@ class Settings:
                        sub=_typed(ModelSettings, data.get("sub", {}), f"{source}: sub"),
                        limits=_typed(Limits, data.get("limits", {}), f"{source}: limits"),
                        version=_typed_value(data.get("version", SETTINGS_VERSION), int,
-                                            f"{source}: version"))
+                                            f"{source}: version"),
+                       sandbox=_typed(SandboxSettings, data.get("sandbox", {}),
+                                      f"{source}: sandbox"))
         try:
             settings.limits.validate()
+            settings.sandbox.validate()
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from exc
         return settings
@@ -105,11 +141,13 @@ class Settings:
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,), "float": (int, float), "str": (str,),
     "float | None": (int, float, type(None)), "str | None": (str, type(None)),
+    "bool": (bool,), "int | None": (int, type(None)),
 }
 
 
 def _typed_value(value: Any, expected: type | tuple[type, ...], where: str) -> Any:
-    if isinstance(value, bool) or not isinstance(value, expected):
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    if (isinstance(value, bool) and bool not in expected) or not isinstance(value, expected):
         raise ConfigError(f"{where} has the wrong type ({type(value).__name__}); "
                           "fix or delete the settings file")
     return value

@@ -20,6 +20,10 @@ CANCELLED = "cancelled"
 PROVIDER_ERROR = "provider_error"
 SANDBOX_ERROR = "sandbox_error"
 
+# Child runs (each with its own REPL process) running at once per depth; one semaphore per
+# depth, since a parent holding a slot waits on its children.
+MAX_CONCURRENT_CHILD_RUNS = 4
+
 LIMIT_REASONS = {MAX_ITERATIONS, BUDGET, TIMEOUT, MAX_SUB_CALLS, MAX_ERRORS}
 STOP_DESCRIPTIONS = {
     ANSWERED: "answered",
@@ -83,6 +87,13 @@ class RunBudget:
         self.sub_calls = 0
         self.usage = UsageTotals()
         self.semaphore = asyncio.Semaphore(limits.batch_concurrency)
+        self._child_slots: dict[int, asyncio.Semaphore] = {}
+
+    def child_slots(self, depth: int) -> asyncio.Semaphore:
+        """Bounds how many child runs at ``depth`` run at once (model code may use threads)."""
+        if depth not in self._child_slots:
+            self._child_slots[depth] = asyncio.Semaphore(MAX_CONCURRENT_CHILD_RUNS)
+        return self._child_slots[depth]
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started

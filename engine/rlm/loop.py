@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import events as ev
+from engine.config import SandboxSettings
 from engine.errors import ProviderError, SandboxError
 from engine.providers.client import Completion, ModelClient
 from engine.rlm import budget as limits_mod
@@ -23,6 +24,7 @@ from engine.rlm.parsing import (
     strip_code,
 )
 from engine.sandbox.host import CellResult, ReplProcess
+from engine.sandbox.policy import SandboxRefusedError
 
 Emit = Callable[[ev.Event], None]
 Messages = list[dict[str, str]]
@@ -59,7 +61,8 @@ class RLMRun:
 
     def __init__(self, *, run_id: str, question: str, context: PreparedContext,
                  pool: ClientPool, budget: RunBudget, emit: Emit, workdir: Path,
-                 parent: RLMRun | None = None, parent_call_id: str | None = None) -> None:
+                 parent: RLMRun | None = None, parent_call_id: str | None = None,
+                 sandbox: SandboxSettings | None = None) -> None:
         self.run_id = run_id
         self.question = question
         self.context = context
@@ -69,6 +72,8 @@ class RLMRun:
         self.emit_raw = emit
         self.workdir = workdir
         self.parent = parent
+        # Child runs confine their REPLs as their parent does.
+        self.sandbox: SandboxSettings = sandbox or (parent.sandbox if parent else SandboxSettings())
         self.depth: int = parent.depth + 1 if parent else 0
         self.parent_call_id = parent_call_id
         self.iteration = 0
@@ -139,9 +144,14 @@ class RLMRun:
         self.repl = ReplProcess(
             self.context.context_path, self.context.documents_path,
             call_handler=SubCalls(self).handle, cell_timeout=self.limits.cell_timeout_s,
-            output_limit=self.limits.output_limit_chars)
+            output_limit=self.limits.output_limit_chars, sandbox=self.sandbox)
         try:
-            ready = await self.repl.start()
+            try:
+                ready = await self.repl.start()
+            except SandboxRefusedError as exc:  # say what was missing, in every view
+                self.sandbox_status = dict(exc.status)
+                self.emit(ev.SandboxStatus, status=self.sandbox_status)
+                raise
             self.sandbox_status = {"pid": ready.get("pid"), "python": ready.get("python"),
                                    "load_s": ready.get("load_s"), **ready.get("lockdown", {})}
             self.emit(ev.SandboxStatus, status=self.sandbox_status)

@@ -8,11 +8,11 @@ import secrets
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.config import Limits
+from engine.config import Limits, SandboxSettings
 from engine.errors import SandboxError
 from engine.providers.prices import PriceTable
 from engine.rlm import budget as limits_mod
@@ -42,6 +42,9 @@ class RunSpec:
     # Context files already on disk (say, the store's cache): used as they are, never copied;
     # ``context`` and ``documents`` are then ignored.
     prepared: PreparedContext | None = None
+    # How REPL children are confined; ``allow_unsandboxed`` comes from the settings file or
+    # ``rlm ask --allow-unsandboxed``.
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
 
 
 async def run_question(spec: RunSpec, emit: Emit,
@@ -53,6 +56,7 @@ async def run_question(spec: RunSpec, emit: Emit,
     is killed by the ``finally`` blocks on the way out.
     """
     spec.limits.validate()
+    spec.sandbox.validate()
     run_id = spec.run_id or new_run_id()
     workdir = Path(tempfile.mkdtemp(prefix=f"rlm-run-{run_id}-"))
     budget = RunBudget(spec.limits)
@@ -68,7 +72,7 @@ async def run_question(spec: RunSpec, emit: Emit,
             raise SandboxError(f"cannot write the context for the REPL in {workdir}: "
                                f"{exc.strerror or exc}; free some disk space") from exc
         run = RLMRun(run_id=run_id, question=spec.question, context=prepared, pool=pool,
-                     budget=budget, emit=emit, workdir=workdir)
+                     budget=budget, emit=emit, workdir=workdir, sandbox=spec.sandbox)
         return await _supervise(run, budget, cancel)
     finally:
         await pool.aclose()

@@ -148,7 +148,8 @@ class SubCalls:
         child = RLMRun(run_id=child_id, question=prompt, context=prepared, pool=run.pool,
                        budget=self.budget, emit=run.emit_raw, workdir=run.workdir,
                        parent=run, parent_call_id=call_id)
-        result = await child.run()
+        async with self.budget.child_slots(child.depth):
+            result = await child.run()
         used = child.subtree
         run.emit(ev.SubCallFinished, call_id=call_id, kind="rlm_query", model=run.pool.sub().model,
                  response_preview=preview(result.answer), response_chars=len(result.answer),

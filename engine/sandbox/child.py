@@ -1,14 +1,18 @@
 """The REPL child: runs model-written cells over a read-only context, talking to the host in frames.
 
-Started as ``python -I -S -X utf8 child.py CONTEXT_PATH DOCUMENTS_PATH``. It uses the standard
-library only and imports nothing from the project, because it runs in a locked-down interpreter;
-it therefore keeps its own small copy of the frame code (see ``engine/sandbox/frames.py``).
+Started as ``python -I -S -X utf8 child.py CONTEXT_PATH DOCUMENTS_PATH [POLICY_JSON]``. It uses
+the standard library only and imports nothing from the engine, because it runs in a locked-down
+interpreter; it therefore keeps its own small copy of the frame code (see
+``engine/sandbox/frames.py``). Its lockdown lives in the ``lockdown`` package beside it
+(standard library only too), applied after the context is loaded and before any model code.
 """
 
 from __future__ import annotations
 
+import _thread
 import ast
 import faulthandler
+import importlib
 import io
 import itertools
 import json
@@ -139,44 +143,32 @@ class Channel:
 
 # --- lockdown ---------------------------------------------------------------------------
 
-PR_SET_PDEATHSIG = 1
-PR_SET_NO_NEW_PRIVS = 38
-
-
-def lockdown(expected_parent: int) -> dict[str, Any]:
-    """Apply what isolation is available before any model code runs; report it truthfully.
-
-    This is the seam for kernel isolation (Landlock, seccomp); for now only the cheap,
-    safe layers are applied, best effort.
-    """
-    layers = {"core_dumps_off": False, "parent_death_signal": False, "landlock": False,
-              "seccomp": False, "no_new_privs": False}
+def lockdown(policy: dict[str, Any], expected_parent: int) -> dict[str, Any]:
+    """Apply the OS's isolation (the ``lockdown`` package beside this file) and return its
+    report for the ready frame. Runs single-threaded, before any model code."""
+    here = os.path.dirname(CHILD_FILE)
+    sys.path.insert(0, here)
     try:
-        import resource
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        layers["core_dumps_off"] = True
-    except (ImportError, ValueError, OSError):
-        pass
-    platform = "linux" if sys.platform.startswith("linux") else sys.platform
-    if platform == "linux":
-        # PDEATHSIG fires when the host thread that spawned us exits: the child dies with it.
-        layers["parent_death_signal"] = _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
-        # Cheap and irreversible: no setuid/file-capability gains through execve.
-        layers["no_new_privs"] = _prctl(PR_SET_NO_NEW_PRIVS, 1)
-        if os.getppid() != expected_parent:
-            die("host exited before the parent-death signal was armed", 1)
-    return {"platform": platform, "enforced": False, "layers": layers,
-            "note": "kernel isolation not yet applied: model code can reach files and network"}
+        # Imported by name, not by an import statement: it is this folder's package, found
+        # through the path entry above (the child has no access to the engine package).
+        package = importlib.import_module("lockdown")
+    except ImportError as exc:
+        return {"platform": sys.platform, "enforced": False, "layers": {},
+                "isolation": {}, "note": f"the lockdown code could not be loaded: {exc}"}
+    finally:
+        sys.path.remove(here)
+    status: dict[str, Any] = package.lockdown(policy, expected_parent)
+    return status
 
 
-def _prctl(option: int, value: int) -> bool:
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        ulong = ctypes.c_ulong
-        return bool(libc.prctl(option, ulong(value), ulong(0), ulong(0), ulong(0)) == 0)
-    except Exception:
-        return False
+def read_policy(argv: list[str]) -> dict[str, Any]:
+    """The host's lockdown policy (third argument, JSON); full lockdown when absent."""
+    if len(argv) < 4:
+        return {}
+    policy = json.loads(argv[3])
+    if not isinstance(policy, dict):
+        raise ValueError("the lockdown policy must be a JSON object")
+    return policy
 
 
 # --- cell state, output capture, errors -------------------------------------------------
@@ -340,7 +332,9 @@ def run_cell(namespace: dict[str, Any], msg: dict[str, Any]) -> dict[str, Any]:
     return {"type": "result", "id": cell_id, "head": head, "tail": tail, "total_chars": out.total,
             "error": None if error is None else clip(error, max(limit, 4000)),
             "interrupted": STATE.interrupted, "final": STATE.final, "final_set": STATE.final_set,
-            "duration_s": round(time.perf_counter() - started, 6)}
+            "duration_s": round(time.perf_counter() - started, 6),
+            # Threads still running besides the frame reader: the host watches their CPU use.
+            "threads": max(_thread._count() - 1, 0)}
 
 
 def _parse(code: str, filename: str) -> ast.Module | str:
@@ -561,13 +555,17 @@ def main(argv: list[str]) -> int:
     in_fd, out_fd = take_frame_fds()
     # A crash in model code leaves its Python stack on stderr, which the host shows.
     faulthandler.enable(all_threads=False)
-    if len(argv) != 3:
-        die("usage: child.py CONTEXT_PATH DOCUMENTS_PATH", 2)
+    if len(argv) not in (3, 4):
+        die("usage: child.py CONTEXT_PATH DOCUMENTS_PATH [POLICY_JSON]", 2)
+    policy = read_policy(argv)
     started = time.perf_counter()
     context = load_context(argv[1])
     documents = load_documents(argv[2])
     load_s = time.perf_counter() - started
-    status = lockdown(parent)
+    try:
+        status = lockdown(policy, parent)
+    except RuntimeError as exc:  # the host is gone: nobody to serve
+        die(str(exc), 1)
     CHANNEL = Channel(in_fd, out_fd)
     DOC_INDEX = index_documents(documents)
     NAMESPACE.update({"__name__": "__main__", "__builtins__": __builtins__,

@@ -34,6 +34,10 @@ def decode_body(body: bytes) -> dict[str, Any]:
         raise FrameError(f"frame is not valid UTF-8: {exc}") from None
     except json.JSONDecodeError as exc:
         raise FrameError(f"frame is not valid JSON: {exc}") from None
+    except (RecursionError, ValueError) as exc:
+        # Nesting deeper than the recursion limit, or an integer longer than
+        # sys.get_int_max_str_digits(): a child can send either on purpose.
+        raise FrameError(f"frame cannot be decoded: {type(exc).__name__}: {exc}") from None
     if not isinstance(obj, dict):
         raise FrameError(f"frame holds a JSON {type(obj).__name__}, not an object")
     return obj

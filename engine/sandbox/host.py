@@ -9,19 +9,26 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.config import SandboxSettings
 from engine.errors import FrameError, SandboxError
+from engine.sandbox import policy as policy_mod
+from engine.sandbox import watchdog
 from engine.sandbox.frames import MAX_FRAME_BYTES, PipeClosedError, encode_frame, read_frame
+from engine.sandbox.watchdog import WatchdogBreach
 
 CHILD_PATH = Path(__file__).resolve().with_name("child.py")
 START_TIMEOUT = 60.0
 STDERR_KEEP_BYTES = 64 * 1024
+STDERR_FLOOD_BYTES = 8 * 1024 * 1024  # more than this on the child's stderr: stop it
 SHUTDOWN_WAIT = 1.0
 REAP_WAIT = 5.0
+MAX_INFLIGHT_CALLS = 64  # call frames handled at once; further frames wait (backpressure)
+WATCH_INTERVAL = 0.25    # seconds between memory readings while a cell runs
 LOST = "all variables were lost; re-create what you need"
 
 
@@ -71,6 +78,10 @@ def child_env() -> dict[str, str]:
     env = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PATH": os.defpath}
     if os.name == "nt":
         env["SYSTEMROOT"] = os.environ.get("SYSTEMROOT", r"C:\Windows")
+    if sys.platform.startswith("linux"):
+        # glibc reserves 64 MB of address space per thread arena; under RLIMIT_AS a few
+        # threads would eat the headroom.
+        env["MALLOC_ARENA_MAX"] = "2"
     return env
 
 
@@ -133,7 +144,10 @@ class ReplProcess:
     def __init__(self, context_path: Path, documents_path: Path, *, call_handler: CallHandler,
                  cell_timeout: float = 120.0, output_limit: int = 20_000,
                  max_frame_bytes: int = MAX_FRAME_BYTES, python: str = sys.executable,
-                 interrupt_grace: float = 2.0, start_timeout: float = START_TIMEOUT) -> None:
+                 interrupt_grace: float = 2.0, start_timeout: float = START_TIMEOUT,
+                 sandbox: SandboxSettings | None = None,
+                 simulate_missing: Sequence[str] | None = None,
+                 stderr_limit: int = STDERR_FLOOD_BYTES) -> None:
         self.context_path = Path(context_path)
         self.documents_path = Path(documents_path)
         self.cell_timeout = cell_timeout
@@ -142,13 +156,25 @@ class ReplProcess:
         self.python = python
         self.interrupt_grace = interrupt_grace
         self.start_timeout = start_timeout
+        self.sandbox = sandbox or SandboxSettings()
+        # Test switch: layers the child pretends to lack (only ever less isolation).
+        self.simulate_missing = policy_mod.simulated_missing(simulate_missing)
+        self.stderr_limit = stderr_limit
+        # Memory cap the host enforces by watching RSS, where the kernel does not (macOS,
+        # or limits switched off); None while the child's own limit applies.
+        self.rss_limit: int | None = None
+        self.send_timeout = max(cell_timeout, 5.0)
         self.ready: dict[str, Any] | None = None
+        self.status: dict[str, Any] | None = None  # the accepted lockdown status
         self.pid: int | None = None
         self.restarts = 0
         self._handler = call_handler
         self._proc: asyncio.subprocess.Process | None = None
         self._stderr = StderrTail()
         self._stderr_task: asyncio.Task[None] | None = None
+        self._breach: str | None = None  # why the host stopped the child, for the model
+        self._watch: asyncio.Future[None] | None = None  # leftover-thread check of a cell
+        self._leftover_note: str | None = None
         self._workdir: str | None = None
         self._cell_id = 0
         self._broken = False  # killed after an engine failure or cancellation mid-cell
@@ -189,22 +215,32 @@ class ReplProcess:
         await self._send({"type": "shutdown"})
         await wait_exit(proc, SHUTDOWN_WAIT)
 
-    async def _spawn(self) -> dict[str, Any]:
+    def _command(self) -> tuple[list[str], str]:
+        """The child's command line and working folder, in a fresh private folder."""
         self._workdir = tempfile.mkdtemp(prefix="rlm-repl-")
+        command, cwd, policy = policy_mod.child_command(
+            self.python, CHILD_PATH, self.context_path, self.documents_path,
+            Path(self._workdir), self.sandbox, self.simulate_missing)
+        # Where the kernel will not cap memory, the host watches resident memory instead.
+        self.rss_limit = policy["memory_bytes"]
+        return command, str(cwd)
+
+    async def _spawn(self) -> dict[str, Any]:
         self._stderr = StderrTail()
+        self._breach = None
         try:
+            command, cwd = self._command()
             proc = await asyncio.create_subprocess_exec(
-                self.python, "-I", "-S", "-X", "utf8", str(CHILD_PATH),
-                str(self.context_path), str(self.documents_path),
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, cwd=self._workdir, env=child_env(),
+                *command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, cwd=cwd, env=child_env(),
                 start_new_session=True, limit=1 << 20)
         except OSError as exc:
             self._remove_workdir()
             raise SandboxError(f"could not start the REPL process ({self.python}): {exc}") from exc
         self._proc, self.pid, self.ready = proc, proc.pid, None
         assert proc.stderr is not None and proc.stdout is not None
-        self._stderr_task = asyncio.create_task(self._drain_stderr(proc.stderr, self._stderr))
+        self._stderr_task = asyncio.create_task(
+            self._drain_stderr(proc, proc.stderr, self._stderr))
         try:
             frame = await asyncio.wait_for(read_frame(proc.stdout, self.max_frame_bytes),
                                            self.start_timeout)
@@ -219,6 +255,15 @@ class ReplProcess:
         except BaseException:
             self._kill_now()
             raise
+        try:
+            self.status = policy_mod.check_status(frame.get("lockdown"), self.sandbox)
+        except policy_mod.SandboxRefusedError as exc:
+            self.status = exc.status
+            await self._discard_process()
+            raise
+        if self.status.get("memory_limit_bytes"):
+            self.rss_limit = None  # the kernel enforces the child's address-space cap
+        frame["lockdown"] = self.status
         self.ready = frame
         return frame
 
@@ -228,10 +273,17 @@ class ReplProcess:
         self._broken = False
         await self._spawn()
 
-    @staticmethod
-    async def _drain_stderr(stream: asyncio.StreamReader, tail: StderrTail) -> None:
+    async def _drain_stderr(self, proc: asyncio.subprocess.Process,
+                            stream: asyncio.StreamReader, tail: StderrTail) -> None:
+        """Keep the tail of the child's stderr; a flood stops the child (the cap on what a
+        cell prints is the child's, but code can write to the file descriptor directly)."""
         while chunk := await stream.read(65536):
             tail.feed(chunk)
+            if tail.total > self.stderr_limit and proc is self._proc and self._breach is None:
+                self._breach = (f"the REPL process wrote more than "
+                                f"{self.stderr_limit / (1024 * 1024):g} MB to its error stream "
+                                "and was stopped")
+                self._kill_now()
 
     def _kill_now(self) -> None:
         """Kill the child and anything it started (synchronous: safe during cancellation)."""
@@ -252,8 +304,18 @@ class ReplProcess:
             except (ProcessLookupError, PermissionError):
                 pass
 
+    async def _await_watch(self) -> None:
+        """Let a pending leftover-thread check reach its verdict before the next cell."""
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            await asyncio.gather(watch, return_exceptions=True)
+
     async def _discard_process(self) -> None:
         """Kill, reap and forget the current child; always removes its working folder."""
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        self._leftover_note = None
         proc, stderr_task = self._proc, self._stderr_task
         try:
             if proc is not None:
@@ -291,11 +353,15 @@ class ReplProcess:
         if self._closed:
             raise SandboxError("this REPL process was closed")
         note = ""
+        await self._await_watch()
         if self._proc is None and self.ready is None:
             await self.start()
-        elif self._proc is None or self._broken or self._proc.returncode is not None:
+        elif (self._proc is None or self._broken or self._leftover_note is not None
+              or self._proc.returncode is not None):
+            why = self._leftover_note or ("the REPL was restarted before this cell; earlier "
+                                          "variables were lost")
             await self._restart()
-            note = "[the REPL was restarted before this cell; earlier variables were lost]\n"
+            note = f"[{why}]\n"
         self._cell_id += 1
         try:
             exec_frame = encode_frame({"type": "exec", "id": self._cell_id, "code": code,
@@ -324,7 +390,12 @@ class ReplProcess:
             await self._send_bytes(exec_frame)
             frame, timed_out = await self._drive(cell_id)
             if frame is not None:
-                return self._cell_result(frame, timed_out)
+                result = self._cell_result(frame, timed_out)
+                threads = frame.get("threads")
+                if isinstance(threads, int) and threads > 0 and self._proc is not None:
+                    self._watch = asyncio.ensure_future(
+                        self._watch_leftovers(self._proc, threads))
+                return result
         except FrameError as exc:
             return await self._recover(exc, started, stderr_mark)
         await self._restart()  # it did not stop when interrupted
@@ -333,6 +404,20 @@ class ReplProcess:
         return CellResult(output="", error=error, cut_chars=0,
                           duration_s=time.monotonic() - started, final=None, final_set=False,
                           timed_out=True, restarted=True)
+
+    async def _watch_leftovers(self, proc: asyncio.subprocess.Process, threads: int) -> None:
+        """After a cell that left threads running: an interrupt only reaches the main thread,
+        so a leftover thread that keeps computing gets the child stopped (and restarted,
+        with a note to the model, before the next cell). Runs beside the engine, which
+        goes on at once; the next cell waits for its verdict."""
+        if not await watchdog.busy(proc.pid):
+            return
+        if proc is self._proc and proc.returncode is None:
+            self._leftover_note = (
+                f"code kept running in {threads} background thread(s) after the previous cell "
+                "ended (an interrupt cannot stop a thread), so the REPL was restarted and "
+                f"{LOST}. Wait for threads to finish inside the cell")
+            self._kill_now()
 
     def _cell_result(self, frame: dict[str, Any], timed_out: bool) -> CellResult:
         """Turn a result frame into a CellResult; FrameError if its fields are malformed."""
@@ -343,6 +428,8 @@ class ReplProcess:
                 and isinstance(duration, int | float)):
             raise FrameError("malformed result frame")
         output, cut = join_output(head, tail, total)
+        if error and "MemoryError" in error:
+            error += f"\n{self._memory_note()}"
         timed_out = timed_out and bool(frame.get("interrupted"))
         if timed_out:
             message = (f"cell timed out after {self.cell_timeout:g}s and was interrupted; "
@@ -352,9 +439,19 @@ class ReplProcess:
                           final=final, final_set=bool(frame.get("final_set")),
                           timed_out=timed_out)
 
+    def _memory_note(self) -> str:
+        limit = (self.status or {}).get("memory_limit_bytes") or self.rss_limit
+        size = f"{limit / (1024 * 1024):,.0f} MB" if limit else "capped"
+        return (f"(the REPL's memory is {size}, sized from the context: work on slices, "
+                "and delete large variables you no longer need)")
+
     async def _recover(self, exc: FrameError, started: float, stderr_mark: int) -> CellResult:
         """The child died or broke the protocol mid-cell: explain, restart, carry on."""
-        if isinstance(exc, PipeClosedError):
+        if self._breach is not None:
+            what = self._breach
+        elif isinstance(exc, WatchdogBreach):
+            what = str(exc)
+        elif isinstance(exc, PipeClosedError):
             code = await self._exit_code()
             what = ("the REPL process closed its pipe" if code is None
                     else f"the REPL process exited ({describe_exit(code)})")
@@ -378,39 +475,56 @@ class ReplProcess:
 
         Returns (result frame, timed out); the frame is None when an interrupted cell
         did not answer within the grace period. The timeout clock stops while any call
-        is being handled: sub-calls are bounded elsewhere.
+        is being handled: sub-calls are bounded elsewhere. At most MAX_INFLIGHT_CALLS
+        calls are handled at once: the next frame is read when one finishes.
         """
         loop = asyncio.get_running_loop()
         budget = self.cell_timeout
         calls: dict[asyncio.Task[Any], Any] = {}
-        read_task = asyncio.ensure_future(self._read())
+        read_task: asyncio.Future[dict[str, Any]] | None = asyncio.ensure_future(self._read())
         try:
             while True:
                 handling = bool(calls)
+                timeout = None if handling else max(budget, 0.0)
+                if self.rss_limit is not None:
+                    timeout = WATCH_INTERVAL if timeout is None else min(timeout, WATCH_INTERVAL)
+                waiting: set[asyncio.Future[Any]] = set(calls)
+                if read_task is not None:
+                    waiting.add(read_task)
                 before = loop.time()
-                done, _ = await asyncio.wait({read_task, *calls}, timeout=None if handling
-                                             else max(budget, 0.0),
+                done, _ = await asyncio.wait(waiting, timeout=timeout,
                                              return_when=asyncio.FIRST_COMPLETED)
                 if not handling:
                     budget -= loop.time() - before
+                self._check_memory()
                 for task in [t for t in done if t in calls]:
                     await self._reply(calls.pop(task), task)
-                if read_task in done:
+                if read_task is not None and read_task in done:
                     frame = read_task.result()
+                    read_task = None
                     if frame.get("type") == "call":
                         calls[asyncio.ensure_future(self._handle(frame))] = frame.get("id")
                     elif frame.get("type") == "result" and frame.get("id") == cell_id:
                         return frame, False
                     else:
                         raise FrameError(f"unexpected {frame.get('type')!r} frame during a cell")
+                if read_task is None and len(calls) < MAX_INFLIGHT_CALLS:
                     read_task = asyncio.ensure_future(self._read())
-                elif not done:
+                if not done and not handling and budget <= 0 and read_task is not None:
                     return await self._interrupt(read_task, cell_id), True
         finally:
             for task in calls:
                 task.cancel()
-            if not read_task.done():
+            if read_task is not None and not read_task.done():
                 read_task.cancel()
+
+    def _check_memory(self) -> None:
+        """Where the kernel does not cap the child's memory, stop it past the cap."""
+        if self.rss_limit is not None and self._proc is not None:
+            problem = watchdog.over_memory(self._proc.pid, self.rss_limit)
+            if problem:
+                self._kill_now()
+                raise WatchdogBreach(problem)
 
     async def _interrupt(self, read_task: asyncio.Future[dict[str, Any]],
                          cell_id: int) -> dict[str, Any] | None:
@@ -478,6 +592,12 @@ class ReplProcess:
             raise PipeClosedError("the REPL process is not running")
         try:
             proc.stdin.write(data)
-            await proc.stdin.drain()
+            # A child that stops reading (its reader thread starved or its pipe duplicated
+            # away) must not hang the host: past the timeout it counts as broken.
+            await asyncio.wait_for(proc.stdin.drain(), self.send_timeout)
+        except TimeoutError:  # before OSError, of which it is a subclass
+            self._kill_now()
+            raise WatchdogBreach(f"the REPL process stopped reading its input for "
+                                 f"{self.send_timeout:g} s and was stopped") from None
         except (ConnectionError, OSError) as exc:
             raise PipeClosedError(f"the REPL process closed its pipe ({exc})") from None

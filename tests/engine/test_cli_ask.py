@@ -322,3 +322,22 @@ def test_budget_refuses_an_unpriced_model_named_in_code(tmp_path: Path, capsys: 
         out = ask(server, tmp_path, capsys, "q", "--budget", "5")
         asked = {r.model for r in server.requests}
     assert "no known price" in out.result["answer"] and "mystery" not in asked
+
+
+def test_child_runs_started_from_threads_are_bounded(tmp_path: Path, capsys: Any) -> None:
+    from engine.rlm.budget import MAX_CONCURRENT_CHILD_RUNS
+
+    def script(request: ChatRequest) -> Reply | str:
+        if request.model == "fake-root":
+            return sequence(repl(
+                "from concurrent.futures import ThreadPoolExecutor\n"
+                "with ThreadPoolExecutor(8) as pool:\n"
+                "    r = list(pool.map(lambda i: rlm_query(f'part {i}'), range(8)))\n"
+                "FINAL(','.join(r))"))(request)
+        return Reply(content=repl("FINAL('ok')"), latency=0.3)
+
+    with FakeOpenAI(script) as server:
+        out = ask(server, tmp_path, capsys, "q", "--max-depth", "1")
+        busiest = server.max_concurrent
+    assert out.code == 0 and out.result["answer"] == ",".join(["ok"] * 8)
+    assert busiest <= MAX_CONCURRENT_CHILD_RUNS

@@ -61,3 +61,31 @@ def test_limits_validate(field: str, value: object) -> None:
     limits = config.Limits(**{field: value})  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         limits.validate()
+
+
+def test_sandbox_settings_load_and_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text('{"sandbox": {"allow_unsandboxed": true, "memory_mb": null, '
+                    '"cpu_seconds": 600}}')
+    sandbox = config.load_settings(path).sandbox
+    assert sandbox == config.SandboxSettings(allow_unsandboxed=True, cpu_seconds=600)
+    assert config.Settings().sandbox.allow_unsandboxed is False  # refused unless asked
+    settings = config.Settings(sandbox=config.SandboxSettings(memory_mb=2048))
+    config.save_settings(settings)
+    assert config.load_settings() == settings
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"sandbox": {"allow_unsandboxed": "yes"}}', "sandbox.allow_unsandboxed has the wrong type"),
+    ('{"sandbox": {"allow_unsandboxed": 1}}', "sandbox.allow_unsandboxed has the wrong type"),
+    ('{"sandbox": {"cpu_seconds": true}}', "sandbox.cpu_seconds has the wrong type"),
+    ('{"sandbox": {"memory_mb": 1.5}}', "sandbox.memory_mb has the wrong type"),
+    ('{"sandbox": {"memory_mb": 10}}', "memory_mb must be at least 64"),
+    ('{"sandbox": {"network": "off"}}', "unknown setting"),
+    ('{"sandbox": []}', "sandbox must be a JSON object"),
+])
+def test_bad_sandbox_settings_are_clear_errors(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=words):
+        config.load_settings(path)

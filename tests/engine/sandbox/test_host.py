@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from engine.config import SandboxSettings
 from engine.errors import SandboxError
 from engine.sandbox.context_file import write_context
 from engine.sandbox.host import CellResult, ReplProcess
@@ -42,12 +43,16 @@ def test_ready_frame_reports_context_and_lockdown(run_repl: Any) -> None:
     assert ready["type"] == "ready" and ready["pid"] > 0
     assert ready["context_chars"] == len(context) and ready["documents"] == len(documents)
     status = ready["lockdown"]
-    assert status["enforced"] is False and "not yet applied" in status["note"]
+    # The REPL only starts when isolation is complete (the policy refuses otherwise).
+    assert status["enforced"] is True and status["note"]
+    assert status["isolation"] == {"filesystem": True, "network": True, "process": True}
     assert set(status["layers"]) >= {"core_dumps_off", "parent_death_signal", "landlock",
                                      "seccomp", "no_new_privs"}
     if status["platform"] == "linux":
-        assert status["layers"]["core_dumps_off"] and status["layers"]["parent_death_signal"]
-        assert not status["layers"]["landlock"] and not status["layers"]["seccomp"]
+        layers = status["layers"]
+        assert layers["core_dumps_off"] and layers["parent_death_signal"]
+        assert layers["landlock"] and layers["seccomp"] and layers["no_new_privs"]
+        assert status["landlock_abi"] >= 1
 
 
 def test_context_and_documents_are_visible(run_repl: Any) -> None:
@@ -215,8 +220,8 @@ def test_child_sees_no_parent_environment(run_repl: Any, monkeypatch: pytest.Mon
 def test_cwd_is_an_empty_temp_dir_removed_on_close(run_repl: Any) -> None:
     result = run_repl(lambda repl: repl.run_cell("import os\nprint(os.getcwd())\nos.listdir()"))
     cwd, listing = ok(result).splitlines()
-    assert Path(cwd).name.startswith("rlm-repl-") and listing == "[]"
-    assert not Path(cwd).exists()
+    assert Path(cwd).parent.name.startswith("rlm-repl-") and listing == "[]"
+    assert not Path(cwd).parent.exists()
 
 
 def test_stray_writes_to_fd_1_and_closed_std_fds_do_not_break_frames(run_repl: Any) -> None:
@@ -313,8 +318,12 @@ def test_engine_failure_in_the_handler_propagates(run_repl: Any) -> None:
 # --- life cycle ----------------------------------------------------------------------------
 
 def test_close_reaps_and_is_idempotent(context_files: tuple[Path, Path]) -> None:
+    # The sandbox stops code from starting processes; this checks the safety net behind it
+    # (the process group is killed on close), so the kernel layers are off, knowingly.
     async def main() -> tuple[int, int]:
-        repl = ReplProcess(*context_files, call_handler=FakeHandler())
+        repl = ReplProcess(*context_files, call_handler=FakeHandler(),
+                           sandbox=SandboxSettings(allow_unsandboxed=True),
+                           simulate_missing=("seccomp", "landlock"))
         await repl.start()
         out = await repl.run_cell("import subprocess\nprint(subprocess.Popen(['sleep', '30']).pid)")
         await repl.close()

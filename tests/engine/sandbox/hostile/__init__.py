@@ -1,0 +1,1 @@
+"""Hostile-code suite: model-written attacks run through the real engine and sandbox."""

@@ -64,3 +64,25 @@ async def _read_exactly(reader: asyncio.StreamReader, size: int, where: str) -> 
         raise PipeClosedError(f"the REPL process closed its pipe{where}") from None
     except (ConnectionError, OSError) as exc:
         raise PipeClosedError(f"the REPL process closed its pipe ({exc})") from None
+
+
+def check_call(op: Any, args: Any) -> str | None:
+    """What is wrong with a call's op and args, or None when they match the REPL contract."""
+    if not isinstance(args, dict):
+        return "args must be an object"
+    optional_str = (str, type(None))
+    if op in ("llm_query", "rlm_query"):
+        other = "model" if op == "llm_query" else "context"
+        if not isinstance(args.get("prompt"), str):
+            return "prompt must be a string"
+        if not isinstance(args.get(other), optional_str):
+            return f"{other} must be a string or null"
+        return None
+    if op == "llm_query_batched":
+        prompts = args.get("prompts")
+        if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
+            return "prompts must be a list of strings"
+        if not isinstance(args.get("model"), optional_str):
+            return "model must be a string or null"
+        return None
+    return "unknown operation"

@@ -18,12 +18,18 @@ from engine.config import SandboxSettings
 from engine.errors import FrameError, SandboxError
 from engine.sandbox import policy as policy_mod
 from engine.sandbox import watchdog
-from engine.sandbox.frames import MAX_FRAME_BYTES, PipeClosedError, encode_frame, read_frame
+from engine.sandbox.frames import (
+    MAX_FRAME_BYTES,
+    PipeClosedError,
+    check_call,
+    encode_frame,
+    read_frame,
+)
+from engine.sandbox.process import StderrTail, child_env, describe_exit, wait_exit
 from engine.sandbox.watchdog import WatchdogBreach
 
 CHILD_PATH = Path(__file__).resolve().with_name("child.py")
 START_TIMEOUT = 60.0
-STDERR_KEEP_BYTES = 64 * 1024
 STDERR_FLOOD_BYTES = 8 * 1024 * 1024  # more than this on the child's stderr: stop it
 SHUTDOWN_WAIT = 1.0
 REAP_WAIT = 5.0
@@ -53,89 +59,12 @@ class CellResult:
 CallHandler = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 
-class StderrTail:
-    """The last bytes the child wrote to stderr, for diagnostics."""
-
-    def __init__(self, keep: int = STDERR_KEEP_BYTES) -> None:
-        self._keep = keep
-        self._data = bytearray()
-        self.total = 0
-
-    def feed(self, chunk: bytes) -> None:
-        self._data += chunk
-        self.total += len(chunk)
-        if len(self._data) > self._keep:
-            del self._data[:-self._keep]
-
-    def text(self, since: int = 0) -> str:
-        """What was written after byte ``since`` (as much of it as is still kept)."""
-        wanted = min(self.total - since, len(self._data))
-        return self._data[len(self._data) - wanted:].decode("utf-8", "replace") if wanted else ""
-
-
-def child_env() -> dict[str, str]:
-    """A minimal environment: never the parent's, so no API key can be inherited."""
-    env = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PATH": os.defpath}
-    if os.name == "nt":
-        env["SYSTEMROOT"] = os.environ.get("SYSTEMROOT", r"C:\Windows")
-    if sys.platform.startswith("linux"):
-        # glibc reserves 64 MB of address space per thread arena; under RLIMIT_AS a few
-        # threads would eat the headroom.
-        env["MALLOC_ARENA_MAX"] = "2"
-    return env
-
-
-def describe_exit(code: int | None) -> str:
-    if code is None:
-        return "still running"
-    if code < 0:
-        try:
-            return f"killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
-
-
-def check_call(op: Any, args: Any) -> str | None:
-    """What is wrong with a call's op and args, or None when they match the REPL contract."""
-    if not isinstance(args, dict):
-        return "args must be an object"
-    optional_str = (str, type(None))
-    if op in ("llm_query", "rlm_query"):
-        other = "model" if op == "llm_query" else "context"
-        if not isinstance(args.get("prompt"), str):
-            return "prompt must be a string"
-        if not isinstance(args.get(other), optional_str):
-            return f"{other} must be a string or null"
-        return None
-    if op == "llm_query_batched":
-        prompts = args.get("prompts")
-        if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
-            return "prompts must be a list of strings"
-        if not isinstance(args.get("model"), optional_str):
-            return "model must be a string or null"
-        return None
-    return "unknown operation"
-
-
 def join_output(head: str, tail: str, total: int) -> tuple[str, int]:
     """The model-visible output and how many characters were cut from its middle."""
     cut = total - len(head) - len(tail)
     if cut > 0:
         return f"{head}\n... [{cut:,} characters cut] ...\n{tail}", cut
     return head + tail, 0
-
-
-async def wait_exit(proc: asyncio.subprocess.Process, timeout: float) -> int | None:
-    """The exit code, or None if still running after ``timeout`` seconds.
-
-    Polled: on Python 3.11 ``proc.wait()`` also waits for every pipe to close, which a
-    process the model spawned may keep open long after the child itself exited.
-    """
-    deadline = time.monotonic() + timeout
-    while proc.returncode is None and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    return proc.returncode
 
 
 class ReplProcess:

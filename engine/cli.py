@@ -13,17 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine import __version__, secrets
+from engine import __version__, library_cli, secrets
 from engine import events as ev
 from engine.config import Limits, config_dir, load_settings, runs_dir
 from engine.endpoints import EndpointChoice, check_budget_prices, resolve_endpoints
 from engine.errors import ConfigError, EngineError, SandboxError
-from engine.ingest.textfiles import load_text_documents
 from engine.progress import ProgressPrinter
 from engine.providers.prices import PriceTable
 from engine.rlm import budget as limits_mod
-from engine.rlm.context import build_context
-from engine.rlm.loop import RunResult
+from engine.rlm.loop import PreparedContext, RunResult
 from engine.rlm.session import RunSpec, new_run_id, run_question
 from engine.trajectory import TrajectoryLog
 
@@ -79,8 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question (quote it)")
     source = ask.add_argument_group("documents")
     source.add_argument("--docs", nargs="+", metavar="PATH", default=[],
-                        help="files or folders to read (plain text until the ingest store lands)")
-    source.add_argument("--collection", metavar="NAME", help="a stored collection")
+                        help="files or folders (PDF, Word, text, HTML); they are added to the "
+                        "library first, so asking again starts at once")
+    source.add_argument("--collection", metavar="NAME",
+                        help="a stored collection (see `rlm collections`); with --docs, the "
+                        "files join it")
     models = ask.add_argument_group("models")
     models.add_argument("--base-url", help="OpenAI-compatible endpoint of the root model "
                         "(default: settings, else https://api.openai.com/v1)")
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     key = commands.add_parser("key", help="store API keys in the OS keyring")
     key.add_argument("action", choices=["set", "delete", "status"])
     key.add_argument("provider", nargs="?", help="openai, openrouter, or an endpoint host")
+    library_cli.add_commands(commands)
     return parser
 
 
@@ -148,12 +150,10 @@ def limits_from(args: argparse.Namespace, base: Limits) -> Limits:
 def spec_from(args: argparse.Namespace) -> RunSpec:
     """Turn flags plus saved settings into a run, or raise ConfigError saying what is missing."""
     settings = load_settings()
-    if args.collection:
-        raise ConfigError("--collection needs the document store, which arrives with ingest; "
-                          "use --docs PATH for now")
-    if not args.docs:
-        raise ConfigError("no documents: pass --docs PATH (files or folders)")
-    documents = load_text_documents(args.docs)
+    if not args.docs and not args.collection:
+        raise ConfigError("no documents: pass --docs PATH (files or folders) or "
+                          "--collection NAME (see `rlm collections`)")
+    library_cli.check_ask_sources(args.docs, args.collection)
     choice = EndpointChoice(model=args.model, base_url=args.base_url,
                             api_key_env=args.api_key_env, sub_model=args.sub_model,
                             sub_base_url=args.sub_base_url, sub_api_key_env=args.sub_api_key_env)
@@ -161,13 +161,18 @@ def spec_from(args: argparse.Namespace) -> RunSpec:
     limits = limits_from(args, settings.limits)
     prices = PriceTable.load(config_dir(), args.prices)
     check_budget_prices(limits.budget_usd, prices, (root, sub))
-    context, index = build_context(documents)
+    # Read the documents after every other check, so a mistyped flag costs no ingest.
+    cached = library_cli.documents_for_ask(args.docs, args.collection,
+                                           None if args.quiet else sys.stderr)
+    prepared = PreparedContext(context_path=cached.context_path,
+                               documents_path=cached.documents_path, chars=cached.chars,
+                               documents=cached.documents)
     sandbox = dataclasses.replace(
         settings.sandbox,
         allow_unsandboxed=args.allow_unsandboxed or settings.sandbox.allow_unsandboxed)
-    return RunSpec(question=args.question, context=context, documents=index,
+    return RunSpec(question=args.question, context="", documents=cached.documents,
                    root=root, sub=sub, limits=limits, prices=prices, run_id=new_run_id(),
-                   sandbox=sandbox)
+                   sandbox=sandbox, prepared=prepared)
 
 
 def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunResult:
@@ -277,7 +282,8 @@ def command_key(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"ask": command_ask, "show": command_show, "key": command_key}
+    handlers = {"ask": command_ask, "show": command_show, "key": command_key,
+                **library_cli.HANDLERS}
     if args.command not in handlers:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -196,22 +196,45 @@ class IngestStarted(Event):
     type: ClassVar[str] = "ingest_started"
     files: int
     collection: str | None = None
+    bytes_total: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)   # files not read, by extension
 
 
 @dataclass(frozen=True, kw_only=True)
 class FileDone(Event):
+    """A file is in the library; ``status`` is "ingested", "updated" or "unchanged"."""
+
     type: ClassVar[str] = "file_done"
     path: str
     pages: int
     chars: int
     status: str = "ingested"
+    document_id: int | None = None
+    title: str = ""
+    warning: str | None = None      # e.g. scanned pages without OCR
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
 class FileFailed(Event):
+    """A file could not be read; ``kind`` is a stable word ("password", "corrupt", ...)."""
+
     type: ClassVar[str] = "file_failed"
     path: str
     reason: str
+    kind: str = ""
+    document_id: int | None = None
+    unchanged: bool = False         # failed before and has not changed since
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileMissing(Event):
+    """A stored document's file is gone from its folder (``pruned``: removed from the store)."""
+
+    type: ClassVar[str] = "file_missing"
+    path: str
+    document_id: int
+    pruned: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +243,9 @@ class IngestProgress(Event):
     files_done: int
     files_total: int
     pages_done: int
+    bytes_done: int = 0
+    bytes_total: int = 0
+    elapsed_s: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,3 +255,8 @@ class IngestFinished(Event):
     unchanged: int
     failed: int
     duration_s: float
+    updated: int = 0
+    missing: int = 0
+    pruned: int = 0
+    pages: int = 0
+    collection: str | None = None

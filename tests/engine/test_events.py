@@ -32,6 +32,16 @@ def samples() -> list[ev.Event]:
         ev.FileFailed(path="b", reason="broken"),
         ev.IngestProgress(files_done=1, files_total=2, pages_done=1),
         ev.IngestFinished(ingested=1, unchanged=0, failed=1, duration_s=0.5),
+        ev.IngestStarted(files=3, collection="acme", bytes_total=900, skipped={".png": 2}),
+        ev.FileDone(path="/a.pdf", pages=3, chars=90, status="updated", document_id=7,
+                    title="Lease", warning="1 page is a scanned image", seconds=0.25),
+        ev.FileFailed(path="/b.pdf", reason="password-protected", kind="password",
+                      document_id=8, unchanged=True),
+        ev.FileMissing(path="/c.pdf", document_id=9, pruned=True),
+        ev.IngestProgress(files_done=2, files_total=3, pages_done=40, bytes_done=600,
+                          bytes_total=900, elapsed_s=1.5),
+        ev.IngestFinished(ingested=1, unchanged=1, failed=1, duration_s=2.0, updated=1,
+                          missing=1, pruned=1, pages=40, collection="acme"),
     ]
 
 

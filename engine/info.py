@@ -1,0 +1,136 @@
+"""``rlm info``: where the data lives, which versions run, and whether OCR, the REPL sandbox
+and the keyring work on this machine."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from engine import __version__, secrets
+from engine.config import config_dir, data_dir, load_settings, settings_path
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return 0
+
+
+def store_info() -> dict[str, Any]:
+    from engine.store.contexts import cache_dir
+    from engine.store.db import store_path
+
+    path = store_path()
+    info: dict[str, Any] = {"path": str(path), "exists": path.exists(),
+                            "bytes": sum(_size(Path(f"{path}{s}")) for s in ("", "-wal", "-shm")),
+                            "context_cache": str(cache_dir()),
+                            "context_cache_bytes": _size(cache_dir())}
+    if path.exists():
+        from engine.store.library import Library
+
+        try:
+            with Library(path) as library:
+                info.update(library.counts())
+                info["schema"] = max((r[0] for r in library.conn.execute(
+                    "SELECT id FROM migrations")), default=0)
+        except Exception as exc:   # a damaged store is exactly what info must report
+            info["error"] = str(exc)
+    return info
+
+
+def versions() -> dict[str, str]:
+    from engine.ingest.pdf import pymupdf_version
+    from engine.ingest.word import python_docx_version
+
+    return {"rlm": __version__, "python": platform.python_version(),
+            "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",
+            "sqlite": sqlite3.sqlite_version, "pymupdf": pymupdf_version(),
+            "python-docx": python_docx_version()}
+
+
+def sandbox_info() -> dict[str, Any]:
+    """Start one REPL child on an empty context and report the isolation it achieved."""
+    from engine.errors import EngineError
+    from engine.sandbox.context_file import write_context
+    from engine.sandbox.host import ReplProcess
+    from engine.sandbox.policy import SandboxRefusedError
+
+    async def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("no calls during rlm info")
+
+    async def probe(folder: Path) -> dict[str, Any]:
+        context_path, documents_path = write_context(folder, "", [])
+        repl = ReplProcess(context_path, documents_path, call_handler=refuse,
+                           sandbox=load_settings().sandbox)
+        try:
+            await repl.start()
+            return dict(repl.status or (repl.ready or {}).get("lockdown") or {})
+        except SandboxRefusedError as exc:
+            return dict(exc.status)
+        finally:
+            await repl.close()
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="rlm-info-") as folder:
+            status = asyncio.run(probe(Path(folder)))
+    except (EngineError, OSError, RuntimeError, TypeError) as exc:
+        return {"enforced": False, "error": f"the REPL could not be started: {exc}"}
+    keep = ("enforced", "platform", "isolation", "layers", "missing", "note",
+            "allowed_unsandboxed")
+    return {k: status[k] for k in keep if k in status}
+
+
+def gather_info() -> dict[str, Any]:
+    from engine.ingest.pdf import tesseract_status
+
+    return {"data_dir": str(data_dir()), "config_dir": str(config_dir()),
+            "settings_file": str(settings_path()), "store": store_info(),
+            "versions": versions(), "ocr": tesseract_status(), "sandbox": sandbox_info(),
+            "keyring": secrets.keyring_status(), "executable": sys.executable}
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'s' * (count != 1)}"
+
+
+def render_info(info: dict[str, Any]) -> str:
+    store = info["store"]
+    lines = [f"data directory   {info['data_dir']}",
+             f"store            {store['path']} ({store['bytes'] / 1e6:,.1f} MB"
+             + (f", {_n(store.get('documents', 0), 'document')} in "
+                f"{_n(store.get('collections', 0), 'collection')}, "
+                f"{_n(store.get('pages', 0), 'page')}" if store.get("exists") else
+                ", not created yet") + ")",
+             f"context cache    {store['context_cache']} "
+             f"({store['context_cache_bytes'] / 1e6:,.1f} MB)",
+             f"settings         {info['settings_file']}"]
+    if store.get("error"):
+        lines.append(f"store error      {store['error']}")
+    v = info["versions"]
+    lines.append(f"versions         rlm {v['rlm']}, Python {v['python']}, PyMuPDF {v['pymupdf']}, "
+                 f"python-docx {v['python-docx']}, SQLite {v['sqlite']}")
+    lines.append(f"platform         {v['platform']}")
+    lines.append(f"OCR (Tesseract)  {info['ocr']}")
+    sandbox = info["sandbox"]
+    if sandbox.get("error"):
+        lines.append(f"sandbox          unknown: {sandbox['error']}")
+    else:
+        isolation = sandbox.get("isolation") or {}
+        active = ", ".join(k for k, on in isolation.items() if on) or "none"
+        state = "enforced" if sandbox.get("enforced") else "NOT enforced"
+        detail = sandbox.get("missing") or sandbox.get("note") or ""
+        if isinstance(detail, dict):
+            detail = "; ".join(f"{k}: {m}" for k, m in detail.items())
+        lines.append(f"sandbox          {state} (isolated: {active})"
+                     + (f" — {detail}" if detail and not sandbox.get("enforced") else ""))
+    keyring = info["keyring"]
+    lines.append(f"keyring          {'usable' if keyring.get('usable') else 'NOT usable'}: "
+                 f"{keyring.get('detail')}")
+    return "\n".join(lines)

@@ -1,0 +1,463 @@
+"""The ingest pipeline: files and folders in, documents in the store out, events all along.
+
+For each file found: unchanged since last time (same size and mtime) costs a
+stat; otherwise its bytes are hashed, content already in the store is linked
+without reading it again, and the rest is extracted in the worker pool. Each
+document is saved in its own transaction as soon as it is read, so memory stays
+flat and a killed ingest resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import sqlite3
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import events as ev
+from engine.errors import ConfigError
+from engine.ingest.formats import (
+    ExtractOptions,
+    extract,
+    kind_of,
+    runs_in_process,
+    unsupported_reason,
+)
+from engine.ingest.model import MISSING as MISSING_KIND
+from engine.ingest.model import PASSWORD, UNREADABLE, UNSUPPORTED, Extracted, ExtractionFailed
+from engine.ingest.pdf import finish_pdf
+from engine.ingest.pool import AUTO, DEFAULT_TIMEOUT_S, ExtractionPool, Outcome, Task
+from engine.ingest.walk import walk
+from engine.store.library import (
+    DEFAULT_COLLECTION,
+    FAILED,
+    MISSING,
+    DocumentRecord,
+    FileRef,
+    Library,
+)
+
+# Bump when extraction changes what is stored, so stored documents are read again.
+INGEST_VERSION = 1
+EXTRACTOR = f"rlm-ingest/{INGEST_VERSION}"
+PROGRESS_INTERVAL_S = 0.1
+# A PDF's first task reads this many pages and learns the page count; the rest of a longer
+# one is read in ranges of at least RANGE_MIN_PAGES by the other workers at the same time.
+FIRST_RANGE_PAGES = 32
+RANGE_MIN_PAGES = 24
+HASH_CHUNK = 1024 * 1024
+
+Emit = Callable[[ev.Event], None]
+
+
+@dataclass
+class IngestOptions:
+    """Choices for one ingest; the defaults are what ``rlm ingest PATH`` does."""
+
+    collection: str = DEFAULT_COLLECTION
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    follow_links: bool = False
+    passwords: list[str] = field(default_factory=list)
+    ocr: str = "auto"
+    ocr_language: str = "eng"
+    workers: int | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    memory_mb: int | None = AUTO
+    force: bool = False           # read every file again, changed or not
+    retry_failed: bool = False    # try files that failed before even if unchanged
+    prune: bool = False           # forget documents whose files are gone
+    extractor: str | None = None  # "module:function" run by the workers (tests); None: ours
+
+    def extract_options(self) -> ExtractOptions:
+        return ExtractOptions(passwords=list(self.passwords), ocr=self.ocr,
+                              ocr_language=self.ocr_language)
+
+
+@dataclass
+class _Split:
+    """A long PDF read in page ranges by several workers; stored when every range is in."""
+
+    expected: int
+    seconds: float = 0.0
+    parts: dict[int, Extracted] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    path: str
+    kind: str
+    reason: str
+    unchanged: bool = False
+
+
+@dataclass
+class IngestReport:
+    """What happened to each file; ``selection`` holds the readable documents found, in order."""
+
+    collection: str
+    ingested: list[DocumentRecord] = field(default_factory=list)
+    updated: list[DocumentRecord] = field(default_factory=list)
+    unchanged: list[DocumentRecord] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    pruned: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    pages: int = 0
+    seconds: float = 0.0
+    selection: list[DocumentRecord] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        return len(self.ingested) + len(self.updated) + len(self.unchanged) + len(self.failed)
+
+
+def file_hash(path: Path) -> str:
+    """The content's identity: BLAKE2b-256 of the bytes (as strong as SHA-256, faster)."""
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=32)).hexdigest()
+
+
+class _Batch:
+    """One ingest run's state: the plan, the store writes, the events."""
+
+    def __init__(self, library: Library, options: IngestOptions, emit: Emit) -> None:
+        self.library = library
+        self.options = options
+        self.emit = emit
+        self.report = IngestReport(collection=options.collection)
+        self.collection_id = 0
+        self.known: dict[bytes, DocumentRecord] = {}
+        self.order: dict[bytes, int] = {}
+        self.selected: dict[bytes, DocumentRecord] = {}
+        self.files_total = 0
+        self.files_done = 0
+        self.bytes_total = 0
+        self.bytes_done = 0
+        self.pages_in_flight: dict[tuple[bytes, int], int] = {}
+        self.splits: dict[str, _Split] = {}
+        self.queue: deque[Task] = deque()
+        self.workers = 1
+        self.started = time.monotonic()
+        self.last_progress = 0.0
+        self.in_flight: dict[str, list[tuple[FileRef, DocumentRecord | None]]] = {}
+
+    # --- progress -----------------------------------------------------------------------
+
+    def progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_progress < PROGRESS_INTERVAL_S:
+            return
+        self.last_progress = now
+        pages = self.report.pages + sum(self.pages_in_flight.values())
+        self.emit(ev.IngestProgress(files_done=self.files_done, files_total=self.files_total,
+                                    pages_done=pages, bytes_done=self.bytes_done,
+                                    bytes_total=self.bytes_total,
+                                    elapsed_s=round(now - self.started, 3)))
+
+    def on_pages(self, task: Task, pages: int) -> None:
+        self.pages_in_flight[(task.key[0].key, task.key[3])] = pages
+        self.progress()
+
+    def _file_finished(self, ref: FileRef) -> None:
+        self.files_done += 1
+        self.bytes_done += ref.size
+        for key in [k for k in self.pages_in_flight if k[0] == ref.key]:
+            del self.pages_in_flight[key]
+        self.progress()
+
+    # --- outcomes -----------------------------------------------------------------------
+
+    def done(self, ref: FileRef, record: DocumentRecord, status: str, seconds: float = 0.0,
+             count_pages: bool = True) -> None:
+        {"ingested": self.report.ingested, "updated": self.report.updated,
+         "unchanged": self.report.unchanged}[status].append(record)
+        if count_pages and status != "unchanged":
+            self.report.pages += record.pages
+        self.selected[ref.key] = record
+        self.emit(ev.FileDone(path=record.path, pages=record.pages, chars=record.chars,
+                              status=status, document_id=record.id, title=record.title,
+                              warning=record.error, seconds=round(seconds, 3)))
+        self._file_finished(ref)
+
+    def failed(self, ref: FileRef, kind: str, reason: str, record: DocumentRecord | None = None,
+               unchanged: bool = False) -> None:
+        self.report.failed.append(Failure(ref.display, kind, reason, unchanged))
+        self.emit(ev.FileFailed(path=ref.display, reason=reason, kind=kind,
+                                document_id=record.id if record else None, unchanged=unchanged))
+        self._file_finished(ref)
+
+    def store_failure(self, ref: FileRef, kind: str, reason: str) -> None:
+        if kind == MISSING_KIND:   # gone before we could read it: nothing to keep
+            self.failed(ref, kind, reason)
+            return
+        record = self.library.save_failure(self.collection_id, ref, kind, reason,
+                                           doc_type=_type_name(ref.path))
+        self.failed(ref, kind, reason, record)
+
+    def store_extracted(self, ref: FileRef, content_hash: str, extracted: Extracted,
+                        previous: DocumentRecord | None, seconds: float) -> None:
+        record = self.library.save_extracted(self.collection_id, ref, content_hash, extracted,
+                                             EXTRACTOR)
+        self.done(ref, record, _status(previous), seconds)
+
+    def outcome(self, outcome: Outcome) -> None:
+        ref, content_hash, previous, part = outcome.key
+        split = self.splits.get(content_hash)
+        if part and split is None:
+            return   # a range of a PDF that already failed as a whole
+        if outcome.extracted is None:
+            self.splits.pop(content_hash, None)
+            self._fail_all(ref, content_hash, outcome.kind or "error",
+                           outcome.reason or "unknown failure")
+            return
+        extracted = outcome.extracted
+        if split is None and extracted.total_pages is not None \
+                and len(extracted.pages) < extracted.total_pages:
+            self._split(ref, content_hash, previous, extracted, outcome.seconds)
+            return
+        if split is not None:
+            split.parts[part] = extracted
+            split.seconds += outcome.seconds
+            if len(split.parts) < split.expected:
+                return
+            del self.splits[content_hash]
+            extracted = split.parts[0]
+            extracted.pages = [p for i in sorted(split.parts) for p in split.parts[i].pages]
+            try:
+                finish_pdf(extracted)
+            except ExtractionFailed as exc:
+                self._fail_all(ref, content_hash, exc.kind, exc.reason)
+                return
+            outcome.seconds = split.seconds
+        waiting = self.in_flight.pop(content_hash, [])
+        self.store_extracted(ref, content_hash, extracted, previous, outcome.seconds)
+        for other, other_previous in waiting:   # identical copies found meanwhile
+            record = self.library.link_content(self.collection_id, other, content_hash)
+            self.done(other, record, _status(other_previous))
+
+    def _fail_all(self, ref: FileRef, content_hash: str, kind: str, reason: str) -> None:
+        waiting = self.in_flight.pop(content_hash, [])
+        for each in [ref, *(other for other, _ in waiting)]:
+            self.store_failure(each, kind, reason)
+
+    def _split(self, ref: FileRef, content_hash: str, previous: DocumentRecord | None,
+               first: Extracted, seconds: float) -> None:
+        """A long PDF: hand the rest of its pages to the pool in ranges, read side by side."""
+        total = first.total_pages or 0
+        done = len(first.pages)
+        remaining = total - done
+        count = max(1, min(math.ceil(remaining / RANGE_MIN_PAGES), self.workers * 2))
+        size = math.ceil(remaining / count)
+        split = _Split(expected=1 + count, seconds=seconds)
+        split.parts[0] = first
+        self.splits[content_hash] = split
+        for part, start in enumerate(range(done, total, size), start=1):
+            self.queue.append(Task(key=(ref, content_hash, previous, part), path=ref.path,
+                                   pages=(start, min(total, start + size)), size=ref.size))
+        split.expected = 1 + len(range(done, total, size))
+
+    # --- planning -----------------------------------------------------------------------
+
+    def tasks(self, files: list[FileRef]) -> Iterator[Task]:
+        """Settle what needs no extraction on the way; yield the rest to the pool."""
+        for ref in files:
+            previous = self.known.get(ref.key)
+            if previous is not None and self._unchanged(ref, previous):
+                continue
+            try:
+                content_hash = file_hash(ref.path)
+            except FileNotFoundError:
+                self.failed(ref, MISSING_KIND, "the file was removed or renamed while ingesting")
+                continue
+            except OSError as exc:
+                self.store_failure(ref, UNREADABLE, f"cannot read the file: "
+                                   f"{exc.strerror or exc}")
+                continue
+            if previous is not None and previous.content_hash == content_hash \
+                    and not self.options.force and previous.extractor == EXTRACTOR:
+                if previous.status == MISSING:
+                    record = self.library.link_content(self.collection_id, ref, content_hash)
+                else:
+                    self.library.touch(previous.id, ref)
+                    record = previous
+                self.done(ref, record, "unchanged")
+                continue
+            if not self.options.force and self.library.content_extractor(content_hash) == EXTRACTOR:
+                record = self.library.link_content(self.collection_id, ref, content_hash)
+                self.done(ref, record, _status(previous))
+                continue
+            if content_hash in self.in_flight:
+                self.in_flight[content_hash].append((ref, previous))
+                continue
+            if runs_in_process(ref.path, ref.size):
+                self._extract_here(ref, content_hash, previous)
+                continue
+            self.in_flight[content_hash] = []
+            first_range = (0, FIRST_RANGE_PAGES) if kind_of(ref.path) == "pdf" else None
+            yield Task(key=(ref, content_hash, previous, 0), path=ref.path, pages=first_range,
+                       size=ref.size)
+
+    def _unchanged(self, ref: FileRef, previous: DocumentRecord) -> bool:
+        """Settled by stat alone: same size and mtime, nothing asks for a new read."""
+        if self.options.force or previous.status == MISSING:
+            return False
+        if previous.size != ref.size or previous.mtime_ns != ref.mtime_ns:
+            return False
+        if previous.status == FAILED:
+            retry = self.options.retry_failed or (
+                previous.error_kind == PASSWORD and bool(self.options.passwords))
+            if retry:
+                return False
+            self.failed(ref, previous.error_kind or "error", previous.error or "failed before",
+                        previous, unchanged=True)
+            return True
+        if previous.extractor != EXTRACTOR:
+            return False
+        self.done(ref, previous, "unchanged")
+        return True
+
+    def _extract_here(self, ref: FileRef, content_hash: str,
+                      previous: DocumentRecord | None) -> None:
+        started = time.monotonic()
+        try:
+            extracted = extract(ref.path, self.options.extract_options())
+        except ExtractionFailed as exc:
+            self.store_failure(ref, exc.kind, exc.reason)
+            return
+        self.store_extracted(ref, content_hash, extracted, previous,
+                             time.monotonic() - started)
+
+    # --- removed files ------------------------------------------------------------------
+
+    def removed_files(self, roots: list[Path], seen: set[bytes]) -> None:
+        """Documents under the walked folders whose files are gone: report, and maybe prune."""
+        prefixes = [os.fsencode(root).rstrip(os.sep.encode()) + os.sep.encode()
+                    for root in roots]
+        gone: list[DocumentRecord] = []
+        for key, record in self.known.items():
+            if key in seen or not any(key.startswith(p) for p in prefixes):
+                continue
+            if os.path.lexists(os.fsdecode(key)):
+                continue   # still there, only excluded or hidden now: leave it be
+            gone.append(record)
+        if not gone:
+            return
+        if self.options.prune:
+            self.report.pruned = self.library.remove([r.id for r in gone])
+        else:
+            self.library.mark_missing([r.id for r in gone if r.status != MISSING])
+        for record in gone:
+            self.report.missing.append(record.path)
+            self.emit(ev.FileMissing(path=record.path, document_id=record.id,
+                                     pruned=self.options.prune))
+
+
+def _drive(pool: ExtractionPool, batch: _Batch, source: Iterator[Task],
+           options: ExtractOptions) -> None:
+    """Keep every worker busy: ranges of long PDFs first, then the next new file."""
+    exhausted = False
+    task: Task | None = None
+    while True:
+        while True:
+            if task is None and batch.queue:
+                task = batch.queue.popleft()
+            if task is None and not exhausted:
+                task = next(source, None)
+                exhausted = task is None
+            if task is None or not pool.can_take(task):
+                break
+            pool.submit(task, options)
+            task = None
+        if not pool.busy and task is None:
+            return
+        for outcome in pool.wait():
+            batch.outcome(outcome)
+
+
+def _status(previous: DocumentRecord | None) -> str:
+    return "ingested" if previous is None or previous.content_hash is None else "updated"
+
+
+def _type_name(path: Path) -> str:
+    kind = kind_of(path)
+    if kind in ("word", "legacy_word"):
+        return path.suffix.lower().lstrip(".") or "docx"
+    return kind or (path.suffix.lower().lstrip(".") or "file")
+
+
+def ingest(paths: Sequence[str | Path], options: IngestOptions | None = None,
+           emit: Emit | None = None, library: Library | None = None) -> IngestReport:
+    """Ingest files and folders into a collection; never raises for a bad file (it is
+    reported), only for bad input (ConfigError) or a store that cannot be written."""
+    options = options or IngestOptions()
+    emit = emit or (lambda event: None)
+    own_library = library is None
+    library = library or Library()
+    try:
+        return _ingest(paths, options, emit, library)
+    except sqlite3.OperationalError as exc:
+        raise ConfigError(f"cannot write the document store {library.path}: {exc}; free some "
+                          "disk space or close other programs using it, then ingest again "
+                          "(what was stored so far is kept)") from exc
+    finally:
+        if own_library:
+            library.close()
+
+
+def _ingest(paths: Sequence[str | Path], options: IngestOptions, emit: Emit,
+            library: Library) -> IngestReport:
+    if not paths:
+        raise ConfigError("nothing to ingest: name files or folders")
+    if options.timeout_s <= 0:
+        raise ConfigError("the per-file time limit must be above 0 seconds")
+    found = walk(paths, options.include, options.exclude, options.follow_links)
+    batch = _Batch(library, options, emit)
+    batch.report.skipped = found.skipped
+    batch.collection_id = library.collection_id(options.collection, create=True) or 0
+    batch.known = library.known(batch.collection_id)
+    batch.files_total = len(found.files) + len(found.unsupported) + len(found.vanished)
+    batch.bytes_total = found.total_bytes + sum(f.size for f in found.unsupported)
+    emit(ev.IngestStarted(files=batch.files_total, collection=options.collection,
+                          bytes_total=batch.bytes_total, skipped=dict(found.skipped)))
+    for path in found.vanished:
+        batch.failed(FileRef(path, 0, 0), MISSING_KIND, "the file was removed or renamed "
+                     "while ingesting")
+    for ref in found.unsupported:
+        batch.store_failure(ref, UNSUPPORTED, unsupported_reason(ref.path))
+    pool = ExtractionPool(workers=options.workers, timeout_s=options.timeout_s,
+                          memory_mb=options.memory_mb, on_progress=batch.on_pages,
+                          extractor=options.extractor)
+    batch.workers = pool.size
+    with pool:
+        _drive(pool, batch, batch.tasks(found.files), options.extract_options())
+    seen = {ref.key for ref in found.files} | {ref.key for ref in found.unsupported}
+    batch.removed_files(found.roots, seen)
+    batch.report.selection = [batch.selected[ref.key] for ref in found.files
+                              if ref.key in batch.selected]
+    batch.report.seconds = time.monotonic() - batch.started
+    batch.progress(force=True)
+    report = batch.report
+    emit(ev.IngestFinished(ingested=len(report.ingested), unchanged=len(report.unchanged),
+                           failed=len(report.failed), duration_s=round(report.seconds, 3),
+                           updated=len(report.updated), missing=len(report.missing),
+                           pruned=report.pruned, pages=report.pages,
+                           collection=options.collection))
+    return report
+
+
+def describe(report: IngestReport) -> dict[str, Any]:
+    """The report as JSON (``rlm ingest --json``)."""
+    return {"collection": report.collection, "ingested": len(report.ingested),
+            "updated": len(report.updated), "unchanged": len(report.unchanged),
+            "failed": [{"path": f.path, "kind": f.kind, "reason": f.reason,
+                        "unchanged": f.unchanged} for f in report.failed],
+            "missing": report.missing, "pruned": report.pruned,
+            "skipped": dict(report.skipped), "pages": report.pages,
+            "seconds": round(report.seconds, 3)}

@@ -1,0 +1,198 @@
+"""The REPL context of a selection of stored documents, written once and cached on disk.
+
+The files are exactly what ``engine.rlm.context.build_context`` would produce
+for the same documents (same header and page-marker lines, same offsets), but
+streamed page by page from SQLite, so a library larger than memory still
+works. They are cached under a key made from the selection's content, so a
+second question over the same documents starts without writing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config import data_dir
+from engine.rlm.context import Page, SourceDocument, document_header, page_marker
+from engine.store.library import DocumentRecord, Library
+from engine.store.pagekinds import PLACEHOLDERS
+
+FORMAT_VERSION = 1
+CONTEXT_NAME = "context.txt"          # the names engine/sandbox/context_file.py uses
+DOCUMENTS_NAME = "documents.json"
+META_NAME = "meta.json"
+MAX_CACHE_BYTES = 4 * 1024 * 1024 * 1024
+MAX_CACHE_ENTRIES = 24
+STALE_TEMP_S = 3600
+
+
+def cache_dir() -> Path:
+    return data_dir() / "contexts"
+
+
+@dataclass(frozen=True)
+class CachedContext:
+    """Context files on disk for one selection (``reused``: found in the cache)."""
+
+    context_path: Path
+    documents_path: Path
+    chars: int
+    documents: list[dict[str, Any]]
+    key: str
+    reused: bool
+
+
+def selection_key(docs: list[DocumentRecord]) -> str:
+    """Changes whenever anything that ends up in the context does."""
+    parts = [[d.id, d.title, d.path, d.type, d.content_hash, d.extractor] for d in docs]
+    blob = json.dumps([FORMAT_VERSION, parts], ensure_ascii=False).encode("utf-8", "replace")
+    return hashlib.sha256(blob).hexdigest()[:40]
+
+
+def page_text(kind: str, text: str) -> str:
+    """What the model sees for a page: its text, or why it has none."""
+    return text or PLACEHOLDERS.get(kind, "")
+
+
+def prepare_context(library: Library, docs: list[DocumentRecord],
+                    directory: Path | None = None) -> CachedContext:
+    """Context files for ``docs`` (each must have stored content), from the cache if there."""
+    root = directory or cache_dir()
+    key = selection_key(docs)
+    final = root / key
+    cached = _load(final, key)
+    if cached is not None:
+        return cached
+    root.mkdir(parents=True, exist_ok=True)
+    temp = root / f".tmp-{key}-{os.getpid()}-{time.monotonic_ns()}"
+    temp.mkdir()
+    try:
+        chars, documents = _write(library, docs, temp)
+        try:
+            os.replace(temp, final)
+        except OSError:  # another process wrote the same selection first: use theirs
+            if _load(final, key) is None:   # ...or a damaged entry is in the way
+                _remove(final)
+                os.replace(temp, final)
+    finally:
+        if temp.exists():
+            _remove(temp)
+    _evict(root, keep=key)
+    return CachedContext(final / CONTEXT_NAME, final / DOCUMENTS_NAME, chars, documents, key,
+                         reused=False)
+
+
+def _load(folder: Path, key: str) -> CachedContext | None:
+    meta_path = folder / META_NAME
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        with open(folder / DOCUMENTS_NAME, encoding="utf-8") as fh:
+            documents = json.load(fh)
+        if not (folder / CONTEXT_NAME).is_file() or meta.get("format") != FORMAT_VERSION:
+            return None
+        os.utime(meta_path)   # most recently used
+    except (OSError, ValueError):
+        return None
+    return CachedContext(folder / CONTEXT_NAME, folder / DOCUMENTS_NAME, int(meta["chars"]),
+                         documents, key, reused=True)
+
+
+def _write(library: Library, docs: list[DocumentRecord],
+           folder: Path) -> tuple[int, list[dict[str, Any]]]:
+    """Stream every page into context.txt, keeping ``build_context``'s format and offsets."""
+    index: list[dict[str, Any]] = []
+    offset = 0
+    context_path = folder / CONTEXT_NAME
+    # newline="" keeps offsets valid on Windows; "replace" keeps them one character each.
+    with open(context_path, "w", encoding="utf-8", errors="replace", newline="") as out:
+
+        def add(text: str) -> None:
+            nonlocal offset
+            out.write(text)
+            offset += len(text)
+
+        for doc in docs:
+            if doc.content_hash is None:
+                raise ValueError(f"document {doc.id} has no stored text")
+            start = offset
+            header_doc = SourceDocument(id=doc.id, title=doc.title, path=doc.path, type=doc.type,
+                                        pages=[_ANY_PAGE] * library.page_count(doc.content_hash))
+            add(document_header(header_doc) + "\n")
+            pages = []
+            for row in library.pages(doc.content_hash):
+                page = Page(number=row["page"], text=page_text(row["kind"], row["text"]),
+                            label=row["label"])
+                page_start = offset
+                add(page_marker(doc.id, page) + "\n")
+                add(page.text if page.text.endswith("\n") or not page.text else page.text + "\n")
+                entry: dict[str, Any] = {"page": page.number, "start": page_start, "end": offset}
+                if page.label:
+                    entry["label"] = page.label
+                pages.append(entry)
+            index.append({"id": doc.id, "title": doc.title, "path": doc.path, "type": doc.type,
+                          "start": start, "end": offset, "pages": pages})
+            add("\n")
+    with open(folder / DOCUMENTS_NAME, "w", encoding="utf-8", errors="replace",
+              newline="") as fh:
+        json.dump(index, fh, ensure_ascii=False, separators=(",", ":"))
+    (folder / META_NAME).write_text(json.dumps({"format": FORMAT_VERSION, "chars": offset,
+                                                "documents": len(docs),
+                                                "created": time.time()}), encoding="utf-8")
+    os.chmod(context_path, 0o444)
+    return offset, index
+
+
+_ANY_PAGE = Page(number=0, text="")
+
+
+def _remove(folder: Path) -> None:
+    def writable(func: Any, path: str, _exc: Any) -> None:
+        try:
+            os.chmod(path, stat.S_IWRITE | stat.S_IREAD)
+            func(path)
+        except OSError:
+            pass
+
+    shutil.rmtree(folder, onerror=writable)
+
+
+def _evict(root: Path, keep: str) -> None:
+    """Keep the cache within its entry and byte budgets, dropping the least recently used."""
+    entries = []
+    now = time.time()
+    for folder in root.iterdir():
+        try:
+            if folder.name.startswith(".tmp-"):
+                if now - folder.stat().st_mtime > STALE_TEMP_S:
+                    _remove(folder)
+                continue
+            used = (folder / META_NAME).stat().st_mtime
+            size = sum(f.stat().st_size for f in folder.iterdir())
+        except OSError:
+            continue
+        entries.append((folder.name == keep, used, size, folder))
+    entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
+    total = 0
+    for position, (is_kept, _, size, folder) in enumerate(entries):
+        total += size
+        if not is_kept and (position >= MAX_CACHE_ENTRIES or total > MAX_CACHE_BYTES):
+            _remove(folder)   # a run still reading it keeps its open file (POSIX)
+
+
+def clear_cache(directory: Path | None = None) -> int:
+    """Remove every cached context (they are rebuilt on demand); returns how many."""
+    root = directory or cache_dir()
+    if not root.is_dir():
+        return 0
+    count = 0
+    for folder in root.iterdir():
+        _remove(folder)
+        count += 1
+    return count

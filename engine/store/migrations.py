@@ -1,0 +1,62 @@
+"""Numbered schema migrations of the document store, applied once each (never edited after
+release: add a new number instead)."""
+
+from __future__ import annotations
+
+MIGRATIONS: dict[int, tuple[str, list[str]]] = {
+    1: ("collections, contents, pages, documents", [
+        """CREATE TABLE collections (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            created_at TEXT NOT NULL
+        )""",
+        # What was read from a file, stored once per distinct file content (sha256 of the bytes).
+        """CREATE TABLE contents (
+            hash TEXT PRIMARY KEY,
+            type TEXT NOT NULL,
+            title TEXT,
+            author TEXT,
+            pages INTEGER NOT NULL,
+            chars INTEGER NOT NULL,
+            tokens INTEGER NOT NULL,
+            warnings TEXT NOT NULL DEFAULT '[]',
+            extractor TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        # start/end: the page's character offsets within the document's text (pages joined).
+        """CREATE TABLE pages (
+            id INTEGER PRIMARY KEY,
+            content_hash TEXT NOT NULL REFERENCES contents(hash) ON DELETE CASCADE,
+            page INTEGER NOT NULL,
+            label TEXT,
+            kind TEXT NOT NULL DEFAULT 'text',
+            start INTEGER NOT NULL,
+            end INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            UNIQUE (content_hash, page)
+        )""",
+        # A file at a path in a collection. path_key is the path's exact bytes (names need
+        # not be valid UTF-8); path is the same path made printable.
+        """CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            path_key BLOB NOT NULL,
+            content_hash TEXT REFERENCES contents(hash),
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            title TEXT NOT NULL,
+            pages INTEGER NOT NULL DEFAULT 0,
+            chars INTEGER NOT NULL DEFAULT 0,
+            tokens INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,
+            error TEXT,
+            error_kind TEXT,
+            added_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (collection_id, path_key)
+        )""",
+        "CREATE INDEX documents_content ON documents(content_hash)",
+    ]),
+}

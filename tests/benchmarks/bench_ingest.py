@@ -1,0 +1,331 @@
+"""Ingest benchmark (run on demand, not in the test suite): pages per second on the same PDFs for
+raw PyMuPDF in one process, ``rlm ingest`` into a fresh store, a re-ingest of the unchanged
+files, and pypdf (what LangChain's PyPDFLoader and Open WebUI use); with peak memory.
+
+    python -m tests.benchmarks.bench_ingest                  # every PDF in ../shared/corpus
+    python -m tests.benchmarks.bench_ingest --books          # the three whole books only
+    python -m tests.benchmarks.bench_ingest --min-pages 2    # documents, not one-page tests
+    python -m tests.benchmarks.bench_ingest --files DIR ...  # your own files
+    python -m tests.benchmarks.bench_ingest --phase raw      # one phase (also: layout)
+
+Each phase runs in a fresh process so its peak memory is its own. pypdf comes with the
+``bench`` extra (``pip install -e ".[bench]"``); without it that row is skipped. The
+``layout`` phase times PyMuPDF 2.x's layout analysis (pymupdf4llm) where it is installed:
+run it from an environment with ``pymupdf>=2`` to compare the two PyMuPDF lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / ".." / "shared" / "corpus"
+PYPDF_FILE_LIMIT_S = 30
+
+
+def pdf_files(args: argparse.Namespace) -> list[Path]:
+    found: list[Path] = []
+    if args.files:
+        for raw in args.files:
+            path = Path(raw)
+            found.extend(sorted(path.rglob("*.pdf")) if path.is_dir() else [path])
+    elif args.books:
+        found = sorted((CORPUS / "books").glob("*.pdf"))
+    else:
+        found = sorted((CORPUS / "pdf").rglob("*.pdf")) + sorted((CORPUS / "books").glob("*.pdf"))
+    if args.min_pages > 1:
+        import pymupdf
+
+        pymupdf.TOOLS.mupdf_display_errors(False)
+
+        def pages(path: Path) -> int:
+            try:
+                with pymupdf.open(path) as doc:
+                    return int(doc.page_count)
+            except Exception:
+                return 0
+
+        found = [p for p in found if pages(p) >= args.min_pages]
+    return found
+
+
+def peak_mb() -> dict[str, float]:
+    """Peak resident memory of this process and of its largest child, in MB."""
+    to_bytes = 1 if sys.platform == "darwin" else 1024   # ru_maxrss: bytes on macOS, else KiB
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * to_bytes
+    try:   # Linux keeps ru_maxrss across exec (the parent's size at fork); VmHWM is ours alone
+        status = Path("/proc/self/status").read_text()
+        own = int(status.split("VmHWM:")[1].split()[0]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * to_bytes
+    usage_self = resource.getrusage(resource.RUSAGE_SELF)
+    usage_kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"peak_mb": round(own / 2**20, 1), "peak_worker_mb": round(kids / 2**20, 1),
+            "cpu_s": round(usage_self.ru_utime + usage_self.ru_stime, 2),
+            "cpu_workers_s": round(usage_kids.ru_utime + usage_kids.ru_stime, 2)}
+
+
+class WorkerMemory:
+    """Largest peak RSS (VmHWM) of any process below this one, sampled from /proc (Linux):
+    the extraction workers are children of the fork server, so rusage does not see them."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> WorkerMemory:
+        if Path("/proc/self/status").exists():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            frontier, below = [os.getpid()], list[int]()
+            while frontier:
+                pid = frontier.pop()
+                try:
+                    kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+                except OSError:
+                    continue
+                below.extend(map(int, kids))
+                frontier.extend(map(int, kids))
+            for pid in below:
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+                except (OSError, ValueError):
+                    continue
+
+
+# --- phases (each in its own process) ----------------------------------------------------
+
+def phase_raw(files: list[Path]) -> dict[str, Any]:
+    started = time.perf_counter()
+    import pymupdf
+
+    imported = time.perf_counter() - started
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    pages = chars = failed = 0
+    t0 = time.perf_counter()
+    for path in files:
+        try:
+            with pymupdf.open(path) as doc:
+                if doc.is_encrypted:
+                    failed += 1
+                    continue
+                for page in doc:
+                    chars += len(page.get_text())
+                    pages += 1
+        except Exception:
+            failed += 1
+    seconds = time.perf_counter() - t0
+    return {"what": f"raw PyMuPDF {pymupdf.VersionBind}, one process", "pages": pages,
+            "chars": chars, "failed": failed, "seconds": seconds,
+            "import_s": round(imported, 3), **peak_mb()}
+
+
+def phase_layout(files: list[Path]) -> dict[str, Any]:
+    started = time.perf_counter()
+    import pymupdf
+
+    try:
+        import pymupdf4llm
+    except ImportError:
+        return {"skipped": "pymupdf4llm (PyMuPDF 2.x layout) is not installed here"}
+    imported = time.perf_counter() - started
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pages = chars = failed = 0
+    t0 = time.perf_counter()
+    for path in files:
+        try:
+            with pymupdf.open(path) as doc:
+                if doc.is_encrypted:
+                    failed += 1
+                    continue
+                chunks = pymupdf4llm.to_text(doc, page_chunks=True, show_progress=False)
+                pages += len(chunks)
+                chars += sum(len(c["text"]) for c in chunks)
+        except Exception:
+            failed += 1
+    seconds = time.perf_counter() - t0
+    return {"what": f"PyMuPDF {pymupdf.VersionBind} layout analysis (pymupdf4llm.to_text)",
+            "pages": pages, "chars": chars, "failed": failed, "seconds": seconds,
+            "import_s": round(imported, 3), **peak_mb()}
+
+
+def phase_ingest(files: list[Path], store: Path, workers: int | None,
+                 label: str) -> dict[str, Any]:
+    os.environ["XDG_DATA_HOME"] = str(store)
+    sys.path.insert(0, str(ROOT))
+    from engine.ingest.pipeline import IngestOptions, ingest
+    from engine.store.library import Library
+
+    t0 = time.perf_counter()    # what `rlm ingest` does: open the store, ingest, close
+    with WorkerMemory() as workers_memory, Library(store / "library.db") as library:
+        report = ingest(files, IngestOptions(collection="bench", ocr="off", workers=workers),
+                        library=library)
+    seconds = time.perf_counter() - t0
+    with Library(store / "library.db") as library:
+        documents = library.documents("bench")
+        stored = sum(d.pages for d in documents)
+        chars = sum(d.chars for d in documents)
+    return {"what": label, "pages": report.pages or stored, "stored_pages": stored,
+            "chars": chars, "failed": len(report.failed), "unchanged": len(report.unchanged),
+            "seconds": seconds, **peak_mb(),
+            "peak_worker_mb": round(workers_memory.peak_kb / 1024, 1)}
+
+
+def phase_pypdf(files: list[Path]) -> dict[str, Any]:
+    try:
+        import pypdf
+    except ImportError:
+        return {"skipped": "pypdf is not installed (pip install -e '.[bench]')"}
+    import logging
+    import warnings
+
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+
+    def give_up(signum: int, frame: Any) -> None:
+        raise TimeoutError
+
+    signal.signal(signal.SIGALRM, give_up)
+    pages = chars = failed = timeouts = 0
+    t0 = time.perf_counter()
+    for path in files:
+        signal.alarm(PYPDF_FILE_LIMIT_S)
+        try:
+            reader = pypdf.PdfReader(path)
+            if reader.is_encrypted:
+                failed += 1
+                continue
+            for page in reader.pages:
+                chars += len(page.extract_text() or "")
+                pages += 1
+        except TimeoutError:
+            timeouts += 1
+        except Exception:
+            failed += 1
+        finally:
+            signal.alarm(0)
+    seconds = time.perf_counter() - t0
+    return {"what": f"pypdf {pypdf.__version__}, one process", "pages": pages, "chars": chars,
+            "failed": failed, "timeouts": timeouts, "seconds": seconds, **peak_mb()}
+
+
+# --- orchestration -----------------------------------------------------------------------------
+
+def run_phase(name: str, args: argparse.Namespace, store: Path,
+              listing: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "tests.benchmarks.bench_ingest", "--phase", name,
+               "--store", str(store), "--list", str(listing)]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"phase {name} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def show(result: dict[str, Any], baseline: float | None) -> str:
+    if "skipped" in result:
+        return f"  (skipped: {result['skipped']})"
+    rate = result["pages"] / result["seconds"] if result["seconds"] else 0.0
+    ratio = f", {rate / baseline:.2f}x raw" if baseline else ""
+    extra = f", {result['failed']} files unreadable" if result.get("failed") else ""
+    if result.get("timeouts"):
+        extra += f", {result['timeouts']} over {PYPDF_FILE_LIMIT_S} s"
+    workers = result.get("peak_worker_mb")
+    if workers:
+        extra += f"; largest worker {workers:.0f} MB"
+    return (f"  {result['what']}: {result['pages']:,} pages in {result['seconds']:.2f} s = "
+            f"{rate:,.0f} pages/s{ratio}; peak memory {result['peak_mb']:.0f} MB{extra}")
+
+
+def run_one_phase(args: argparse.Namespace, files: list[Path], store: Path) -> dict[str, Any]:
+    workers = f"{args.workers or os.cpu_count()} workers"
+    phases = {
+        "raw": lambda: phase_raw(files),
+        "layout": lambda: phase_layout(files),
+        "pypdf": lambda: phase_pypdf(files),
+        "ingest": lambda: phase_ingest(files, store, args.workers,
+                                       f"rlm ingest, {workers}, into a new store"),
+        "reingest": lambda: phase_ingest(files, store, args.workers,
+                                         "rlm ingest again, nothing changed"),
+    }
+    return phases[args.phase]()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--books", action="store_true", help="only the three whole books")
+    parser.add_argument("--files", nargs="+", help="PDF files or folders instead of the corpus")
+    parser.add_argument("--workers", type=int, help="extraction processes for rlm ingest")
+    parser.add_argument("--min-pages", type=int, default=1,
+                        help="only PDFs with at least this many pages (2: real documents, "
+                        "not the corpus's one-page test files)")
+    parser.add_argument("--phase", choices=["raw", "layout", "ingest", "reingest", "pypdf"])
+    parser.add_argument("--layout", action="store_true",
+                        help="also time PyMuPDF 2.x layout analysis (needs pymupdf4llm)")
+    parser.add_argument("--store", help=argparse.SUPPRESS)
+    parser.add_argument("--list", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.list:   # a phase: the files chosen by the orchestrating run
+        files = [Path(os.fsdecode(line)) for line in Path(args.list).read_bytes().splitlines()]
+    else:
+        files = pdf_files(args)
+    if not files:
+        raise SystemExit(f"no PDF files found (is the corpus at {CORPUS}?)")
+    if args.phase:
+        with tempfile.TemporaryDirectory(prefix="rlm-bench-") as scratch:
+            print(json.dumps(run_one_phase(args, files, Path(args.store or scratch))))
+        return
+    size = sum(p.stat().st_size for p in files)
+    print(f"{len(files)} PDF files, {size / 1e6:.1f} MB, {os.cpu_count()} cores, "
+          f"Python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="rlm-bench-") as folder:
+        store = Path(folder) / "store"
+        listing = Path(folder) / "files.txt"
+        listing.write_bytes(b"\n".join(os.fsencode(p) for p in files))
+
+        def run(name: str) -> dict[str, Any]:
+            return run_phase(name, args, store, listing)
+
+        raw = run("raw")
+        baseline = raw["pages"] / raw["seconds"]
+        print(show(raw, None) + f" (import {raw['import_s']:.2f} s)")
+        first = run("ingest")
+        print(show(first, baseline))
+        again = run("reingest")
+        print(f"  re-ingest of the unchanged files: {again['seconds']:.3f} s = "
+              f"{again['seconds'] / first['seconds'] * 100:.1f}% of the first ingest "
+              f"({again['unchanged']:,} files unchanged); peak memory "
+              f"{again['peak_mb']:.0f} MB")
+        print(show(run("pypdf"), baseline))
+        if args.layout:
+            print(show(run("layout"), baseline))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""PDF extraction: pages and labels, metadata, tables, passwords, scans, damage."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pymupdf
+import pytest
+
+from engine.ingest.model import (
+    BLANK,
+    CORRUPT,
+    EMPTY,
+    NO_TEXT_OCR,
+    OCR,
+    PASSWORD,
+    TEXT,
+    ExtractionFailed,
+)
+from engine.ingest.pdf import OcrEngine, extract_pdf, finish_pdf
+from engine.ingest.tables import join_table_rows, looks_tabular
+from tests.engine.ingest.makers import make_pdf, make_scanned_pdf, make_table_pdf
+
+NO_OCR = OcrEngine("off")
+
+
+def test_pages_numbers_metadata_and_labels(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "lease.pdf", ["Cover", "Contents", "Clause 1 rent", "Clause 2"],
+                    title="Lease Agreement", author="Jane Roe",
+                    labels=[{"startpage": 0, "style": "r", "firstpagenum": 1},
+                            {"startpage": 2, "style": "D", "firstpagenum": 1}])
+    doc = extract_pdf(path, ocr=NO_OCR)
+    assert (doc.type, doc.title, doc.author, doc.warnings) == \
+        ("pdf", "Lease Agreement", "Jane Roe", [])
+    assert [p.number for p in doc.pages] == [1, 2, 3, 4]
+    assert [p.label for p in doc.pages] == ["i", "ii", "1", "2"]
+    plain = extract_pdf(make_pdf(tmp_path / "plain.pdf", ["a", "b"]), ocr=NO_OCR)
+    assert [p.label for p in plain.pages] == [None, None]   # no labels: nothing to print
+    assert "Clause 1 rent" in doc.pages[2].text and doc.pages[2].kind == TEXT
+
+
+def test_junk_metadata_titles_are_ignored(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "x.pdf", ["text"], title="Microsoft Word - draft7.docx")
+    assert extract_pdf(path, ocr=NO_OCR).title is None
+
+
+def test_page_ranges_and_warnings_are_worded_once_for_the_whole(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "long.pdf", [f"page text {i}" for i in range(1, 11)])
+    head = extract_pdf(path, ocr=NO_OCR, pages=(0, 4))
+    tail = extract_pdf(path, ocr=NO_OCR, pages=(4, None))
+    assert head.total_pages == tail.total_pages == 10
+    assert [p.number for p in head.pages + tail.pages] == list(range(1, 11))
+    assert "page text 7" in tail.pages[2].text
+
+
+def test_table_rows_stay_readable(tmp_path: Path) -> None:
+    rows = [["Term", "Rent", "Deposit"], ["5 years", "$12,000", "$2,000"],
+            ["Renewal", "2 x 3 years", "none"]] + [[f"Item {i}", f"{i}", "x"] for i in range(6)]
+    doc = extract_pdf(make_table_pdf(tmp_path / "t.pdf", rows), ocr=NO_OCR)
+    lines = doc.pages[0].text.splitlines()
+    assert "Term | Rent | Deposit" in lines
+    assert "5 years | $12,000 | $2,000" in lines
+
+
+def test_two_columns_of_prose_are_never_zipped_together() -> None:
+    def line(block: int, text: str, x: float, y: float) -> tuple[Any, ...]:
+        return (block, text, x, y, x + 200, y + 10)
+
+    page = [line(0, "left column line one", 50, 100), line(0, "left column line two", 50, 112),
+            line(1, "right column line one", 300, 100), line(1, "right column line two", 300, 112)]
+    assert join_table_rows(page).splitlines() == [
+        "left column line one", "left column line two",
+        "right column line one", "right column line two"]
+    assert not looks_tabular("A long line of ordinary prose that goes on.\n" * 20)
+
+
+def test_password_protected_pdf(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "secret.pdf", ["Confidential settlement"], password="s3cret")
+    with pytest.raises(ExtractionFailed) as failed:
+        extract_pdf(path, ocr=NO_OCR)
+    assert failed.value.kind == PASSWORD and "--password" in failed.value.reason
+    with pytest.raises(ExtractionFailed, match="none of the given passwords"):
+        extract_pdf(path, ocr=NO_OCR, passwords=["wrong"])
+    doc = extract_pdf(path, ocr=NO_OCR, passwords=["wrong", "s3cret"])
+    assert "Confidential settlement" in doc.pages[0].text
+
+
+def test_scanned_page_without_ocr_is_kept_with_a_warning(tmp_path: Path) -> None:
+    scan = make_scanned_pdf(tmp_path / "scan.pdf")
+    doc = extract_pdf(scan, ocr=NO_OCR)
+    (page,) = doc.pages
+    assert (page.kind, page.text) == (NO_TEXT_OCR, "")
+    (warning,) = doc.warnings
+    assert warning == ("1 page is a scanned image without text (page 1); OCR was off "
+                       "(--ocr off): run rlm ingest again with --force to read them")
+    no_tesseract = OcrEngine("auto")
+    no_tesseract._tessdata = False            # as on a machine without Tesseract
+    (warning,) = extract_pdf(scan, ocr=no_tesseract).warnings
+    assert "install Tesseract (Debian/Ubuntu: sudo apt install tesseract-ocr" in warning
+    assert warning.endswith("and run rlm ingest again with --force")
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+def test_scanned_page_is_read_by_ocr_when_tesseract_is_installed(tmp_path: Path) -> None:
+    doc = extract_pdf(make_scanned_pdf(tmp_path / "scan.pdf"), ocr=OcrEngine("auto"))
+    assert doc.pages[0].kind == OCR
+    assert "CONTRACT" in doc.pages[0].text.upper()
+    assert doc.warnings == []
+
+
+def test_blank_page_is_not_a_scan(tmp_path: Path) -> None:
+    doc = extract_pdf(make_pdf(tmp_path / "b.pdf", ["text", ""]), ocr=NO_OCR)
+    assert [p.kind for p in doc.pages] == [TEXT, BLANK]
+    assert doc.warnings == []
+
+
+def test_broken_files_fail_with_a_specific_reason(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    random = tmp_path / "random.pdf"
+    random.write_bytes(bytes(range(256)) * 40)
+    good = make_pdf(tmp_path / "good.pdf", ["some text"] * 3)
+    truncated = tmp_path / "truncated.pdf"
+    truncated.write_bytes(good.read_bytes()[:300])
+    cases = {empty: EMPTY, random: CORRUPT, truncated: CORRUPT}
+    for path, kind in cases.items():
+        with pytest.raises(ExtractionFailed) as failed:
+            extract_pdf(path, ocr=NO_OCR)
+        assert failed.value.kind == kind, path
+        assert failed.value.reason.startswith(("the file is empty", "not a readable PDF"))
+
+
+def test_a_damaged_page_tree_is_rebuilt_from_the_page_objects(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "tree.pdf", ["first page words", "second page words"])
+    data = path.read_bytes()
+    catalog = pymupdf.open(path).pdf_catalog()
+    pages_ref = f"/Pages {pymupdf.open(path).xref_get_key(catalog, 'Pages')[1]}".encode()
+    assert pages_ref in data
+    broken = tmp_path / "broken.pdf"   # the catalog now points at an object that is not there
+    broken.write_bytes(data.replace(pages_ref, b"/Pages " + b"9" * (len(pages_ref) - 7), 1))
+    extracted = extract_pdf(broken, ocr=NO_OCR)
+    assert [p.number for p in extracted.pages] == [1, 2]
+    assert "second page words" in extracted.pages[1].text
+    assert "page list is damaged" in extracted.warnings[0]
+
+
+def test_a_pdf_whose_every_page_is_damaged_fails(tmp_path: Path) -> None:
+    doc = extract_pdf(make_pdf(tmp_path / "x.pdf", ["a", "b"]), ocr=NO_OCR)
+    for page in doc.pages:
+        page.kind, page.text = "damaged", ""
+    with pytest.raises(ExtractionFailed, match="no page of it could be read"):
+        finish_pdf(doc)

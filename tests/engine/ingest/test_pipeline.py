@@ -1,0 +1,221 @@
+"""The ingest pipeline end to end: store, events, re-ingest, changes, removals, bad files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import events as ev
+from engine.errors import ConfigError
+from engine.ingest import pipeline
+from engine.ingest.pipeline import FIRST_RANGE_PAGES, IngestOptions, ingest
+from engine.ingest.pool import ExtractionPool
+from engine.store.library import FAILED, MISSING, Library
+from tests.engine.ingest.makers import make_pdf, make_scanned_pdf
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[ev.Event] = []
+
+    def __call__(self, event: ev.Event) -> None:
+        self.events.append(event)
+
+    def of(self, cls: type[ev.Event]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, cls)]
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Library:
+    with Library(tmp_path / "store" / "library.db") as lib:
+        yield lib
+
+
+def folder_with_documents(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    make_pdf(root / "lease.pdf", ["Lease between A and B", "Rent is 1,200 a month"],
+             title="Lease")
+    (root / "memo.txt").write_text("Board memo.\fSecond page of the memo.\n", encoding="utf-8")
+    (root / "notes.md").write_text("# Notes\nCall the landlord.\n", encoding="utf-8")
+    return root
+
+
+def no_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("nothing should be extracted")
+
+    monkeypatch.setattr(ExtractionPool, "submit", refuse)
+    monkeypatch.setattr(pipeline, "extract", refuse)
+
+
+def test_first_ingest_stores_documents_pages_and_events(tmp_path: Path,
+                                                        library: Library) -> None:
+    docs = folder_with_documents(tmp_path / "docs")
+    events = Recorder()
+    report = ingest([docs], IngestOptions(collection="acme", ocr="off"), events, library)
+    assert (len(report.ingested), len(report.failed), report.pages) == (3, 0, 5)
+    titles = {d.title: d for d in library.documents("acme")}
+    assert set(titles) == {"Lease", "memo.txt", "Notes"}
+    lease = titles["Lease"]
+    assert (lease.type, lease.pages, lease.status, lease.error) == ("pdf", 2, "ok", None)
+    rows = list(library.pages(lease.content_hash or ""))
+    assert [r["page"] for r in rows] == [1, 2] and "Rent is 1,200" in rows[1]["text"]
+    assert rows[0]["start"] == 0 and rows[1]["start"] == rows[0]["end"]
+    started = events.of(ev.IngestStarted)[0]
+    assert (started.files, started.collection) == (3, "acme")
+    assert sorted(e.path for e in events.of(ev.FileDone)) == sorted(d.path for d in titles.values())
+    finished = events.of(ev.IngestFinished)[0]
+    assert (finished.ingested, finished.failed, finished.pages) == (3, 0, 5)
+    assert events.of(ev.IngestProgress)[-1].files_done == 3
+    assert [d.title for d in report.selection] == ["Lease", "memo.txt", "Notes"]
+
+
+def test_unchanged_files_cost_a_stat_and_changed_ones_are_read_again(
+        tmp_path: Path, library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = folder_with_documents(tmp_path / "docs")
+    ingest([docs], IngestOptions(ocr="off"), library=library)
+    with monkeypatch.context() as patch:
+        no_extraction(patch)
+        again = ingest([docs], IngestOptions(ocr="off"), library=library)
+    assert (len(again.unchanged), len(again.ingested), len(again.selection)) == (3, 0, 3)
+    memo = docs / "memo.txt"
+    memo.write_text("Board memo, revised.\n", encoding="utf-8")
+    os.utime(docs / "notes.md")          # touched, same bytes: no new read either
+    events = Recorder()
+    changed = ingest([docs], IngestOptions(ocr="off"), events, library)
+    assert [d.title for d in changed.updated] == ["memo.txt"]
+    assert len(changed.unchanged) == 2
+    (record,) = [d for d in library.documents() if d.title == "memo.txt"]
+    assert "revised" in next(iter(library.pages(record.content_hash or "")))["text"]
+    assert library.counts()["contents"] == 3    # the old memo text is gone
+
+
+def test_identical_files_are_stored_once(tmp_path: Path, library: Library) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    original = make_pdf(tmp_path / "a.pdf", ["same words"])
+    for name in ("a.pdf", "copy of a.pdf", "b/a.pdf"):
+        (docs / name).parent.mkdir(exist_ok=True)
+        shutil.copy(original, docs / name)
+    report = ingest([docs], IngestOptions(ocr="off"), library=library)
+    assert len(report.ingested) == 3
+    assert library.counts()["contents"] == 1 and library.counts()["documents"] == 3
+
+
+def test_removed_files_are_reported_then_pruned(tmp_path: Path, library: Library) -> None:
+    docs = folder_with_documents(tmp_path / "docs")
+    ingest([docs], IngestOptions(ocr="off"), library=library)
+    (docs / "notes.md").unlink()
+    events = Recorder()
+    report = ingest([docs], IngestOptions(ocr="off"), events, library)
+    assert [Path(p).name for p in report.missing] == ["notes.md"]
+    assert events.of(ev.FileMissing)[0].pruned is False
+    assert [d.status for d in library.documents() if d.title == "Notes"] == [MISSING]
+    pruned = ingest([docs], IngestOptions(ocr="off", prune=True), library=library)
+    assert pruned.pruned == 1
+    assert {d.title for d in library.documents()} == {"Lease", "memo.txt"}
+    assert library.counts()["contents"] == 2
+
+
+def test_failures_are_kept_and_not_retried_until_asked(tmp_path: Path, library: Library,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    make_pdf(docs / "locked.pdf", ["Settlement terms"], password="pw")
+    first = ingest([docs], IngestOptions(ocr="off"), library=library)
+    (failure,) = first.failed
+    assert failure.kind == "password" and "--password" in failure.reason
+    (record,) = library.documents()
+    assert (record.status, record.error_kind) == (FAILED, "password")
+    with monkeypatch.context() as patch:
+        no_extraction(patch)
+        again = ingest([docs], IngestOptions(ocr="off"), library=library)
+    assert again.failed[0].unchanged
+    unlocked = ingest([docs], IngestOptions(ocr="off", passwords=["pw"]), library=library)
+    assert len(unlocked.ingested) == 1 and not unlocked.failed   # in at last
+    assert library.documents()[0].status == "ok"
+
+
+def test_a_newer_reader_reads_stored_documents_again(tmp_path: Path, library: Library,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = folder_with_documents(tmp_path / "docs")
+    ingest([docs], IngestOptions(ocr="off"), library=library)
+    monkeypatch.setattr(pipeline, "EXTRACTOR", "rlm-ingest/999")
+    report = ingest([docs], IngestOptions(ocr="off"), library=library)
+    assert len(report.ingested) + len(report.updated) == 3 and not report.unchanged
+    assert {d.extractor for d in library.documents()} == {"rlm-ingest/999"}
+
+
+def test_long_pdfs_are_read_in_ranges_and_joined_in_order(tmp_path: Path,
+                                                         library: Library) -> None:
+    total = FIRST_RANGE_PAGES * 3 + 5
+    path = make_pdf(tmp_path / "book.pdf", [f"This is page {i}." for i in range(1, total + 1)],
+                    labels=[{"startpage": 0, "style": "r", "firstpagenum": 1},
+                            {"startpage": 4, "style": "D", "firstpagenum": 1}])
+    report = ingest([path], IngestOptions(ocr="off", workers=2), library=library)
+    (doc,) = report.ingested
+    rows = list(library.pages(doc.content_hash or ""))
+    assert [r["page"] for r in rows] == list(range(1, total + 1))
+    assert all(f"This is page {r['page']}." in r["text"] for r in rows)
+    assert rows[3]["label"] == "iv" and rows[-1]["label"] == str(total - 4)
+    assert doc.pages == total and report.pages == total
+
+
+def test_scanned_pages_warn_and_the_document_still_goes_in(tmp_path: Path,
+                                                          library: Library) -> None:
+    report = ingest([make_scanned_pdf(tmp_path / "scan.pdf")], IngestOptions(ocr="off"),
+                    library=library)
+    (doc,) = report.ingested
+    assert doc.status == "warning" and "scanned image" in (doc.error or "")
+    assert "--ocr off" in (doc.error or "")
+
+
+def test_generated_bad_files_never_stop_the_batch(tmp_path: Path, library: Library) -> None:
+    """Empty, truncated, random bytes, a zip bomb, a file removed mid-batch, odd names."""
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.pdf").write_bytes(b"")
+    good = make_pdf(bad / "good.pdf", ["good text"] * 3)
+    (bad / "truncated.pdf").write_bytes(good.read_bytes()[: len(good.read_bytes()) // 3])
+    (bad / "random.pdf").write_bytes(os.urandom(20_000))
+    (bad / "random.docx").write_bytes(os.urandom(20_000))
+    with zipfile.ZipFile(bad / "bomb.docx", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            for _ in range(64):
+                member.write(b"\x00" * 1024 * 1024)
+    odd = Path(os.fsdecode(os.fsencode(bad) + b"/z odd\nname \xff.pdf"))
+    make_pdf(tmp_path / "plain.pdf", ["odd name text"]).rename(odd)
+    doomed = make_pdf(bad / "zz doomed.pdf", ["removed before it is read"])
+
+    def remove_doomed(event: ev.Event) -> None:
+        if isinstance(event, ev.IngestStarted):
+            doomed.unlink()
+
+    report = ingest([bad], IngestOptions(ocr="off", workers=1), remove_doomed, library)
+    failed = {Path(f.path).name: f for f in report.failed}
+    ingested = {Path(d.path).name: d for d in report.ingested}
+    assert set(ingested) == {"good.pdf", "truncated.pdf", "z odd\\nname \\xff.pdf"}
+    truncated = ingested["truncated.pdf"]          # repaired: its pages, and a warning
+    assert truncated.status == "warning" and "damaged" in (truncated.error or "")
+    assert failed["empty.pdf"].kind == "empty"
+    assert failed["random.pdf"].kind == "corrupt"
+    assert failed["random.docx"].kind == "corrupt"
+    assert failed["bomb.docx"].kind == "too_large"
+    assert failed["zz doomed.pdf"].kind == "missing"
+    assert all(f.reason and len(f.reason) > 20 for f in failed.values())
+    stored = {Path(d.path).name: d for d in library.documents()}
+    assert stored["z odd\\nname \\xff.pdf"].fs_path == odd       # the real bytes are kept
+    assert "zz doomed.pdf" not in stored
+
+
+def test_usage_errors(tmp_path: Path, library: Library) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        ingest([tmp_path / "missing"], library=library)
+    with pytest.raises(ConfigError, match="collection name"):
+        ingest([tmp_path], IngestOptions(collection="  "), library=library)

@@ -1,0 +1,192 @@
+"""``rlm ingest``, ``docs``, ``collections``, ``info``, and ``ask`` over the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.cli import main
+from tests.engine.ingest.makers import make_pdf
+from tests.support.fake_openai import FakeOpenAI, sequence
+from tests.support.harness import repl, write_prices
+
+
+def run(capsys: Any, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def case_folder(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    make_pdf(root / "lease.pdf", ["Lease between Acme and Bolt.", "Rent: 1,200 per month.",
+                                  "Liability is capped at 50,000."], title="Lease",
+             labels=[{"startpage": 0, "style": "D", "firstpagenum": 10}])
+    (root / "memo.txt").write_text("Memo: renew the lease.\n", encoding="utf-8")
+    return root
+
+
+def test_ingest_summary_exit_codes_and_json(tmp_path: Path, capsys: Any) -> None:
+    docs = case_folder(tmp_path / "acme")
+    code, out, err = run(capsys, "ingest", str(docs), "--collection", "acme", "--ocr", "off")
+    assert code == 0, err
+    assert "collection 'acme': 2 ingested, 0 updated, 0 unchanged, 0 failed" in out
+    assert "ingesting 2 files into collection 'acme'" in err     # plain lines, no terminal
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    code, out, _ = run(capsys, "ingest", str(docs), "--collection", "acme", "--json")
+    summary = json.loads(out)
+    assert code == 1
+    assert (summary["ingested"], summary["unchanged"]) == (0, 2)
+    (failure,) = summary["failed"]
+    assert failure["kind"] == "corrupt" and failure["path"].endswith("broken.pdf")
+    code, _, err = run(capsys, "ingest", str(tmp_path / "nowhere"))
+    assert code == 2 and "no such file or folder" in err
+
+
+def test_docs_and_collections(tmp_path: Path, capsys: Any) -> None:
+    docs = case_folder(tmp_path / "acme")
+    run(capsys, "ingest", str(docs), "--collection", "acme", "-q")
+    (tmp_path / "other.txt").write_text("other", encoding="utf-8")
+    run(capsys, "ingest", str(tmp_path / "other.txt"), "-q")
+    code, out, _ = run(capsys, "docs", "--collection", "acme", "--json")
+    listed = json.loads(out)
+    assert code == 0 and [d["title"] for d in listed] == ["Lease", "memo.txt"]
+    assert {"id", "path", "title", "type", "pages", "chars", "status", "error"} <= set(listed[0])
+    assert (listed[0]["type"], listed[0]["pages"], listed[0]["status"]) == ("pdf", 3, "ok")
+    code, out, _ = run(capsys, "docs")
+    header = out.splitlines()[0].split()
+    assert header == ["id", "collection", "title", "type", "pages", "tokens", "status", "reason"]
+    code, out, _ = run(capsys, "collections", "--json")
+    names = {c["name"]: c for c in json.loads(out)}
+    assert names["acme"]["documents"] == 2 and names["default"]["documents"] == 1
+    assert names["acme"]["tokens"] > 0
+    code, out, _ = run(capsys, "collections")
+    assert out.splitlines()[0].split()[:3] == ["name", "documents", "readable"]
+    code, _, err = run(capsys, "docs", "--collection", "nope")
+    assert code == 2 and "no collection named 'nope'" in err
+
+
+def test_info_reports_paths_versions_and_status(capsys: Any) -> None:
+    code, out, _ = run(capsys, "info", "--json")
+    info = json.loads(out)
+    assert code == 0
+    assert info["store"]["path"].endswith(os.path.join("rlm-desktop", "library.db"))
+    assert info["store"]["path"].startswith(os.environ["XDG_DATA_HOME"])
+    assert {"rlm", "python", "pymupdf", "python-docx", "sqlite"} <= set(info["versions"])
+    assert "enforced" in info["sandbox"] and "usable" in info["keyring"]
+    code, out, _ = run(capsys, "info")
+    assert "data directory" in out and "sandbox" in out and "keyring" in out
+
+
+def test_ask_over_a_collection_cites_real_pages(tmp_path: Path, capsys: Any) -> None:
+    docs = case_folder(tmp_path / "acme")
+    assert run(capsys, "ingest", str(docs), "--collection", "acme", "-q")[0] == 0
+    code_cell = (
+        "lease = [d for d in documents if d['title'] == 'Lease'][0]\n"
+        "page = [p for p in lease['pages'] if 'capped' in context[p['start']:p['end']]][0]\n"
+        "print(page)\n"
+        "FINAL('Capped at 50,000 ' + cite(lease['id'], page['page']))")
+    with FakeOpenAI(sequence(repl(code_cell))) as server:
+        argv = ["ask", "What caps liability?", "--collection", "acme", "--base-url",
+                server.base_url, "--model", "fake-root", "--sub-model", "fake-sub", "--json",
+                "--prices", str(write_prices(tmp_path))]
+        code, out, err = run(capsys, *argv)
+        first_turn = server.requests[0].last_user
+        again, _, err2 = run(capsys, *argv)
+    result = json.loads(out)
+    assert code == 0, err
+    lease_id = json.loads(run(capsys, "docs", "--json")[1])[0]["id"]
+    assert result["answer"] == f"Capped at 50,000 [[cite doc={lease_id} page=3]]"
+    assert "Lease" in first_turn
+    cache = Path(os.environ["XDG_DATA_HOME"]) / "rlm-desktop" / "contexts"
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 1
+    assert again == 0, err2                            # the second run reused the files
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 1
+
+
+def test_ask_with_docs_reads_pdfs_and_reports_unreadable_files(tmp_path: Path,
+                                                               capsys: Any) -> None:
+    docs = case_folder(tmp_path / "acme")
+    (docs / "broken.pdf").write_bytes(b"not a pdf at all")
+    cell = "print(context[:300])\nFINAL(str(len(documents)) + ' ' + context[:200])"
+    with FakeOpenAI(sequence(repl(cell))) as server:
+        code, out, err = run(capsys, "ask", "q", "--docs", str(docs), "--base-url",
+                             server.base_url, "--model", "fake-root", "--json", "--prices",
+                             str(write_prices(tmp_path)))
+    assert code == 0, err
+    answer = json.loads(out)["answer"]
+    assert answer.startswith("2 === DOCUMENT")
+    assert re.search(r'--- doc \d+, page 1 \(printed "10"\) ---\nLease between', answer)
+    assert "broken.pdf: not a readable PDF" in err and "could not be read" in err
+    code, _, err = run(capsys, "ask", "q", "--docs", str(docs / "broken.pdf"), "--model", "m",
+                       "--base-url", "http://127.0.0.1:9/v1")
+    assert code == 2 and "none of the documents could be read" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ask", "q", "--collection", "acme", "--model", "m"], "rlm ingest PATH --collection acme"),
+    (["ingest", "x", "--file-timeout", "0"], "must be above 0"),
+    (["ingest", "x", "--workers", "0"], "must be at least 1"),
+])
+def test_usage_errors(argv: list[str], message: str, capsys: Any) -> None:
+    with pytest.raises(SystemExit) as raised:
+        raise SystemExit(main(argv))
+    assert raised.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_stops_an_ingest_cleanly(tmp_path: Path, signum: int) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(40):
+        make_pdf(docs / f"d{i:02d}.pdf", [f"Document {i} page {p}. " * 40 for p in range(12)])
+    db = Path(os.environ["XDG_DATA_HOME"]) / "rlm-desktop" / "library.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "ingest", str(docs), "--workers", "1", "--ocr",
+         "off"], cwd=Path(__file__).resolve().parents[2], env=os.environ.copy(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and stored_documents(db) < 3:
+        time.sleep(0.02)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert "ingest cancelled" in err and "picks up where this one stopped" in err
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+    assert 3 <= stored < 40
+    if shutil.which("pgrep") is None:
+        return
+    leftovers = "?"
+    for _ in range(100):     # the fork server and its helpers notice within moments
+        leftovers = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True,
+                                   text=True).stdout.strip()
+        if not leftovers:
+            break
+        time.sleep(0.05)
+    assert leftovers == ""   # no worker or fork server left behind
+
+
+def stored_documents(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+    except sqlite3.Error:
+        return 0

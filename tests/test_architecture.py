@@ -56,3 +56,12 @@ def test_every_module_starts_with_a_docstring() -> None:
     missing = [str(p.relative_to(ROOT)) for p in engine_files()
                if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None]
     assert missing == []
+
+
+def test_store_and_ingest_never_import_the_loop() -> None:
+    """Imports flow rlm -> store, never back (ARCHITECTURE.md)."""
+    lower = [p for p in engine_files() if p.parent.name in ("store", "ingest")]
+    offenders = {str(p.relative_to(ROOT)): sorted(m for m in imported_modules(p)
+                                                  if m.startswith(("engine.rlm", "engine.cli")))
+                 for p in lower}
+    assert {k: v for k, v in offenders.items() if v} == {}

@@ -1,6 +1,6 @@
 """The REPL context of a selection of stored documents, written once and cached on disk.
 
-The files are exactly what ``engine.rlm.context.build_context`` would produce
+The files are exactly what ``engine.context_format.build_context`` would produce
 for the same documents (same header and page-marker lines, same offsets), but
 streamed page by page from SQLite, so a library larger than memory still
 works. They are cached under a key made from the selection's content, so a
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import data_dir
-from engine.rlm.context import Page, SourceDocument, document_header, page_marker
+from engine.context_format import Page, SourceDocument, document_header, page_marker
 from engine.store.library import DocumentRecord, Library
 from engine.store.pagekinds import PLACEHOLDERS
 

@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from engine import events as ev  # noqa: E402
 from engine.config import Limits  # noqa: E402
+from engine.context_format import Page, SourceDocument, build_context  # noqa: E402
 from engine.providers.prices import PriceTable  # noqa: E402
 from engine.rlm.clients import Endpoint  # noqa: E402
-from engine.rlm.context import Page, SourceDocument, build_context  # noqa: E402
 from engine.rlm.session import RunSpec, run_question  # noqa: E402
 from engine.sandbox.context_file import write_context  # noqa: E402
 from engine.sandbox.host import ReplProcess  # noqa: E402

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.context_format import Page, SourceDocument, build_context
 from engine.ingest.model import Extracted, ExtractedPage
-from engine.rlm.context import Page, SourceDocument, build_context
 from engine.store import contexts
 from engine.store.contexts import prepare_context, selection_key
 from engine.store.library import FileRef, Library

@@ -1,4 +1,4 @@
-"""Build the REPL's ``context`` string and ``documents`` index from documents with pages."""
+"""The REPL context format: document header and page marker lines, and the offsets index."""
 
 from __future__ import annotations
 

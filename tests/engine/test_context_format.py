@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.rlm.context import Page, SourceDocument, build_context
+from engine.context_format import Page, SourceDocument, build_context
 
 
 def test_offsets_slice_documents_and_pages() -> None:

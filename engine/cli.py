@@ -15,13 +15,14 @@ from typing import Any
 
 from engine import __version__, library_cli, secrets
 from engine import events as ev
+from engine.argtypes import non_negative_int, positive_float
 from engine.config import Limits, config_dir, load_settings, runs_dir
 from engine.endpoints import EndpointChoice, check_budget_prices, resolve_endpoints
 from engine.errors import ConfigError, EngineError, SandboxError
 from engine.progress import ProgressPrinter
 from engine.providers.prices import PriceTable
 from engine.rlm import budget as limits_mod
-from engine.rlm.loop import PreparedContext, RunResult
+from engine.rlm.loop import RunResult
 from engine.rlm.session import RunSpec, new_run_id, run_question
 from engine.trajectory import TrajectoryLog
 
@@ -45,26 +46,6 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"rlm: error: {message}\n")
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
-    return value
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} cannot be negative")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,27 +77,27 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--prices", type=Path, metavar="FILE",
                         help="JSON price table overriding the built-in one")
     limits = ask.add_argument_group("limits")
-    limits.add_argument("--max-iterations", type=positive_int)
-    limits.add_argument("--max-depth", type=positive_int, help="rlm_query nesting (default 2)")
+    limits.add_argument("--max-iterations", type=non_negative_int)
+    limits.add_argument("--max-depth", type=non_negative_int, help="rlm_query nesting (default 2)")
     limits.add_argument("--budget", type=positive_float, metavar="USD",
                         help="stop when the run has cost this much")
     limits.add_argument("--timeout", type=positive_float, metavar="SECONDS",
                         help="wall time for the whole run")
     limits.add_argument("--cell-timeout", type=positive_float, metavar="SECONDS",
                         help="wall time for one code cell (default 120)")
-    limits.add_argument("--max-sub-calls", type=positive_int)
-    limits.add_argument("--max-errors", type=positive_int, metavar="N",
+    limits.add_argument("--max-sub-calls", type=non_negative_int)
+    limits.add_argument("--max-errors", type=non_negative_int, metavar="N",
                         help="stop after N failing cells in a row (default 5)")
-    limits.add_argument("--concurrency", type=positive_int,
+    limits.add_argument("--concurrency", type=non_negative_int,
                         help="sub-calls at once in llm_query_batched (default 16)")
     limits.add_argument("--allow-unsandboxed", action="store_true",
                         help="run model code even where the REPL cannot be fully isolated "
                         "(old kernel, Windows); see the README's sandbox section")
-    limits.add_argument("--output-limit", type=positive_int, metavar="CHARS",
+    limits.add_argument("--output-limit", type=non_negative_int, metavar="CHARS",
                         help="characters of a cell's output the model sees (default 20000)")
     limits.add_argument("--call-timeout", type=positive_float, metavar="SECONDS",
                         help="wall time for one model call before it is retried (default 180)")
-    limits.add_argument("--max-retries", type=positive_int, metavar="N",
+    limits.add_argument("--max-retries", type=non_negative_int, metavar="N",
                         help="retries of a failing model call (default 5)")
     output = ask.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -164,15 +145,12 @@ def spec_from(args: argparse.Namespace) -> RunSpec:
     # Read the documents after every other check, so a mistyped flag costs no ingest.
     cached = library_cli.documents_for_ask(args.docs, args.collection,
                                            None if args.quiet else sys.stderr)
-    prepared = PreparedContext(context_path=cached.context_path,
-                               documents_path=cached.documents_path, chars=cached.chars,
-                               documents=cached.documents)
     sandbox = dataclasses.replace(
         settings.sandbox,
         allow_unsandboxed=args.allow_unsandboxed or settings.sandbox.allow_unsandboxed)
     return RunSpec(question=args.question, context="", documents=cached.documents,
                    root=root, sub=sub, limits=limits, prices=prices, run_id=new_run_id(),
-                   sandbox=sandbox, prepared=prepared)
+                   sandbox=sandbox, prepared=cached)
 
 
 def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunResult:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -28,9 +30,19 @@ class SourceDocument:
         return sum(len(p.text) for p in self.pages)
 
 
-def document_header(doc: SourceDocument) -> str:
-    count = len(doc.pages)
-    return f"=== DOCUMENT {doc.id}: {doc.title} ({doc.type}, {count} page{'s' * (count != 1)}) ==="
+@dataclass(frozen=True)
+class PreparedContext:
+    """The context files of a run (written once, mapped read-only by each REPL child)."""
+
+    context_path: Path
+    documents_path: Path
+    chars: int
+    documents: list[dict[str, Any]]
+
+
+def document_header(doc_id: int, title: str, doc_type: str, page_count: int) -> str:
+    plural = "s" * (page_count != 1)
+    return f"=== DOCUMENT {doc_id}: {title} ({doc_type}, {page_count} page{plural}) ==="
 
 
 def page_marker(doc_id: int, page: Page) -> str:
@@ -38,34 +50,47 @@ def page_marker(doc_id: int, page: Page) -> str:
     return f"--- doc {doc_id}, page {page.number}{label} ---"
 
 
-def build_context(docs: list[SourceDocument]) -> tuple[str, list[dict[str, Any]]]:
-    """Join documents into one string; offsets index it so code can slice a document or page.
+class ContextWriter:
+    """Writes documents in the context format to ``write``, page by page, keeping the index.
 
     A page's span starts at its marker line, so any slice of pages still says
-    where it came from (and a sub-model can cite it).
+    where it came from (and a sub-model can cite it). ``build_context`` joins
+    the pieces in memory; the store streams them to a file from SQLite.
     """
-    parts: list[str] = []
-    index: list[dict[str, Any]] = []
-    offset = 0
 
-    def add(text: str) -> None:
-        nonlocal offset
-        parts.append(text)
-        offset += len(text)
+    def __init__(self, write: Callable[[str], object]) -> None:
+        self._write = write
+        self.offset = 0
+        self.index: list[dict[str, Any]] = []
 
-    for doc in docs:
-        start = offset
-        add(document_header(doc) + "\n")
-        pages = []
-        for page in doc.pages:
-            page_start = offset
-            add(page_marker(doc.id, page) + "\n")
-            add(page.text if page.text.endswith("\n") or not page.text else page.text + "\n")
-            entry: dict[str, Any] = {"page": page.number, "start": page_start, "end": offset}
+    def _add(self, text: str) -> None:
+        self._write(text)
+        self.offset += len(text)
+
+    def add_document(self, doc_id: int, title: str, path: str, doc_type: str,
+                     page_count: int, pages: Iterable[Page]) -> None:
+        start = self.offset
+        self._add(document_header(doc_id, title, doc_type, page_count) + "\n")
+        spans = []
+        for page in pages:
+            page_start = self.offset
+            self._add(page_marker(doc_id, page) + "\n")
+            self._add(page.text if page.text.endswith("\n") or not page.text
+                      else page.text + "\n")
+            entry: dict[str, Any] = {"page": page.number, "start": page_start,
+                                     "end": self.offset}
             if page.label:
                 entry["label"] = page.label
-            pages.append(entry)
-        index.append({"id": doc.id, "title": doc.title, "path": doc.path, "type": doc.type,
-                      "start": start, "end": offset, "pages": pages})
-        add("\n")
-    return "".join(parts), index
+            spans.append(entry)
+        self.index.append({"id": doc_id, "title": title, "path": path, "type": doc_type,
+                           "start": start, "end": self.offset, "pages": spans})
+        self._add("\n")
+
+
+def build_context(docs: list[SourceDocument]) -> tuple[str, list[dict[str, Any]]]:
+    """Join documents into one string; offsets index it so code can slice a document or page."""
+    parts: list[str] = []
+    writer = ContextWriter(parts.append)
+    for doc in docs:
+        writer.add_document(doc.id, doc.title, doc.path, doc.type, len(doc.pages), doc.pages)
+    return "".join(parts), writer.index

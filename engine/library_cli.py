@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from engine.argtypes import at_least_one, positive_float
 from engine.errors import ConfigError
 from engine.ingest.formats import SUPPORTED_TEXT
 from engine.ingest.pipeline import IngestOptions, IngestReport, describe, ingest
@@ -23,26 +24,6 @@ from engine.store.library import DEFAULT_COLLECTION, FAILED, DocumentRecord, Lib
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 MAX_WARNINGS_SHOWN = 10
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 def add_commands(commands: Any) -> None:
@@ -63,9 +44,9 @@ def add_commands(commands: Any) -> None:
                      help="read scanned pages with Tesseract when installed (default auto)")
     ing.add_argument("--ocr-language", default="eng", metavar="LANG",
                      help="Tesseract language(s), e.g. eng+deu (default eng)")
-    ing.add_argument("--workers", type=_count, metavar="N",
+    ing.add_argument("--workers", type=at_least_one, metavar="N",
                      help="extraction processes (default: one per core)")
-    ing.add_argument("--file-timeout", type=_seconds, default=DEFAULT_TIMEOUT_S,
+    ing.add_argument("--file-timeout", type=positive_float, default=DEFAULT_TIMEOUT_S,
                      metavar="SECONDS", help="time limit per file (default %(default)g)")
     ing.add_argument("--force", action="store_true", help="read every file again")
     ing.add_argument("--retry-failed", action="store_true",

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine import events as ev
 from engine.config import SandboxSettings
+from engine.context_format import PreparedContext
 from engine.errors import ProviderError, SandboxError
 from engine.providers.client import Completion, ModelClient
 from engine.rlm import budget as limits_mod
@@ -31,16 +32,6 @@ Messages = list[dict[str, str]]
 
 # Reasons after which one more root call may still fetch the model's best answer.
 _ASK_FOR_ANSWER = {limits_mod.MAX_ITERATIONS, limits_mod.MAX_SUB_CALLS, limits_mod.MAX_ERRORS}
-
-
-@dataclass(frozen=True)
-class PreparedContext:
-    """The context files of a run (written once, mapped read-only by each REPL child)."""
-
-    context_path: Path
-    documents_path: Path
-    chars: int
-    documents: list[dict[str, Any]]
 
 
 @dataclass

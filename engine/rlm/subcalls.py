@@ -19,7 +19,8 @@ from engine.sandbox.context_file import write_context
 from engine.sandbox.host import SubCallRefused
 
 if TYPE_CHECKING:
-    from engine.rlm.loop import PreparedContext, RLMRun
+    from engine.context_format import PreparedContext
+    from engine.rlm.loop import RLMRun
 
 PREVIEW_CHARS = 300
 # Failures that no prompt can fix: the run stops rather than let every call fail the same way.
@@ -170,7 +171,7 @@ class SubCalls:
         return result.answer
 
     def _write_slice(self, text: str) -> PreparedContext:
-        from engine.rlm.loop import PreparedContext
+        from engine.context_format import PreparedContext
 
         folder = Path(tempfile.mkdtemp(prefix="ctx-", dir=self.run.workdir))
         context_path, documents_path = write_context(folder, text, [])

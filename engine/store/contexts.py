@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import data_dir
-from engine.context_format import Page, SourceDocument, document_header, page_marker
+from engine.context_format import ContextWriter, Page, PreparedContext
 from engine.store.library import DocumentRecord, Library
 from engine.store.pagekinds import PLACEHOLDERS
 
@@ -38,13 +38,9 @@ def cache_dir() -> Path:
 
 
 @dataclass(frozen=True)
-class CachedContext:
+class CachedContext(PreparedContext):
     """Context files on disk for one selection (``reused``: found in the cache)."""
 
-    context_path: Path
-    documents_path: Path
-    chars: int
-    documents: list[dict[str, Any]]
     key: str
     reused: bool
 
@@ -107,38 +103,18 @@ def _load(folder: Path, key: str) -> CachedContext | None:
 def _write(library: Library, docs: list[DocumentRecord],
            folder: Path) -> tuple[int, list[dict[str, Any]]]:
     """Stream every page into context.txt, keeping ``build_context``'s format and offsets."""
-    index: list[dict[str, Any]] = []
-    offset = 0
     context_path = folder / CONTEXT_NAME
     # newline="" keeps offsets valid on Windows; "replace" keeps them one character each.
     with open(context_path, "w", encoding="utf-8", errors="replace", newline="") as out:
-
-        def add(text: str) -> None:
-            nonlocal offset
-            out.write(text)
-            offset += len(text)
-
+        writer = ContextWriter(out.write)
         for doc in docs:
             if doc.content_hash is None:
                 raise ValueError(f"document {doc.id} has no stored text")
-            start = offset
-            header_doc = SourceDocument(id=doc.id, title=doc.title, path=doc.path, type=doc.type,
-                                        pages=[_ANY_PAGE] * library.page_count(doc.content_hash))
-            add(document_header(header_doc) + "\n")
-            pages = []
-            for row in library.pages(doc.content_hash):
-                page = Page(number=row["page"], text=page_text(row["kind"], row["text"]),
-                            label=row["label"])
-                page_start = offset
-                add(page_marker(doc.id, page) + "\n")
-                add(page.text if page.text.endswith("\n") or not page.text else page.text + "\n")
-                entry: dict[str, Any] = {"page": page.number, "start": page_start, "end": offset}
-                if page.label:
-                    entry["label"] = page.label
-                pages.append(entry)
-            index.append({"id": doc.id, "title": doc.title, "path": doc.path, "type": doc.type,
-                          "start": start, "end": offset, "pages": pages})
-            add("\n")
+            pages = (Page(number=row["page"], text=page_text(row["kind"], row["text"]),
+                          label=row["label"]) for row in library.pages(doc.content_hash))
+            writer.add_document(doc.id, doc.title, doc.path, doc.type,
+                                library.page_count(doc.content_hash), pages)
+    offset, index = writer.offset, writer.index
     with open(folder / DOCUMENTS_NAME, "w", encoding="utf-8", errors="replace",
               newline="") as fh:
         json.dump(index, fh, ensure_ascii=False, separators=(",", ":"))
@@ -148,8 +124,6 @@ def _write(library: Library, docs: list[DocumentRecord],
     os.chmod(context_path, 0o444)
     return offset, index
 
-
-_ANY_PAGE = Page(number=0, text="")
 
 
 def _remove(folder: Path) -> None:

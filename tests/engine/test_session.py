@@ -8,9 +8,9 @@ from pathlib import Path
 
 from engine import events as ev
 from engine.config import Limits
+from engine.context_format import PreparedContext
 from engine.providers.prices import PriceTable
 from engine.rlm.clients import Endpoint
-from engine.rlm.loop import PreparedContext
 from engine.rlm.session import RunSpec, run_question
 from tests.support.fake_openai import FakeOpenAI, Reply, sequence
 

@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import __version__, library_cli, secrets
 from engine import events as ev
@@ -22,9 +22,11 @@ from engine.errors import ConfigError, EngineError, SandboxError
 from engine.progress import ProgressPrinter
 from engine.providers.prices import PriceTable
 from engine.rlm import budget as limits_mod
-from engine.rlm.loop import RunResult
-from engine.rlm.session import RunSpec, new_run_id, run_question
 from engine.trajectory import TrajectoryLog
+
+if TYPE_CHECKING:
+    from engine.rlm.loop import RunResult
+    from engine.rlm.session import RunSpec
 
 EXIT_OK, EXIT_USAGE, EXIT_LIMIT, EXIT_PROVIDER, EXIT_SANDBOX, EXIT_CANCELLED = 0, 2, 3, 4, 5, 130
 EXIT_CODES = {
@@ -130,6 +132,9 @@ def limits_from(args: argparse.Namespace, base: Limits) -> Limits:
 
 def spec_from(args: argparse.Namespace) -> RunSpec:
     """Turn flags plus saved settings into a run, or raise ConfigError saying what is missing."""
+    # Imported here: the openai SDK under the run takes half a second, which `rlm show`,
+    # `rlm docs` and `rlm --version` should not pay.
+    from engine.rlm.session import RunSpec, new_run_id
     settings = load_settings()
     if not args.docs and not args.collection:
         raise ConfigError("no documents: pass --docs PATH (files or folders) or "
@@ -155,6 +160,8 @@ def spec_from(args: argparse.Namespace) -> RunSpec:
 
 def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunResult:
     """Run in an event loop where Ctrl-C or SIGTERM cancels the run instead of killing us."""
+
+    from engine.rlm.session import run_question
 
     async def main() -> RunResult:
         cancel = asyncio.Event()

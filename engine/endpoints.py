@@ -4,18 +4,31 @@ One fixed order for every field: the flag, then the saved setting, then the
 fallback (the sub-model falls back to the root's model, URL and key variable;
 the root's URL to OpenAI). A key is only reused for the sub-model when it goes
 to the same provider, so a key is never sent to a host it was not meant for.
+Imports no model client, so commands that never call a model start fast.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from engine import secrets
 from engine.config import DEFAULT_BASE_URL, Settings
 from engine.errors import ConfigError
 from engine.providers.prices import PriceTable
-from engine.rlm.clients import Endpoint
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a model lives; ``api_key`` is None for local servers that need none."""
+
+    model: str
+    base_url: str
+    api_key: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.model, "base_url": self.base_url}
 
 
 @dataclass

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from engine.config import Limits
+from engine.endpoints import Endpoint
 from engine.providers.client import ModelClient
 from engine.providers.prices import PriceTable
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where a model lives; ``api_key`` is None for local servers that need none."""
-
-    model: str
-    base_url: str
-    api_key: str | None = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"model": self.model, "base_url": self.base_url}
 
 
 class ClientPool:

@@ -14,11 +14,12 @@ from typing import Any
 
 from engine.config import Limits, SandboxSettings
 from engine.context_format import PreparedContext
+from engine.endpoints import Endpoint
 from engine.errors import SandboxError
 from engine.providers.prices import PriceTable
 from engine.rlm import budget as limits_mod
 from engine.rlm.budget import RunBudget
-from engine.rlm.clients import ClientPool, Endpoint
+from engine.rlm.clients import ClientPool
 from engine.rlm.loop import Emit, RLMRun, RunResult
 from engine.sandbox.context_file import write_context
 

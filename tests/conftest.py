@@ -9,6 +9,9 @@ from pathlib import Path
 import keyring
 import pytest
 
+# Qt tests never need a screen; set before pytest-qt creates the QApplication.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

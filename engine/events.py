@@ -260,3 +260,4 @@ class IngestFinished(Event):
     pruned: int = 0
     pages: int = 0
     collection: str | None = None
+    cancelled: bool = False         # stopped early; what was stored so far is kept

@@ -32,7 +32,7 @@ from engine.ingest.formats import (
 from engine.ingest.model import MISSING as MISSING_KIND
 from engine.ingest.model import PASSWORD, UNREADABLE, UNSUPPORTED, Extracted, ExtractionFailed
 from engine.ingest.pdf import finish_pdf
-from engine.ingest.pool import AUTO, DEFAULT_TIMEOUT_S, ExtractionPool, Outcome, Task
+from engine.ingest.pool import AUTO, DEFAULT_TIMEOUT_S, Cancel, ExtractionPool, Outcome, Task
 from engine.ingest.walk import walk
 from engine.store.library import (
     DEFAULT_COLLECTION,
@@ -112,6 +112,7 @@ class IngestReport:
     pages: int = 0
     seconds: float = 0.0
     selection: list[DocumentRecord] = field(default_factory=list)
+    cancelled: bool = False
 
     @property
     def files(self) -> int:
@@ -364,8 +365,8 @@ def _drive(pool: ExtractionPool, batch: _Batch, source: Iterator[Task],
     """Keep every worker busy: ranges of long PDFs first, then the next new file."""
     exhausted = False
     task: Task | None = None
-    while True:
-        while True:
+    while not pool.cancelled:
+        while not pool.cancelled:
             if task is None and batch.queue:
                 task = batch.queue.popleft()
             if task is None and not exhausted:
@@ -375,7 +376,7 @@ def _drive(pool: ExtractionPool, batch: _Batch, source: Iterator[Task],
                 break
             pool.submit(task, options)
             task = None
-        if not pool.busy and task is None:
+        if pool.cancelled or (not pool.busy and task is None):
             return
         for outcome in pool.wait():
             batch.outcome(outcome)
@@ -393,15 +394,20 @@ def _type_name(path: Path) -> str:
 
 
 def ingest(paths: Sequence[str | Path], options: IngestOptions | None = None,
-           emit: Emit | None = None, library: Library | None = None) -> IngestReport:
+           emit: Emit | None = None, library: Library | None = None,
+           cancel: Cancel | None = None) -> IngestReport:
     """Ingest files and folders into a collection; never raises for a bad file (it is
-    reported), only for bad input (ConfigError) or a store that cannot be written."""
+    reported), only for bad input (ConfigError) or a store that cannot be written.
+
+    Setting ``cancel`` stops the batch within a moment: files still being read are
+    dropped (they are read next time), everything stored so far stays, and the report
+    says ``cancelled``."""
     options = options or IngestOptions()
     emit = emit or (lambda event: None)
     own_library = library is None
     library = library or Library()
     try:
-        return _ingest(paths, options, emit, library)
+        return _ingest(paths, options, emit, library, cancel)
     except sqlite3.OperationalError as exc:
         raise ConfigError(f"cannot write the document store {library.path}: {exc}; free some "
                           "disk space or close other programs using it, then ingest again "
@@ -412,7 +418,7 @@ def ingest(paths: Sequence[str | Path], options: IngestOptions | None = None,
 
 
 def _ingest(paths: Sequence[str | Path], options: IngestOptions, emit: Emit,
-            library: Library) -> IngestReport:
+            library: Library, cancel: Cancel | None) -> IngestReport:
     if not paths:
         raise ConfigError("nothing to ingest: name files or folders")
     if options.timeout_s <= 0:
@@ -433,12 +439,14 @@ def _ingest(paths: Sequence[str | Path], options: IngestOptions, emit: Emit,
         batch.store_failure(ref, UNSUPPORTED, unsupported_reason(ref.path))
     pool = ExtractionPool(workers=options.workers, timeout_s=options.timeout_s,
                           memory_mb=options.memory_mb, on_progress=batch.on_pages,
-                          extractor=options.extractor)
+                          extractor=options.extractor, cancel=cancel)
     batch.workers = pool.size
     with pool:
         _drive(pool, batch, batch.tasks(found.files), options.extract_options())
-    seen = {ref.key for ref in found.files} | {ref.key for ref in found.unsupported}
-    batch.removed_files(found.roots, seen)
+    batch.report.cancelled = pool.cancelled
+    if not pool.cancelled:   # a cancelled walk has not looked at every file: none is missing
+        seen = {ref.key for ref in found.files} | {ref.key for ref in found.unsupported}
+        batch.removed_files(found.roots, seen)
     batch.report.selection = [batch.selected[ref.key] for ref in found.files
                               if ref.key in batch.selected]
     batch.report.seconds = time.monotonic() - batch.started
@@ -448,7 +456,7 @@ def _ingest(paths: Sequence[str | Path], options: IngestOptions, emit: Emit,
                            failed=len(report.failed), duration_s=round(report.seconds, 3),
                            updated=len(report.updated), missing=len(report.missing),
                            pruned=report.pruned, pages=report.pages,
-                           collection=options.collection))
+                           collection=options.collection, cancelled=report.cancelled))
     return report
 
 
@@ -460,4 +468,4 @@ def describe(report: IngestReport) -> dict[str, Any]:
                         "unchanged": f.unchanged} for f in report.failed],
             "missing": report.missing, "pruned": report.pruned,
             "skipped": dict(report.skipped), "pages": report.pages,
-            "seconds": round(report.seconds, 3)}
+            "seconds": round(report.seconds, 3), "cancelled": report.cancelled}

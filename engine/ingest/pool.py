@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine.errors import EngineError
 from engine.ingest.formats import ExtractOptions, extract
@@ -42,6 +42,15 @@ SMALL_TASK_BYTES = 256 * 1024
 # small batch sooner than one server importing everything first.)
 PRELOAD = ["engine.ingest.formats"]
 AUTO = -1   # memory_mb: a share of the RAM
+
+
+CANCEL_POLL_S = 0.2
+
+
+class Cancel(Protocol):
+    """What stops a batch early: ``threading.Event`` fits."""
+
+    def is_set(self) -> bool: ...
 
 
 def default_workers() -> int:
@@ -254,12 +263,13 @@ class ExtractionPool:
     def __init__(self, workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                  memory_mb: int | None = AUTO,
                  on_progress: Callable[[Task, int], None] | None = None,
-                 extractor: str | None = None) -> None:
+                 extractor: str | None = None, cancel: Cancel | None = None) -> None:
         self.size = max(1, workers or default_workers())
         self.timeout_s = timeout_s
         self.memory_mb = default_memory_mb(self.size) if memory_mb == AUTO else memory_mb
         self.on_progress = on_progress
         self.extractor = extractor
+        self.cancel = cancel
         self._ctx = _context()
         self._workers: list[_Worker] = []
         self._options: ExtractOptions | None = None
@@ -278,6 +288,10 @@ class ExtractionPool:
             else:
                 worker.stop()
         self._workers = []
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
 
     @property
     def busy(self) -> int:
@@ -330,8 +344,9 @@ class ExtractionPool:
             self._requeue.extend(waiting)
 
     def wait(self) -> list[Outcome]:
-        """Block until at least one task ends (or times out); its outcomes."""
-        while self.busy:
+        """Block until at least one task ends (or times out); its outcomes. Returns nothing
+        soon after ``cancel`` is set, leaving the tasks running for ``close`` to kill."""
+        while self.busy and not self.cancelled:
             while self._requeue and self._options is not None:
                 self._assign(self._requeue.popleft(), self._options)
             outcomes = list(self._wait())
@@ -367,6 +382,8 @@ class ExtractionPool:
         if not active:
             return
         timeout = max(0.0, min(w.deadline for w in active) - time.monotonic())
+        if self.cancel is not None:   # look at the cancel flag a few times a second
+            timeout = min(timeout, CANCEL_POLL_S)
         for worker in _ready(active, timeout):
             yield from self._read(worker)
         now = time.monotonic()

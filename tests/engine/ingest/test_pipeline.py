@@ -219,3 +219,32 @@ def test_usage_errors(tmp_path: Path, library: Library) -> None:
         ingest([tmp_path / "missing"], library=library)
     with pytest.raises(ConfigError, match="collection name"):
         ingest([tmp_path], IngestOptions(collection="  "), library=library)
+
+
+def test_cancel_stops_a_batch_soon_and_keeps_what_was_stored(tmp_path: Path,
+                                                            library: Library) -> None:
+    import threading
+    import time
+
+    root = folder_with_documents(tmp_path / "docs")
+    make_pdf(root / "hang-forever.pdf", ["never read"])
+    cancel = threading.Event()
+    events = Recorder()
+
+    def cancel_once_the_rest_is_in(event: ev.Event) -> None:
+        events(event)
+        if isinstance(event, ev.FileDone) and len(events.of(ev.FileDone)) == 3:
+            threading.Timer(0.3, cancel.set).start()
+
+    started = time.monotonic()
+    report = ingest([root], IngestOptions(workers=2, timeout_s=60,
+                                          extractor="tests.engine.ingest.hooks:misbehave"),
+                    emit=cancel_once_the_rest_is_in, library=library, cancel=cancel)
+    assert time.monotonic() - started < 20
+    assert report.cancelled
+    assert len(report.ingested) == 3
+    finished = events.of(ev.IngestFinished)[-1]
+    assert finished.cancelled and finished.ingested == 3
+    assert not events.of(ev.FileMissing)
+    titles = {d.path.rsplit("/", 1)[-1] for d in library.documents()}
+    assert titles == {"lease.pdf", "memo.txt", "notes.md"}

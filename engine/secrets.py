@@ -1,4 +1,5 @@
-"""API keys: from a named variable, the OS keyring, then the environment; the only keyring user."""
+"""API keys: session keys, a named variable, the OS keyring, then the environment; the only
+keyring user."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ PROVIDER_ENV = {
 }
 GENERIC_ENV = "RLM_API_KEY"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Keys given for this process only (the app's "for this session" choice): never written anywhere.
+_SESSION_KEYS: dict[str, str] = {}
 _NO_BACKEND_HELP = (
     "No usable OS keyring was found (on Linux this needs a running Secret Service such as "
     "GNOME Keyring or KWallet, which servers and containers usually lack). "
@@ -68,8 +71,11 @@ def env_var_for(provider: str) -> str:
 
 
 def get_key(base_url: str, api_key_env: str | None = None) -> str | None:
-    """The key for base_url: --api-key-env variable, keyring, provider variable; None if local."""
+    """The key for base_url: a session key, the --api-key-env variable, the keyring, the
+    provider's variable; None for a local server without one."""
     provider = provider_name(base_url)
+    if provider in _SESSION_KEYS:
+        return _SESSION_KEYS[provider]
     if api_key_env:
         value = _env(api_key_env)
         if value is None:
@@ -116,6 +122,40 @@ def delete_key(provider: str) -> bool:
     except Exception as exc:
         raise ConfigError(_keyring_failure("delete", provider, exc)) from None
     return True
+
+
+def normalize_provider(provider: str) -> str:
+    """A provider name as keys are filed under; a base URL is turned into its provider."""
+    provider = provider.strip()
+    return provider_name(provider) if "://" in provider else provider
+
+
+def set_session_key(provider: str, secret: str) -> None:
+    """Keep a key in this process's memory only; it is forgotten when the process exits."""
+    provider, secret = normalize_provider(provider), secret.strip()
+    if not provider:
+        raise ConfigError("give a provider name, for example openai")
+    if not secret:
+        raise ConfigError(f"the key for {provider} is empty; nothing was kept")
+    _SESSION_KEYS[provider] = secret
+
+
+def delete_session_key(provider: str) -> bool:
+    return _SESSION_KEYS.pop(normalize_provider(provider), None) is not None
+
+
+def key_source(provider: str) -> str | None:
+    """Where the key for ``provider`` would come from: "session", "keyring", "env" or None.
+    (An --api-key-env variable named per run is not known here.)"""
+    provider = normalize_provider(provider)
+    if provider in _SESSION_KEYS:
+        return "session"
+    stored, _ = _keyring_get(provider)
+    if stored:
+        return "keyring"
+    if _env(env_var_for(provider)) is not None:
+        return "env"
+    return None
 
 
 def keyring_status() -> dict[str, object]:

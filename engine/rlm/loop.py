@@ -24,7 +24,7 @@ from engine.rlm.parsing import (
     prose_final,
     strip_code,
 )
-from engine.sandbox.host import CellResult, ReplProcess
+from engine.sandbox.host import CallHandler, CellResult, ReplProcess
 from engine.sandbox.policy import SandboxRefusedError
 
 Emit = Callable[[ev.Event], None]
@@ -47,13 +47,30 @@ class RunResult:
     error: str | None = None
 
 
+class CallRouter:
+    """A REPL's call handler that forwards to whichever run drives the REPL now, so one REPL
+    can serve several runs in turn (the questions of a conversation)."""
+
+    def __init__(self) -> None:
+        self.target: CallHandler | None = None
+
+    async def __call__(self, op: str, args: dict[str, Any]) -> Any:
+        assert self.target is not None, "a REPL call arrived with no run driving the REPL"
+        return await self.target(op, args)
+
+
 class RLMRun:
-    """A run at some depth; child runs (``rlm_query``) are RLMRuns sharing the budget and pool."""
+    """A run at some depth; child runs (``rlm_query``) are RLMRuns sharing the budget and pool.
+
+    A conversation hands a follow-up run the REPL (``repl``, made with ``router`` as its call
+    handler) and message history of the questions before it; see ``run``.
+    """
 
     def __init__(self, *, run_id: str, question: str, context: PreparedContext,
                  pool: ClientPool, budget: RunBudget, emit: Emit, workdir: Path,
                  parent: RLMRun | None = None, parent_call_id: str | None = None,
-                 sandbox: SandboxSettings | None = None) -> None:
+                 sandbox: SandboxSettings | None = None, repl: ReplProcess | None = None,
+                 router: CallRouter | None = None) -> None:
         self.run_id = run_id
         self.question = question
         self.context = context
@@ -72,7 +89,13 @@ class RLMRun:
         self.last_reply = ""
         self.sandbox_status: dict[str, Any] = {}
         self.started = time.monotonic()
-        self.repl: ReplProcess | None = None
+        self.repl: ReplProcess | None = repl
+        self.router = router or CallRouter()
+        self.messages: Messages = []
+        # True when the REPL was stopped mid-start or mid-cell (cancel, engine failure): its
+        # state is unknown, so it is closed even when the caller asked to keep it.
+        self.repl_lost = False
+        self._repl_busy = False
         self.subtree = UsageTotals()  # calls made by this run and its children
         self.provider_error: ProviderError | None = None
         self._priced_warned: set[str] = set()
@@ -119,26 +142,45 @@ class RLMRun:
         # Child runs use the sub-model as their root, as the paper does.
         return self.pool.root() if self.depth == 0 else self.pool.sub()
 
-    async def run(self) -> RunResult:
-        """Run to an answer or a limit; never raises for model, limit or provider trouble."""
+    def new_repl(self) -> ReplProcess:
+        """A REPL child over this run's context (not started yet)."""
+        return ReplProcess(
+            self.context.context_path, self.context.documents_path,
+            call_handler=self.router, cell_timeout=self.limits.cell_timeout_s,
+            output_limit=self.limits.output_limit_chars, sandbox=self.sandbox)
+
+    async def run(self, messages: Messages | None = None, *,
+                  keep_repl: bool = False) -> RunResult:
+        """Run to an answer or a limit; never raises for model, limit or provider trouble.
+
+        Without ``messages`` the run starts its own history (system prompt, first turn).
+        A follow-up passes the conversation's history with its new user turn last, and
+        the REPL (``self.repl``) the earlier questions used. ``keep_repl`` leaves the REPL
+        open afterwards unless its state was lost (``repl_lost``).
+        """
         from engine.rlm.subcalls import SubCalls  # local: subcalls builds child RLMRuns
 
         client = self.root_client()
         system = prompts.SYSTEM_PROMPT
-        first = prompts.first_turn(self.question, self.context.chars, self.context.documents,
-                                   self.limits.max_iterations)
+        if messages is None:
+            first = prompts.first_turn(self.question, self.context.chars,
+                                       self.context.documents, self.limits.max_iterations)
+            messages = [{"role": "system", "content": system},
+                        {"role": "user", "content": first}]
+        else:
+            first = messages[-1]["content"] if messages and messages[-1]["role"] == "user" \
+                else ""
+        self.messages = messages
         self.emit(ev.RunStarted, question=self.question, root_model=client.model,
                   sub_model=self.pool.sub().model, context_chars=self.context.chars,
                   documents=len(self.context.documents), limits=vars(self.limits).copy(),
                   system_prompt=system if self.depth == 0 else "", first_message=first)
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": first}]
-        self.repl = ReplProcess(
-            self.context.context_path, self.context.documents_path,
-            call_handler=SubCalls(self).handle, cell_timeout=self.limits.cell_timeout_s,
-            output_limit=self.limits.output_limit_chars, sandbox=self.sandbox)
+        if self.repl is None:
+            self.repl = self.new_repl()
+        self.router.target = SubCalls(self).handle
         try:
             try:
-                ready = await self.repl.start()
+                ready = await self._start_repl()
             except SandboxRefusedError as exc:  # say what was missing, in every view
                 self.sandbox_status = dict(exc.status)
                 self.emit(ev.SandboxStatus, status=self.sandbox_status)
@@ -155,10 +197,21 @@ class RLMRun:
             return self.finish(limits_mod.PROVIDER_ERROR, self.partial_answer(), partial=True,
                                error=str(exc))
         except SandboxError as exc:
+            self.repl_lost = True
             return self.finish(limits_mod.SANDBOX_ERROR, self.partial_answer(), partial=True,
                                error=str(exc))
         finally:
-            await self.repl.close()
+            if self._repl_busy:  # stopped mid-start or mid-cell: the REPL's state is unknown
+                self.repl_lost = True
+            if not keep_repl or self.repl_lost:
+                await self.repl.close()
+
+    async def _start_repl(self) -> dict[str, Any]:
+        assert self.repl is not None
+        self._repl_busy = True
+        ready = await self.repl.start()  # returns at once for a REPL already running
+        self._repl_busy = False
+        return ready
 
     async def _iterate(self, client: ModelClient, messages: Messages) -> RunResult:
         consecutive_errors = 0
@@ -220,7 +273,9 @@ class RLMRun:
         assert self.repl is not None
         self.cell += 1
         self.emit(ev.CellStarted, iteration=self.iteration, cell=self.cell, code=code)
+        self._repl_busy = True
         result = await self.repl.run_cell(code)
+        self._repl_busy = False
         self.emit(ev.CellFinished, iteration=self.iteration, cell=self.cell,
                   output=result.output, error=result.error,
                   duration_s=round(result.duration_s, 4), cut_chars=result.cut_chars,

@@ -8,6 +8,7 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ async def run_question(spec: RunSpec, emit: Emit,
                                f"{exc.strerror or exc}; free some disk space") from exc
         run = RLMRun(run_id=run_id, question=spec.question, context=prepared, pool=pool,
                      budget=budget, emit=emit, workdir=workdir, sandbox=spec.sandbox)
-        return await _supervise(run, budget, cancel)
+        return await supervise(run, budget, cancel)
     finally:
         await pool.aclose()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -90,9 +91,11 @@ def _prepare(workdir: Path, context: str, documents: list[dict[str, Any]]) -> Pr
                            chars=len(context), documents=documents)
 
 
-async def _supervise(run: RLMRun, budget: RunBudget,
-                     cancel: asyncio.Event | None) -> RunResult:
-    task = asyncio.ensure_future(run.run())
+async def supervise(run: RLMRun, budget: RunBudget, cancel: asyncio.Event | None,
+                    main: Coroutine[Any, Any, RunResult] | None = None) -> RunResult:
+    """Await ``main`` (default ``run.run()``) within the wall-time limit; on the limit or
+    ``cancel`` its task is cancelled and the run finishes with the partial answer."""
+    task = asyncio.ensure_future(main if main is not None else run.run())
     waiters: set[asyncio.Future[Any]] = {task}
     cancel_wait = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
     if cancel_wait is not None:

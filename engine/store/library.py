@@ -324,6 +324,65 @@ class Library:
                 removed += 1
         return removed
 
+    # --- sources and whole collections (the app's re-scan and delete) ------------------
+
+    def remember_sources(self, collection_id: int, paths: list[Path]) -> None:
+        """Remember the folders and files a collection was ingested from (absolute paths)."""
+        stamp = now()
+        with transaction(self.conn):
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO sources (collection_id, path_key, path, added_at) "
+                "VALUES (?, ?, ?, ?)",
+                [(collection_id, path_key(p), display_path(p), stamp) for p in paths])
+
+    def sources(self, name: str) -> list[Path]:
+        """The remembered roots of a collection, in the order they were first added."""
+        rows = self.conn.execute("SELECT path_key FROM sources WHERE collection_id = ? "
+                                 "ORDER BY id", (self.require_collection(name),))
+        return [Path(os.fsdecode(bytes(r["path_key"]))) for r in rows]
+
+    def source_paths(self) -> dict[str, list[str]]:
+        """Every collection's remembered roots as printable paths, by collection name."""
+        found: dict[str, list[str]] = {}
+        for row in self.conn.execute("SELECT c.name, s.path FROM sources s JOIN collections c "
+                                     "ON c.id = s.collection_id ORDER BY s.id"):
+            found.setdefault(row["name"], []).append(row["path"])
+        return found
+
+    def forget_source(self, collection_id: int, path: Path) -> None:
+        with transaction(self.conn):
+            self.conn.execute("DELETE FROM sources WHERE collection_id = ? AND path_key = ?",
+                              (collection_id, path_key(path)))
+
+    def delete_collection(self, name: str) -> int:
+        """Forget a collection and its documents (never the files); returns how many."""
+        collection_id = self.require_collection(name)
+        with transaction(self.conn):
+            rows = self.conn.execute("SELECT DISTINCT content_hash FROM documents WHERE "
+                                     "collection_id = ? AND content_hash IS NOT NULL",
+                                     (collection_id,)).fetchall()
+            count = self.conn.execute("DELETE FROM documents WHERE collection_id = ?",
+                                      (collection_id,)).rowcount
+            for row in rows:
+                self._drop_if_orphan(row["content_hash"])
+            self.conn.execute("DELETE FROM sources WHERE collection_id = ?", (collection_id,))
+            self.conn.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
+        return int(count)
+
+    def content_warnings(self, hashes: list[str]) -> dict[str, list[str]]:
+        """The extraction warnings of stored contents, by hash."""
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.conn.execute(f"SELECT hash, warnings FROM contents WHERE hash IN "
+                                         f"({marks})", chunk):
+                try:
+                    found[row["hash"]] = list(json.loads(row["warnings"] or "[]"))
+                except ValueError:
+                    found[row["hash"]] = []
+        return found
+
     # --- pages ------------------------------------------------------------------------
 
     def pages(self, content_hash: str) -> Iterator[sqlite3.Row]:

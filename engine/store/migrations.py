@@ -59,4 +59,40 @@ MIGRATIONS: dict[int, tuple[str, list[str]]] = {
         )""",
         "CREATE INDEX documents_content ON documents(content_hash)",
     ]),
+    # Questions asked through the app: one row per run, its events in order (the run's
+    # trajectory), and the folders and files each collection was ingested from (for re-scan).
+    2: ("runs, run events, collection sources", [
+        """CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            conversation TEXT,
+            collection TEXT COLLATE NOCASE,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL DEFAULT '',
+            stop_reason TEXT,
+            partial INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL,
+            usage TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'running',
+            error TEXT,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            duration_s REAL
+        )""",
+        "CREATE INDEX runs_started ON runs(started_at)",
+        "CREATE INDEX runs_status ON runs(status)",
+        """CREATE TABLE run_events (
+            run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            json TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE sources (
+            id INTEGER PRIMARY KEY,
+            collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+            path_key BLOB NOT NULL,
+            path TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            UNIQUE (collection_id, path_key)
+        )""",
+    ]),
 }

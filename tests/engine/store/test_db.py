@@ -31,15 +31,15 @@ def test_a_failed_migration_leaves_nothing_half_done(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "lib.db"
     db.connect(path).close()
-    broken = {**MIGRATIONS, 2: ("broken", ["CREATE TABLE runs (id INTEGER PRIMARY KEY)",
-                                           "THIS IS NOT SQL"])}
+    broken = {**MIGRATIONS, max(MIGRATIONS) + 1: (
+        "broken", ["CREATE TABLE half_done (id INTEGER PRIMARY KEY)", "THIS IS NOT SQL"])}
     monkeypatch.setattr(db, "MIGRATIONS", broken)
     with pytest.raises(ConfigError, match="cannot upgrade the document store"):
         db.connect(path)
     conn = sqlite3.connect(path)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert "runs" not in tables                     # rolled back with its migration
-    assert [r[0] for r in conn.execute("SELECT id FROM migrations")] == [1]
+    assert "half_done" not in tables                # rolled back with its migration
+    assert [r[0] for r in conn.execute("SELECT id FROM migrations")] == sorted(MIGRATIONS)
 
 
 def test_newer_schemas_and_non_databases_are_refused(tmp_path: Path) -> None:

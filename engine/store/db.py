@@ -82,6 +82,10 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
             continue
         name, statements = MIGRATIONS[number]
         with transaction(conn):
+            # Another process opening a new store at the same moment may have applied it
+            # while we waited for the write lock.
+            if conn.execute("SELECT 1 FROM migrations WHERE id = ?", (number,)).fetchone():
+                continue
             for statement in statements:
                 conn.execute(statement)
             conn.execute("INSERT INTO migrations (id, name, applied_at) VALUES (?, ?, ?)",

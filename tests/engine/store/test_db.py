@@ -61,3 +61,26 @@ def test_transactions_roll_back_on_error(tmp_path: Path) -> None:
         conn.execute("INSERT INTO collections (name, created_at) VALUES ('x', 'now')")
         raise RuntimeError("boom")
     assert conn.execute("SELECT COUNT(*) FROM collections").fetchone()[0] == 0
+
+
+
+def test_a_migration_applied_by_another_process_meanwhile_is_not_applied_twice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "library.db"
+    first = sqlite3.connect(path, isolation_level=None)
+    other = sqlite3.connect(path, isolation_level=None)
+    real_transaction = db.transaction
+    raced = []
+
+    def another_process_wins_the_race(conn: sqlite3.Connection):  # type: ignore[no-untyped-def]
+        if conn is first and not raced:   # between reading what is done and taking the lock
+            raced.append(True)
+            db.migrate(other)
+        return real_transaction(conn)
+
+    monkeypatch.setattr(db, "transaction", another_process_wins_the_race)
+    assert db.migrate(first) == []
+    assert [r[0] for r in first.execute("SELECT id FROM migrations ORDER BY id")] == sorted(
+        MIGRATIONS)
+    first.close()
+    other.close()

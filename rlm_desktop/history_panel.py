@@ -1,0 +1,361 @@
+"""History: the questions asked before, per collection, to reopen (read-only) or delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QKeySequence,
+    QPainter,
+    QShortcut,
+    QStandardItem,
+    QStandardItemModel,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rlm_desktop import palette_tones as tones
+from rlm_desktop import run_format as fmt
+from rlm_desktop.run_blocks import muted_label, paint_mark, small_font
+
+RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+META_ROLE = Qt.ItemDataRole.UserRole + 3     # the second line: collection, date, cost, result
+KIND_ROLE = Qt.ItemDataRole.UserRole + 4     # the outcome's mark: ok, warn, running, info
+ALL = "All collections"
+EMPTY_TEXT = ("No questions yet.\nAsk something in the Ask panel: every question, its answer "
+              "and each step the model took are kept here to look at again.")
+SHORT_RESULTS = {
+    "answered": "Answered", "max_iterations": "Partial: step limit",
+    "budget": "Partial: budget", "timeout": "Partial: time limit",
+    "max_sub_calls": "Partial: sub-query limit", "max_errors": "Stopped: code errors",
+    "cancelled": "Stopped by you", "provider_error": "Failed: provider",
+    "sandbox_error": "Failed: sandbox", "worker_died": "Interrupted",
+}
+
+
+def result_of(run: dict[str, Any], short: bool = False) -> tuple[str, str]:
+    """(mark kind, words) for a history row's outcome; ``short`` for the list."""
+    status = run.get("status")
+    if status == "running":
+        return "running", "Running…"
+    reason = "worker_died" if status == "interrupted" else run.get("stop_reason")
+    kind = {"calm": "ok", "neutral": "info"}.get(fmt.stop_tone(reason), "warn")
+    if short:
+        return kind, SHORT_RESULTS.get(str(reason), fmt.stop_title(reason))
+    text = fmt.stop_title(reason)
+    if run.get("partial") and reason not in ("answered", "worker_died"):
+        text += " (partial answer)"
+    return kind, text
+
+
+def cost_text(run: dict[str, Any]) -> str:
+    cost = run.get("cost_usd")
+    return fmt.money(cost) if cost is not None else "cost unknown"
+
+
+class HistoryDelegate(QStyledItemDelegate):
+    """Two lines per question: the question, then collection · date · cost · outcome."""
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        line = option.fontMetrics.lineSpacing()
+        return QSize(200, 2 * line + 16)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        widget = option.widget
+        style = widget.style() if widget is not None else None
+        palette = option.palette
+        painter.save()
+        if style is not None:
+            opt = QStyleOptionViewItem(option)
+            opt.text = ""
+            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        text_role = palette.ColorRole.HighlightedText if selected else palette.ColorRole.Text
+        rect = option.rect.adjusted(10, 7, -10, -7)
+        line = option.fontMetrics.lineSpacing()
+        font = small_font(widget, 0.0, bold=True) if widget is not None else option.font
+        painter.setFont(font)
+        painter.setPen(palette.color(text_role))
+        question = painter.fontMetrics().elidedText(str(index.data() or ""),
+                                                    Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(QRect(rect.left(), rect.top(), rect.width(), line),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), question)
+        second = QRect(rect.left(), rect.top() + line + 2, rect.width(), line)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        side = line - 4
+        paint_mark(painter, QRectF(second.left(), second.top() + 2, side, side),
+                   str(index.data(KIND_ROLE) or "info"), palette)
+        painter.setFont(option.font)
+        painter.setPen(palette.color(text_role) if selected else tones.muted(palette))
+        meta = painter.fontMetrics().elidedText(str(index.data(META_ROLE) or ""),
+                                                Qt.TextElideMode.ElideRight,
+                                                second.width() - side - 6)
+        painter.drawText(second.adjusted(side + 6, 0, 0, 0),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), meta)
+        painter.restore()
+
+
+class HistoryFilter(QSortFilterProxyModel):
+    """Rows of one collection (or all) whose question or answer contains the search text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.collection: str | None = None
+        self.text = ""
+        self.rows: list[dict[str, Any]] = []
+        self.setSortRole(SORT_ROLE)
+
+    def set_filter(self, collection: str | None, text: str) -> None:
+        self.beginFilterChange()
+        self.collection, self.text = collection, text.strip().casefold()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, row: int,
+                         parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if row >= len(self.rows):
+            return True
+        run = self.rows[row]
+        if self.collection is not None and (run.get("collection") or "") != self.collection:
+            return False
+        if self.text:
+            words = f"{run.get('question') or ''}\n{run.get('answer') or ''}".casefold()
+            return self.text in words
+        return True
+
+
+class HistoryPanel(QWidget):
+    """Past questions with answer preview, date, cost and outcome; open or delete one."""
+
+    open_requested = Signal(str)     # run_id
+    delete_requested = Signal(str)   # run_id, after the person confirmed
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("History of questions")
+        self.runs: list[dict[str, Any]] = []
+        self.model = QStandardItemModel(self)
+        self.proxy = HistoryFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.sort(0, Qt.SortOrder.DescendingOrder)
+        self._build()
+        self.search.setVisible(False)
+        self.collections.setVisible(False)
+        self._show_selected()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.setSpacing(8)
+        bar = QHBoxLayout()
+        self.collections = QComboBox()
+        self.collections.setAccessibleName("Show questions of collection")
+        self.collections.addItem(ALL)
+        self.collections.currentIndexChanged.connect(self._refilter)
+        bar.addWidget(self.collections)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search questions and answers")
+        self.search.setAccessibleName("Search questions and answers")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._refilter)
+        bar.addWidget(self.search, 1)
+        layout.addLayout(bar)
+        self.stack = QStackedWidget()
+        self.empty = muted_label(EMPTY_TEXT, wrap=True, small=False)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_page = QWidget()
+        centred = QVBoxLayout(self.empty_page)
+        centred.addStretch(1)
+        centred.addWidget(self.empty)
+        centred.addStretch(1)
+        self.stack.addWidget(self.empty_page)
+        self.view = QListView()
+        self.view.setAccessibleName("Past questions")
+        self.view.setModel(self.proxy)
+        self.view.setItemDelegate(HistoryDelegate(self.view))
+        self.view.setUniformItemSizes(True)
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.activated.connect(self._open_index)
+        self.view.doubleClicked.connect(self._open_index)
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self._show_selected())
+        self.stack.addWidget(self.view)
+        layout.addWidget(self.stack, 1)
+        self.preview = QWidget()
+        preview = QVBoxLayout(self.preview)
+        preview.setContentsMargins(2, 4, 2, 0)
+        preview.setSpacing(4)
+        self.preview_question = QLabel()
+        self.preview_question.setWordWrap(True)
+        self.preview_question.setTextFormat(Qt.TextFormat.PlainText)
+        self.preview_question.setFont(small_font(self.preview_question, 0.5, bold=True))
+        preview.addWidget(self.preview_question)
+        self.preview_answer = QLabel()
+        self.preview_answer.setWordWrap(True)
+        self.preview_answer.setTextFormat(Qt.TextFormat.PlainText)
+        self.preview_answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        preview.addWidget(self.preview_answer)
+        self.preview_facts = muted_label(wrap=True)
+        preview.addWidget(self.preview_facts)
+        buttons = QHBoxLayout()
+        self.open_button = QPushButton("Open")
+        self.open_button.setToolTip("See every step of this question again (Enter)")
+        self.open_button.setAccessibleName("Open the selected question's steps")
+        self.open_button.clicked.connect(self.open_selected)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setToolTip("Delete this question from the history (Delete)")
+        self.delete_button.setAccessibleName("Delete the selected question from the history")
+        self.delete_button.clicked.connect(self.delete_selected)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        preview.addLayout(buttons)
+        layout.addWidget(self.preview)
+        delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.view)
+        delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_key.activated.connect(self.delete_selected)
+
+    # --- the interface MainWindow uses ------------------------------------------
+
+    def set_runs(self, runs: list[dict[str, Any]]) -> None:
+        """The ``history`` rows, newest first; keeps the selection when the run is still there."""
+        selected = self.selected_run()
+        keep = selected.get("run_id") if selected else None
+        self.runs = [dict(r) for r in runs]
+        self.proxy.rows = self.runs
+        self.model.clear()
+        for run in self.runs:
+            self.model.appendRow(self._item(run))
+        self._fill_collections()
+        self.stack.setCurrentWidget(self.view if self.runs else self.empty_page)
+        self.search.setVisible(bool(self.runs))  # nothing to search yet
+        if (keep is None or not self.select_run(keep)) and self.proxy.rowCount():
+            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        self._show_selected()
+
+    def _item(self, run: dict[str, Any]) -> QStandardItem:
+        question = " ".join(str(run.get("question") or "").split()) or "(no question)"
+        kind, result = result_of(run, short=True)
+        meta = [str(run.get("collection") or ""), fmt.when(run.get("started_at")),
+                cost_text(run), result]
+        item = QStandardItem(question)
+        item.setData(run.get("run_id"), RUN_ID_ROLE)
+        item.setData(str(run.get("started_at") or ""), SORT_ROLE)
+        item.setData(" · ".join(m for m in meta if m), META_ROLE)
+        item.setData(kind, KIND_ROLE)
+        answer = str(run.get("answer") or "")
+        item.setToolTip(f"{question}\n\n{result_of(run)[1]}" + (f"\n{answer}" if answer else ""))
+        item.setData(f"{question}. {' · '.join(m for m in meta if m)}",
+                     Qt.ItemDataRole.AccessibleTextRole)
+        return item
+
+    def _fill_collections(self) -> None:
+        current = self.collections.currentText()
+        names = sorted({str(r.get("collection")) for r in self.runs if r.get("collection")},
+                       key=str.casefold)
+        self.collections.blockSignals(True)
+        self.collections.clear()
+        self.collections.addItem(ALL)
+        self.collections.addItems(names)
+        self.collections.setCurrentIndex(max(0, self.collections.findText(current)))
+        self.collections.blockSignals(False)
+        self.collections.setVisible(len(names) > 1)
+        self._refilter()
+
+    def _refilter(self) -> None:
+        name = self.collections.currentText()
+        self.proxy.set_filter(None if name in (ALL, "") else name, self.search.text())
+
+    # --- selection, open, delete ------------------------------------------------
+
+    def selected_run(self) -> dict[str, Any] | None:
+        index = self.view.currentIndex()
+        if not index.isValid():
+            return None
+        run_id = index.data(RUN_ID_ROLE)
+        return next((r for r in self.runs if r.get("run_id") == run_id), None)
+
+    def select_run(self, run_id: str) -> bool:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(RUN_ID_ROLE) == run_id:
+                self.view.setCurrentIndex(index)
+                return True
+        return False
+
+    def open_selected(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            self.open_requested.emit(str(run["run_id"]))
+
+    def delete_selected(self) -> None:
+        run = self.selected_run()
+        if run is not None and self.confirm_delete(run):
+            self.delete_requested.emit(str(run["run_id"]))
+
+    def confirm_delete(self, run: dict[str, Any]) -> bool:
+        """Ask before deleting (tests replace this method)."""
+        question = fmt.one_line(str(run.get("question") or ""), 120)
+        answer = QMessageBox.question(
+            self, "Delete this question?",
+            f"Delete “{question}” and its saved steps from the history?\n\n"
+            "Your documents are not affected.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _open_index(self, index: QModelIndex) -> None:
+        run_id = index.data(RUN_ID_ROLE)
+        if run_id:
+            self.open_requested.emit(str(run_id))
+
+    def _show_selected(self) -> None:
+        run = self.selected_run()
+        self.open_button.setEnabled(run is not None)
+        self.delete_button.setEnabled(run is not None)
+        self.preview.setVisible(run is not None)
+        if run is None:
+            return
+        self.preview_question.setText(str(run.get("question") or ""))
+        answer = str(run.get("answer") or "")
+        self.preview_answer.setText(answer + ("…" if len(answer) >= 300 else "")
+                                    if answer else "No answer was given.")
+        _, result = result_of(run)
+        cost = run.get("cost_usd")
+        facts = [str(run.get("collection") or ""), fmt.when(run.get("started_at")),
+                 fmt.seconds(run.get("duration_s")),
+                 f"cost {fmt.money(cost)}" if cost is not None else "cost unknown", result]
+        self.preview_facts.setText(" · ".join(f for f in facts if f))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.view.viewport().update()

@@ -1,0 +1,157 @@
+"""Words and numbers of the run panel and history, for a reader who does not program (no Qt)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from engine.rlm.parsing import strip_code
+
+# How each way of ending reads in the panel (short) and in a sentence (long).
+STOP_TEXT: dict[str, tuple[str, str]] = {
+    "answered": ("Answered", "The model found an answer."),
+    "max_iterations": ("Stopped at the step limit",
+                       "The run used all its steps; this is its best answer so far."),
+    "budget": ("Stopped at the cost budget",
+               "The run reached its cost budget; this is its best answer so far."),
+    "timeout": ("Stopped at the time limit",
+                "The run reached its time limit; this is its best answer so far."),
+    "max_sub_calls": ("Stopped at the sub-query limit",
+                      "The run made as many sub-queries as allowed; this is its best answer."),
+    "max_errors": ("Stopped after repeated code errors",
+                   "The model's code failed several times in a row, so the run stopped."),
+    "cancelled": ("Stopped by you", "You stopped this run; what it found so far is kept."),
+    "provider_error": ("Failed: model provider error",
+                       "The model provider returned an error; check the connection in Settings."),
+    "sandbox_error": ("Failed: the code sandbox could not run",
+                      "The protected environment for the model's code could not be used."),
+    "worker_died": ("Interrupted: the engine stopped",
+                    "The engine stopped before this run finished; the steps so far are kept."),
+    "failed": ("Failed", "The run could not finish; the steps so far are kept."),
+    "running": ("Unfinished when saved",
+                "This run was still going when it was last saved; the steps so far are kept."),
+}
+LIMIT_STOPS = {"max_iterations", "budget", "timeout", "max_sub_calls", "max_errors"}
+FAILED_STOPS = {"provider_error", "sandbox_error", "worker_died", "failed"}
+
+
+def stop_title(reason: str | None) -> str:
+    if not reason:
+        return "Unfinished"
+    return STOP_TEXT.get(reason, (reason.replace("_", " ").capitalize(), ""))[0]
+
+
+def stop_sentence(reason: str | None) -> str:
+    if not reason:
+        return ""
+    return STOP_TEXT.get(reason, ("", f"The run ended: {reason}."))[1]
+
+
+def stop_tone(reason: str | None) -> str:
+    """A tone name for the panel's colours: calm, neutral, warn or bad."""
+    if reason == "answered":
+        return "calm"
+    if reason in FAILED_STOPS:
+        return "bad"
+    if reason in LIMIT_STOPS:
+        return "warn"
+    return "neutral"
+
+
+def money(cost: float | None) -> str:
+    """Dollars with two significant digits below a cent, so a small call never reads as free."""
+    if cost is None:
+        return "unknown"
+    if cost <= 0:
+        return "$0.00"
+    if cost >= 0.1:
+        return f"${cost:,.2f}"
+    digits = min(8, 1 - math.floor(math.log10(cost)))
+    return f"${cost:.{digits}f}"
+
+
+def tokens(count: int) -> str:
+    return f"{count:,}"
+
+
+def compact(count: int) -> str:
+    """12345 -> 12.3k: for narrow table columns."""
+    if count < 1000:
+        return str(count)
+    if count < 1_000_000:
+        return f"{count / 1000:.1f}k" if count < 100_000 else f"{count // 1000}k"
+    return f"{count / 1_000_000:.1f}M"
+
+
+def seconds(value: float | None) -> str:
+    """A short duration: 0.42 s, 12 s, 3 min 05 s."""
+    if value is None:
+        return ""
+    if value < 10:
+        return f"{value:.1f} s" if value >= 1 else f"{value:.2f} s"
+    if value < 60:
+        return f"{value:.0f} s"
+    minutes, secs = divmod(round(value), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def clock(value: float) -> str:
+    """Elapsed time as a clock: 0:42, 12:05, 1:02:03."""
+    total = max(0, int(value))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def characters(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f} million characters"
+    return f"{count:,} characters"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def reply_prose(text: str) -> str:
+    """What the model wrote around its code (the code itself is shown in the cells)."""
+    return strip_code(text or "").strip()
+
+
+def first_lines(text: str, count: int) -> tuple[str, int]:
+    """The first ``count`` lines and how many lines the text has."""
+    lines = text.splitlines()
+    return "\n".join(lines[:count]), len(lines)
+
+
+def when(iso: str | None, now: datetime | None = None) -> str:
+    """A stored UTC timestamp as local time: "Today 14:05", "Yesterday 09:12", "3 Nov 2025"."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso).astimezone()
+    except ValueError:
+        return iso
+    now = now or datetime.now().astimezone()
+    if moment.date() == now.date():
+        return f"Today {moment:%H:%M}"
+    if moment.date() == (now - timedelta(days=1)).date():
+        return f"Yesterday {moment:%H:%M}"
+    if moment.year == now.year:
+        return f"{moment.day} {moment:%b %H:%M}"
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def notice_text(message: str) -> str:
+    """A notice as the app says it: the command line's hints become the app's own places."""
+    message = message.replace("add it with --prices FILE", "add it in Settings, Prices")
+    message = message.replace("pass --allow-unsandboxed to rlm ask, or ", "")
+    return message[:1].upper() + message[1:]

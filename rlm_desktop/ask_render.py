@@ -1,0 +1,203 @@
+"""How a conversation is drawn: questions, Markdown answers with citations, each answer's facts."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtGui import QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
+
+from rlm_desktop.icons import mix, semantic_color
+
+STOP_TEXT = {
+    "answered": "Answered",
+    "max_iterations": "Stopped: iteration limit reached",
+    "budget": "Stopped: cost budget reached",
+    "timeout": "Stopped: time limit reached",
+    "max_sub_calls": "Stopped: sub-query limit reached",
+    "max_errors": "Stopped: too many failing code cells in a row",
+    "cancelled": "Stopped by you",
+    "provider_error": "Failed: the model provider returned an error",
+    "sandbox_error": "Failed: the code sandbox could not run",
+    "worker_died": "Failed: the engine stopped during the run",
+}
+
+_CITE = re.compile(r'\[\[cite doc=(\d+) page=(\d+)(?: quote="((?:[^"\\]|\\.)*)")?\]\]')
+_MARKDOWN = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+             | QTextDocument.MarkdownFeature.MarkdownNoHTML)
+
+
+@dataclass
+class Turn:
+    """One question of a conversation and what became of it."""
+
+    question: str
+    status: str = "running"            # running, stopping, done, failed
+    answer: str = ""
+    stop_reason: str = ""
+    partial: bool = False
+    cost_usd: float | None = None
+    cost_known: bool = True
+    duration_s: float | None = None
+    calls: int = 0
+    tokens: int = 0
+    iteration: int = 0
+    error: str = ""
+    error_kind: str = ""
+    run_id: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def apply_result(self, result: dict[str, Any]) -> None:
+        self.status = "done"
+        self.answer = str(result.get("answer") or "")
+        self.stop_reason = str(result.get("stop_reason") or "")
+        self.partial = bool(result.get("partial"))
+        self.duration_s = _float(result.get("duration_s"))
+        self.run_id = str(result.get("run_id") or "")
+        self.error = str(result.get("error") or "")
+        usage = result.get("usage") or {}
+        self.apply_usage(usage)
+
+    def apply_usage(self, usage: dict[str, Any]) -> None:
+        self.calls = int(usage.get("calls") or self.calls)
+        self.tokens = int((usage.get("prompt_tokens") or 0) + (usage.get("completion_tokens")
+                                                               or 0)) or self.tokens
+        cost = _float(usage.get("cost_usd"))
+        known = _float(usage.get("known_cost_usd"))
+        if cost is not None:
+            self.cost_usd, self.cost_known = cost, True
+        elif known:     # some calls are priced, at least one model is not
+            self.cost_usd, self.cost_known = known, False
+        else:
+            self.cost_usd, self.cost_known = None, True
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def stop_text(reason: str) -> str:
+    return STOP_TEXT.get(reason, reason.replace("_", " ").capitalize() if reason else "")
+
+
+def cost_text(turn: Turn) -> str:
+    if turn.cost_usd is None:
+        return "cost unknown"
+    amount = f"${turn.cost_usd:,.4f}" if turn.cost_usd < 1 else f"${turn.cost_usd:,.2f}"
+    return amount if turn.cost_known else f"at least {amount} (a price is unknown)"
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def facts_line(turn: Turn) -> str:
+    """"Answered · $0.0123 · 12.3 s · 5 model calls" for a finished turn."""
+    parts = [stop_text(turn.stop_reason) or "Finished", cost_text(turn)]
+    if turn.duration_s is not None:
+        parts.append(duration_text(turn.duration_s))
+    if turn.calls:
+        parts.append(f"{turn.calls} model call{'s' if turn.calls != 1 else ''}")
+    return " · ".join(parts)
+
+
+def cite_links(text: str, title_of: Callable[[int], str | None]) -> str:
+    """Turn ``[[cite doc=3 page=12 quote="..."]]`` markers into Markdown links."""
+
+    def link(match: re.Match[str]) -> str:
+        doc_id, page = int(match.group(1)), int(match.group(2))
+        title = title_of(doc_id) or f"document {doc_id}"
+        label = f"{title}, p. {page}".replace("[", "(").replace("]", ")")
+        quote = (match.group(3) or "").replace('\\"', "'").replace('"', "'")
+        tip = f' "{quote}"' if quote else ""
+        return f"[\\[{label}\\]](cite:{doc_id}/{page}{tip})"
+
+    return _CITE.sub(link, text)
+
+
+def render(document: QTextDocument, turns: list[Turn], palette: QPalette,
+           title_of: Callable[[int], str | None]) -> None:
+    """Write the whole conversation into ``document`` (cheap: a handful of turns)."""
+    text = palette.color(QPalette.ColorRole.Text)
+    base = palette.color(QPalette.ColorRole.Base)
+    muted = mix(text, base, 0.4).name()
+    bubble = mix(base, palette.color(QPalette.ColorRole.Highlight), 0.12).name()
+    document.clear()
+    document.setDocumentMargin(12)
+    cursor = QTextCursor(document)
+    for n, turn in enumerate(turns):
+        if n:
+            cursor.insertHtml("<br>")
+        for note in turn.notes:
+            cursor.insertHtml(f'<p style="color:{muted}"><i>{html.escape(note)}</i></p>')
+        question = html.escape(turn.question).replace("\n", "<br>")
+        cursor.insertHtml(
+            f'<table width="100%" cellpadding="10" cellspacing="0" bgcolor="{bubble}">'
+            f'<tr><td><b>You asked</b><br>{question}</td></tr></table>')
+        _plain_block(cursor)
+        _render_answer(cursor, turn, palette, muted, title_of)
+
+
+def _render_answer(cursor: QTextCursor, turn: Turn, palette: QPalette, muted: str,
+                   title_of: Callable[[int], str | None]) -> None:
+    warning = semantic_color("warning", palette).name()
+    failed = semantic_color("failed", palette).name()
+    if turn.status in ("running", "stopping"):
+        doing = "Stopping…" if turn.status == "stopping" else "Working on it"
+        live = [doing]
+        if turn.iteration:
+            live.append(f"iteration {turn.iteration}")
+        if turn.calls:
+            live.append(f"{turn.calls} model call{'s' if turn.calls != 1 else ''}")
+        if turn.cost_usd is not None:
+            live.append(cost_text(turn))
+        cursor.insertHtml(f'<p style="color:{muted}"><i>{html.escape(" · ".join(live))}'
+                          "…</i> The run panel shows each step.</p>")
+        return
+    if turn.status == "failed":
+        error = turn.error or "The question could not be answered."
+        message = html.escape(error[:1].upper() + error[1:])
+        extra = ""
+        if turn.error_kind == "config":
+            extra = ' <a href="rlm:settings">Open settings</a>'
+        cursor.insertHtml(f'<p style="color:{failed}"><b>Not answered.</b> {message}{extra}</p>')
+        return
+    if turn.partial or (turn.stop_reason and turn.stop_reason != "answered"):
+        reason = stop_text(turn.stop_reason).removeprefix("Stopped: ").removeprefix("Failed: ")
+        label = "Partial answer" if turn.answer else "No answer"
+        cursor.insertHtml(f'<p style="color:{warning}"><b>{label}</b> — the run stopped '
+                          f"before it finished ({html.escape(reason.lower())}).</p>")
+        cursor.insertBlock()
+    answer = turn.answer.strip() or ("_The run ended without an answer._"
+                                     if not turn.error else turn.error)
+    cursor.insertMarkdown(cite_links(answer, title_of), _MARKDOWN)
+    _plain_block(cursor)
+    cursor.insertHtml(f'<p style="color:{muted}"><small>{html.escape(facts_line(turn))}'
+                      "</small></p>")
+
+
+def _plain_block(cursor: QTextCursor) -> None:
+    """Start a new paragraph that is in no list and has no heading or table formatting."""
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+    current = cursor.currentList()
+    if current is not None:
+        current.remove(cursor.block())
+    cursor.setBlockFormat(QTextBlockFormat())
+
+
+def parse_cite_url(url: str) -> tuple[int, int] | None:
+    """``cite:3/12`` -> (3, 12)."""
+    match = re.fullmatch(r"cite:(\d+)/(\d+)", url)
+    return (int(match.group(1)), int(match.group(2))) if match else None

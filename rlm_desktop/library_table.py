@@ -1,0 +1,87 @@
+"""The documents table: sorting, compact columns, checkboxes, a context menu and opening files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+
+from rlm_desktop.library_model import (
+    DOC_ID_ROLE,
+    PAGES,
+    STATUS,
+    TITLE,
+    TOKENS,
+    TYPE,
+    LibraryModel,
+    LibraryProxy,
+)
+
+
+class DocumentTable(QTableView):
+    """A QTableView over LibraryProxy; ``menu_actions`` are appended to its context menu."""
+
+    def __init__(self, proxy: LibraryProxy, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.proxy = proxy
+        self.menu_actions: list[QAction] = []
+        self.setAccessibleName("Documents")
+        self.setModel(proxy)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSortingEnabled(True)
+        self.sortByColumn(TITLE, Qt.SortOrder.AscendingOrder)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        vertical = self.verticalHeader()
+        vertical.hide()
+        vertical.setAccessibleName("Document rows")
+        # Fixed row heights: the view never measures 10,000 rows.
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        header = self.horizontalHeader()
+        header.setAccessibleName("Document columns (click to sort)")
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
+        width = self.fontMetrics().horizontalAdvance
+        for column, sample in ((TYPE, "DOCX"), (PAGES, "Pages"), (TOKENS, "99,999"),
+                               (STATUS, "Needs a password")):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, width(sample) + 24)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+        self.doubleClicked.connect(lambda index: self.open_file(index.row()))
+
+    def library(self) -> LibraryModel:
+        return self.proxy.library()
+
+    def selected_ids(self) -> list[int]:
+        return [int(index.data(DOC_ID_ROLE)) for index in self.selectionModel().selectedRows(TITLE)]
+
+    def open_file(self, proxy_row: int, folder: bool = False) -> None:
+        """Open a document (or its folder) with the system's default application."""
+        source = self.proxy.mapToSource(self.proxy.index(proxy_row, TITLE))
+        path = Path(self.library().row_at(source.row()).path)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent if folder else path)))
+
+    def _menu(self, pos: QPoint) -> None:
+        index = self.indexAt(pos)
+        menu = QMenu(self)
+        if index.isValid():
+            row = index.row()
+            menu.addAction("Open file", lambda: self.open_file(row))
+            menu.addAction("Show in folder", lambda: self.open_file(row, folder=True))
+            menu.addSeparator()
+            menu.addAction("Check selected",
+                           lambda: self.library().set_checked(self.selected_ids()))
+            menu.addAction("Uncheck selected",
+                           lambda: self.library().set_checked(self.selected_ids(), False))
+            menu.addSeparator()
+        for action in self.menu_actions:
+            menu.addAction(action)
+        menu.popup(self.viewport().mapToGlobal(pos))

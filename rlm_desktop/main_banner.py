@@ -1,0 +1,74 @@
+"""A dismissable message strip across the top of the window (engine restarts, setup hints)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+from rlm_desktop.icons import icon, mix, semantic_color
+
+
+class Banner(QFrame):
+    """Icon, text, an optional action button and a close button; tinted by its kind."""
+
+    action_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setAccessibleName("Message")
+        self.kind = "warning"
+        self.picture = QLabel()
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action = QPushButton()
+        self.action.setAccessibleName("Message action")
+        self.action.clicked.connect(self.action_clicked)
+        self.close_button = QToolButton()
+        self.close_button.setAutoRaise(True)
+        self.close_button.setAccessibleName("Dismiss message")
+        self.close_button.setToolTip("Dismiss")
+        self.close_button.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 8, 8, 8)
+        layout.setSpacing(10)
+        layout.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.action, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "warning", action: str = "") -> None:
+        self.kind = kind
+        self.text.setText(text)
+        self.setAccessibleDescription(text)
+        self.action.setText(action)
+        self.action.setAccessibleName(action)
+        self.action.setVisible(bool(action))
+        self._restyle()
+        self.show()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._restyle()
+        super().changeEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # Painted rather than styled: a style sheet would send PaletteChange back to us.
+        palette = self.palette()
+        tone = semantic_color(self.kind if self.kind != "info" else "accent", palette)
+        window = palette.color(QPalette.ColorRole.Window)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(mix(window, tone, 0.45), 1))
+        painter.setBrush(mix(window, tone, 0.14))
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+
+    def _restyle(self) -> None:
+        tone = semantic_color(self.kind if self.kind != "info" else "accent", self.palette())
+        self.update()
+        name = {"warning": "status-warning", "failed": "status-failed"}.get(self.kind, "info")
+        self.picture.setPixmap(icon(name, tone).pixmap(20, 20))
+        self.close_button.setIcon(icon("close"))

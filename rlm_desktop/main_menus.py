@@ -1,0 +1,73 @@
+"""The main window's menus and keyboard shortcuts (one place to see every action)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from rlm_desktop.icons import icon
+
+if TYPE_CHECKING:
+    from rlm_desktop.main_window import MainWindow
+
+
+def build_menus(window: MainWindow) -> dict[str, QMenu]:
+    """Create the menu bar; actions that need the window are stored on it."""
+    bar = window.menuBar()
+    library, ask = window.library, window.ask_panel
+
+    def action(text: str, slot: object, shortcut: str | QKeySequence.StandardKey | None = None,
+               icon_name: str | None = None) -> QAction:
+        act = QAction(text, window)
+        if icon_name:
+            act.setIcon(icon(icon_name))
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)  # type: ignore[arg-type]
+        return act
+
+    file_menu = bar.addMenu("&File")
+    for act in (library.add_files_action, library.add_folder_action):
+        file_menu.addAction(act)
+    file_menu.addSeparator()
+    for act in (library.new_collection_action, library.delete_collection_action,
+                library.rescan_action, library.prune_action, library.remove_action):
+        file_menu.addAction(act)
+    file_menu.addSeparator()
+    window.settings_action = action("&Settings…", window.open_settings, "Ctrl+,", "settings")
+    window.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+    file_menu.addAction(window.settings_action)
+    file_menu.addSeparator()
+    quit_action = action("&Quit", window.close, QKeySequence.StandardKey.Quit)
+    quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+    file_menu.addAction(quit_action)
+
+    ask_menu = bar.addMenu("&Ask")
+    focus = action("&Type a question", lambda: ask.question.setFocus(), "Ctrl+L")
+    ask_menu.addAction(focus)
+    ask_menu.addAction(ask.new_action)
+    # Ctrl+. stops from anywhere; Esc stops from the Ask panel and from the run panel (each
+    # has its own Esc, so that the two never make the key ambiguous).
+    ask_menu.addAction(ask.stop_action)
+
+    view_menu = bar.addMenu("&View")
+    view_menu.addAction(action("&Run panel", lambda: window.side_tabs.setCurrentWidget(
+        window.run_panel), "Ctrl+R", "run"))
+    view_menu.addAction(action("&History", lambda: window.side_tabs.setCurrentWidget(
+        window.history_panel), "Ctrl+H", "history"))
+    view_menu.addAction(action("&Library", lambda: library.table.setFocus(), "Ctrl+1",
+                               "library"))
+
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(action("Set up an AI &model…", window.open_setup))
+    help_menu.addAction(action("Engine &log", window.show_engine_log))
+    window.restart_engine_action = action("&Restart engine", window.restart_engine,
+                                          icon_name="engine")
+    help_menu.addAction(window.restart_engine_action)
+    help_menu.addSeparator()
+    about = action("&About RLM Desktop", window.show_about)
+    about.setMenuRole(QAction.MenuRole.AboutRole)
+    help_menu.addAction(about)
+    return {"file": file_menu, "ask": ask_menu, "view": view_menu, "help": help_menu}

@@ -1,0 +1,415 @@
+"""The main window: Library | Ask | Run panel (History beside it), menus, drops and engine state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+import engine
+from engine.config import config_dir
+from rlm_desktop.ask_panel import AskPanel
+from rlm_desktop.icons import app_icon, icon
+from rlm_desktop.library_panel import LibraryPanel
+from rlm_desktop.main_banner import Banner
+from rlm_desktop.main_menus import build_menus
+from rlm_desktop.qt_fixes import install as install_qt_fixes
+from rlm_desktop.worker_client import WorkerClient
+
+install_qt_fixes()
+
+DialogFactory = Callable[[WorkerClient, QWidget], QDialog]
+ENGINE_STATES = {
+    "starting": "Engine starting…",
+    "ready": "Engine ready",
+    "restarting": "Engine restarting…",
+    "stopping": "Engine stopping…",
+    "stopped": "Engine stopped",
+    "failed": "Engine stopped: see Help > Engine log",
+}
+
+
+def window_settings() -> QSettings:
+    """Window geometry and splitter sizes, in the app's config folder (not the registry)."""
+    return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+def _run_panel() -> QWidget:
+    from rlm_desktop.run_panel import RunPanel
+    return RunPanel()
+
+
+def _history_panel() -> QWidget:
+    from rlm_desktop.history_panel import HistoryPanel
+    return HistoryPanel()
+
+
+def _settings_dialog(client: WorkerClient, parent: QWidget) -> QDialog:
+    from rlm_desktop.settings_dialog import SettingsDialog
+    return SettingsDialog(client, parent)
+
+
+def _setup_wizard(client: WorkerClient, parent: QWidget) -> QDialog:
+    from rlm_desktop.setup_wizard import SetupWizard
+    return SetupWizard(client, parent)
+
+
+class MainWindow(QMainWindow):
+    """Composes the panels and wires them to the worker. The run panel, history panel and
+    dialogs can be passed in (tests); by default they are RunPanel, HistoryPanel,
+    SettingsDialog and SetupWizard."""
+
+    def __init__(self, client: WorkerClient, *, run_panel: QWidget | None = None,
+                 history_panel: QWidget | None = None,
+                 settings_factory: DialogFactory | None = None,
+                 wizard_factory: DialogFactory | None = None,
+                 settings: QSettings | None = None, offer_setup: bool = True) -> None:
+        super().__init__()
+        self.client = client
+        self._settings = settings or window_settings()
+        self._settings_factory = settings_factory or _settings_dialog
+        self._wizard_factory = wizard_factory or _setup_wizard
+        self._offer_setup = offer_setup
+        self._setup_checked = False
+        self._run_lost = False
+        self.settings_dialog: QDialog | None = None
+        self.wizard: QDialog | None = None
+        self.log_dialog: QDialog | None = None
+        self.setWindowTitle("RLM Desktop")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+
+        self.library = LibraryPanel(client)
+        self.ask_panel = AskPanel(client, self._scope, self.library.model.title_of)
+        self.run_panel = run_panel if run_panel is not None else _run_panel()
+        self.history_panel = history_panel if history_panel is not None else _history_panel()
+        self.run_panel.setAccessibleName("Run panel")
+        self.history_panel.setAccessibleName("History")
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setAccessibleName("Run and history")
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(self.run_panel, icon("run"), "Run")
+        self.side_tabs.addTab(self.history_panel, icon("history"), "History")
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.library)
+        self.splitter.addWidget(self.ask_panel)
+        self.splitter.addWidget(self.side_tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setStretchFactor(2, 4)
+        self.banner = Banner()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.engine_label = QLabel()
+        self.engine_label.setAccessibleName("Engine state")
+        self.sandbox_label = QLabel("Sandbox: checked when a question runs")
+        self.sandbox_label.setAccessibleName("Sandbox state")
+        self.statusBar().addWidget(self.engine_label)
+        self.statusBar().addPermanentWidget(self.sandbox_label)
+        self.menus = build_menus(self)
+        self._connect()
+        self._engine_state(client.state)
+        self._restore_layout()
+        if client.state == "ready":       # the worker was started before this window
+            QTimer.singleShot(0, lambda: self._engine_ready(client.hello))
+
+    # --- wiring -------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        client, ask, library = self.client, self.ask_panel, self.library
+        client.state_changed.connect(self._engine_state)
+        client.ready.connect(self._engine_ready)
+        client.died.connect(self._engine_died)
+        library.scope_changed.connect(ask.update_scope)
+        library.collection_changed.connect(lambda _name: self.refresh_history())
+        library.ingest_finished.connect(self._ingest_finished)
+        ask.files_dropped.connect(library.add_paths)
+        ask.run_begun.connect(self._run_begun)
+        ask.run_event.connect(self._run_event)
+        ask.run_finished.connect(self._run_finished)
+        ask.settings_requested.connect(self.open_settings)
+        ask.citation_clicked.connect(self._open_citation)
+        self.run_panel.stop_requested.connect(ask.stop)
+        ask.stop_started.connect(self._show_stopping)
+        self.history_panel.open_requested.connect(self.open_run)
+        self.history_panel.delete_requested.connect(self.delete_run)
+        self.banner.action_clicked.connect(self._banner_action)
+        self.library.filter_box.setAcceptDrops(False)   # file drops belong to the library
+
+    def _scope(self) -> tuple[str | None, list[int] | None]:
+        return self.library.current_collection(), self.library.checked_ids() or None
+
+    # --- engine -------------------------------------------------------------------------
+
+    def _engine_state(self, state: str) -> None:
+        self.engine_label.setText(ENGINE_STATES.get(state, state))
+        self.restart_engine_action.setEnabled(state in ("failed", "stopped", "ready"))
+
+    def _engine_ready(self, hello: dict[str, Any]) -> None:
+        self.library.refresh()
+        self.refresh_history()
+        if self._offer_setup and not self._setup_checked:
+            self._setup_checked = True
+            self.client.request("settings_get", {}, on_done=self._check_setup)
+
+    def _engine_died(self, reason: str) -> None:
+        running = ("The question that was running was marked failed; its steps so far are "
+                   "kept in the run panel. " if self._run_lost else "")
+        self._run_lost = False
+        if self.client.state == "failed":
+            self.banner.show_message(reason, "failed", "Restart engine")
+        else:
+            self.banner.show_message(
+                f"The engine stopped and was restarted ({reason}). {running}"
+                "Your library is safe.", "warning", "Show engine log")
+
+    def _banner_action(self) -> None:
+        if self.banner.action.text() == "Restart engine":
+            self.restart_engine()
+        elif self.banner.action.text() == "Set up a model":
+            self.open_setup()
+        else:
+            self.show_engine_log()
+        self.banner.hide()
+
+    def restart_engine(self) -> None:
+        if self.client.state in ("failed", "stopped"):
+            self.client.start()
+        else:
+            self.client.stop()
+            QTimer.singleShot(0, self._start_when_stopped)
+
+    def _start_when_stopped(self) -> None:
+        if self.client.state == "stopped":
+            self.client.start()
+        else:
+            QTimer.singleShot(100, self._start_when_stopped)
+
+    def show_engine_log(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Engine log")
+        text = QPlainTextEdit("\n".join(self.client.log_tail()) or "The engine has not "
+                              "written anything to its log yet.")
+        text.setReadOnly(True)
+        text.setAccessibleName("Engine log")
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        dialog.resize(760, 420)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.log_dialog = dialog
+        dialog.show()
+
+    # --- runs ---------------------------------------------------------------------------
+
+    def _run_begun(self, question: str) -> None:
+        self.side_tabs.setCurrentWidget(self.run_panel)
+        self.run_panel.begin(question)
+
+    def _show_stopping(self) -> None:
+        # Stop came from the Ask panel: let the run panel show "Stopping…" too (its own
+        # request_stop emits stop_requested, which the Ask panel then ignores as a repeat).
+        request_stop = getattr(self.run_panel, "request_stop", None)
+        if callable(request_stop):
+            request_stop()
+
+    def _run_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "sandbox_status" and not event.get("depth"):
+            self._show_sandbox(event.get("status") or {})
+        self.run_panel.add_event(event)
+
+    def _run_finished(self, result: dict[str, Any] | None, error: str | None) -> None:
+        # The worker fails pending requests just before it reports its death.
+        self._run_lost = result is None and self.ask_panel.last_error_kind == "worker_died"
+        self.run_panel.finish(result, error)
+        if result and isinstance(result.get("sandbox"), dict):
+            self._show_sandbox(result["sandbox"])
+        self.refresh_history()
+
+    def _show_sandbox(self, status: dict[str, Any]) -> None:
+        if not status:
+            return
+        layers = [name.replace("_", " ") for name, on in (status.get("layers") or {}).items()
+                  if on]
+        self.sandbox_label.setText("Sandbox: on" if status.get("enforced") else
+                                   "Sandbox: NOT isolated")
+        note = str(status.get("note") or "")
+        self.sandbox_label.setToolTip(note + (f"\nActive layers: {', '.join(layers)}"
+                                              if layers else ""))
+
+    def refresh_history(self) -> None:
+        collection = self.library.current_collection()
+        self.client.request("history", {"collection": collection},
+                            on_done=self._got_history)
+
+    def _got_history(self, reply: dict[str, Any]) -> None:
+        if reply.get("ok"):
+            self.history_panel.set_runs(list(reply.get("result") or []))
+
+    def open_run(self, run_id: str) -> None:
+        def shown(reply: dict[str, Any]) -> None:
+            if not reply.get("ok"):
+                self.statusBar().showMessage(f"That run could not be opened: "
+                                             f"{reply.get('error')}", 8000)
+                return
+            result = reply.get("result") or {}
+            self.run_panel.show_run(result.get("run") or {}, list(result.get("events") or []))
+            self.side_tabs.setCurrentWidget(self.run_panel)
+
+        self.client.request("run_events", {"run_id": run_id}, on_done=shown)
+
+    def delete_run(self, run_id: str) -> None:
+        self.client.request("delete_run", {"run_id": run_id},
+                            on_done=lambda _reply: self.refresh_history())
+
+    def _open_citation(self, doc_id: int, page: int) -> None:
+        row = self.library.model.row_by_id(doc_id)
+        if row is None:
+            self.statusBar().showMessage(f"Document {doc_id} is not in this collection any "
+                                         "more.", 6000)
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(row.path))
+        self.statusBar().showMessage(f"Opened “{row.title}”: the citation is on page {page}.",
+                                     8000)
+
+    def _ingest_finished(self, summary: dict[str, Any]) -> None:
+        self.statusBar().showMessage("Library updated.", 4000)
+
+    # --- settings and first run ------------------------------------------------------------
+
+    def _check_setup(self, reply: dict[str, Any]) -> None:
+        if not reply.get("ok"):
+            return
+        root = ((reply.get("result") or {}).get("settings") or {}).get("root") or {}
+        if root.get("model"):
+            return
+        if self._settings.value("setup/skipped", False, type=bool):
+            self.banner.show_message("No AI model is set up yet. You can add and browse "
+                                     "documents; to ask questions, set up a model.",
+                                     "info", "Set up a model")
+            return
+        QTimer.singleShot(0, self.open_setup)
+
+    def open_setup(self) -> None:
+        if self.wizard is not None and self.wizard.isVisible():
+            self.wizard.raise_()
+            return
+        self.wizard = self._wizard_factory(self.client, self)
+        self.wizard.finished.connect(self._setup_finished)
+        self._on_saved(self.wizard)
+        self.wizard.open()
+
+    def _setup_finished(self, result: int) -> None:
+        if result != QDialog.DialogCode.Accepted:
+            self._settings.setValue("setup/skipped", True)
+        self.ask_panel.update_scope()
+
+    def open_settings(self) -> None:
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return
+        self.settings_dialog = self._settings_factory(self.client, self)
+        self._on_saved(self.settings_dialog)
+        self.settings_dialog.open()
+
+    def _on_saved(self, dialog: QDialog) -> None:
+        """After settings are saved (dialog or wizard), look again at whether a model is set."""
+        saved = getattr(dialog, "saved", None)
+        if saved is not None:
+            saved.connect(self._recheck_setup)
+
+    def _recheck_setup(self) -> None:
+        self.client.request("settings_get", {}, on_done=self._check_setup_quietly)
+
+    def _check_setup_quietly(self, reply: dict[str, Any]) -> None:
+        root = ((reply.get("result") or {}).get("settings") or {}).get("root") or {}
+        if reply.get("ok") and root.get("model") and \
+                self.banner.action.text() == "Set up a model":
+            self.banner.hide()
+
+    def show_about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "About RLM Desktop",
+                          f"<b>RLM Desktop {engine.__version__}</b><p>Ask questions of a "
+                          "whole document set with Recursive Language Models, and check "
+                          "every answer: each step the model takes, its code, its "
+                          "sub-queries and their cost are shown as it works.</p>",
+                          QMessageBox.StandardButton.Close, self)
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # --- drag and drop ------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _local_paths(event.mimeData()):
+            event.acceptProposedAction()
+            collection = self.library.current_collection() or "default"
+            self.statusBar().showMessage(f"Drop to add to “{collection}”", 3000)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        if _local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = _local_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.library.add_paths(paths)
+
+    # --- layout memory ------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        geometry = self._settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            screen = self.screen().availableGeometry()
+            self.resize(min(1360, int(screen.width() * 0.92)),
+                        min(820, int(screen.height() * 0.9)))
+        splitter = self._settings.value("window/splitter")
+        if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
+            self.splitter.setSizes([470, 430, 460])
+        tab = self._settings.value("window/side_tab", 0, type=int)
+        self.side_tabs.setCurrentIndex(tab if 0 <= tab < self.side_tabs.count() else 0)
+
+    def save_layout(self) -> None:
+        self._settings.setValue("window/geometry", self.saveGeometry())
+        self._settings.setValue("window/splitter", self.splitter.saveState())
+        self._settings.setValue("window/side_tab", self.side_tabs.currentIndex())
+        self._settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        super().closeEvent(event)
+
+
+def _local_paths(mime: Any) -> list[str]:
+    if mime is None or not mime.hasUrls():
+        return []
+    return [str(Path(url.toLocalFile())) for url in mime.urls() if url.isLocalFile()]

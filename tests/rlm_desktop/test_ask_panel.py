@@ -1,0 +1,125 @@
+"""The Ask panel without a worker: the question box keys, rendering, facts and partial answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtGui import QTextDocument
+
+from rlm_desktop.ask_panel import AskPanel, QuestionBox
+from rlm_desktop.ask_render import Turn, cite_links, cost_text, facts_line, parse_cite_url, render
+
+
+class FakeClient:
+    """Records requests; replies only when the test says so."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, Any], Any, Any]] = []
+        self.cancelled: list[int] = []
+
+    def request(self, cmd: str, args: dict[str, Any] | None = None, *, on_event: Any = None,
+                on_done: Any = None) -> int:
+        self.requests.append((cmd, args or {}, on_event, on_done))
+        return len(self.requests)
+
+    def cancel(self, request_id: int) -> None:
+        self.cancelled.append(request_id)
+
+
+def test_enter_asks_and_shift_enter_makes_a_new_line(qtbot: Any) -> None:
+    box = QuestionBox()
+    qtbot.addWidget(box)
+    asked: list[int] = []
+    box.submitted.connect(lambda: asked.append(1))
+    qtbot.keyClicks(box, "first line")
+    qtbot.keyClick(box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(box, "second")
+    assert box.toPlainText() == "first line\nsecond" and not asked
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert asked == [1]
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile("/tmp/x.pdf")])
+    dropped: list[list[str]] = []
+    box.files_dropped.connect(dropped.append)
+    box.insertFromMimeData(mime)
+    assert dropped == [["/tmp/x.pdf"]] and box.toPlainText() == "first line\nsecond"
+
+
+def test_citations_become_links_with_titles() -> None:
+    text = 'Capped at 10,000 [[cite doc=3 page=12 quote="shall not \\"exceed\\""]] and more ' \
+           "[[cite doc=9 page=1]]."
+    linked = cite_links(text, {3: "Lease [2021]"}.get)
+    assert "[\\[Lease (2021), p. 12\\]](cite:3/12 \"shall not 'exceed'\")" in linked
+    assert "[\\[document 9, p. 1\\]](cite:9/1)" in linked
+    assert parse_cite_url("cite:3/12") == (3, 12) and parse_cite_url("https://x") is None
+
+
+def test_costs_and_facts() -> None:
+    turn = Turn("q")
+    turn.apply_result({"answer": "a", "stop_reason": "answered", "duration_s": 75.2,
+                       "usage": {"calls": 3, "prompt_tokens": 10, "completion_tokens": 5,
+                                 "cost_usd": 0.01234}})
+    assert facts_line(turn) == "Answered · $0.0123 · 1 min 15 s · 3 model calls"
+    turn.apply_usage({"cost_usd": None, "known_cost_usd": 0.5, "unpriced_models": ["x"]})
+    assert cost_text(turn) == "at least $0.5000 (a price is unknown)"
+    turn.apply_usage({"cost_usd": None, "known_cost_usd": 0.0, "unpriced_models": ["x"]})
+    assert cost_text(turn) == "cost unknown"                  # never a made-up $0
+
+
+def test_a_partial_answer_is_flagged_with_its_reason(qtbot: Any) -> None:
+    turn = Turn("Which clauses?")
+    turn.apply_result({"answer": "Clauses 3 and 9 so far", "stop_reason": "max_iterations",
+                       "partial": True, "duration_s": 3.0, "usage": {"cost_usd": 0.2}})
+    document = QTextDocument()
+    render(document, [turn], QuestionBox().palette(), lambda _id: None)
+    text = document.toPlainText()
+    assert "Partial answer — the run stopped before it finished (iteration limit reached)." \
+        in text
+    assert "Clauses 3 and 9 so far" in text
+    assert "Stopped: iteration limit reached · $0.2000 · 3.0 s" in text
+
+
+def test_panel_asks_shows_progress_and_stops(qtbot: Any) -> None:
+    client = FakeClient()
+    scope = {"value": ("acme", [4, 5])}
+    panel = AskPanel(client, lambda: scope["value"])  # type: ignore[arg-type]
+    qtbot.addWidget(panel)
+    assert panel.scope_label.text() == "About the 2 checked documents in “acme”."
+    events: list[dict[str, Any]] = []
+    panel.run_event.connect(events.append)
+    request_id = panel.ask("How much?")
+    cmd, args, on_event, on_done = client.requests[-1]
+    assert cmd == "ask" and args == {"question": "How much?", "collection": "acme",
+                                     "document_ids": [4, 5], "conversation": None}
+    assert panel.ask_button.text() == "Stop"
+    on_event({"type": "iteration_started", "iteration": 2, "depth": 0})
+    on_event({"type": "usage_totals", "calls": 4, "prompt_tokens": 1, "completion_tokens": 1,
+              "cost_usd": 0.5})
+    assert [e["type"] for e in events] == ["iteration_started", "usage_totals"]
+    qtbot.waitUntil(lambda: "iteration 2 · 4 model calls · $0.5000" in panel.answer_text())
+    panel.stop()
+    panel.stop()                               # a second press does not cancel twice
+    assert client.cancelled == [request_id]
+    assert "Stopping…" in panel.answer_text()
+    on_done({"ok": True, "result": {"answer": "", "stop_reason": "cancelled", "partial": True,
+                                    "conversation": "c-1", "usage": {}, "duration_s": 1.0}})
+    assert not panel.running and panel.conversation == "c-1"
+    assert "No answer — the run stopped before it finished (stopped by you)." \
+        in panel.answer_text()
+    # Other documents checked: the next question starts a new conversation.
+    scope["value"] = ("acme", [4])
+    panel.update_scope()
+    assert "starts a new conversation" in panel.scope_label.text()
+    panel.ask("Next?")
+    assert client.requests[-2][0] == "end_conversation"
+    assert client.requests[-1][1]["conversation"] is None
+    assert "New conversation: the selected documents changed." in panel.answer_text()
+
+
+def test_nothing_to_ask_about_yet(qtbot: Any) -> None:
+    client = FakeClient()
+    panel = AskPanel(client, lambda: (None, None))  # type: ignore[arg-type]
+    qtbot.addWidget(panel)
+    assert panel.ask("Anything?") == 0 and not client.requests
+    assert "Add documents first" in panel.scope_label.text()

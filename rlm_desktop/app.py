@@ -24,9 +24,6 @@ def _run_gui(args: list[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
     import engine
-    from rlm_desktop import qt_fixes
-
-    qt_fixes.install()      # PySide6 6.12.0 drops a reference to True on every emit()
     from rlm_desktop.icons import app_icon
     from rlm_desktop.main_window import MainWindow
     from rlm_desktop.worker_client import WorkerClient

@@ -27,10 +27,7 @@ from rlm_desktop.icons import app_icon, icon
 from rlm_desktop.library_panel import LibraryPanel
 from rlm_desktop.main_banner import Banner
 from rlm_desktop.main_menus import build_menus
-from rlm_desktop.qt_fixes import install as install_qt_fixes
 from rlm_desktop.worker_client import WorkerClient
-
-install_qt_fixes()
 
 DialogFactory = Callable[[WorkerClient, QWidget], QDialog]
 ENGINE_STATES = {

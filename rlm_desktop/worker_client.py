@@ -16,9 +16,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 import engine
-from rlm_desktop import qt_fixes
-
-qt_fixes.install()   # before any signal is emitted (PySide6 6.12.0 reference bug)
 
 Callback = Callable[[dict[str, Any]], None]
 

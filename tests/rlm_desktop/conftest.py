@@ -11,12 +11,8 @@ from typing import Any
 import pytest
 
 from engine.config import ModelSettings, Settings, config_dir, save_settings
-from rlm_desktop import qt_fixes
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.harness import PRICES
-
-# PySide6 6.12.0 loses a reference to True on every Python emit(); every GUI test needs this.
-qt_fixes.install()
 
 # Generous: the suite runs on a loaded 2-core machine, and a worker start imports the engine.
 START_TIMEOUT_MS = 60_000

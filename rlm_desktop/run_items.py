@@ -160,7 +160,7 @@ class OutcomeCard(Card):
         sentence = "" if reason == "answered" else fmt.stop_sentence(reason)
         self.sentence.setText(sentence)
         self.sentence.setVisible(bool(sentence))
-        self.answer.set_text(run.answer or "")
+        self.answer.set_text(fmt.plain_citations(run.answer or ""))
         self.answer.setVisible(bool(run.answer))
         self.error.setText(f"Details: {run.error}" if run.error else "")
         self.error.setVisible(bool(run.error))

@@ -424,5 +424,6 @@ class RunPanel(QWidget):
         self._follow = value >= bar.maximum() - 24
 
     def _range_changed(self, _low: int, high: int) -> None:
-        if self._follow and self.live:
+        # Also right after the end, so the outcome card comes into view.
+        if self._follow and not self.read_only:
             self.scroll.verticalScrollBar().setValue(high)

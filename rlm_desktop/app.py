@@ -15,6 +15,12 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: rlm-desktop [--version]\n\nOpens the RLM Desktop window. The same "
               "engine is available on the command line as `rlm`.")
         return 0
+    from rlm_desktop.preflight import problem
+
+    message = problem()
+    if message:
+        print(message, file=sys.stderr)
+        return 1
     return _run_gui(args)
 
 

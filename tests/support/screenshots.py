@@ -59,7 +59,8 @@ READ = '''Two documents matter. I'll have a sub-model read each page that mentio
 
 ```repl
 pages = [(d["id"], p["page"], context[p["start"]:p["end"]]) for d in documents
-         for p in d["pages"] if re.search(r"break fee|terminat|rent", context[p["start"]:p["end"]], re.I)]
+         for p in d["pages"]
+         if re.search(r"break fee|terminat|rent", context[p["start"]:p["end"]], re.I)]
 notes = llm_query_batched([f"Quote exactly what this page says about ending the lease early, "
                            f"notice periods and fees:\\n{text}" for _, _, text in pages])
 for (doc, page, _), note in zip(pages, notes):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rlm_desktop.icons import icon, mix
 
@@ -49,7 +56,7 @@ class EmptyState(QWidget):
         layout.addStretch(2)
         self._refresh_icon()
 
-    def add_button(self, button: QPushButton) -> QPushButton:
+    def add_button(self, button: QAbstractButton) -> QAbstractButton:
         self._buttons.insertWidget(self._buttons.count() - 1, button)
         return button
 

@@ -25,7 +25,7 @@ def build_menus(window: MainWindow) -> dict[str, QMenu]:
             act.setIcon(icon(icon_name))
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
-        act.triggered.connect(slot)  # type: ignore[arg-type]
+        act.triggered.connect(slot)
         return act
 
     file_menu = bar.addMenu("&File")
@@ -54,9 +54,9 @@ def build_menus(window: MainWindow) -> dict[str, QMenu]:
 
     view_menu = bar.addMenu("&View")
     view_menu.addAction(action("&Run panel", lambda: window.side_tabs.setCurrentWidget(
-        window.run_panel), "Ctrl+R", "run"))
+        window.run_panel_widget), "Ctrl+R", "run"))
     view_menu.addAction(action("&History", lambda: window.side_tabs.setCurrentWidget(
-        window.history_panel), "Ctrl+H", "history"))
+        window.history_panel_widget), "Ctrl+H", "history"))
     view_menu.addAction(action("&Library", lambda: library.table.setFocus(), "Ctrl+1",
                                "library"))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -27,6 +27,7 @@ from rlm_desktop.icons import app_icon, icon
 from rlm_desktop.library_panel import LibraryPanel
 from rlm_desktop.main_banner import Banner
 from rlm_desktop.main_menus import build_menus
+from rlm_desktop.panel_protocols import HistoryPanelView, RunPanelView, as_widget
 from rlm_desktop.worker_client import WorkerClient
 
 DialogFactory = Callable[[WorkerClient, QWidget], QDialog]
@@ -45,12 +46,12 @@ def window_settings() -> QSettings:
     return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
 
 
-def _run_panel() -> QWidget:
+def _run_panel() -> RunPanelView:
     from rlm_desktop.run_panel import RunPanel
     return RunPanel()
 
 
-def _history_panel() -> QWidget:
+def _history_panel() -> HistoryPanelView:
     from rlm_desktop.history_panel import HistoryPanel
     return HistoryPanel()
 
@@ -70,8 +71,8 @@ class MainWindow(QMainWindow):
     dialogs can be passed in (tests); by default they are RunPanel, HistoryPanel,
     SettingsDialog and SetupWizard."""
 
-    def __init__(self, client: WorkerClient, *, run_panel: QWidget | None = None,
-                 history_panel: QWidget | None = None,
+    def __init__(self, client: WorkerClient, *, run_panel: RunPanelView | None = None,
+                 history_panel: HistoryPanelView | None = None,
                  settings_factory: DialogFactory | None = None,
                  wizard_factory: DialogFactory | None = None,
                  settings: QSettings | None = None, offer_setup: bool = True) -> None:
@@ -86,6 +87,8 @@ class MainWindow(QMainWindow):
         self.settings_dialog: QDialog | None = None
         self.wizard: QDialog | None = None
         self.log_dialog: QDialog | None = None
+        self.settings_action: QAction          # set by build_menus below
+        self.restart_engine_action: QAction    # set by build_menus below
         self.setWindowTitle("RLM Desktop")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
@@ -94,13 +97,16 @@ class MainWindow(QMainWindow):
         self.ask_panel = AskPanel(client, self._scope, self.library.model.title_of)
         self.run_panel = run_panel if run_panel is not None else _run_panel()
         self.history_panel = history_panel if history_panel is not None else _history_panel()
-        self.run_panel.setAccessibleName("Run panel")
-        self.history_panel.setAccessibleName("History")
+        # The same objects, typed as the widgets they also are.
+        self.run_panel_widget = as_widget(self.run_panel, "run panel")
+        self.history_panel_widget = as_widget(self.history_panel, "history panel")
+        self.run_panel_widget.setAccessibleName("Run panel")
+        self.history_panel_widget.setAccessibleName("History")
         self.side_tabs = QTabWidget()
         self.side_tabs.setAccessibleName("Run and history")
         self.side_tabs.setDocumentMode(True)
-        self.side_tabs.addTab(self.run_panel, icon("run"), "Run")
-        self.side_tabs.addTab(self.history_panel, icon("history"), "History")
+        self.side_tabs.addTab(self.run_panel_widget, icon("run"), "Run")
+        self.side_tabs.addTab(self.history_panel_widget, icon("history"), "History")
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
@@ -221,7 +227,7 @@ class MainWindow(QMainWindow):
     # --- runs ---------------------------------------------------------------------------
 
     def _run_begun(self, question: str) -> None:
-        self.side_tabs.setCurrentWidget(self.run_panel)
+        self.side_tabs.setCurrentWidget(self.run_panel_widget)
         self.run_panel.begin(question)
 
     def _show_stopping(self) -> None:
@@ -272,7 +278,7 @@ class MainWindow(QMainWindow):
                 return
             result = reply.get("result") or {}
             self.run_panel.show_run(result.get("run") or {}, list(result.get("events") or []))
-            self.side_tabs.setCurrentWidget(self.run_panel)
+            self.side_tabs.setCurrentWidget(self.run_panel_widget)
 
         self.client.request("run_events", {"run_id": run_id}, on_done=shown)
 
@@ -301,7 +307,7 @@ class MainWindow(QMainWindow):
         root = ((reply.get("result") or {}).get("settings") or {}).get("root") or {}
         if root.get("model"):
             return
-        if self._settings.value("setup/skipped", False, type=bool):
+        if bool(self._settings.value("setup/skipped", False, type=bool)):
             self.banner.show_message("No AI model is set up yet. You can add and browse "
                                      "documents; to ask questions, set up a model.",
                                      "info", "Set up a model")
@@ -392,7 +398,7 @@ class MainWindow(QMainWindow):
         splitter = self._settings.value("window/splitter")
         if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
             self.splitter.setSizes([470, 430, 460])
-        tab = self._settings.value("window/side_tab", 0, type=int)
+        tab = _as_int(self._settings.value("window/side_tab", 0, type=int))
         self.side_tabs.setCurrentIndex(tab if 0 <= tab < self.side_tabs.count() else 0)
 
     def save_layout(self) -> None:
@@ -404,6 +410,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         super().closeEvent(event)
+
+
+def _as_int(value: object) -> int:
+    """A QSettings value read with type=int (typed object by the stubs) as an int."""
+    return value if isinstance(value, int) else 0
 
 
 def _local_paths(mime: Any) -> list[str]:

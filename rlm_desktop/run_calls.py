@@ -131,7 +131,9 @@ class CallsTable(QTreeWidget):
                                 if shared else "")
         for index, seen in enumerate(self.seen):
             if calls[index].version != seen:
-                self._fill(self.topLevelItem(index), calls[index])
+                item = self.topLevelItem(index)
+                if item is not None:
+                    self._fill(item, calls[index])
                 self.seen[index] = calls[index].version
         added = 0
         done = True
@@ -201,4 +203,6 @@ class CallsTable(QTreeWidget):
         if event.type() == QEvent.Type.PaletteChange and self._icons:
             self._icons.clear()
             for index, call in enumerate(self.nodes):
-                self.topLevelItem(index).setIcon(0, self._icon(call_state(call)))
+                item = self.topLevelItem(index)
+                if item is not None:
+                    item.setIcon(0, self._icon(call_state(call)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QFrame,
@@ -398,7 +398,8 @@ class ChildRunBlock(QFrame):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(tones.tint(self.palette(), "info", 0.5), 2))
         rect = QRectF(self.rect())
-        painter.drawLine(rect.left() + 3, rect.top() + 6, rect.left() + 3, rect.bottom() - 4)
+        painter.drawLine(QLineF(rect.left() + 3, rect.top() + 6,
+                                rect.left() + 3, rect.bottom() - 4))
         painter.end()
 
 

@@ -134,11 +134,11 @@ class RunPanel(QWidget):
         self.header_line.setFrameShape(QFrame.Shape.HLine)
         self.header_line.setFrameShadow(QFrame.Shadow.Sunken)
         outer.addWidget(self.header_line)
-        self.scroll = QScrollArea(self)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setAccessibleName("Steps of the run")
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setAccessibleName("Steps of the run")
         self.content = QWidget()
         self.content.setBackgroundRole(QPalette.ColorRole.Window)
         self.content_layout = QVBoxLayout(self.content)
@@ -156,11 +156,11 @@ class RunPanel(QWidget):
         empty.addWidget(self.empty_text)
         self.content_layout.addWidget(self.empty)
         self.content_layout.addStretch(1)
-        self.scroll.setWidget(self.content)
-        bar = self.scroll.verticalScrollBar()
+        self.scroll_area.setWidget(self.content)
+        bar = self.scroll_area.verticalScrollBar()
         bar.valueChanged.connect(self._scrolled)
         bar.rangeChanged.connect(self._range_changed)
-        outer.addWidget(self.scroll, 1)
+        outer.addWidget(self.scroll_area, 1)
 
     # --- the interface MainWindow uses ------------------------------------------
 
@@ -420,10 +420,10 @@ class RunPanel(QWidget):
     # --- following the newest step ---------------------------------------------------
 
     def _scrolled(self, value: int) -> None:
-        bar = self.scroll.verticalScrollBar()
+        bar = self.scroll_area.verticalScrollBar()
         self._follow = value >= bar.maximum() - 24
 
     def _range_changed(self, _low: int, high: int) -> None:
         # Also right after the end, so the outcome card comes into view.
         if self._follow and not self.read_only:
-            self.scroll.verticalScrollBar().setValue(high)
+            self.scroll_area.verticalScrollBar().setValue(high)

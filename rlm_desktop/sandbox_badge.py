@@ -59,12 +59,17 @@ CHECK_NAMES = {
 }
 
 
+def _dict(value: object) -> dict[str, Any]:
+    """A part of the status that should be a dict, or {} when it is missing or malformed."""
+    return value if isinstance(value, dict) else {}
+
+
 def describe(status: dict[str, Any] | None) -> tuple[str, str, str]:
     """(state, label, tooltip); state is "unknown", "enforced", "partial" or "none"."""
     if status is None:
         return ("unknown", "Sandbox: not started yet",
                 "The protections of the model's code are checked when a run starts.")
-    isolation = status.get("isolation") if isinstance(status.get("isolation"), dict) else {}
+    isolation = _dict(status.get("isolation"))
     protected = [label for key, label, _, _ in KINDS if isolation.get(key) is True]
     lacking = [what for key, _, what, _ in KINDS if isolation.get(key) is not True]
     if not lacking:
@@ -102,15 +107,15 @@ def details_html(status: dict[str, Any] | None, palette: QPalette) -> str:
                      "protection on this computer.</p>")
     if note:
         parts.append(f"<p>{esc(note[:1].upper() + note[1:])}.</p>")
-    isolation = status.get("isolation") if isinstance(status.get("isolation"), dict) else {}
+    isolation = _dict(status.get("isolation"))
     parts.append("<p><b>What is protected</b></p><table cellspacing='4'>")
     for key, _, what, safe in KINDS:
         line = safe if isolation.get(key) is True else \
             f"{safe.split(':')[0]}: not protected, the model's code could {what}"
         parts.append(f"<tr><td>{mark(isolation.get(key) is True)}</td><td>{esc(line)}</td></tr>")
     parts.append("</table>")
-    layers = status.get("layers") if isinstance(status.get("layers"), dict) else {}
-    missing = status.get("missing") if isinstance(status.get("missing"), dict) else {}
+    layers = _dict(status.get("layers"))
+    missing = _dict(status.get("missing"))
     if layers:
         parts.append("<p><b>Protection layers</b></p><table cellspacing='4'>")
         for name, active in layers.items():

@@ -7,6 +7,7 @@ key typed here goes straight to the worker with ``key_set`` (OS keychain or this
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
@@ -142,7 +143,7 @@ class KeyBox(QWidget):
         if not self.provider:
             return
         call(self, self._client, "key_status", {"provider": self.provider},
-             lambda reply, provider=self.provider: self._status(provider, reply))
+             partial(self._status, self.provider))
 
     def _status(self, provider: str, reply: Reply) -> None:
         if provider != self.provider:

@@ -165,7 +165,11 @@ class NumberForm(QWidget):
         box = self.boxes[number.name]
         box.setEnabled(on)
         if on and box.value() == 0 and number.suggested:
-            box.setValue(number.suggested)  # a useful start rather than an invalid 0
+            # a useful start rather than an invalid 0
+            if isinstance(box, QSpinBox):
+                box.setValue(int(number.suggested))
+            else:
+                box.setValue(number.suggested)
         self._changed()
 
     def load(self, data: dict[str, Any], defaults: Any) -> None:

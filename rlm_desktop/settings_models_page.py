@@ -96,7 +96,7 @@ class ModelSection(QGroupBox):
         self.url.setAccessibleName(f"{title}: address of the service")
         self.url.setPlaceholderText("https://api.example.com/v1")
         self.url.editingFinished.connect(self._url_edited)
-        self.key = KeyBox(client, self)
+        self.key: KeyBox = KeyBox(client, self)
         self.key.changed.connect(self.edited)
         self.key.where_box.currentIndexChanged.connect(self._key_source_changed)
         self.key.env_name.editingFinished.connect(self._key_source_changed)

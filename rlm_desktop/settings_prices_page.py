@@ -228,7 +228,7 @@ class PricesPage(QWidget):
                            "what each question costs. Double-click a price to change it. "
                            "Your own prices are shown in bold.", self)
         self.unknown = Notice(self, name="Unknown prices")
-        self.notice = Notice(self, name="Prices status")
+        self.notice: Notice = Notice(self, name="Prices status")
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Find a model")
         self.search.setAccessibleName("Find a model in the price table")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Protocol
 
 import shiboken6
@@ -159,6 +160,7 @@ class ModelChooser(QWidget):
         self.combo.setMinimumContentsLength(22)
         self.combo.setAccessibleName(name)
         edit = self.combo.lineEdit()
+        assert edit is not None  # setEditable(True) above gave the combo its line edit
         edit.setPlaceholderText(allow_empty_text or "Type a model name or pick one")
         edit.setAccessibleName(name)
         edit.setClearButtonEnabled(True)
@@ -233,7 +235,7 @@ class ModelChooser(QWidget):
         self.refresh_button.setEnabled(False)
         call(self, self._client, "list_models",
              {"base_url": base_url, "api_key_env": key_env},
-             lambda reply, source=self._source: self._listed(source, reply))
+             partial(self._listed, self._source))
 
     def _listed(self, source: tuple[str, str | None], reply: Reply) -> None:
         if source != self._source:

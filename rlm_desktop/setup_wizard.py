@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -284,7 +285,7 @@ class TestPage(QWizardPage):
         count = len(jobs)
         for which, model, notice in jobs:
             test_connection(self, self._wizard.client, base_url, model, key_env, notice,
-                            lambda ok, w=which: self._tested(w, ok, count))
+                            partial(self._tested, which, count=count))
 
     def _tested(self, which: str, ok: bool, count: int) -> None:
         self.passed[which] = ok

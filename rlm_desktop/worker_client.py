@@ -316,7 +316,7 @@ class WorkerClient(QObject):
             return
         request_id = message.get("id")
         pending = self._pending.get(request_id) if isinstance(request_id, int) else None
-        if pending is None:
+        if pending is None or not isinstance(request_id, int):
             if message.get("ok") is False:
                 self._log.append(f"[engine] {message.get('error')}")
             return

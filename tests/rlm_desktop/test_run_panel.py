@@ -112,7 +112,7 @@ def test_the_timeline_follows_the_newest_step_unless_scrolled_up(panel: RunPanel
     for event in sample.events[:half]:
         panel.add_event(event)
     panel.flush()
-    bar = panel.scroll.verticalScrollBar()
+    bar = panel.scroll_area.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=3000)
     bar.setValue(0)                                          # the person scrolls up to read
     for event in sample.events[half:]:
@@ -228,10 +228,10 @@ def test_stop_button_and_escape(panel: RunPanel, qtbot: Any) -> None:
 def test_escape_stops_when_the_panel_has_focus(panel: RunPanel, qtbot: Any) -> None:
     panel.begin("q")
     panel.activateWindow()
-    panel.scroll.setFocus()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.scroll, timeout=2000)
+    panel.scroll_area.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is panel.scroll_area, timeout=2000)
     with qtbot.waitSignal(panel.stop_requested, timeout=1000):
-        qtbot.keyClick(panel.scroll, Qt.Key.Key_Escape)
+        qtbot.keyClick(panel.scroll_area, Qt.Key.Key_Escape)
     assert panel.stopping
 
 

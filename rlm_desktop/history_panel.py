@@ -220,7 +220,7 @@ class HistoryPanel(QWidget):
         preview.addWidget(self.preview_question)
         self.preview_answer = QLabel()
         self.preview_answer.setWordWrap(True)
-        self.preview_answer.setTextFormat(Qt.TextFormat.PlainText)
+        self.preview_answer.setTextFormat(Qt.TextFormat.MarkdownText)   # answers are Markdown
         self.preview_answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         preview.addWidget(self.preview_answer)
         self.preview_facts = muted_label(wrap=True)
@@ -345,9 +345,9 @@ class HistoryPanel(QWidget):
         if run is None:
             return
         self.preview_question.setText(str(run.get("question") or ""))
-        answer = str(run.get("answer") or "")
+        answer = fmt.plain_citations(str(run.get("answer") or ""))
         self.preview_answer.setText(answer + ("…" if len(answer) >= 300 else "")
-                                    if answer else "No answer was given.")
+                                    if answer else "*No answer was given.*")
         _, result = result_of(run)
         cost = run.get("cost_usd")
         facts = [str(run.get("collection") or ""), fmt.when(run.get("started_at")),

@@ -64,7 +64,15 @@ def test_lists_runs_newest_first_with_cost_and_outcome(panel: HistoryPanel) -> N
     # The newest is selected and previewed.
     assert panel.selected_run()["run_id"] == "r3"
     assert panel.preview_answer.text().startswith("Either party")
+    assert panel.preview_answer.textFormat() == Qt.TextFormat.MarkdownText
     assert "cost $0.042" in panel.preview_facts.text()
+
+
+def test_the_preview_shows_citations_as_document_and_page(panel: HistoryPanel) -> None:
+    run = dict(RUNS[0], run_id="cited", started_at="2026-11-20T10:00:00Z",
+               answer='**Six months** [[cite doc=4 page=7 quote="six (6) months"]].')
+    panel.set_runs([run])
+    assert panel.preview_answer.text() == "**Six months** [doc 4, p. 7]."
 
 
 def test_filters_by_collection_and_search(panel: HistoryPanel) -> None:

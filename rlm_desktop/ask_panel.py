@@ -107,6 +107,7 @@ class AskPanel(QWidget):
         self._request_id = 0
         self._elapsed = 0
         self._pending_note = ""
+        self._settings_changed = False
         self.last_error_kind = ""    # of the last question that failed ("" when it answered)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -241,6 +242,10 @@ class AskPanel(QWidget):
         if self.conversation and scope != self._conversation_scope:
             self._end_conversation()
             turn.notes.append("New conversation: the selected documents changed.")
+        elif self.conversation and self._settings_changed:
+            self._end_conversation()
+            turn.notes.append("New conversation: it uses the settings you just saved.")
+        self._settings_changed = False
         if self._pending_note:
             turn.notes.append(self._pending_note)
             self._pending_note = ""
@@ -270,6 +275,11 @@ class AskPanel(QWidget):
         self.ask_button.setText("Stopping…")
         self._render()
         self.stop_started.emit()
+
+    def settings_changed(self) -> None:
+        """Models, keys or limits were saved: a conversation keeps the models and keys it
+        started with, so the next question starts a new one that uses the saved settings."""
+        self._settings_changed = bool(self.conversation)
 
     def new_conversation(self) -> None:
         if self.running:

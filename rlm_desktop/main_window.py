@@ -344,6 +344,7 @@ class MainWindow(QMainWindow):
             saved.connect(self._recheck_setup)
 
     def _recheck_setup(self) -> None:
+        self.ask_panel.settings_changed()
         self.client.request("settings_get", {}, on_done=self._check_setup_quietly)
 
     def _check_setup_quietly(self, reply: dict[str, Any]) -> None:

@@ -123,3 +123,24 @@ def test_nothing_to_ask_about_yet(qtbot: Any) -> None:
     qtbot.addWidget(panel)
     assert panel.ask("Anything?") == 0 and not client.requests
     assert "Add documents first" in panel.scope_label.text()
+
+
+def test_saved_settings_start_a_new_conversation_at_the_next_question(qtbot: Any) -> None:
+    client = FakeClient()
+    panel = AskPanel(client, lambda: ("acme", None))  # type: ignore[arg-type]
+    qtbot.addWidget(panel)
+    answered = {"ok": True, "result": {"answer": "Yes.", "stop_reason": "answered",
+                                       "conversation": "c-1", "usage": {}, "duration_s": 1.0}}
+    panel.ask("First?")
+    client.requests[-1][3](answered)
+    panel.ask("A follow-up keeps the conversation?")
+    assert client.requests[-1][1]["conversation"] == "c-1"
+    client.requests[-1][3](answered)
+    panel.settings_changed()          # say, a new key after the old one was refused
+    panel.ask("And now?")
+    assert client.requests[-2][:2] == ("end_conversation", {"conversation": "c-1"})
+    assert client.requests[-1][1]["conversation"] is None
+    assert "it uses the settings you just saved" in panel.answer_text()
+    client.requests[-1][3](dict(answered, result=dict(answered["result"], conversation="c-2")))
+    panel.ask("Then follow-ups continue the new one.")
+    assert client.requests[-1][1]["conversation"] == "c-2"

@@ -48,10 +48,12 @@ INGEST_VERSION = 1
 EXTRACTOR = f"rlm-ingest/{INGEST_VERSION}"
 PROGRESS_INTERVAL_S = 0.1
 # A PDF's first task reads this many pages and learns the page count; the rest of a longer
-# one is read in ranges of at least RANGE_MIN_PAGES by the other workers at the same time.
+# one is read in ranges of at least RANGE_MIN_PAGES by all workers at once (split_ranges).
 FIRST_RANGE_PAGES = 32
 RANGE_MIN_PAGES = 24
 HASH_CHUNK = 1024 * 1024
+# Files planned (hashed) ahead while the workers start, at most.
+PLAN_AHEAD = 1000
 
 Emit = Callable[[ev.Event], None]
 
@@ -148,6 +150,7 @@ class _Batch:
         self.started = time.monotonic()
         self.last_progress = 0.0
         self.in_flight: dict[str, list[tuple[FileRef, DocumentRecord | None]]] = {}
+        self.cancel: Cancel | None = None
 
     # --- progress -----------------------------------------------------------------------
 
@@ -252,23 +255,22 @@ class _Batch:
                first: Extracted, seconds: float) -> None:
         """A long PDF: hand the rest of its pages to the pool in ranges, read side by side."""
         total = first.total_pages or 0
-        done = len(first.pages)
-        remaining = total - done
-        count = max(1, min(math.ceil(remaining / RANGE_MIN_PAGES), self.workers * 2))
-        size = math.ceil(remaining / count)
-        split = _Split(expected=1 + count, seconds=seconds)
+        ranges = split_ranges(len(first.pages), total, self.workers)
+        split = _Split(expected=1 + len(ranges), seconds=seconds)
         split.parts[0] = first
         self.splits[content_hash] = split
-        for part, start in enumerate(range(done, total, size), start=1):
+        for part, pages in enumerate(ranges, start=1):
             self.queue.append(Task(key=(ref, content_hash, previous, part), path=ref.path,
-                                   pages=(start, min(total, start + size)), size=ref.size))
-        split.expected = 1 + len(range(done, total, size))
+                                   pages=pages, size=ref.size))
 
     # --- planning -----------------------------------------------------------------------
 
     def tasks(self, files: list[FileRef]) -> Iterator[Task]:
         """Settle what needs no extraction on the way; yield the rest to the pool."""
         for ref in files:
+            # Thousands of small text or unchanged files are settled here without a yield.
+            if self.cancel is not None and self.cancel.is_set():
+                return
             previous = self.known.get(ref.key)
             if previous is not None and self._unchanged(ref, previous):
                 continue
@@ -363,15 +365,24 @@ class _Batch:
 def _drive(pool: ExtractionPool, batch: _Batch, source: Iterator[Task],
            options: ExtractOptions) -> None:
     """Keep every worker busy: ranges of long PDFs first, then the next new file."""
+    planned: deque[Task] = deque()
     exhausted = False
     task: Task | None = None
     while not pool.cancelled:
         while not pool.cancelled:
             if task is None and batch.queue:
                 task = batch.queue.popleft()
+            if task is None and planned:
+                task = planned.popleft()
             if task is None and not exhausted:
                 task = next(source, None)
                 exhausted = task is None
+                # Workers start only once a file needs one (a re-ingest may need none);
+                # the next files are planned while they start.
+                if task is not None:
+                    pool.warm_up()
+                    if pool.starting:
+                        exhausted = _plan_ahead(pool, source, planned)
             if task is None or not pool.can_take(task):
                 break
             pool.submit(task, options)
@@ -380,6 +391,31 @@ def _drive(pool: ExtractionPool, batch: _Batch, source: Iterator[Task],
             return
         for outcome in pool.wait():
             batch.outcome(outcome)
+
+
+def _plan_ahead(pool: ExtractionPool, source: Iterator[Task], planned: deque[Task]) -> bool:
+    """Hash and plan the next files while the workers start; True when none are left."""
+    while pool.starting and len(planned) < PLAN_AHEAD and not pool.cancelled:
+        task = next(source, None)
+        if task is None:
+            return True
+        planned.append(task)
+    return False
+
+
+def split_ranges(start: int, total: int, workers: int) -> list[tuple[int, int]]:
+    """Page ranges for the rest of a long PDF, largest first: each a worker's share of what
+    is left, never under RANGE_MIN_PAGES (each range opens the file again) and no sliver
+    at the end, so the workers finish it together (320 pages, 2 workers: 160, 80, 40, 24,
+    16)."""
+    ranges = []
+    while start < total:
+        size = max(RANGE_MIN_PAGES, math.ceil((total - start) / max(1, workers)))
+        if total - (start + size) < RANGE_MIN_PAGES // 2:
+            size = total - start
+        ranges.append((start, start + size))
+        start += size
+    return ranges
 
 
 def _status(previous: DocumentRecord | None) -> str:
@@ -423,25 +459,29 @@ def _ingest(paths: Sequence[str | Path], options: IngestOptions, emit: Emit,
         raise ConfigError("nothing to ingest: name files or folders")
     if options.timeout_s <= 0:
         raise ConfigError("the per-file time limit must be above 0 seconds")
-    found = walk(paths, options.include, options.exclude, options.follow_links)
     batch = _Batch(library, options, emit)
-    batch.report.skipped = found.skipped
-    batch.collection_id = library.collection_id(options.collection, create=True) or 0
-    batch.known = library.known(batch.collection_id)
-    batch.files_total = len(found.files) + len(found.unsupported) + len(found.vanished)
-    batch.bytes_total = found.total_bytes + sum(f.size for f in found.unsupported)
-    emit(ev.IngestStarted(files=batch.files_total, collection=options.collection,
-                          bytes_total=batch.bytes_total, skipped=dict(found.skipped)))
-    for path in found.vanished:
-        batch.failed(FileRef(path, 0, 0), MISSING_KIND, "the file was removed or renamed "
-                     "while ingesting")
-    for ref in found.unsupported:
-        batch.store_failure(ref, UNSUPPORTED, unsupported_reason(ref.path))
+    batch.cancel = cancel
+    existing = library.collection_id(options.collection)
+    batch.known = library.known(existing) if existing is not None else {}
     pool = ExtractionPool(workers=options.workers, timeout_s=options.timeout_s,
                           memory_mb=options.memory_mb, on_progress=batch.on_pages,
                           extractor=options.extractor, cancel=cancel)
     batch.workers = pool.size
     with pool:
+        if not batch.known:   # a new collection: what the walk finds will be read, so the
+            pool.warm_up()    # workers start while it walks (else only once a file needs one)
+        found = walk(paths, options.include, options.exclude, options.follow_links)
+        batch.report.skipped = found.skipped
+        batch.collection_id = library.collection_id(options.collection, create=True) or 0
+        batch.files_total = len(found.files) + len(found.unsupported) + len(found.vanished)
+        batch.bytes_total = found.total_bytes + sum(f.size for f in found.unsupported)
+        emit(ev.IngestStarted(files=batch.files_total, collection=options.collection,
+                              bytes_total=batch.bytes_total, skipped=dict(found.skipped)))
+        for path in found.vanished:
+            batch.failed(FileRef(path, 0, 0), MISSING_KIND, "the file was removed or renamed "
+                         "while ingesting")
+        for ref in found.unsupported:
+            batch.store_failure(ref, UNSUPPORTED, unsupported_reason(ref.path))
         _drive(pool, batch, batch.tasks(found.files), options.extract_options())
     batch.report.cancelled = pool.cancelled
     if not pool.cancelled:   # a cancelled walk has not looked at every file: none is missing

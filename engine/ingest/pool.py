@@ -6,41 +6,49 @@ takes its place and the batch goes on. ``concurrent.futures`` cannot do this
 (a dead worker breaks the whole executor, a hung one cannot be stopped), so
 the pool is a small loop over pipes and process sentinels.
 
-Workers are started with "spawn" on every platform: a fork of a process that
-runs threads (the GUI's worker does) is unsafe.
+Small files are handed out several at a time (one message for the lot), but a
+worker answers file by file, so the pool always knows which file was being
+read when a worker died or hung: that file is reported, the ones queued behind
+it go to a fresh worker.
+
+Workers are never a plain fork of the calling process, which may run threads
+(the GUI's worker does): a clean fork server on Linux, fresh interpreters elsewhere.
 """
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.spawn
 import os
 import select
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from engine.errors import EngineError
-from engine.ingest.formats import ExtractOptions, extract
-from engine.ingest.model import CRASHED, TIMEOUT, TOO_LARGE, Extracted, ExtractionFailed
+from engine.ingest.extract_worker import worker_main
+from engine.ingest.formats import ExtractOptions
+from engine.ingest.model import CRASHED, TIMEOUT, Extracted
 
 DEFAULT_TIMEOUT_S = 120.0
 # An OCR-heavy file may ask for more time page by page, but never beyond this multiple.
 MAX_EXTENSION_FACTOR = 20
-READER_ERROR = "reader_error"
-# Tasks in flight per worker: one running, one waiting in its pipe (small files only).
-QUEUE_DEPTH = 2
+# Tasks in flight per worker: one running, the rest waiting in its pipe (small files only,
+# so a worker never idles while the parent stores results, and a run of one-page files
+# costs one message per few files instead of one per file).
+QUEUE_DEPTH = 8
 SMALL_TASK_BYTES = 256 * 1024
-# Imported once by the fork server, so each worker starts with them in memory.
-# (Only our light modules: workers import PyMuPDF in parallel themselves, which starts a
-# small batch sooner than one server importing everything first.)
-PRELOAD = ["engine.ingest.formats"]
+# Imported once by the fork server, so each worker starts with them in memory (and shares
+# PyMuPDF's pages with the others) instead of spending its first 0.1 s importing.
+PRELOAD = ["engine.ingest.pool", "engine.ingest.pdf", "pymupdf"]
 AUTO = -1   # memory_mb: a share of the RAM
 
 
@@ -84,109 +92,76 @@ class Outcome:
     seconds: float = 0.0
 
 
-# --- the worker process -------------------------------------------------------------------
-
-def _limit_memory(memory_mb: int | None) -> None:
-    if not memory_mb or sys.platform == "win32":
-        return
-    import resource
-
-    limit = memory_mb * 1024 * 1024
-    try:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):
-        pass
-
-
-def load_extractor(name: str | None) -> Callable[..., Extracted]:
-    """``formats.extract``, or another function named "module:function" (tests use this to
-    make a worker crash, hang or eat memory on cue)."""
-    if not name:
-        return extract
-    module, _, function = name.partition(":")
-    found: Callable[..., Extracted] = getattr(importlib.import_module(module), function)
-    return found
-
-
-def worker_main(conn: Any, memory_mb: int | None, quiet: bool = True,
-                extractor: str | None = None) -> None:
-    """Serve extraction requests until told to stop (``None``) or the pipe closes."""
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
-    except (ValueError, OSError):
-        pass
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")    # Tesseract: we parallelise by file
-    if quiet:  # MuPDF and Tesseract talk on stderr about every broken file
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
-            os.close(devnull)
-        except OSError:
-            pass
-    _limit_memory(memory_mb)
-    run = load_extractor(extractor)
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            request = conn.recv()
-        except (EOFError, OSError):
-            return
-        if request is None:
-            return
-        path, options, pages = request
-        try:
-            extracted = run(path, options,
-                                progress=lambda n: conn.send(("progress", n)),
-                                extend=lambda s: conn.send(("extend", s)), pages=pages)
-            message: tuple[Any, ...] = ("done", extracted)
-        except ExtractionFailed as exc:
-            message = ("failed", exc.kind, exc.reason)
-        except MemoryError:
-            message = ("failed", TOO_LARGE, "the file needs more memory than an extraction "
-                       f"worker may use ({memory_mb} MB)")
-        except RecursionError:
-            message = ("failed", READER_ERROR, "the reader gave up: the file's structure is "
-                       "nested too deeply (damaged file)")
-        except Exception as exc:  # a library error we have no better words for
-            detail = " ".join(str(exc).split())[:200]
-            message = ("failed", READER_ERROR,
-                       f"the reader failed on this file ({type(exc).__name__}: {detail})")
-        try:
-            conn.send(message)
-        except MemoryError:
-            conn.send(("failed", TOO_LARGE, "the extracted text is too large to hand over"))
-
-
 # --- the parent side ----------------------------------------------------------------------
 
 class WorkerStartError(EngineError):
     """Worker processes cannot start at all: a problem of the installation, not of a file."""
 
 
+_starting = threading.local()
+
+
+def _preparation_data(name: str) -> dict[str, Any]:
+    """multiprocessing's data for a new child, without the caller's main module when the
+    child is one of our workers.
+
+    A child re-imports the caller's main module (``rlm``'s whole CLI, or the GUI's engine
+    worker) before it runs anything: a fifth of a second per worker for nothing, since a
+    worker runs ``worker_main`` of this module and needs nothing from the caller's. Only
+    the thread starting a worker sees the difference."""
+    data: dict[str, Any] = _spawn_preparation_data(name)
+    if getattr(_starting, "worker", False):
+        data.pop("init_main_from_name", None)
+        data.pop("init_main_from_path", None)
+    return data
+
+
+_spawn_preparation_data = multiprocessing.spawn.get_preparation_data
+
+
+@contextmanager
+def _without_main_module() -> Iterator[None]:
+    if multiprocessing.spawn.get_preparation_data is not _preparation_data:
+        multiprocessing.spawn.get_preparation_data = _preparation_data
+    _starting.worker = True
+    try:
+        yield
+    finally:
+        _starting.worker = False
+
+
 class _Worker:
-    """One worker process and the tasks sent to it: the first is running, the next waits in
-    the pipe, so the worker never idles while the parent stores the last result."""
+    """One worker process and the tasks sent to it, in order: the first is running, the
+    rest wait in the pipe (``outbox``: chosen, not sent yet), so the worker never idles
+    while the parent stores results. It answers task by task, so when it dies the first
+    task is the one it was reading."""
 
     def __init__(self, ctx: Any, memory_mb: int | None, extractor: str | None) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=worker_main, args=(child, memory_mb, True, extractor),
                                    daemon=True, name="rlm-extract")
-        self.process.start()
+        with _without_main_module():
+            self.process.start()
         child.close()
         self.tasks: deque[Task] = deque()
+        self.outbox: list[Task] = []
         self.ready = False
         self.started = 0.0
         self.deadline = 0.0
         self.extended = 0.0
 
-    def assign(self, task: Task, options: ExtractOptions, timeout_s: float) -> None:
-        self.conn.send((task.path, options, task.pages))
+    def assign(self, task: Task, timeout_s: float) -> None:
+        """Queue a task; an idle worker's first is sent at once, the rest by ``flush``."""
         self.tasks.append(task)
+        self.outbox.append(task)
         if len(self.tasks) == 1:
             self.begin(timeout_s)
+
+    def flush(self, options: ExtractOptions) -> None:
+        """Send the queued tasks in one message (kept queued if the worker is gone)."""
+        if self.outbox:
+            self.conn.send((options, [(task.path, task.pages) for task in self.outbox]))
+            self.outbox = []
 
     def begin(self, timeout_s: float) -> None:
         """The first task is running from now on: its clock starts."""
@@ -195,6 +170,7 @@ class _Worker:
         self.extended = 0.0
 
     def kill(self) -> None:
+        self.outbox = []
         try:
             self.process.kill()
         except (OSError, AttributeError):
@@ -227,23 +203,39 @@ def describe_death(exitcode: int | None) -> str:
     return f"the reader stopped unexpectedly on this file (exit code {exitcode})"
 
 
-def _ready(workers: list[_Worker], timeout: float) -> list[_Worker]:
-    """Workers with a message to read or a process that ended, within ``timeout`` seconds."""
+def _ready(workers: list[_Worker], timeout: float) -> dict[_Worker, bool]:
+    """Workers with a message to read or a process that ended, within ``timeout`` seconds;
+    True for those whose process ended."""
+    ready: dict[_Worker, bool] = {}
     if not hasattr(select, "poll"):   # Windows
         handles: dict[Any, _Worker] = {}
         for worker in workers:
             handles[worker.conn] = worker
             handles[worker.process.sentinel] = worker
-        ready = multiprocessing.connection.wait(list(handles), timeout=timeout)
-        return list(dict.fromkeys(handles[h] for h in ready))
+        for handle in multiprocessing.connection.wait(list(handles), timeout=timeout):
+            worker = handles[handle]
+            ready[worker] = ready.get(worker, False) or handle is not worker.conn
+        return ready
     poller = select.poll()   # one system call, none of the selectors module's bookkeeping
     by_fd: dict[int, _Worker] = {}
     for worker in workers:
         for fd in (worker.conn.fileno(), worker.process.sentinel):
             poller.register(fd, select.POLLIN)
             by_fd[fd] = worker
-    events = poller.poll(int(timeout * 1000) + 1)
-    return list(dict.fromkeys(by_fd[fd] for fd, _ in events))
+    for fd, _ in poller.poll(int(timeout * 1000) + 1):
+        worker = by_fd[fd]
+        ready[worker] = ready.get(worker, False) or fd == worker.process.sentinel
+    return ready
+
+
+def _has_data(conn: Any) -> bool:
+    """A message (or the end of the pipe) is waiting: ``conn.poll()`` without the selector
+    it builds on each call."""
+    if not hasattr(select, "poll"):   # Windows
+        return bool(conn.poll())
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _context() -> Any:
@@ -274,6 +266,12 @@ class ExtractionPool:
         self._workers: list[_Worker] = []
         self._options: ExtractOptions | None = None
         self._requeue: deque[Task] = deque()   # waiting behind a task whose worker died
+        self._warmed = False
+        self._starter: threading.Thread | None = None
+        self._started: list[_Worker] = []
+        self._start_error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._closed = False
 
     def __enter__(self) -> ExtractionPool:
         return self
@@ -281,8 +279,58 @@ class ExtractionPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def warm_up(self) -> bool:
+        """Start the workers now, in the background, so they are ready sooner: call it as
+        soon as some file will need one, and go on planning (hashing) the next files
+        meanwhile (``starting``). True when this call started them."""
+        if self._warmed:
+            return False
+        self._warmed = True
+        missing = self.size - len(self._workers)
+        if missing <= 0:
+            return False
+        self._starter = threading.Thread(target=self._start_workers, args=(missing,),
+                                         daemon=True, name="rlm-extract-start")
+        self._starter.start()
+        return True
+
+    @property
+    def starting(self) -> bool:
+        """Workers are being started in the background (see ``warm_up``)."""
+        return self._starter is not None and self._starter.is_alive()
+
+    def _start_workers(self, count: int) -> None:
+        try:   # the first one waits for the fork server to import PyMuPDF
+            for _ in range(count):
+                worker = _Worker(self._ctx, self.memory_mb, self.extractor)
+                with self._lock:
+                    if not self._closed:
+                        self._started.append(worker)
+                        continue
+                worker.stop()   # closed meanwhile: nobody will use it
+        except BaseException as exc:   # handed to the caller's thread by _join_starter
+            self._start_error = exc
+
+    def _join_starter(self) -> None:
+        """Take over the workers ``warm_up`` started (waiting for them if need be), and
+        raise what stopped it from starting them."""
+        if self._starter is None:
+            return
+        self._starter.join()
+        self._starter = None
+        self._workers.extend(self._started)
+        self._started = []
+        error, self._start_error = self._start_error, None
+        if error is not None:
+            raise error
+
     def close(self) -> None:
-        for worker in self._workers:
+        """Stop every worker. One still being started is stopped by the starting thread,
+        so closing a pool that never needed one does not wait for the fork server."""
+        with self._lock:
+            self._closed = True
+            workers, self._started = self._workers + self._started, []
+        for worker in workers:
             if worker.tasks:
                 worker.kill()
             else:
@@ -301,7 +349,8 @@ class ExtractionPool:
     def can_take(self, task: Task) -> bool:
         """A worker is free (or may be started); or the task is small enough to wait in a busy
         worker's pipe. A big one waits for a free worker instead of queueing behind another
-        big one, so the end of a batch is shared evenly."""
+        big one, so the end of a batch is shared evenly. (``submit`` sends a free worker its
+        task at once; the ones queued behind go in one message when the caller ``wait``s.)"""
         if len(self._workers) < self.size or any(not w.tasks for w in self._workers):
             return True
         whole = task.pages is None or task.pages[0] == 0   # not the rest of a long PDF
@@ -317,6 +366,7 @@ class ExtractionPool:
         self._assign(task, options)
 
     def _assign(self, task: Task, options: ExtractOptions) -> None:
+        self._join_starter()
         idle = [w for w in self._workers if not w.tasks]
         if idle:
             worker = idle[0]
@@ -325,13 +375,27 @@ class ExtractionPool:
             self._workers.append(worker)
         else:
             worker = min(self._workers, key=lambda w: len(w.tasks))
+        worker.assign(task, self.timeout_s)
+        if len(worker.tasks) == 1:   # it was idle: start it now
+            self._flush(worker, options)
+
+    def _flush(self, worker: _Worker, options: ExtractOptions, retry: bool = True) -> None:
+        """Send a worker its queued tasks; if it died while idle, a fresh one takes them.
+        (One that died reading a file is reported by ``_read``, which sees its end.)"""
         try:
-            worker.assign(task, options, self.timeout_s)
-        except (OSError, ValueError):  # it died while idle: replace it
-            self._retire(worker)
+            worker.flush(options)
+        except (OSError, ValueError):
+            if len(worker.tasks) > len(worker.outbox):
+                return
+            if not retry:
+                raise
+            tasks = list(worker.tasks)
+            self._retire(worker, keep_waiting=False)
             fresh = _Worker(self._ctx, self.memory_mb, self.extractor)
             self._workers.append(fresh)
-            fresh.assign(task, options, self.timeout_s)
+            for task in tasks:
+                fresh.assign(task, self.timeout_s)
+            self._flush(fresh, options, retry=False)
 
     def _retire(self, worker: _Worker, keep_waiting: bool = True) -> None:
         """Kill a worker; tasks that were waiting behind its first go back in the queue."""
@@ -349,6 +413,9 @@ class ExtractionPool:
         while self.busy and not self.cancelled:
             while self._requeue and self._options is not None:
                 self._assign(self._requeue.popleft(), self._options)
+            if self._options is not None:
+                for worker in list(self._workers):
+                    self._flush(worker, self._options)
             outcomes = list(self._wait())
             if outcomes:
                 return outcomes
@@ -384,8 +451,8 @@ class ExtractionPool:
         timeout = max(0.0, min(w.deadline for w in active) - time.monotonic())
         if self.cancel is not None:   # look at the cancel flag a few times a second
             timeout = min(timeout, CANCEL_POLL_S)
-        for worker in _ready(active, timeout):
-            yield from self._read(worker)
+        for worker, ended in _ready(active, timeout).items():
+            yield from self._read(worker, ended)
         now = time.monotonic()
         for worker in [w for w in self._workers if w.tasks and now >= w.deadline]:
             task = worker.tasks[0]
@@ -396,12 +463,13 @@ class ExtractionPool:
                           "(a damaged or very large file); raise it with --file-timeout",
                           seconds=now - worker.started)
 
-    def _read(self, worker: _Worker) -> Iterator[Outcome]:
-        """Drain a worker's messages, yielding an Outcome for each task that ended."""
+    def _read(self, worker: _Worker, ended: bool) -> Iterator[Outcome]:
+        """Drain a worker's messages, yielding an Outcome for each task that ended.
+        (A dead worker's pipe reads as ended too; ``ended``: its process sentinel fired.)"""
         while worker.tasks:
             try:
-                if not worker.conn.poll():
-                    if worker.process.is_alive():
+                if not _has_data(worker.conn):
+                    if not ended or worker.process.is_alive():
                         return
                     raise EOFError
                 message = worker.conn.recv()
@@ -414,8 +482,8 @@ class ExtractionPool:
                 if not ready:
                     raise WorkerStartError(
                         "cannot start the processes that read documents (a worker exited "
-                        f"with code {exitcode} before it was ready); if you run rlm from "
-                        "your own script, guard it with `if __name__ == \"__main__\":`"
+                        f"with code {exitcode} before it was ready); check the installation "
+                        "with `rlm info`, and that the system lets rlm start processes"
                     ) from None
                 yield Outcome(task.key, task.path, kind=CRASHED,
                               reason=describe_death(exitcode),

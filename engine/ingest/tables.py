@@ -43,9 +43,19 @@ def lines_from_words(words: list[tuple[Any, ...]]) -> list[Line]:
     lines: list[Line] = []
     for (block, _), group in groupby(words, key=itemgetter(5, 6)):
         items = list(group)
-        lines.append((block, " ".join(w[4] for w in items), min(w[0] for w in items),
-                      min(w[1] for w in items), max(w[2] for w in items),
-                      max(w[3] for w in items)))
+        x0, y0, x1, y1 = items[0][:4]
+        texts = []
+        for word in items:   # one pass, no min()/max() over generators: tables are word-heavy
+            texts.append(word[4])
+            if word[0] < x0:
+                x0 = word[0]
+            if word[1] < y0:
+                y0 = word[1]
+            if word[2] > x1:
+                x1 = word[2]
+            if word[3] > y1:
+                y1 = word[3]
+        lines.append((block, " ".join(texts), x0, y0, x1, y1))
     return lines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import zipfile
@@ -13,7 +14,13 @@ import pytest
 from engine import events as ev
 from engine.errors import ConfigError
 from engine.ingest import pipeline
-from engine.ingest.pipeline import FIRST_RANGE_PAGES, IngestOptions, ingest
+from engine.ingest.pipeline import (
+    FIRST_RANGE_PAGES,
+    RANGE_MIN_PAGES,
+    IngestOptions,
+    ingest,
+    split_ranges,
+)
 from engine.ingest.pool import ExtractionPool
 from engine.store.library import FAILED, MISSING, Library
 from tests.engine.ingest.makers import make_pdf, make_scanned_pdf
@@ -50,6 +57,7 @@ def no_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("nothing should be extracted")
 
     monkeypatch.setattr(ExtractionPool, "submit", refuse)
+    monkeypatch.setattr(ExtractionPool, "warm_up", refuse)   # no worker is even started
     monkeypatch.setattr(pipeline, "extract", refuse)
 
 
@@ -164,6 +172,19 @@ def test_long_pdfs_are_read_in_ranges_and_joined_in_order(tmp_path: Path,
     assert all(f"This is page {r['page']}." in r["text"] for r in rows)
     assert rows[3]["label"] == "iv" and rows[-1]["label"] == str(total - 4)
     assert doc.pages == total and report.pages == total
+
+
+@pytest.mark.parametrize(("total", "workers"), [(352, 2), (117, 2), (40, 2), (1000, 8), (33, 1)])
+def test_ranges_shrink_towards_the_end_and_cover_every_page(total: int, workers: int) -> None:
+    ranges = split_ranges(FIRST_RANGE_PAGES, total, workers)
+    assert ranges[0][0] == FIRST_RANGE_PAGES and ranges[-1][1] == total
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))   # contiguous, in order
+    sizes = [stop - start for start, stop in ranges]
+    assert sizes == sorted(sizes, reverse=True)                        # big ones first
+    assert all(size >= RANGE_MIN_PAGES for size in sizes[:-1])
+    assert sizes[-1] >= min(RANGE_MIN_PAGES // 2, total - FIRST_RANGE_PAGES)   # no sliver
+    if total == 352:
+        assert sizes == [160, 80, 40, 24, 16]
 
 
 def test_scanned_pages_warn_and_the_document_still_goes_in(tmp_path: Path,

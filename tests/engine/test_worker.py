@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.engine.worker_harness import WorkerProcess
 from tests.support.harness import write_docs
-
-
-@pytest.fixture
-def worker() -> Iterator[WorkerProcess]:
-    process = WorkerProcess()
-    try:
-        yield process
-    finally:
-        process.close()
 
 
 def test_ready_hello_and_end_of_input(isolated_environment: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,6 @@ from tests.engine.worker_harness import WorkerProcess
 from tests.support.fake_openai import FakeOpenAI, Reply, by_model
 
 SECRET = "sk-test-never-echo-1234567890"
-
-
-@pytest.fixture
-def worker() -> Iterator[WorkerProcess]:
-    process = WorkerProcess()
-    try:
-        yield process
-    finally:
-        process.close()
 
 
 def closed_port() -> int:

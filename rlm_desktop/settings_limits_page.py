@@ -229,13 +229,20 @@ def _check_sandbox(name: str, value: Any) -> None:
     SandboxSettings(**{name: value}).validate()
 
 
-def _scrolling(page: QWidget, name: str) -> QScrollArea:
+def _scrolling_body(page: QWidget, name: str) -> tuple[QWidget, QVBoxLayout]:
+    """Give ``page`` a scrolling body; returns the body and the layout to fill."""
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    body = QWidget()
+    inner = QVBoxLayout(body)
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setWidget(page)
+    area.setWidget(body)
     area.setAccessibleName(name)
-    return area
+    outer.addWidget(area)
+    page.setAccessibleName(name)
+    return body, inner
 
 
 class LimitsPage(QWidget):
@@ -243,18 +250,13 @@ class LimitsPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        body = QWidget()
-        inner = QVBoxLayout(body)
+        body, inner = _scrolling_body(self, "Limits")
         inner.addWidget(hint_label("When a question reaches one of these limits, the model "
                                    "stops and you get its best answer so far, marked as "
                                    "partial.", body))
         self.form = NumberForm(LIMITS, _check_limit, body)
         inner.addWidget(self.form)
         inner.addStretch(1)
-        layout.addWidget(_scrolling(body, "Limits"))
-        self.setAccessibleName("Limits")
 
     def load(self, settings: dict[str, Any]) -> None:
         self.form.load(settings.get("limits") or {}, Limits())
@@ -278,10 +280,7 @@ class SafetyPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        body = QWidget()
-        inner = QVBoxLayout(body)
+        body, inner = _scrolling_body(self, "Safety")
         inner.addWidget(hint_label(
             "The code the model writes runs sealed off from the rest of this computer: it "
             "cannot open your other files, use the network, start programs or see your API "
@@ -296,8 +295,6 @@ class SafetyPage(QWidget):
         self.form = NumberForm(SANDBOX, _check_sandbox, body)
         inner.addWidget(self.form)
         inner.addStretch(1)
-        layout.addWidget(_scrolling(body, "Safety"))
-        self.setAccessibleName("Safety")
 
     def load(self, settings: dict[str, Any]) -> None:
         data = settings.get("sandbox") or {}

@@ -58,6 +58,9 @@ def _fitz() -> Any:
 
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
+    # Colour management only decides colours, and text has none we keep; building its
+    # transforms costs about 3% of reading the corpus. (This runs in extraction workers.)
+    pymupdf.TOOLS.set_icc(False)
     return pymupdf
 
 
@@ -199,12 +202,12 @@ def extract_pdf(path: Path, *, passwords: list[str] | None = None, ocr: OcrEngin
         total = doc.page_count
         start, stop = max(0, pages[0]), min(total, pages[1] if pages[1] is not None else total)
         metadata = (doc.metadata or {}) if start == 0 else {}
-        has_labels = _has_labels(doc)
+        labeller = _labeller(doc)
         for index in range(start, stop):
             number = index + 1
             try:
                 page = doc.load_page(index)
-                label = _label(page, number) if has_labels else None
+                label = _label(labeller, page) if labeller else None
                 text, kind = _page_text(pymupdf, page, flags, ocr, extend)
             except MemoryError as exc:
                 raise ExtractionFailed(TOO_LARGE, f"page {number} needs more memory than an "
@@ -307,34 +310,55 @@ def _image_cover(page: Any) -> float:
             return 0.0
         if any(width * height >= SCAN_MIN_PIXELS for _, _, width, height, *_ in images):
             return 1.0   # a page-sized picture and (almost) no text: a scan
-        infos = page.get_image_info()
+        # (xref, smask, width, height, bpc, colour space, ...): a 1-bit picture without a
+        # colour space is a stencil mask, which may be painted through with a shading.
+        stencils = any(image[4] == 1 and not image[5] for image in images)
+        boxes = _picture_boxes(page, stencils)
     except Exception:
-        return 0.0
-    if not infos:
         return 0.0
     area = abs(page.rect) or 1.0
     covered = 0.0
-    for info in infos:
-        bbox = info.get("bbox")
-        if bbox:
-            x0, y0, x1, y1 = bbox
-            covered += max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    for x0, y0, x1, y1 in boxes:
+        covered += max(0.0, x1 - x0) * max(0.0, y1 - y0)
     return min(1.0, covered / area)
 
 
-def _has_labels(doc: Any) -> bool:
-    try:
-        return bool(doc.get_page_labels())
-    except Exception:
-        return False
+def _picture_boxes(page: Any, stencils: bool) -> list[tuple[float, float, float, float]]:
+    """Where the page draws pictures. MuPDF's bounding-box log costs a quarter of its image
+    list (no text device), but a stencil mask painted through with a shading shows there
+    only as an unbounded shading fill: for such a page the image list is asked."""
+    boxes = []
+    for kind, box in page.get_bboxlog():
+        if kind in ("fill-image", "fill-imgmask"):
+            boxes.append(tuple(box))
+        elif kind == "fill-shade" and stencils:
+            return [tuple(info["bbox"]) for info in page.get_image_info() if info.get("bbox")]
+    return boxes
 
 
-def _label(page: Any, number: int) -> str | None:
+def _labeller(doc: Any) -> Callable[[Any], str] | None:
+    """A page's printed label, or None when the PDF defines no labels. The label rules are
+    read once: PyMuPDF's ``page.get_label()`` reads them all again for every page."""
     try:
-        label = clean_text(page.get_label() or "").strip()
+        try:
+            from pymupdf.utils import get_label_pno
+
+            rules = sorted(doc._get_page_labels())   # what page.get_label() sorts and reads
+        except (ImportError, AttributeError):         # a PyMuPDF without them: the slow way
+            return (lambda page: str(page.get_label())) if doc.get_page_labels() else None
     except Exception:
         return None
-    return label[:40] if label and label != str(number) else None
+    if not rules:
+        return None
+    return lambda page: str(get_label_pno(page.number, rules))
+
+
+def _label(labeller: Callable[[Any], str], page: Any) -> str | None:
+    try:
+        label = clean_text(labeller(page) or "").strip()
+    except Exception:
+        return None
+    return label[:40] if label and label != str(page.number + 1) else None
 
 
 def _count(items: list[int], noun: str) -> str:

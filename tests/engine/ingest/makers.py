@@ -63,6 +63,48 @@ def make_scanned_pdf(path: Path, text: str = "SCANNED CONTRACT PAGE") -> Path:
     return path
 
 
+def make_picture_pdf(path: Path, box: tuple[float, float, float, float],
+                     dpi: int = 72) -> Path:
+    """One page with no text, only a picture of text drawn in ``box`` (at ``dpi``: at 72 a
+    page-sized picture stays under a million pixels, as from a low-resolution scan)."""
+    source = pymupdf.open()
+    page = source.new_page(width=box[2] - box[0], height=box[3] - box[1])
+    page.insert_text((20, 60), "PICTURE OF A PAGE", fontsize=24)
+    pixmap = page.get_pixmap(dpi=dpi)
+    source.close()
+    doc = pymupdf.open()
+    doc.new_page(width=612, height=792).insert_image(pymupdf.Rect(box), pixmap=pixmap)
+    doc.save(path)
+    doc.close()
+    return path
+
+
+def make_stencil_shading_pdf(path: Path) -> Path:
+    """One page with no text whose picture is a 1-bit stencil mask painted through with a
+    colour gradient (a shading pattern), as some scanners and pdf.js's issue13372.pdf do."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    mask = doc.get_new_xref()
+    doc.update_object(mask, "<< /Type /XObject /Subtype /Image /Width 64 /Height 64 "
+                      "/ImageMask true /BitsPerComponent 1 >>")
+    doc.update_stream(mask, bytes(8 * 64))       # every sample 0: paint everywhere
+    shading = doc.get_new_xref()
+    doc.update_object(shading, "<< /ShadingType 2 /ColorSpace /DeviceRGB /Coords [0 0 612 0] "
+                      "/Function << /FunctionType 2 /Domain [0 1] /C0 [1 0 0] /C1 [0 0 1] "
+                      "/N 1 >> >>")
+    pattern = doc.get_new_xref()
+    doc.update_object(pattern, f"<< /PatternType 2 /Shading {shading} 0 R >>")
+    doc.xref_set_key(page.xref, "Resources",
+                     f"<< /XObject << /Im1 {mask} 0 R >> /Pattern << /P0 {pattern} 0 R >> >>")
+    contents = doc.get_new_xref()
+    doc.update_object(contents, "<< >>")
+    doc.update_stream(contents, b"q /Pattern cs /P0 scn 480 0 0 640 66 76 cm /Im1 Do Q")
+    doc.xref_set_key(page.xref, "Contents", f"{contents} 0 R")
+    doc.save(path)
+    doc.close()
+    return path
+
+
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 CT_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"

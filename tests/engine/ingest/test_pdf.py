@@ -21,7 +21,13 @@ from engine.ingest.model import (
 )
 from engine.ingest.pdf import OcrEngine, extract_pdf, finish_pdf
 from engine.ingest.tables import join_table_rows, looks_tabular
-from tests.engine.ingest.makers import make_pdf, make_scanned_pdf, make_table_pdf
+from tests.engine.ingest.makers import (
+    make_pdf,
+    make_picture_pdf,
+    make_scanned_pdf,
+    make_stencil_shading_pdf,
+    make_table_pdf,
+)
 
 NO_OCR = OcrEngine("off")
 
@@ -36,6 +42,13 @@ def test_pages_numbers_metadata_and_labels(tmp_path: Path) -> None:
         ("pdf", "Lease Agreement", "Jane Roe", [])
     assert [p.number for p in doc.pages] == [1, 2, 3, 4]
     assert [p.label for p in doc.pages] == ["i", "ii", "1", "2"]
+    tail = extract_pdf(path, ocr=NO_OCR, pages=(1, 4))   # labels are the same read in ranges
+    assert [(p.number, p.label) for p in tail.pages] == [(2, "ii"), (3, "1"), (4, "2")]
+    prefixed = make_pdf(tmp_path / "annex.pdf", ["a", "b", "c"],
+                        labels=[{"startpage": 1, "prefix": "A-", "style": "D",
+                                 "firstpagenum": 1}])
+    # Page 1 falls before every label rule: no label, as PyMuPDF's own get_label() says.
+    assert [p.label for p in extract_pdf(prefixed, ocr=NO_OCR).pages] == [None, "A-1", "A-2"]
     plain = extract_pdf(make_pdf(tmp_path / "plain.pdf", ["a", "b"]), ocr=NO_OCR)
     assert [p.label for p in plain.pages] == [None, None]   # no labels: nothing to print
     assert "Clause 1 rent" in doc.pages[2].text and doc.pages[2].kind == TEXT
@@ -114,6 +127,21 @@ def test_blank_page_is_not_a_scan(tmp_path: Path) -> None:
     doc = extract_pdf(make_pdf(tmp_path / "b.pdf", ["text", ""]), ocr=NO_OCR)
     assert [p.kind for p in doc.pages] == [TEXT, BLANK]
     assert doc.warnings == []
+
+
+def test_a_page_is_a_scan_by_how_much_of_it_its_pictures_cover(tmp_path: Path) -> None:
+    # Pictures under a million pixels: decided by where the page draws them.
+    low_resolution_scan = make_picture_pdf(tmp_path / "scan72.pdf", (36, 36, 576, 756))
+    logo_only = make_picture_pdf(tmp_path / "logo.pdf", (36, 36, 136, 86))
+    assert [p.kind for p in extract_pdf(low_resolution_scan, ocr=NO_OCR).pages] == [NO_TEXT_OCR]
+    assert [p.kind for p in extract_pdf(logo_only, ocr=NO_OCR).pages] == [BLANK]
+
+
+def test_a_stencil_mask_painted_with_a_shading_counts_as_a_picture(tmp_path: Path) -> None:
+    # MuPDF's box log shows this page only as an unbounded shading fill; the image list
+    # knows where the mask is drawn.
+    doc = extract_pdf(make_stencil_shading_pdf(tmp_path / "stencil.pdf"), ocr=NO_OCR)
+    assert [p.kind for p in doc.pages] == [NO_TEXT_OCR]
 
 
 def test_broken_files_fail_with_a_specific_reason(tmp_path: Path) -> None:

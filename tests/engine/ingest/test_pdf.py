@@ -90,7 +90,8 @@ def test_two_columns_of_prose_are_never_zipped_together() -> None:
 
 
 def test_password_protected_pdf(tmp_path: Path) -> None:
-    path = make_pdf(tmp_path / "secret.pdf", ["Confidential settlement"], password="s3cret")
+    path = make_pdf(tmp_path / "secret.pdf", ["Confidential settlement"], password="s3cret",
+                    title="Settlement Terms", author="Counsel")
     with pytest.raises(ExtractionFailed) as failed:
         extract_pdf(path, ocr=NO_OCR)
     assert failed.value.kind == PASSWORD and "--password" in failed.value.reason
@@ -98,6 +99,7 @@ def test_password_protected_pdf(tmp_path: Path) -> None:
         extract_pdf(path, ocr=NO_OCR, passwords=["wrong"])
     doc = extract_pdf(path, ocr=NO_OCR, passwords=["wrong", "s3cret"])
     assert "Confidential settlement" in doc.pages[0].text
+    assert (doc.title, doc.author) == ("Settlement Terms", "Counsel")   # read once unlocked
 
 
 def test_scanned_page_without_ocr_is_kept_with_a_warning(tmp_path: Path) -> None:

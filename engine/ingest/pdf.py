@@ -212,14 +212,16 @@ def extract_pdf(path: Path, *, passwords: list[str] | None = None, ocr: OcrEngin
     long PDF can be read by several workers at once; the result's
     ``total_pages`` says how many the document has. Warnings are worded once
     the whole document is in (``pdf_warnings``), here when the range covers
-    it all. ``progress(pages_done)`` is called now and then; ``extend(seconds)``
-    asks the pool for more time before a slow OCR page.
+    it all. A range that stops short of the end leaves the document open for
+    this process's next range of it. ``progress(pages_done)`` is called now and
+    then; ``extend(seconds)`` asks the pool for more time before a slow OCR page.
     """
     pymupdf = _fitz()
     ocr = ocr or OcrEngine("auto")
-    doc, repaired = open_pdf(path, passwords or [])
+    doc, repaired, key = _open_for_range(path, passwords or [], pages[0])
     flags = text_flags(pymupdf)
     out: list[ExtractedPage] = []
+    keep = False
     try:
         damaged = bool(getattr(doc, "is_repaired", False))
         total = doc.page_count
@@ -240,8 +242,12 @@ def extract_pdf(path: Path, *, passwords: list[str] | None = None, ocr: OcrEngin
             out.append(ExtractedPage(number=number, text=text, label=label, kind=kind))
             if progress is not None and (index - start + 1) % 10 == 0:
                 progress(index - start + 1)
+        keep = key is not None and stop < total   # more ranges of it are on their way
     finally:
-        doc.close()
+        if keep and key is not None:
+            _kept[key] = (doc, repaired)
+        else:
+            doc.close()
     needs_ocr = any(p.kind in (NO_TEXT_OCR, GARBLED) for p in out)
     extracted = Extracted(type="pdf", pages=out, title=usable_title(metadata.get("title")),
                           author=usable_title(metadata.get("author")), total_pages=total,
@@ -250,6 +256,40 @@ def extract_pdf(path: Path, *, passwords: list[str] | None = None, ocr: OcrEngin
     if start == 0 and stop >= total:
         finish_pdf(extracted)
     return extracted
+
+
+# A long PDF read in ranges (see extract_pdf) stays open in the worker for its next range:
+# opening it again parses its cross-reference table and fonts again, an eighth of the cost
+# of reading a 350-page book in six ranges. At most one document is kept.
+_kept: dict[tuple[Any, ...], tuple[Any, bool]] = {}
+
+
+def _open_for_range(path: Path, passwords: list[str],
+                    start: int) -> tuple[Any, bool, tuple[Any, ...] | None]:
+    """The document (kept from an earlier range of the same unchanged file, or opened),
+    whether its page tree was rebuilt, and the key to keep it under."""
+    try:
+        stat = path.stat()
+        key: tuple[Any, ...] | None = (os.fsencode(path), stat.st_size, stat.st_mtime_ns,
+                                       tuple(passwords))
+    except OSError:
+        key = None
+    if key is not None and start > 0 and key in _kept:
+        doc, repaired = _kept.pop(key)
+        return doc, repaired, key
+    release_kept()
+    doc, repaired = open_pdf(path, passwords)
+    return doc, repaired, key
+
+
+def release_kept() -> None:
+    """Close the document kept for a next range, if any."""
+    while _kept:
+        doc, _ = _kept.popitem()[1]
+        try:
+            doc.close()
+        except Exception:
+            pass
 
 
 def finish_pdf(extracted: Extracted) -> Extracted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,30 @@ def test_page_ranges_and_warnings_are_worded_once_for_the_whole(tmp_path: Path) 
     assert head.total_pages == tail.total_pages == 10
     assert [p.number for p in head.pages + tail.pages] == list(range(1, 11))
     assert "page text 7" in tail.pages[2].text
+
+
+def test_a_pdf_read_in_ranges_stays_open_for_its_next_range_only(tmp_path: Path) -> None:
+    from engine.ingest import pdf
+
+    pdf.release_kept()
+    path = make_pdf(tmp_path / "book.pdf", [f"chapter {i}" for i in range(1, 9)])
+    whole = [p.text for p in extract_pdf(path, ocr=NO_OCR).pages]
+    assert not pdf._kept                                   # read to the end: closed
+    parts = [extract_pdf(path, ocr=NO_OCR, pages=r) for r in [(0, 3), (3, 6), (6, None)]]
+    assert [p.text for part in parts for p in part.pages] == whole
+    assert not pdf._kept                                   # the last range closed it
+    extract_pdf(path, ocr=NO_OCR, pages=(0, 3))
+    (kept_doc, _), = pdf._kept.values()
+    extract_pdf(path, ocr=NO_OCR, pages=(3, 6))
+    assert [doc for doc, _ in pdf._kept.values()] == [kept_doc]   # the same document
+    # A file changed since (here: a new modification time) is opened afresh...
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert extract_pdf(path, ocr=NO_OCR, pages=(3, 6)).pages[0].text == whole[3]
+    assert [doc for doc, _ in pdf._kept.values()] != [kept_doc]
+    # ...and reading another file closes what was kept.
+    extract_pdf(make_pdf(tmp_path / "memo.pdf", ["memo"]), ocr=NO_OCR)
+    assert not pdf._kept and kept_doc.is_closed
 
 
 def test_table_rows_stay_readable(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import shutil
@@ -39,7 +40,11 @@ def add_commands(commands: Any) -> None:
     ing.add_argument("--follow-links", action="store_true",
                      help="follow symbolic links that lead out of a folder")
     ing.add_argument("--password", action="append", default=[], metavar="PASSWORD",
-                     help="password to try on encrypted PDFs (repeatable)")
+                     help="password to try on encrypted PDFs (repeatable; other users of this "
+                     "computer can see it in the process list: --password-stdin hides it)")
+    ing.add_argument("--password-stdin", action="store_true",
+                     help="read passwords from standard input, one per line; at a terminal, "
+                     "ask for one without showing it")
     ing.add_argument("--ocr", choices=["auto", "off"], default="auto",
                      help="read scanned pages with Tesseract when installed (default auto)")
     ing.add_argument("--ocr-language", default="eng", metavar="LANG",
@@ -74,9 +79,12 @@ def add_commands(commands: Any) -> None:
 # --- rlm ingest ---------------------------------------------------------------------------
 
 def command_ingest(args: argparse.Namespace) -> int:
+    passwords = list(args.password)
+    if args.password_stdin:
+        passwords += read_passwords(sys.stdin)
     options = IngestOptions(collection=args.collection, include=args.include,
                             exclude=args.exclude, follow_links=args.follow_links,
-                            passwords=args.password, ocr=args.ocr, ocr_language=args.ocr_language,
+                            passwords=passwords, ocr=args.ocr, ocr_language=args.ocr_language,
                             workers=args.workers, timeout_s=args.file_timeout, force=args.force,
                             retry_failed=args.retry_failed, prune=args.prune)
     display = None if args.quiet else IngestDisplay(sys.stderr, bar=sys.stderr.isatty(),
@@ -93,6 +101,20 @@ def command_ingest(args: argparse.Namespace) -> int:
     else:
         print_summary(report, sys.stdout)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
+
+
+def read_passwords(stream: TextIO) -> list[str]:
+    """Passwords for ``--password-stdin``: asked for without echo at a terminal, else one per
+    line of the input (blank lines skipped). None at all is a usage error."""
+    if stream.isatty():
+        found = [getpass.getpass("Password for encrypted PDFs (not shown): ")]
+    else:
+        found = [line.rstrip("\r\n") for line in stream]
+    found = [password for password in found if password]
+    if not found:
+        raise ConfigError("--password-stdin read no password: pipe them in one per line "
+                          "(e.g. rlm ingest --password-stdin FOLDER < passwords.txt)")
+    return found
 
 
 def print_summary(report: IngestReport, out: TextIO) -> None:

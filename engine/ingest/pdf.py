@@ -129,7 +129,8 @@ def open_pdf(path: Path, passwords: list[str]) -> tuple[Any, bool]:
             raise ExtractionFailed(PASSWORD, "this PDF is password-protected and none of "
                                    "the given passwords opens it")
         raise ExtractionFailed(PASSWORD, "this PDF is password-protected; give its "
-                               "password with `rlm ingest --password PASSWORD`")
+                               "password with `rlm ingest --password-stdin` (or "
+                               "`--password PASSWORD`)")
     try:
         count = doc.page_count
     except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -132,6 +133,34 @@ def test_ask_with_docs_reads_pdfs_and_reports_unreadable_files(tmp_path: Path,
     code, _, err = run(capsys, "ask", "q", "--docs", str(docs / "broken.pdf"), "--model", "m",
                        "--base-url", "http://127.0.0.1:9/v1")
     assert code == 2 and "none of the documents could be read" in err
+
+
+def test_passwords_can_come_from_standard_input(tmp_path: Path, capsys: Any,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = tmp_path / "locked"
+    docs.mkdir()
+    make_pdf(docs / "settlement.pdf", ["Settlement terms"], password="pw 2")
+    code, out, _ = run(capsys, "ingest", str(docs), "--ocr", "off")
+    assert code == 1 and "rlm ingest --password-stdin" in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code, _, err = run(capsys, "ingest", str(docs), "--password-stdin")
+    assert code == 2 and "--password-stdin read no password" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("wrong\r\n\npw 2\n"))   # spaces are kept
+    code, out, err = run(capsys, "ingest", str(docs), "--password-stdin", "--ocr", "off")
+    assert code == 0, out + err
+    assert "1 ingested" in out
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    asked: list[str] = []
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or "pw 2")
+    code, out, _ = run(capsys, "ingest", str(docs), "--collection", "again",
+                       "--password-stdin", "--ocr", "off")
+    assert code == 0 and "1 ingested" in out
+    assert asked == ["Password for encrypted PDFs (not shown): "]
 
 
 @pytest.mark.parametrize("argv, message", [

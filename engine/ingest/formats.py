@@ -115,6 +115,9 @@ def extract(path: Path, options: ExtractOptions,
             return extract_pdf(path, passwords=options.passwords,
                                ocr=OcrEngine(options.ocr, options.ocr_language),
                                pages=pages or (0, None), progress=progress, extend=extend)
+        from engine.ingest.pdf import release_kept
+
+        release_kept()   # a long PDF kept open for its next range: one document at a time
         if kind == "word":
             from engine.ingest.word import extract_docx
 

@@ -10,6 +10,7 @@ from typing import Any
 import pymupdf
 import pytest
 
+from engine.ingest.formats import ExtractOptions, extract
 from engine.ingest.model import (
     BLANK,
     CORRUPT,
@@ -88,9 +89,13 @@ def test_a_pdf_read_in_ranges_stays_open_for_its_next_range_only(tmp_path: Path)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert extract_pdf(path, ocr=NO_OCR, pages=(3, 6)).pages[0].text == whole[3]
     assert [doc for doc, _ in pdf._kept.values()] != [kept_doc]
-    # ...and reading another file closes what was kept.
+    # ...and reading another file, of any kind, closes what was kept.
     extract_pdf(make_pdf(tmp_path / "memo.pdf", ["memo"]), ocr=NO_OCR)
     assert not pdf._kept and kept_doc.is_closed
+    extract_pdf(path, ocr=NO_OCR, pages=(0, 3))
+    (tmp_path / "note.txt").write_text("a note", encoding="utf-8")
+    extract(tmp_path / "note.txt", ExtractOptions())
+    assert not pdf._kept
 
 
 def test_table_rows_stay_readable(tmp_path: Path) -> None:

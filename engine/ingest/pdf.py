@@ -149,7 +149,7 @@ def open_pdf(path: Path, passwords: list[str]) -> tuple[Any, bool]:
 def _text_document(pymupdf: Any) -> Any:
     """PyMuPDF's Document, reading on opening only what ingest keeps (title and author).
 
-    Its own set-up also parses the whole outline and ten more metadata fields, each
+    Its own set-up also parses the whole outline and nine more metadata fields, each
     missing one an exception inside MuPDF: a sixth of the cost of opening a small PDF.
     """
 

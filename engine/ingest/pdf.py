@@ -222,7 +222,7 @@ def extract_pdf(path: Path, *, passwords: list[str] | None = None, ocr: OcrEngin
     doc, repaired, key = _open_for_range(path, passwords or [], pages[0])
     flags = text_flags(pymupdf)
     out: list[ExtractedPage] = []
-    keep = False
+    keep_as: tuple[Any, ...] | None = None   # set once read: more ranges of it are coming
     try:
         damaged = bool(getattr(doc, "is_repaired", False))
         total = doc.page_count
@@ -243,10 +243,10 @@ def extract_pdf(path: Path, *, passwords: list[str] | None = None, ocr: OcrEngin
             out.append(ExtractedPage(number=number, text=text, label=label, kind=kind))
             if progress is not None and (index - start + 1) % 10 == 0:
                 progress(index - start + 1)
-        keep = key is not None and stop < total   # more ranges of it are on their way
+        keep_as = key if stop < total else None
     finally:
-        if keep and key is not None:
-            _kept[key] = (doc, repaired)
+        if keep_as is not None:
+            _kept[keep_as] = (doc, repaired)
         else:
             doc.close()
     needs_ocr = any(p.kind in (NO_TEXT_OCR, GARBLED) for p in out)

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTextBrowser,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 from rlm_desktop.ask_render import Turn, parse_cite_url, render
 from rlm_desktop.empty_state import EmptyState
 from rlm_desktop.icons import icon
+from rlm_desktop.panel_header import panel_header
 from rlm_desktop.worker_client import WorkerClient
 
 # (collection or None, checked document ids or None for all)
@@ -122,11 +122,6 @@ class AskPanel(QWidget):
     # --- building -------------------------------------------------------------------
 
     def _build(self) -> None:
-        title = QLabel("Ask")
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        font.setBold(True)
-        title.setFont(font)
         self.new_action = QAction(icon("new-conversation"), "&New conversation", self)
         self.new_action.setShortcut(QKeySequence("Ctrl+N"))
         self.new_action.setToolTip("Start a new conversation (earlier questions are forgotten "
@@ -140,15 +135,7 @@ class AskPanel(QWidget):
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self.stop)
-        new_button = QToolButton()
-        new_button.setDefaultAction(self.new_action)
-        new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        new_button.setAccessibleName("New conversation")
-        new_button.setAutoRaise(True)
-        header = QHBoxLayout()
-        header.addWidget(title)
-        header.addStretch(1)
-        header.addWidget(new_button)
+        header = panel_header("Ask", self.new_action, "New conversation", text_beside=True)
 
         self.view = AnswerView()
         self.view.setAccessibleName("Conversation")

@@ -31,6 +31,7 @@ from rlm_desktop.library_model import (
     LibraryProxy,
 )
 from rlm_desktop.library_table import DocumentTable
+from rlm_desktop.panel_header import panel_header
 from rlm_desktop.worker_client import WorkerClient
 
 DEFAULT_COLLECTION = "default"
@@ -104,19 +105,7 @@ class LibraryPanel(QWidget):
         self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _build(self) -> None:
-        title = QLabel("Library")
-        font = title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        font.setBold(True)
-        title.setFont(font)
-        new_button = QToolButton()
-        new_button.setDefaultAction(self.new_collection_action)
-        new_button.setAccessibleName("New collection")
-        new_button.setAutoRaise(True)
-        header = QHBoxLayout()
-        header.addWidget(title)
-        header.addStretch(1)
-        header.addWidget(new_button)
+        header = panel_header("Library", self.new_collection_action, "New collection")
 
         self.collection_list = QListWidget()
         self.collection_list.setAccessibleName("Collections")

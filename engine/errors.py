@@ -15,22 +15,37 @@ class MissingKeyError(ConfigError):
     """No API key was found for a provider that needs one."""
 
 
+# Provider failures that no prompt can fix: a rejected key, a missing permission, an account
+# out of credit, a model that does not exist.
+_RUN_ENDING_KINDS = frozenset({"auth", "permission", "quota", "not_found"})
+
+
 class ProviderError(EngineError):
     """A model endpoint failed in a way retrying cannot fix (exit code 4).
 
+    ``kind`` names the failure (auth, quota, permission, not_found, context_length,
+    bad_request, timeout, connection, rate_limit, server, malformed, error);
     ``retryable`` is True when the failure was transient but retries ran out.
-    ``fatal`` is True when the whole run must stop (bad key, unknown model),
-    False when a sub-call may report it to the model's code and go on
-    (for example a prompt that is too long for the sub-model).
     """
 
     def __init__(self, message: str, *, kind: str = "error", retryable: bool = False,
-                 fatal: bool = True, status: int | None = None) -> None:
+                 status: int | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.retryable = retryable
-        self.fatal = fatal
         self.status = status
+
+    def ends_run(self, *, model_named_by_code: bool = False) -> bool:
+        """Whether a sub-call meeting this failure stops the whole run.
+
+        The root model's failures always end its run (there is no reply to go on with). A
+        sub-call's failure is the model's code's to handle (a prompt too long or refused, a
+        server that stays down, a model the code named that does not exist), unless no
+        prompt can fix it: then every other call would fail the same way.
+        """
+        if self.kind == "not_found" and model_named_by_code:
+            return False
+        return self.kind in _RUN_ENDING_KINDS
 
 
 class SandboxError(EngineError):

@@ -221,7 +221,7 @@ class ModelClient:
         return ProviderError(
             f"{failure.summary} ({self.base_url}, model '{self.model}'); gave up after {tries}: "
             f"{failure.detail}.{hint}",
-            kind=failure.kind, retryable=True, fatal=False, status=failure.status)
+            kind=failure.kind, retryable=True, status=failure.status)
 
     # --- error classification ---------------------------------------------
 
@@ -261,27 +261,27 @@ class ModelClient:
                 f"the API key for {self.provider} was rejected (401) at {self.base_url}: "
                 f"{detail}. Check the key, then store it with `rlm key set {self.provider}` "
                 f"or set {env_var_for(self.provider)} (or pass --api-key-env VAR).",
-                kind="auth", fatal=True, status=status)
+                kind="auth", status=status)
         if status in (402, 429):  # 429 here is OpenAI's insufficient_quota: out of credit
             return ProviderError(
                 f"{where} refused the request for lack of credit or quota ({status}): {detail}. "
                 "Add credit or raise the limit in your account with the provider.",
-                kind="quota", fatal=True, status=status)
+                kind="quota", status=status)
         if status == 403:
             return ProviderError(
                 f"{where} denied access (403) to model '{self.model}': {detail}. The key works "
                 "but lacks permission for this model or endpoint; check the account or --model.",
-                kind="permission", fatal=True, status=status)
+                kind="permission", status=status)
         if status == 404:
             return ProviderError(self._not_found_message(operation, detail),
-                                 kind="not_found", fatal=True, status=status)
+                                 kind="not_found", status=status)
         if status in (400, 413, 422) and _is_context_error(exc, detail):
             return ProviderError(
                 f"the prompt was too long for model '{self.model}' ({status}): {detail}",
-                kind="context_length", fatal=False, status=status)
+                kind="context_length", status=status)
         return ProviderError(
             f"{where} rejected the request for model '{self.model}' ({status}): {detail}",
-            kind="bad_request", fatal=True, status=status)
+            kind="bad_request", status=status)
 
     def _not_found_message(self, operation: str, detail: str) -> str:
         if operation == "models":

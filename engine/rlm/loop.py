@@ -24,6 +24,7 @@ from engine.rlm.parsing import (
     prose_final,
     strip_code,
 )
+from engine.rlm.subcalls import SubCalls
 from engine.sandbox.host import CallHandler, CellResult, ReplProcess
 from engine.sandbox.policy import SandboxRefusedError
 
@@ -138,6 +139,13 @@ class RLMRun:
 
     # --- the run ----------------------------------------------------------
 
+    def spawn_child(self, *, run_id: str, question: str, context: PreparedContext,
+                    parent_call_id: str) -> RLMRun:
+        """A child run (``rlm_query``) sharing this run's budget, clients and work folder."""
+        return RLMRun(run_id=run_id, question=question, context=context, pool=self.pool,
+                      budget=self.budget, emit=self.emit_raw, workdir=self.workdir,
+                      parent=self, parent_call_id=parent_call_id)
+
     def root_client(self) -> ModelClient:
         # Child runs use the sub-model as their root, as the paper does.
         return self.pool.root() if self.depth == 0 else self.pool.sub()
@@ -158,8 +166,6 @@ class RLMRun:
         the REPL (``self.repl``) the earlier questions used. ``keep_repl`` leaves the REPL
         open afterwards unless its state was lost (``repl_lost``).
         """
-        from engine.rlm.subcalls import SubCalls  # local: subcalls builds child RLMRuns
-
         client = self.root_client()
         system = prompts.SYSTEM_PROMPT
         if messages is None:

@@ -8,23 +8,20 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from engine import events as ev
+from engine.config import Limits
+from engine.context_format import PreparedContext
 from engine.errors import ProviderError
 from engine.providers.client import Completion
 from engine.rlm import budget as limits_mod
-from engine.rlm.budget import LimitReached
+from engine.rlm.budget import LimitReached, RunBudget, UsageTotals
+from engine.rlm.clients import ClientPool
 from engine.sandbox.context_file import write_context
 from engine.sandbox.host import SubCallRefused
 
-if TYPE_CHECKING:
-    from engine.context_format import PreparedContext
-    from engine.rlm.loop import RLMRun
-
 PREVIEW_CHARS = 300
-# Failures that no prompt can fix: the run stops rather than let every call fail the same way.
-_RUN_ENDING_KINDS = {"auth", "permission", "quota"}
 # A child run ending for one of these stops its parent too: the limits are shared.
 _SHARED_STOPS = {limits_mod.BUDGET, limits_mod.TIMEOUT, limits_mod.MAX_SUB_CALLS,
                  limits_mod.CANCELLED}
@@ -35,10 +32,56 @@ def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class ChildResult(Protocol):
+    """How a child run ended (``loop.RunResult``)."""
+
+    answer: str
+    stop_reason: str
+    error: str | None
+
+
+class ChildRun(Protocol):
+    """A child RLM run, made by its parent (``loop.RLMRun.spawn_child``)."""
+
+    depth: int
+    subtree: UsageTotals
+    provider_error: ProviderError | None
+
+    async def run(self) -> ChildResult: ...
+
+
+class ParentRun(Protocol):
+    """What sub-calls need of the run whose REPL makes them (``loop.RLMRun``).
+
+    A protocol, so that this module never imports the loop: the run builds its children.
+    """
+
+    run_id: str
+    depth: int
+    iteration: int
+    cell: int
+    limits: Limits
+    budget: RunBudget
+    pool: ClientPool
+    context: PreparedContext
+    workdir: Path
+
+    def emit(self, cls: type[ev.RunEvent], **fields: Any) -> None: ...
+
+    def notice(self, message: str, level: str = "info") -> None: ...
+
+    def retry_notice(self, message: str) -> None: ...
+
+    def record_usage(self, completion: Completion) -> None: ...
+
+    def spawn_child(self, *, run_id: str, question: str, context: PreparedContext,
+                    parent_call_id: str) -> ChildRun: ...
+
+
 class SubCalls:
     """The call handler of one run's REPL; the child process never talks to a model itself."""
 
-    def __init__(self, run: RLMRun) -> None:
+    def __init__(self, run: ParentRun) -> None:
         self.run = run
         self.budget = run.budget
         self._ids = itertools.count(1)
@@ -86,10 +129,7 @@ class SubCalls:
         except ProviderError as exc:
             self.run.emit(ev.SubCallFinished, call_id=call_id, kind="llm_query",
                           model=client.model, error=str(exc))
-            # A bad key ends the run; so does an unknown configured sub-model. A model
-            # named in code, a prompt too long or refused, or a server that stays down is
-            # the code's to handle.
-            if exc.kind in _RUN_ENDING_KINDS or (exc.kind == "not_found" and model is None):
+            if exc.ends_run(model_named_by_code=model is not None):
                 raise
             raise SubCallRefused(str(exc)) from exc
         self._finished(call_id, "llm_query", completion)
@@ -144,11 +184,8 @@ class SubCalls:
         except OSError as exc:
             raise SubCallRefused(f"could not prepare the helper's context: {exc}") from exc
         started = time.monotonic()
-        from engine.rlm.loop import RLMRun
-
-        child = RLMRun(run_id=child_id, question=prompt, context=prepared, pool=run.pool,
-                       budget=self.budget, emit=run.emit_raw, workdir=run.workdir,
-                       parent=run, parent_call_id=call_id)
+        child = run.spawn_child(run_id=child_id, question=prompt, context=prepared,
+                                parent_call_id=call_id)
         async with self.budget.child_slots(child.depth):
             result = await child.run()
         used = child.subtree
@@ -163,7 +200,7 @@ class SubCalls:
             raise LimitReached(result.stop_reason, f"a child run stopped: {result.stop_reason}")
         if result.stop_reason == limits_mod.PROVIDER_ERROR:
             failure = child.provider_error
-            if failure is not None and failure.kind in _RUN_ENDING_KINDS | {"not_found"}:
+            if failure is not None and failure.ends_run():   # its model is the configured one
                 raise failure
             raise SubCallRefused(f"the helper run failed: {result.error}")
         if result.stop_reason == limits_mod.SANDBOX_ERROR:
@@ -171,8 +208,6 @@ class SubCalls:
         return result.answer
 
     def _write_slice(self, text: str) -> PreparedContext:
-        from engine.context_format import PreparedContext
-
         folder = Path(tempfile.mkdtemp(prefix="ctx-", dir=self.run.workdir))
         context_path, documents_path = write_context(folder, text, [])
         return PreparedContext(context_path=context_path, documents_path=documents_path,

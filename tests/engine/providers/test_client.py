@@ -201,7 +201,7 @@ def test_a_hanging_server_times_out_and_gives_up() -> None:
         elapsed = time.monotonic() - started
         assert len(srv.requests) == 2
     assert error.kind == "timeout"
-    assert error.retryable is True and error.fatal is False
+    assert error.retryable is True and error.ends_run() is False
     assert srv.base_url in str(error) and "0.5 s" in str(error)
     assert 1.0 <= elapsed < 3.0
     assert len(notices) == 1 and "no answer" in notices[0]
@@ -213,7 +213,7 @@ def test_persistent_server_errors_exhaust_the_retries() -> None:
         error = failure(srv, max_retries=2, on_retry=notices.append)
         assert len(srv.requests) == 3
     assert error.kind == "server"
-    assert error.retryable is True and error.fatal is False
+    assert error.retryable is True and error.ends_run() is False
     assert error.status == 500
     assert "gave up after 3 attempts" in str(error)
     assert [n.split("(")[-1] for n in notices] == ["attempt 2 of 3)", "attempt 3 of 3)"]
@@ -232,18 +232,19 @@ def test_backoff_grows_exponentially_and_is_capped() -> None:
 
 # --- errors raised at once ---------------------------------------------------
 
-@pytest.mark.parametrize(("fault", "kind", "fatal", "words"), [
+@pytest.mark.parametrize(("fault", "kind", "ends_run", "words"), [
     ("401", "auth", True, "rlm key set"),
     ("404", "not_found", True, "model 'gpt-5-mini' is not available at"),
     ("400_context", "context_length", False, "too long for model 'gpt-5-mini'"),
 ])
-def test_client_errors_are_not_retried(fault: str, kind: str, fatal: bool, words: str) -> None:
+def test_client_errors_are_not_retried(fault: str, kind: str, ends_run: bool,
+                                       words: str) -> None:
     notices: list[str] = []
     with FakeOpenAI(lambda r: Reply(fault=fault)) as srv:
         error = failure(srv, on_retry=notices.append)
         assert len(srv.requests) == 1
     assert error.kind == kind
-    assert error.fatal is fatal
+    assert error.ends_run() is ends_run
     assert error.retryable is False
     assert words in str(error)
     assert notices == []

@@ -1,0 +1,1 @@
+"""The Ask panel: the question box and the conversation with cited answers."""

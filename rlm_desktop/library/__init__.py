@@ -1,0 +1,1 @@
+"""The Library panel: collections, the document table, adding and ingesting."""

@@ -1,0 +1,1 @@
+"""Settings and the first-run guide: models, keys, limits, prices, safety."""

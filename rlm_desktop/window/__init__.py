@@ -1,0 +1,1 @@
+"""The main window: composition, menus, the banner and the panels' protocols."""

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from engine import secrets
 from engine.config import DEFAULT_BASE_URL, Settings
 from engine.errors import ConfigError
-from engine.providers.prices import PriceTable
 
 
 @dataclass(frozen=True)
@@ -73,14 +72,3 @@ def resolve_endpoints(choice: EndpointChoice, settings: Settings) -> tuple[Endpo
         sub_key = secrets.get_key(sub_base_url, sub_key_env)
     return Endpoint(model, base_url, root_key), Endpoint(sub_model, sub_base_url, sub_key)
 
-
-def check_budget_prices(budget_usd: float | None, prices: PriceTable,
-                        endpoints: tuple[Endpoint, Endpoint]) -> None:
-    """A budget is a promise; refuse it up front when a model's price is unknown."""
-    if budget_usd is None:
-        return
-    unpriced = sorted({e.model for e in endpoints if prices.lookup(e.model) is None})
-    if unpriced:
-        raise ConfigError(f"--budget needs known prices, and there is none for "
-                          f"{', '.join(unpriced)}; add them to a price file and pass "
-                          "--prices FILE (see the README), or run without --budget")

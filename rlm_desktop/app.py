@@ -30,8 +30,8 @@ def _run_gui(args: list[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
     import engine
-    from rlm_desktop.icons import app_icon
-    from rlm_desktop.main_window import MainWindow
+    from rlm_desktop.widgets.icons import app_icon
+    from rlm_desktop.window.main_window import MainWindow
     from rlm_desktop.worker_client import WorkerClient
 
     # Crisp on fractional scale factors (125%, 150%) instead of rounding to whole pixels.

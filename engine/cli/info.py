@@ -46,8 +46,8 @@ def store_info() -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    from engine.ingest.pdf import pymupdf_version
-    from engine.ingest.word import python_docx_version
+    from engine.ingest.readers.pdf import pymupdf_version
+    from engine.ingest.readers.word import python_docx_version
 
     return {"rlm": __version__, "python": platform.python_version(),
             "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",
@@ -88,7 +88,7 @@ def sandbox_info() -> dict[str, Any]:
 
 
 def gather_info() -> dict[str, Any]:
-    from engine.ingest.pdf import tesseract_status
+    from engine.ingest.readers.pdf import tesseract_status
 
     return {"data_dir": str(data_dir()), "config_dir": str(config_dir()),
             "settings_file": str(settings_path()), "store": store_info(),

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from engine.argtypes import at_least_one, positive_float
+from engine.cli.argtypes import at_least_one, positive_float
+from engine.cli.ingest_progress import IngestDisplay
 from engine.errors import ConfigError
 from engine.ingest.formats import SUPPORTED_TEXT
 from engine.ingest.pipeline import IngestOptions, IngestReport, describe, ingest
 from engine.ingest.pool import DEFAULT_TIMEOUT_S
-from engine.ingest_progress import IngestDisplay
 from engine.store.contexts import CachedContext, prepare_context
 from engine.store.library import DEFAULT_COLLECTION, FAILED, DocumentRecord, Library
 
@@ -212,7 +212,7 @@ def command_collections(args: argparse.Namespace) -> int:
 # --- rlm info ---------------------------------------------------------------------------------
 
 def command_info(args: argparse.Namespace) -> int:
-    from engine.info import gather_info, render_info
+    from engine.cli.info import gather_info, render_info
 
     info = gather_info()
     print(json.dumps(info, ensure_ascii=False, indent=1) if args.json else render_info(info))

@@ -13,16 +13,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine import __version__, library_cli, secrets
+from engine import __version__, secrets
 from engine import events as ev
-from engine.argtypes import non_negative_int, positive_float
+from engine.cli import library as library_cli
+from engine.cli.argtypes import non_negative_int, positive_float
+from engine.cli.progress import ProgressPrinter
 from engine.config import Limits, config_dir, load_settings, runs_dir
-from engine.endpoints import EndpointChoice, check_budget_prices, resolve_endpoints
+from engine.endpoints import EndpointChoice, resolve_endpoints
 from engine.errors import ConfigError, EngineError, SandboxError
-from engine.progress import ProgressPrinter
-from engine.providers.prices import PriceTable
+from engine.providers.prices import PriceTable, check_budget_prices
 from engine.rlm import budget as limits_mod
-from engine.trajectory import TrajectoryLog
+from engine.store.trajectory import TrajectoryLog
 
 if TYPE_CHECKING:
     from engine.rlm.loop import RunResult
@@ -146,7 +147,7 @@ def spec_from(args: argparse.Namespace) -> RunSpec:
     root, sub = resolve_endpoints(choice, settings)
     limits = limits_from(args, settings.limits)
     prices = PriceTable.load(config_dir(), args.prices)
-    check_budget_prices(limits.budget_usd, prices, (root, sub))
+    check_budget_prices(limits.budget_usd, prices, (root.model, sub.model))
     # Read the documents after every other check, so a mistyped flag costs no ingest.
     cached = library_cli.documents_for_ask(args.docs, args.collection,
                                            None if args.quiet else sys.stderr)
@@ -235,8 +236,8 @@ def result_json(result: RunResult) -> dict[str, Any]:
 
 
 def command_show(args: argparse.Namespace) -> int:
-    from engine.show import find_log, list_runs, render
-    from engine.trajectory import read_events
+    from engine.cli.show import find_log, list_runs, render
+    from engine.store.trajectory import read_events
 
     if not args.run_log:
         print(list_runs())
@@ -286,6 +287,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_CANCELLED
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from engine import events as ev
+from engine.cli.progress import money, totals_line
 from engine.config import runs_dir
 from engine.errors import ConfigError
-from engine.progress import money, totals_line
 from engine.rlm.budget import STOP_DESCRIPTIONS
-from engine.trajectory import read_events
+from engine.store.trajectory import read_events
 
 RULE = "─" * 72
 

@@ -82,12 +82,12 @@ def _legacy_word(path: Path, progress: Callable[[int], None] | None) -> Extracte
     if not head:
         raise ExtractionFailed(EMPTY, "the file is empty (0 bytes)")
     if head.startswith(b"PK\x03\x04"):  # a .docx saved with a .doc name
-        from engine.ingest.word import extract_docx
+        from engine.ingest.readers.word import extract_docx
 
         return extract_docx(path, progress)
     if head.lstrip().lower().startswith((b"<html", b"<!doctype html", b"<?xml")) or \
             b"<html" in head.lower():
-        from engine.ingest.htmltext import extract_html
+        from engine.ingest.readers.htmltext import extract_html
 
         return extract_html(path)
     if head.startswith(b"{\\rtf"):
@@ -110,16 +110,16 @@ def extract(path: Path, options: ExtractOptions,
         if kind is None:
             raise ExtractionFailed(UNSUPPORTED, unsupported_reason(path))
         if kind == "pdf":
-            from engine.ingest.pdf import OcrEngine, extract_pdf
+            from engine.ingest.readers.pdf import OcrEngine, extract_pdf
 
             return extract_pdf(path, passwords=options.passwords,
                                ocr=OcrEngine(options.ocr, options.ocr_language),
                                pages=pages or (0, None), progress=progress, extend=extend)
-        from engine.ingest.pdf import release_kept
+        from engine.ingest.readers.pdf import release_kept
 
         release_kept()   # a long PDF kept open for its next range: one document at a time
         if kind == "word":
-            from engine.ingest.word import extract_docx
+            from engine.ingest.readers.word import extract_docx
 
             return extract_docx(path, progress)
         if kind == "legacy_word":
@@ -129,10 +129,10 @@ def extract(path: Path, options: ExtractOptions,
             raise ExtractionFailed(TOO_LARGE, f"the file is {size / 1e6:,.0f} MB of text, above "
                                    f"the {MAX_TEXT_BYTES // 1024 // 1024} MB limit; split it")
         if kind == "html":
-            from engine.ingest.htmltext import extract_html
+            from engine.ingest.readers.htmltext import extract_html
 
             return extract_html(path)
-        from engine.ingest.textfiles import extract_text
+        from engine.ingest.readers.textfiles import extract_text
 
         return extract_text(path)
     except FileNotFoundError as exc:

@@ -31,8 +31,8 @@ from engine.ingest.formats import (
 )
 from engine.ingest.model import MISSING as MISSING_KIND
 from engine.ingest.model import PASSWORD, UNREADABLE, UNSUPPORTED, Extracted, ExtractionFailed
-from engine.ingest.pdf import finish_pdf
 from engine.ingest.pool import AUTO, DEFAULT_TIMEOUT_S, Cancel, ExtractionPool, Outcome, Task
+from engine.ingest.readers.pdf import finish_pdf
 from engine.ingest.walk import walk
 from engine.store.library import (
     DEFAULT_COLLECTION,

@@ -48,7 +48,7 @@ QUEUE_DEPTH = 8
 SMALL_TASK_BYTES = 256 * 1024
 # Imported once by the fork server, so each worker starts with them in memory (and shares
 # PyMuPDF's pages with the others) instead of spending its first 0.1 s importing.
-PRELOAD = ["engine.ingest.pool", "engine.ingest.pdf", "pymupdf"]
+PRELOAD = ["engine.ingest.pool", "engine.ingest.readers.pdf", "pymupdf"]
 AUTO = -1   # memory_mb: a share of the RAM
 
 

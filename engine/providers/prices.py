@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -158,3 +158,15 @@ def _price_number(value: Any, what: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise ConfigError(f"{what}: expected a non-negative number, got {value}")
     return float(value)
+
+
+def check_budget_prices(budget_usd: float | None, prices: PriceTable,
+                        models: Iterable[str]) -> None:
+    """A budget is a promise; refuse it up front when a model's price is unknown."""
+    if budget_usd is None:
+        return
+    unpriced = sorted({m for m in models if prices.lookup(m) is None})
+    if unpriced:
+        raise ConfigError(f"--budget needs known prices, and there is none for "
+                          f"{', '.join(unpriced)}; add them to a price file and pass "
+                          "--prices FILE (see the README), or run without --budget")

@@ -11,7 +11,7 @@ from engine import events as ev
 from engine.errors import ConfigError
 from engine.ingest.pipeline import IngestOptions, IngestReport, describe, ingest
 from engine.store.library import DEFAULT_COLLECTION, MISSING, Library, check_collection_name
-from engine.worker_state import (
+from engine.worker.state import (
     Request,
     RequestError,
     Services,

@@ -26,15 +26,15 @@ from engine.config import (
     runs_dir,
 )
 from engine.context_format import PreparedContext
-from engine.endpoints import Endpoint, EndpointChoice, check_budget_prices, resolve_endpoints
+from engine.endpoints import Endpoint, EndpointChoice, resolve_endpoints
 from engine.errors import ConfigError, MissingKeyError
-from engine.providers.prices import PriceTable
+from engine.providers.prices import PriceTable, check_budget_prices
 from engine.store import runs as run_store
 from engine.store.contexts import prepare_context
 from engine.store.db import connect
 from engine.store.library import FAILED, Library
-from engine.trajectory import TrajectoryLog
-from engine.worker_state import Request, RequestError, Services, arg_ids, arg_str, need_str
+from engine.store.trajectory import TrajectoryLog
+from engine.worker.state import Request, RequestError, Services, arg_ids, arg_str, need_str
 
 if TYPE_CHECKING:   # the run machinery imports the openai SDK (~1 s): loaded on first ask
     from engine.rlm.conversation import Conversation
@@ -110,7 +110,7 @@ def _plan(library: Library, collection: str | None,
     settings = load_settings()
     root, sub = _endpoints(settings)
     prices = PriceTable.load(config_dir())
-    check_budget_prices(settings.limits.budget_usd, prices, (root, sub))
+    check_budget_prices(settings.limits.budget_usd, prices, (root.model, sub.model))
     context = _select(library, collection, document_ids)
     return AskPlan(root, sub, prices, settings.limits, settings.sandbox, context,
                    [int(d["id"]) for d in context.documents])

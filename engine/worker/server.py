@@ -12,9 +12,9 @@ Run as ``python -m engine.worker``. Protocol 1 (the full contract is in the READ
   (it then ends with its normal result). ``shutdown`` and end of input stop everything,
   close the REPLs and exit 0.
 - Commands: hello, shutdown, cancel; collections, create_collection, delete_collection,
-  documents, ingest, rescan, remove_documents (``worker_library``); ask, end_conversation,
-  history, run_events, delete_run (``worker_runs``); settings_get/set, prices_get/set,
-  key_status/set/delete, discover_local, list_models, test_connection (``worker_settings``).
+  documents, ingest, rescan, remove_documents (``library``); ask, end_conversation,
+  history, run_events, delete_run (``runs``); settings_get/set, prices_get/set,
+  key_status/set/delete, discover_local, list_models, test_connection (``settings``).
 
 stdout carries protocol lines only (anything else printing goes to stderr, which is
 free-form log text). The worker is the only process holding API keys.
@@ -34,12 +34,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from engine import __version__, secrets, worker_library, worker_runs, worker_settings
+from engine import __version__, secrets
 from engine.config import config_dir, data_dir
 from engine.errors import ConfigError, ProviderError, SandboxError
 from engine.store.db import store_path
-from engine.worker_io import LineWriter, start_reader
-from engine.worker_state import Request, RequestError, Services
+from engine.worker import library, runs, settings
+from engine.worker.jsonio import LineWriter, start_reader
+from engine.worker.state import Request, RequestError, Services
 
 PROTOCOL = 1
 CANCEL_GRACE_S = 2.5   # cancelled work answers within 2 s; then it is torn down
@@ -79,7 +80,7 @@ class Worker:
         self.stopping = asyncio.Event()
         self.handlers: dict[str, Handler] = {
             "hello": self.hello, "shutdown": self.shutdown, "cancel": self.cancel,
-            **worker_library.HANDLERS, **worker_runs.HANDLERS, **worker_settings.HANDLERS}
+            **library.HANDLERS, **runs.HANDLERS, **settings.HANDLERS}
 
     # --- lines in ------------------------------------------------------------------------
 
@@ -224,7 +225,7 @@ class Worker:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
-        await worker_runs.close_conversations(self.svc)
+        await runs.close_conversations(self.svc)
         await asyncio.to_thread(self.svc.recorder.flush)
 
 
@@ -245,7 +246,7 @@ async def amain(out: LineWriter, stdin_fd: int) -> None:
     loop = asyncio.get_running_loop()
     # First, alone: this opens (creates, migrates) the store before any thread of the
     # worker does, since migrating a new store from several connections at once fails.
-    await asyncio.to_thread(worker_runs.mark_interrupted_runs)
+    await asyncio.to_thread(runs.mark_interrupted_runs)
     worker = Worker(out)
 
     def stop_soon() -> None:
@@ -293,6 +294,3 @@ def main() -> int:
         os._exit(0)   # a thread stuck in a slow call must not keep the process alive
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

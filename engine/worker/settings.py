@@ -18,7 +18,7 @@ from engine.config import Settings, config_dir, load_settings, save_settings, se
 from engine.endpoints import check_base_url
 from engine.errors import ConfigError
 from engine.providers.prices import USER_FILE_NAME, PriceTable, read_price_file
-from engine.worker_state import Request, RequestError, Services, arg_dict, arg_str, need_str
+from engine.worker.state import Request, RequestError, Services, arg_dict, arg_str, need_str
 
 KEY_PLACES = ("keyring", "session")
 

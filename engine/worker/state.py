@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from engine import events as ev
 from engine.store.library import Library
 from engine.store.runs import RunRecorder
-from engine.worker_io import LineWriter, encode
+from engine.worker.jsonio import LineWriter, encode
 
 if TYPE_CHECKING:
     from engine.rlm.conversation import Conversation

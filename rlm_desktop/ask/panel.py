@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop.ask_render import Turn, parse_cite_url, render
-from rlm_desktop.empty_state import EmptyState
-from rlm_desktop.icons import icon
-from rlm_desktop.panel_header import panel_header
+from rlm_desktop.ask.render import Turn, parse_cite_url, render
+from rlm_desktop.widgets.empty_state import EmptyState
+from rlm_desktop.widgets.icons import icon
+from rlm_desktop.widgets.panel_header import panel_header
 from rlm_desktop.worker_client import WorkerClient
 
 # (collection or None, checked document ids or None for all)

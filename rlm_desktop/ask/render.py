@@ -10,7 +10,7 @@ from typing import Any
 
 from PySide6.QtGui import QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
 
-from rlm_desktop.icons import mix, semantic_color
+from rlm_desktop.widgets.icons import mix, semantic_color
 
 STOP_TEXT = {
     "answered": "Answered",

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from rlm_desktop.icons import icon
+from rlm_desktop.widgets.icons import icon
 from rlm_desktop.worker_client import WorkerClient
 
 

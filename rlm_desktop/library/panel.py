@@ -22,16 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop.empty_state import EmptyState
-from rlm_desktop.icons import icon, mix, status_icons
-from rlm_desktop.library_dialogs import ask_text, confirm
-from rlm_desktop.library_ingest import IngestBar, IngestRunner, describe_result
-from rlm_desktop.library_model import (
+from rlm_desktop.library.dialogs import ask_text, confirm
+from rlm_desktop.library.ingest import IngestBar, IngestRunner, describe_result
+from rlm_desktop.library.model import (
     LibraryModel,
     LibraryProxy,
 )
-from rlm_desktop.library_table import DocumentTable
-from rlm_desktop.panel_header import panel_header
+from rlm_desktop.library.table import DocumentTable
+from rlm_desktop.widgets.empty_state import EmptyState
+from rlm_desktop.widgets.icons import icon, mix, status_icons
+from rlm_desktop.widgets.panel_header import panel_header
 from rlm_desktop.worker_client import WorkerClient
 
 DEFAULT_COLLECTION = "default"

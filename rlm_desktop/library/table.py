@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
-from rlm_desktop.library_model import (
+from rlm_desktop.library.model import (
     DOC_ID_ROLE,
     PAGES,
     STATUS,

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop import palette_tones as tones
-from rlm_desktop.highlighter import PythonHighlighter
+from rlm_desktop.run.highlighter import PythonHighlighter
+from rlm_desktop.widgets import palette_tones as tones
 
 
 def mono_font() -> QFont:

@@ -8,9 +8,9 @@ from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTreeWidget, QTreeWidgetItem
 
-from rlm_desktop import run_format as fmt
-from rlm_desktop.run_blocks import paint_mark
-from rlm_desktop.run_tree import CallNode
+from rlm_desktop.run import format as fmt
+from rlm_desktop.run.blocks import paint_mark
+from rlm_desktop.run.tree import CallNode
 
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 

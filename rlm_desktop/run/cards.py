@@ -23,9 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop import palette_tones as tones
-from rlm_desktop import run_format as fmt
-from rlm_desktop.run_blocks import (
+from rlm_desktop.run import format as fmt
+from rlm_desktop.run.blocks import (
     Card,
     Elided,
     FoldedText,
@@ -33,9 +32,9 @@ from rlm_desktop.run_blocks import (
     muted_label,
     small_font,
 )
-from rlm_desktop.run_calls import CallsTable
-from rlm_desktop.run_items import NoticeRow, OutcomeCard, ResponseView, usage_text, vbox
-from rlm_desktop.run_tree import (
+from rlm_desktop.run.calls import CallsTable
+from rlm_desktop.run.items import NoticeRow, OutcomeCard, ResponseView, usage_text, vbox
+from rlm_desktop.run.tree import (
     CallNode,
     CellNode,
     Item,
@@ -44,6 +43,7 @@ from rlm_desktop.run_tree import (
     RunTree,
     StepNode,
 )
+from rlm_desktop.widgets import palette_tones as tones
 
 
 def late(deadline: float) -> bool:

@@ -6,9 +6,9 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QIcon, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from rlm_desktop import icons
-from rlm_desktop import palette_tones as tones
-from rlm_desktop.run_blocks import muted_label, small_font
+from rlm_desktop.run.blocks import muted_label, small_font
+from rlm_desktop.widgets import icons
+from rlm_desktop.widgets import palette_tones as tones
 
 
 class StatBox(QWidget):

@@ -16,7 +16,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
-from rlm_desktop import palette_tones as tones
+from rlm_desktop.widgets import palette_tones as tones
 
 KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) - {"_"}
 CONSTANTS = frozenset({"True", "False", "None"})

@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop import palette_tones as tones
-from rlm_desktop import run_format as fmt
-from rlm_desktop.run_blocks import muted_label, paint_mark, small_font
+from rlm_desktop.run import format as fmt
+from rlm_desktop.run.blocks import muted_label, paint_mark, small_font
+from rlm_desktop.widgets import palette_tones as tones
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2

@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from rlm_desktop import run_format as fmt
-from rlm_desktop.run_blocks import (
+from rlm_desktop.run import format as fmt
+from rlm_desktop.run.blocks import (
     Card,
     LinkButton,
     ToneIcon,
@@ -15,7 +15,7 @@ from rlm_desktop.run_blocks import (
     muted_label,
     small_font,
 )
-from rlm_desktop.run_tree import NoticeNode, ResponseNode, RunNode, Usage
+from rlm_desktop.run.tree import NoticeNode, ResponseNode, RunNode, Usage
 
 PROSE_CHARS = 420     # the model's words beyond this fold behind "more"
 ANSWER_CHARS = 1200

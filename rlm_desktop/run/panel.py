@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop import run_format as fmt
-from rlm_desktop.run_blocks import Elided, ToneIcon, muted_label, small_font
-from rlm_desktop.run_cards import RunTimeline, warm_up
-from rlm_desktop.run_header import BudgetBar, StatBox, stop_icon
-from rlm_desktop.run_tree import RunTree
-from rlm_desktop.sandbox_badge import SandboxBadge
+from rlm_desktop.run import format as fmt
+from rlm_desktop.run.blocks import Elided, ToneIcon, muted_label, small_font
+from rlm_desktop.run.cards import RunTimeline, warm_up
+from rlm_desktop.run.header import BudgetBar, StatBox, stop_icon
+from rlm_desktop.run.sandbox_badge import SandboxBadge
+from rlm_desktop.run.tree import RunTree
 
 EMPTY_TITLE = "Watch the model work"
 EMPTY_TEXT = ("When you ask a question, you can watch the work here: each step the model "

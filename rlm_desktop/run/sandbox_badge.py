@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop import palette_tones as tones
+from rlm_desktop.widgets import palette_tones as tones
 
 # (isolation key, badge word, what it could do without it, details line when protected)
 KINDS = (("filesystem", "files", "read your files or change them",

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 
 from engine.config import Settings
 from engine.errors import ConfigError
-from rlm_desktop.settings_limits_page import LimitsPage, SafetyPage
-from rlm_desktop.settings_models_page import ModelsPage
-from rlm_desktop.settings_prices_page import PricesPage
-from rlm_desktop.settings_widgets import Client, Notice, Reply, call, hint_label, reply_error
+from rlm_desktop.settings.limits_page import LimitsPage, SafetyPage
+from rlm_desktop.settings.models_page import ModelsPage
+from rlm_desktop.settings.prices_page import PricesPage
+from rlm_desktop.settings.widgets import Client, Notice, Reply, call, hint_label, reply_error
 
 Step = Callable[[Callable[[str | None], None]], None]
 

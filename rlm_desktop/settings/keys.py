@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop.providers import key_env_var, key_provider
-from rlm_desktop.settings_widgets import Client, Notice, Reply, call, hint_label, reply_error
+from rlm_desktop.settings.providers import key_env_var, key_provider
+from rlm_desktop.settings.widgets import Client, Notice, Reply, call, hint_label, reply_error
 
 WHERE = (("keyring", "Save it in this computer's keychain (recommended)"),
          ("session", "Keep it for this session only"),

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from engine.config import Limits, SandboxSettings
 from engine.errors import ConfigError
-from rlm_desktop.settings_widgets import Notice, hint_label, with_hint
+from rlm_desktop.settings.widgets import Notice, hint_label, with_hint
 
 Problem = tuple[str, QWidget]
 _INT_MAX = 2**31 - 1

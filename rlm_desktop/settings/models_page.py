@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop.providers import (
+from rlm_desktop.settings.keys import KeyBox
+from rlm_desktop.settings.providers import (
     CUSTOM,
     PRESETS,
     LocalServer,
@@ -31,8 +32,7 @@ from rlm_desktop.providers import (
     url_problem,
     with_discovered,
 )
-from rlm_desktop.settings_keys import KeyBox
-from rlm_desktop.settings_widgets import (
+from rlm_desktop.settings.widgets import (
     Client,
     ModelChooser,
     Notice,

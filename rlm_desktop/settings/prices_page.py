@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.providers.prices import Price, PriceTable
-from rlm_desktop.settings_widgets import Notice, hint_label
+from rlm_desktop.settings.widgets import Notice, hint_label
 
 Index = QModelIndex | QPersistentModelIndex
 PRICE_FIELDS = ("input", "output", "cached_input")

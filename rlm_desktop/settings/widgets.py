@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop.icons import icon, mix, semantic_color, status_icon
+from rlm_desktop.widgets.icons import icon, mix, semantic_color, status_icon
 
 Reply = dict[str, Any]
 
@@ -51,7 +51,7 @@ def reply_error(reply: Reply) -> str:
 
 # --- notices -------------------------------------------------------------------
 
-# Notice kinds -> the app's status colours and icons (rlm_desktop.icons), so notices match
+# Notice kinds -> the app's status colours and icons (rlm_desktop.widgets.icons), so notices match
 # the library's status column; the fill is that colour mixed into the palette's window colour.
 _COLORS = {"error": "failed", "warning": "warning", "ok": "ok", "info": "accent",
            "busy": "accent"}

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import Settings
-from rlm_desktop.icons import app_icon
-from rlm_desktop.providers import (
+from rlm_desktop.settings.keys import KeyBox
+from rlm_desktop.settings.providers import (
     CUSTOM,
     PRESETS,
     LocalServer,
@@ -32,8 +32,7 @@ from rlm_desktop.providers import (
     preset_by_id,
     url_problem,
 )
-from rlm_desktop.settings_keys import KeyBox
-from rlm_desktop.settings_widgets import (
+from rlm_desktop.settings.widgets import (
     Client,
     ModelChooser,
     Notice,
@@ -43,6 +42,7 @@ from rlm_desktop.settings_widgets import (
     reply_error,
     test_connection,
 )
+from rlm_desktop.widgets.icons import app_icon
 
 SERVICE, KEY, MODELS, TEST = range(4)
 SKIP_TEXT = "Skip: browse my library first"

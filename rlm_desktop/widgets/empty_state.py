@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop.icons import icon, mix
+from rlm_desktop.widgets.icons import icon, mix
 
 
 class EmptyState(QWidget):

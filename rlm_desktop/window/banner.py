@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-from rlm_desktop.icons import icon, mix, semantic_color
+from rlm_desktop.widgets.icons import icon, mix, semantic_color
 
 
 class Banner(QFrame):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -22,12 +22,12 @@ from PySide6.QtWidgets import (
 
 import engine
 from engine.config import config_dir
-from rlm_desktop.ask_panel import AskPanel
-from rlm_desktop.icons import app_icon, icon
-from rlm_desktop.library_panel import LibraryPanel
-from rlm_desktop.main_banner import Banner
-from rlm_desktop.main_menus import build_menus
-from rlm_desktop.panel_protocols import HistoryPanelView, RunPanelView, as_widget
+from rlm_desktop.ask.panel import AskPanel
+from rlm_desktop.library.panel import LibraryPanel
+from rlm_desktop.widgets.icons import app_icon, icon
+from rlm_desktop.window.banner import Banner
+from rlm_desktop.window.menus import build_menus
+from rlm_desktop.window.protocols import HistoryPanelView, RunPanelView, as_widget
 from rlm_desktop.worker_client import WorkerClient
 
 DialogFactory = Callable[[WorkerClient, QWidget], QDialog]
@@ -47,22 +47,22 @@ def window_settings() -> QSettings:
 
 
 def _run_panel() -> RunPanelView:
-    from rlm_desktop.run_panel import RunPanel
+    from rlm_desktop.run.panel import RunPanel
     return RunPanel()
 
 
 def _history_panel() -> HistoryPanelView:
-    from rlm_desktop.history_panel import HistoryPanel
+    from rlm_desktop.run.history import HistoryPanel
     return HistoryPanel()
 
 
 def _settings_dialog(client: WorkerClient, parent: QWidget) -> QDialog:
-    from rlm_desktop.settings_dialog import SettingsDialog
+    from rlm_desktop.settings.dialog import SettingsDialog
     return SettingsDialog(client, parent)
 
 
 def _setup_wizard(client: WorkerClient, parent: QWidget) -> QDialog:
-    from rlm_desktop.setup_wizard import SetupWizard
+    from rlm_desktop.settings.wizard import SetupWizard
     return SetupWizard(client, parent)
 
 
@@ -87,8 +87,6 @@ class MainWindow(QMainWindow):
         self.settings_dialog: QDialog | None = None
         self.wizard: QDialog | None = None
         self.log_dialog: QDialog | None = None
-        self.settings_action: QAction          # set by build_menus below
-        self.restart_engine_action: QAction    # set by build_menus below
         self.setWindowTitle("RLM Desktop")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
@@ -131,7 +129,10 @@ class MainWindow(QMainWindow):
         self.sandbox_label.setAccessibleName("Sandbox state")
         self.statusBar().addWidget(self.engine_label)
         self.statusBar().addPermanentWidget(self.sandbox_label)
-        self.menus = build_menus(self)
+        built = build_menus(self)
+        self.menus = built.menus
+        self.settings_action = built.settings_action
+        self.restart_engine_action = built.restart_engine_action
         self._connect()
         self._engine_state(client.state)
         self._restore_layout()

@@ -2,25 +2,56 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QMenuBar, QTabWidget, QWidget
 
-from rlm_desktop.icons import icon
-
-if TYPE_CHECKING:
-    from rlm_desktop.main_window import MainWindow
+from rlm_desktop.widgets.icons import icon
 
 
-def build_menus(window: MainWindow) -> dict[str, QMenu]:
-    """Create the menu bar; actions that need the window are stored on it."""
+class MenuHost(Protocol):
+    """What the menus need of the main window (a protocol, so this module never imports it)."""
+
+    library: Any
+    ask_panel: Any
+    side_tabs: QTabWidget
+    run_panel_widget: QWidget
+    history_panel_widget: QWidget
+
+    def menuBar(self) -> QMenuBar: ...
+
+    def close(self) -> bool: ...
+
+    def open_settings(self) -> None: ...
+
+    def open_setup(self) -> None: ...
+
+    def show_engine_log(self) -> None: ...
+
+    def restart_engine(self) -> None: ...
+
+    def show_about(self) -> None: ...
+
+
+@dataclass
+class Menus:
+    """The menu bar's menus by name, and the actions the window enables and triggers."""
+
+    menus: dict[str, QMenu]
+    settings_action: QAction
+    restart_engine_action: QAction
+
+
+def build_menus(window: MenuHost) -> Menus:
+    """Create the menu bar of ``window`` and return its menus and the actions it needs."""
     bar = window.menuBar()
     library, ask = window.library, window.ask_panel
 
     def action(text: str, slot: object, shortcut: str | QKeySequence.StandardKey | None = None,
                icon_name: str | None = None) -> QAction:
-        act = QAction(text, window)
+        act = QAction(text, bar)
         if icon_name:
             act.setIcon(icon(icon_name))
         if shortcut is not None:
@@ -36,9 +67,9 @@ def build_menus(window: MainWindow) -> dict[str, QMenu]:
                 library.rescan_action, library.prune_action, library.remove_action):
         file_menu.addAction(act)
     file_menu.addSeparator()
-    window.settings_action = action("&Settings…", window.open_settings, "Ctrl+,", "settings")
-    window.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
-    file_menu.addAction(window.settings_action)
+    settings_action = action("&Settings…", window.open_settings, "Ctrl+,", "settings")
+    settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+    file_menu.addAction(settings_action)
     file_menu.addSeparator()
     quit_action = action("&Quit", window.close, QKeySequence.StandardKey.Quit)
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -63,11 +94,12 @@ def build_menus(window: MainWindow) -> dict[str, QMenu]:
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(action("Set up an AI &model…", window.open_setup))
     help_menu.addAction(action("Engine &log", window.show_engine_log))
-    window.restart_engine_action = action("&Restart engine", window.restart_engine,
+    restart_engine_action = action("&Restart engine", window.restart_engine,
                                           icon_name="engine")
-    help_menu.addAction(window.restart_engine_action)
+    help_menu.addAction(restart_engine_action)
     help_menu.addSeparator()
     about = action("&About RLM Desktop", window.show_about)
     about.setMenuRole(QAction.MenuRole.AboutRole)
     help_menu.addAction(about)
-    return {"file": file_menu, "ask": ask_menu, "view": view_menu, "help": help_menu}
+    return Menus({"file": file_menu, "ask": ask_menu, "view": view_menu, "help": help_menu},
+                 settings_action, restart_engine_action)

@@ -107,7 +107,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from engine.config import ModelSettings, Settings, save_settings
-    from rlm_desktop.main_window import MainWindow
+    from rlm_desktop.window.main_window import MainWindow
     from rlm_desktop.worker_client import WorkerClient
     from tests.support.fake_openai import FakeOpenAI, Reply, by_model, sequence
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.engine.worker_harness import WorkerProcess
+from tests.engine.worker.harness import WorkerProcess
 
 
 @pytest.fixture

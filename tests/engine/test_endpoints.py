@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from engine.config import ModelSettings, Settings
-from engine.endpoints import EndpointChoice, check_budget_prices, resolve_endpoints
+from engine.endpoints import EndpointChoice, resolve_endpoints
 from engine.errors import ConfigError
-from engine.providers.prices import PriceTable
-from engine.rlm.clients import Endpoint
 
 LOCAL = "http://127.0.0.1:8080/v1"
 
@@ -66,11 +64,3 @@ def test_no_model_anywhere() -> None:
     with pytest.raises(ConfigError, match="no model"):
         resolve_endpoints(EndpointChoice(), settings())
 
-
-def test_budget_needs_every_price() -> None:
-    prices = PriceTable.builtin()
-    both = (Endpoint("gpt-5", LOCAL), Endpoint("gpt-5-mini", LOCAL))
-    check_budget_prices(1.0, prices, both)
-    check_budget_prices(None, prices, (Endpoint("mystery", LOCAL),) * 2)
-    with pytest.raises(ConfigError, match="mystery"):
-        check_budget_prices(1.0, prices, (Endpoint("gpt-5", LOCAL), Endpoint("mystery", LOCAL)))

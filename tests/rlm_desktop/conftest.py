@@ -90,7 +90,7 @@ def worker(qtbot: Any, configured: FakeOpenAI) -> Iterator[Any]:
 @pytest.fixture
 def window(qtbot: Any, worker: Any) -> Any:
     """MainWindow on the real worker, with recording run and history panels."""
-    from rlm_desktop.main_window import MainWindow
+    from rlm_desktop.window.main_window import MainWindow
     from tests.rlm_desktop.recording_panels import RecordingHistoryPanel, RecordingRunPanel
 
     win = MainWindow(worker, run_panel=RecordingRunPanel(),

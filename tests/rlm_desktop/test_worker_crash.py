@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.rlm_desktop.ask.test_flow import add_lease
 from tests.rlm_desktop.conftest import REPLY_TIMEOUT_MS, call
-from tests.rlm_desktop.test_ask_flow import add_lease
 from tests.support.fake_openai import FakeOpenAI, Reply, by_model, sequence
 from tests.support.harness import repl
 

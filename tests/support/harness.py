@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.events import Event
-from engine.trajectory import read_events
+from engine.store.trajectory import read_events
 from tests.support.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]

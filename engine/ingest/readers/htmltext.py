@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from engine.ingest.model import Extracted, clean_text, usable_title
-from engine.ingest.textfiles import decode_text, detect_encoding, text_pages
+from engine.ingest.readers.textfiles import decode_text, detect_encoding, text_pages
 
 SKIP = {"script", "style", "noscript", "template", "svg", "math", "head", "iframe", "object"}
 BLOCK = {"p", "div", "section", "article", "header", "footer", "main", "nav", "aside", "form",

@@ -30,7 +30,7 @@ from engine.ingest.model import (
     clean_text,
     usable_title,
 )
-from engine.ingest.tables import join_table_rows, lines_from_words, looks_tabular
+from engine.ingest.readers.tables import join_table_rows, lines_from_words, looks_tabular
 
 # Seconds added to a file's time limit for each page sent to OCR (Tesseract takes seconds).
 OCR_SECONDS_PER_PAGE = 30.0

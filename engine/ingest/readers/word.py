@@ -23,8 +23,8 @@ from engine.ingest.model import (
     clean_text,
     usable_title,
 )
-from engine.ingest.wordnumbers import Numbering
-from engine.ingest.wordpackage import check_zip, open_package, related_xml
+from engine.ingest.readers.wordnumbers import Numbering
+from engine.ingest.readers.wordpackage import check_zip, open_package, related_xml
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"

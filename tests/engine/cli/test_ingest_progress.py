@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from engine import events as ev
-from engine.ingest_progress import IngestDisplay, duration, status_line
+from engine.cli.ingest_progress import IngestDisplay, duration, status_line
 
 
 def progress(done: int, total: int = 10, elapsed: float = 10.0) -> ev.IngestProgress:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from tests.support.fake_openai import FakeOpenAI, sequence
 from tests.support.harness import ask, repl
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from tests.engine.ingest.makers import make_pdf
 from tests.support.fake_openai import FakeOpenAI, sequence
 from tests.support.harness import repl, write_prices
@@ -185,7 +185,7 @@ def test_ctrl_c_or_sigterm_stops_an_ingest_cleanly(tmp_path: Path, signum: int) 
     db = Path(os.environ["XDG_DATA_HOME"]) / "rlm-desktop" / "library.db"
     proc = subprocess.Popen(
         [sys.executable, "-m", "engine.cli", "ingest", str(docs), "--workers", "1", "--ocr",
-         "off"], cwd=Path(__file__).resolve().parents[2], env=os.environ.copy(),
+         "off"], cwd=Path(__file__).resolve().parents[3], env=os.environ.copy(),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from engine import events as ev
-from engine.progress import ProgressPrinter, format_event, money
+from engine.cli.progress import ProgressPrinter, format_event, money
 
 
 def test_money_never_shows_a_paid_call_as_free() -> None:

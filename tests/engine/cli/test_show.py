@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli import main
+from engine.cli.main import main
 from tests.support.fake_openai import FakeOpenAI, by_model, sequence
 from tests.support.harness import ROOT, ask, ask_args, repl
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ConfigError
-from engine.providers.prices import Price, PriceTable
+from engine.providers.prices import Price, PriceTable, check_budget_prices
 
 
 def write_json(path: Path, data: object) -> Path:
@@ -141,3 +141,11 @@ def test_a_missing_prices_flag_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist") as info:
         PriceTable.load(None, missing)
     assert str(missing) in str(info.value)
+
+
+def test_budget_needs_every_price() -> None:
+    prices = PriceTable.builtin()
+    check_budget_prices(1.0, prices, ("gpt-5", "gpt-5-mini"))
+    check_budget_prices(None, prices, ("mystery", "mystery"))
+    with pytest.raises(ConfigError, match="mystery"):
+        check_budget_prices(1.0, prices, ("gpt-5", "mystery"))

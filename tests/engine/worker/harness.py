@@ -17,7 +17,7 @@ from typing import Any
 
 from tests.support.harness import PRICES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 
 from engine.store import runs as run_store
 from engine.store.db import connect
-from tests.engine.worker_harness import WorkerProcess, write_settings
+from tests.engine.worker.harness import WorkerProcess, write_settings
 from tests.support.fake_openai import ChatRequest, FakeOpenAI, Reply, by_model
 from tests.support.harness import repl, write_docs
 

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from tests.engine.worker_harness import WorkerProcess
+from tests.engine.worker.harness import WorkerProcess
 from tests.support.harness import write_docs
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from engine.errors import ConfigError, MissingKeyError, ProviderError, SandboxError
 from engine.rlm.conversation import ConversationBusy
-from engine.worker import Worker, error_kind
-from engine.worker_io import LineWriter
-from engine.worker_state import Request, RequestError, Services
+from engine.worker.jsonio import LineWriter
+from engine.worker.server import Worker, error_kind
+from engine.worker.state import Request, RequestError, Services
 
 
 class Sink(io.RawIOBase):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine import secrets
-from tests.engine.worker_harness import WorkerProcess
+from tests.engine.worker.harness import WorkerProcess
 from tests.support.fake_openai import FakeOpenAI, Reply, by_model
 
 SECRET = "sk-test-never-echo-1234567890"

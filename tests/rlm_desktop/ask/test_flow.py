@@ -135,7 +135,7 @@ def test_stop_ends_the_run_within_two_seconds(qtbot: Any, window: Any,
 def test_without_a_model_the_answer_says_what_to_do(qtbot: Any, worker: Any,
                                                     tmp_path: Path) -> None:
     from engine.config import Settings, save_settings
-    from rlm_desktop.main_window import MainWindow
+    from rlm_desktop.window.main_window import MainWindow
     from tests.rlm_desktop.recording_panels import RecordingHistoryPanel, RecordingRunPanel
 
     save_settings(Settings())                  # no model chosen yet

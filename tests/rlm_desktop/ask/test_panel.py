@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QTextDocument
 
-from rlm_desktop.ask_panel import AskPanel, QuestionBox
-from rlm_desktop.ask_render import Turn, cite_links, cost_text, facts_line, parse_cite_url, render
+from rlm_desktop.ask.panel import AskPanel, QuestionBox
+from rlm_desktop.ask.render import Turn, cite_links, cost_text, facts_line, parse_cite_url, render
 
 
 class FakeClient:

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from rlm_desktop.library_model import PAGES, STATUS, TITLE
+from rlm_desktop.library.model import PAGES, STATUS, TITLE
 from tests.engine.ingest.makers import make_pdf
 from tests.rlm_desktop.conftest import REPLY_TIMEOUT_MS, drop_paths, make_library_folder
 

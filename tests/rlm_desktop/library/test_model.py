@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QTableView
 
-from rlm_desktop.library_model import (
+from rlm_desktop.library.model import (
     PAGES,
     STATUS,
     TITLE,

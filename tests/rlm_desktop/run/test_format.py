@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlm_desktop.run_format import plain_citations
+from rlm_desktop.run.format import plain_citations
 
 
 def test_citation_markers_read_as_document_and_page() -> None:

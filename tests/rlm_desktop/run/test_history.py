@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from rlm_desktop.history_panel import KIND_ROLE, META_ROLE, RUN_ID_ROLE, HistoryPanel
+from rlm_desktop.run.history import KIND_ROLE, META_ROLE, RUN_ID_ROLE, HistoryPanel
 
 RUNS = [
     {"run_id": "r3", "conversation": "c2", "collection": "acme",

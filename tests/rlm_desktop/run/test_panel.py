@@ -11,13 +11,13 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication
 
-from rlm_desktop import run_format as fmt
-from rlm_desktop.highlighter import PythonHighlighter
-from rlm_desktop.run_calls import CallsTable
-from rlm_desktop.run_cards import CellView, ChildRunBlock, RunTimeline, StepCard
-from rlm_desktop.run_items import OutcomeCard
-from rlm_desktop.run_panel import RunPanel
-from rlm_desktop.sandbox_badge import SandboxBadge, SandboxDetails, describe, details_html
+from rlm_desktop.run import format as fmt
+from rlm_desktop.run.calls import CallsTable
+from rlm_desktop.run.cards import CellView, ChildRunBlock, RunTimeline, StepCard
+from rlm_desktop.run.highlighter import PythonHighlighter
+from rlm_desktop.run.items import OutcomeCard
+from rlm_desktop.run.panel import RunPanel
+from rlm_desktop.run.sandbox_badge import SandboxBadge, SandboxDetails, describe, details_html
 from tests.rlm_desktop.run_samples import SANDBOX_STATUS, UNSANDBOXED_STATUS, SampleRun
 from tests.support.fake_openai import ChatRequest, FakeOpenAI
 from tests.support.harness import ask, repl

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from engine import events as ev
-from rlm_desktop import run_format as fmt
-from rlm_desktop.run_tree import CellNode, NoticeNode, ResponseNode, RunTree
+from rlm_desktop.run import format as fmt
+from rlm_desktop.run.tree import CellNode, NoticeNode, ResponseNode, RunTree
 from tests.rlm_desktop.run_samples import SampleRun
 
 

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QMessageBox, QWidget
 
-from rlm_desktop import settings_dialog
-from rlm_desktop.settings_dialog import SettingsDialog
+from rlm_desktop.settings import dialog as settings_dialog
+from rlm_desktop.settings.dialog import SettingsDialog
 from tests.rlm_desktop.settings_stand_in import Refused, SettingsStandIn
 
 OLLAMA = {"name": "Ollama", "base_url": "http://127.0.0.1:11434/v1", "reachable": True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rlm_desktop.providers import (
+from rlm_desktop.settings.providers import (
     CUSTOM,
     LocalServer,
     found_summary,

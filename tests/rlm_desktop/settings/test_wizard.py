@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
-from rlm_desktop.setup_wizard import KEY, MODELS, SERVICE, SKIP_TEXT, TEST, SetupWizard
+from rlm_desktop.settings.wizard import KEY, MODELS, SERVICE, SKIP_TEXT, TEST, SetupWizard
 from tests.rlm_desktop.settings_stand_in import SettingsStandIn
 
 OLLAMA = {"name": "Ollama", "base_url": "http://127.0.0.1:11434/v1", "reachable": True,

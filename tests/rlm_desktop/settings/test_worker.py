@@ -14,8 +14,8 @@ import pytest
 from PySide6.QtWidgets import QWizard
 
 from engine.config import config_dir, settings_path
-from rlm_desktop.settings_dialog import SettingsDialog
-from rlm_desktop.setup_wizard import MODELS, SetupWizard
+from rlm_desktop.settings.dialog import SettingsDialog
+from rlm_desktop.settings.wizard import MODELS, SetupWizard
 from tests.rlm_desktop.conftest import REPLY_TIMEOUT_MS, call, stop_client, wait_ready
 from tests.support.fake_openai import FakeOpenAI, Reply, by_model
 

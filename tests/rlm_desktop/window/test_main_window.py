@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import config_dir
-from rlm_desktop.main_window import MainWindow
+from rlm_desktop.window.main_window import MainWindow
 from rlm_desktop.worker_client import WorkerClient
+from tests.rlm_desktop.ask.test_flow import add_lease, ask
 from tests.rlm_desktop.conftest import REPLY_TIMEOUT_MS, drop_paths
 from tests.rlm_desktop.recording_panels import RecordingHistoryPanel, RecordingRunPanel
-from tests.rlm_desktop.test_ask_flow import add_lease, ask
 from tests.support.fake_openai import FakeOpenAI, by_model
 from tests.support.harness import repl
 
@@ -166,11 +166,11 @@ def test_first_start_without_a_model_offers_the_setup(qtbot: Any, worker: Any) -
 def test_composes_with_the_real_panels_and_dialogs(qtbot: Any, worker: Any,
                                                    configured: FakeOpenAI,
                                                    tmp_path: Path) -> None:
-    from rlm_desktop.history_panel import HistoryPanel
-    from rlm_desktop.run_panel import RunPanel
-    from rlm_desktop.settings_dialog import SettingsDialog
-    from rlm_desktop.setup_wizard import SetupWizard
-    from tests.rlm_desktop.test_ask_flow import needle_script
+    from rlm_desktop.run.history import HistoryPanel
+    from rlm_desktop.run.panel import RunPanel
+    from rlm_desktop.settings.dialog import SettingsDialog
+    from rlm_desktop.settings.wizard import SetupWizard
+    from tests.rlm_desktop.ask.test_flow import needle_script
     from tests.support.fake_openai import Reply, sequence
 
     win = MainWindow(worker, offer_setup=False)
@@ -238,7 +238,7 @@ def test_the_app_starts_its_engine_and_quits_cleanly(tmp_path: Path) -> None:
     script.write_text(
         "import sys\n"
         "from PySide6.QtWidgets import QApplication\n"
-        "from rlm_desktop import main_window\n"
+        "from rlm_desktop.window import main_window\n"
         "ready = main_window.MainWindow._engine_ready\n"
         "def quit_when_ready(self, hello):\n"
         "    ready(self, hello)\n"

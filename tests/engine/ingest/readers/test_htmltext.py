@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.ingest.htmltext import decode_html, extract_html, html_to_text
+from engine.ingest.readers.htmltext import decode_html, extract_html, html_to_text
 
 
 def test_scripts_styles_and_head_are_dropped() -> None:

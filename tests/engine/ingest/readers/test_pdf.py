@@ -21,8 +21,8 @@ from engine.ingest.model import (
     TEXT,
     ExtractionFailed,
 )
-from engine.ingest.pdf import OcrEngine, extract_pdf, finish_pdf
-from engine.ingest.tables import join_table_rows, looks_tabular
+from engine.ingest.readers.pdf import OcrEngine, extract_pdf, finish_pdf
+from engine.ingest.readers.tables import join_table_rows, looks_tabular
 from tests.engine.ingest.makers import (
     make_pdf,
     make_picture_pdf,
@@ -71,7 +71,7 @@ def test_page_ranges_and_warnings_are_worded_once_for_the_whole(tmp_path: Path) 
 
 
 def test_a_pdf_read_in_ranges_stays_open_for_its_next_range_only(tmp_path: Path) -> None:
-    from engine.ingest import pdf
+    from engine.ingest.readers import pdf
 
     pdf.release_kept()
     path = make_pdf(tmp_path / "book.pdf", [f"chapter {i}" for i in range(1, 9)])

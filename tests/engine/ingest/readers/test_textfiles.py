@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.ingest.textfiles import (
+from engine.ingest.readers.textfiles import (
     LINES_PER_PAGE,
     ONE_PAGE_CHARS,
     decode_text,

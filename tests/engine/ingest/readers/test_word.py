@@ -10,7 +10,7 @@ import pytest
 
 from engine.ingest.formats import ExtractOptions, extract
 from engine.ingest.model import CORRUPT, PASSWORD, TOO_LARGE, UNSUPPORTED, ExtractionFailed
-from engine.ingest.word import CHUNK_CHARS, extract_docx
+from engine.ingest.readers.word import CHUNK_CHARS, extract_docx
 from tests.engine.ingest.makers import make_ooxml, para
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'

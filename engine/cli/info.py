@@ -3,7 +3,9 @@ and the keyring work on this machine."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import platform
 import sqlite3
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import __version__, secrets
+from engine.cli.common import EXIT_OK
 from engine.config import config_dir, data_dir, load_settings, settings_path
 
 
@@ -134,3 +137,18 @@ def render_info(info: dict[str, Any]) -> str:
     lines.append(f"keyring          {'usable' if keyring.get('usable') else 'NOT usable'}: "
                  f"{keyring.get('detail')}")
     return "\n".join(lines)
+
+
+def add_commands(commands: Any) -> None:
+    """Register ``info`` on the ``rlm`` subcommand parser."""
+    info = commands.add_parser("info", help="where data lives, versions, sandbox and keyring")
+    info.add_argument("--json", action="store_true", help="print JSON")
+
+
+def command_info(args: argparse.Namespace) -> int:
+    info = gather_info()
+    print(json.dumps(info, ensure_ascii=False, indent=1) if args.json else render_info(info))
+    return EXIT_OK
+
+
+HANDLERS = {"info": command_info}

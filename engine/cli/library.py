@@ -1,4 +1,4 @@
-"""The library commands of ``rlm``: ingest, docs, collections, info; and the documents of
+"""The library commands of ``rlm``: ingest, docs, collections; and the documents of
 ``rlm ask --docs/--collection``, read through the store."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ MAX_WARNINGS_SHOWN = 10
 
 
 def add_commands(commands: Any) -> None:
-    """Register ingest, docs, collections and info on the ``rlm`` subcommand parser."""
+    """Register ingest, docs and collections on the ``rlm`` subcommand parser."""
     ing = commands.add_parser("ingest", help="add files and folders to the document library")
     ing.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
     ing.add_argument("--collection", default=DEFAULT_COLLECTION, metavar="NAME",
@@ -71,9 +71,6 @@ def add_commands(commands: Any) -> None:
 
     cols = commands.add_parser("collections", help="list collections with their sizes")
     cols.add_argument("--json", action="store_true", help="print JSON")
-
-    info = commands.add_parser("info", help="where data lives, versions, sandbox and keyring")
-    info.add_argument("--json", action="store_true", help="print JSON")
 
 
 # --- rlm ingest ---------------------------------------------------------------------------
@@ -209,16 +206,6 @@ def command_collections(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- rlm info ---------------------------------------------------------------------------------
-
-def command_info(args: argparse.Namespace) -> int:
-    from engine.cli.info import gather_info, render_info
-
-    info = gather_info()
-    print(json.dumps(info, ensure_ascii=False, indent=1) if args.json else render_info(info))
-    return EXIT_OK
-
-
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM stops an ingest as Ctrl-C does: workers killed, the store left consistent."""
@@ -236,8 +223,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-HANDLERS = {"ingest": command_ingest, "docs": command_docs, "collections": command_collections,
-            "info": command_info}
+HANDLERS = {"ingest": command_ingest, "docs": command_docs, "collections": command_collections}
 
 
 # --- rlm ask --docs / --collection --------------------------------------------------------------

@@ -1,54 +1,23 @@
-"""The ``rlm`` command: ask questions of documents, show past runs, manage keys."""
+"""The ``rlm`` command: its verbs, one module each, assembled into one parser."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import dataclasses
-import getpass
-import json
-import signal
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from engine import __version__, secrets
-from engine import events as ev
-from engine.cli import library as library_cli
-from engine.cli.argtypes import non_negative_int, positive_float
-from engine.cli.progress import ProgressPrinter
-from engine.config import Limits, config_dir, load_settings, runs_dir
-from engine.endpoints import EndpointChoice, resolve_endpoints
+from engine import __version__
+from engine.cli import ask, info, key, library, show
+from engine.cli.common import (
+    EXIT_CANCELLED,
+    EXIT_PROVIDER,
+    EXIT_SANDBOX,
+    EXIT_USAGE,
+    Parser,
+)
 from engine.errors import ConfigError, EngineError, SandboxError
-from engine.providers.prices import PriceTable, check_budget_prices
-from engine.rlm import budget as limits_mod
-from engine.store.trajectory import TrajectoryLog
 
-if TYPE_CHECKING:
-    from engine.rlm.loop import RunResult
-    from engine.rlm.session import RunSpec
-
-EXIT_OK, EXIT_USAGE, EXIT_LIMIT, EXIT_PROVIDER, EXIT_SANDBOX, EXIT_CANCELLED = 0, 2, 3, 4, 5, 130
-EXIT_CODES = {
-    limits_mod.ANSWERED: EXIT_OK,
-    limits_mod.PROVIDER_ERROR: EXIT_PROVIDER,
-    limits_mod.SANDBOX_ERROR: EXIT_SANDBOX,
-    limits_mod.CANCELLED: EXIT_CANCELLED,
-    **{reason: EXIT_LIMIT for reason in limits_mod.LIMIT_REASONS},
-}
-
-
-class UsageError(ConfigError):
-    pass
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors exit 2 with our wording and no traceback."""
-
-    def error(self, message: str) -> Any:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"rlm: error: {message}\n")
+# In the order `rlm --help` lists them; each module has add_commands() and HANDLERS.
+VERBS = (ask, show, key, library, info)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,220 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "Recursive Language Model, and watch it work.")
     parser.add_argument("--version", action="version", version=f"rlm {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-
-    ask = commands.add_parser("ask", help="answer a question about documents")
-    ask.add_argument("question", help="the question (quote it)")
-    source = ask.add_argument_group("documents")
-    source.add_argument("--docs", nargs="+", metavar="PATH", default=[],
-                        help="files or folders (PDF, Word, text, HTML); they are added to the "
-                        "library first, so asking again starts at once")
-    source.add_argument("--collection", metavar="NAME",
-                        help="a stored collection (see `rlm collections`); with --docs, the "
-                        "files join it")
-    models = ask.add_argument_group("models")
-    models.add_argument("--base-url", help="OpenAI-compatible endpoint of the root model "
-                        "(default: settings, else https://api.openai.com/v1)")
-    models.add_argument("--model", help="root model name, e.g. gpt-5")
-    models.add_argument("--sub-model", help="model for llm_query and child runs "
-                        "(default: settings, else the root model)")
-    models.add_argument("--sub-base-url", help="endpoint of the sub-model "
-                        "(default: settings, else the root's)")
-    models.add_argument("--api-key-env", metavar="VAR", help="read the root model's key from VAR")
-    models.add_argument("--sub-api-key-env", metavar="VAR",
-                        help="read the sub-model's key from VAR (default: as the root's)")
-    models.add_argument("--prices", type=Path, metavar="FILE",
-                        help="JSON price table overriding the built-in one")
-    limits = ask.add_argument_group("limits")
-    limits.add_argument("--max-iterations", type=non_negative_int)
-    limits.add_argument("--max-depth", type=non_negative_int, help="rlm_query nesting (default 2)")
-    limits.add_argument("--budget", type=positive_float, metavar="USD",
-                        help="stop when the run has cost this much")
-    limits.add_argument("--timeout", type=positive_float, metavar="SECONDS",
-                        help="wall time for the whole run")
-    limits.add_argument("--cell-timeout", type=positive_float, metavar="SECONDS",
-                        help="wall time for one code cell (default 120)")
-    limits.add_argument("--max-sub-calls", type=non_negative_int)
-    limits.add_argument("--max-errors", type=non_negative_int, metavar="N",
-                        help="stop after N failing cells in a row (default 5)")
-    limits.add_argument("--concurrency", type=non_negative_int,
-                        help="sub-calls at once in llm_query_batched (default 16)")
-    limits.add_argument("--allow-unsandboxed", action="store_true",
-                        help="run model code even where the REPL cannot be fully isolated "
-                        "(old kernel, Windows); see the README's sandbox section")
-    limits.add_argument("--output-limit", type=non_negative_int, metavar="CHARS",
-                        help="characters of a cell's output the model sees (default 20000)")
-    limits.add_argument("--call-timeout", type=positive_float, metavar="SECONDS",
-                        help="wall time for one model call before it is retried (default 180)")
-    limits.add_argument("--max-retries", type=non_negative_int, metavar="N",
-                        help="retries of a failing model call (default 5)")
-    output = ask.add_argument_group("output")
-    output.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    output.add_argument("--log", type=Path, metavar="FILE",
-                        help="also write the trajectory (JSON lines) to FILE")
-    output.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-
-    show = commands.add_parser("show", help="print a run's trajectory, or list recent runs")
-    show.add_argument("run_log", nargs="?", help="a trajectory log file or a run id")
-    show.add_argument("--full", action="store_true", help="do not shorten long outputs")
-
-    key = commands.add_parser("key", help="store API keys in the OS keyring")
-    key.add_argument("action", choices=["set", "delete", "status"])
-    key.add_argument("provider", nargs="?", help="openai, openrouter, or an endpoint host")
-    library_cli.add_commands(commands)
+    for verb in VERBS:
+        verb.add_commands(commands)
     return parser
-
-
-def limits_from(args: argparse.Namespace, base: Limits) -> Limits:
-    overrides = {"max_iterations": args.max_iterations, "max_depth": args.max_depth,
-                 "budget_usd": args.budget, "timeout_s": args.timeout,
-                 "cell_timeout_s": args.cell_timeout, "max_sub_calls": args.max_sub_calls,
-                 "max_consecutive_errors": args.max_errors,
-                 "batch_concurrency": args.concurrency, "call_timeout_s": args.call_timeout,
-                 "max_retries": args.max_retries, "output_limit_chars": args.output_limit}
-    limits = Limits(**{**vars(base), **{k: v for k, v in overrides.items() if v is not None}})
-    limits.validate()
-    return limits
-
-
-def spec_from(args: argparse.Namespace) -> RunSpec:
-    """Turn flags plus saved settings into a run, or raise ConfigError saying what is missing."""
-    # Imported here: the openai SDK under the run takes half a second, which `rlm show`,
-    # `rlm docs` and `rlm --version` should not pay.
-    from engine.rlm.session import RunSpec, new_run_id
-    settings = load_settings()
-    if not args.docs and not args.collection:
-        raise ConfigError("no documents: pass --docs PATH (files or folders) or "
-                          "--collection NAME (see `rlm collections`)")
-    library_cli.check_ask_sources(args.docs, args.collection)
-    choice = EndpointChoice(model=args.model, base_url=args.base_url,
-                            api_key_env=args.api_key_env, sub_model=args.sub_model,
-                            sub_base_url=args.sub_base_url, sub_api_key_env=args.sub_api_key_env)
-    root, sub = resolve_endpoints(choice, settings)
-    limits = limits_from(args, settings.limits)
-    prices = PriceTable.load(config_dir(), args.prices)
-    check_budget_prices(limits.budget_usd, prices, (root.model, sub.model))
-    # Read the documents after every other check, so a mistyped flag costs no ingest.
-    cached = library_cli.documents_for_ask(args.docs, args.collection,
-                                           None if args.quiet else sys.stderr)
-    sandbox = dataclasses.replace(
-        settings.sandbox,
-        allow_unsandboxed=args.allow_unsandboxed or settings.sandbox.allow_unsandboxed)
-    return RunSpec(question=args.question, context="", documents=cached.documents,
-                   root=root, sub=sub, limits=limits, prices=prices, run_id=new_run_id(),
-                   sandbox=sandbox, prepared=cached)
-
-
-def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunResult:
-    """Run in an event loop where Ctrl-C or SIGTERM cancels the run instead of killing us."""
-
-    from engine.rlm.session import run_question
-
-    async def main() -> RunResult:
-        cancel = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(signum, cancel.set)
-            except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises instead
-                pass
-        return await run_question(spec, emit, cancel)
-
-    return asyncio.run(main())
-
-
-def command_ask(args: argparse.Namespace) -> int:
-    spec = spec_from(args)
-    logs = open_logs([runs_dir() / f"{spec.run_id}.jsonl", *([args.log] if args.log else [])])
-    printer = None if args.quiet else ProgressPrinter(sys.stderr)
-
-    def emit(event: ev.Event) -> None:
-        for log in logs:
-            log.write(event)
-        if printer is not None:
-            printer(event)
-
-    try:
-        result = _run_with_signals(spec, emit)
-    finally:
-        for log in logs:
-            log.close()
-    if args.json:
-        print(json.dumps(result_json(result), ensure_ascii=False))
-    else:
-        if result.error and printer is None:  # the progress lines already said it
-            print(f"rlm: {result.error}", file=sys.stderr)
-        if result.answer:
-            print(result.answer)
-        if result.stop_reason != limits_mod.ANSWERED:
-            what = "this answer is partial" if result.answer else "no answer"
-            print(f"rlm: {what} ({result.stop_reason}); the whole trajectory: "
-                  f"rlm show {result.run_id}", file=sys.stderr)
-    return EXIT_CODES.get(result.stop_reason, EXIT_PROVIDER)
-
-
-def open_logs(paths: list[Path]) -> list[TrajectoryLog]:
-    """Open every trajectory log before the run starts, so a bad path costs nothing."""
-    logs: list[TrajectoryLog] = []
-    for path in paths:
-        try:
-            logs.append(TrajectoryLog(path))
-        except OSError as exc:
-            for log in logs:
-                log.close()
-            raise ConfigError(f"cannot write the run log {path}: {exc.strerror or exc}; "
-                              "choose another --log path") from exc
-    return logs
-
-
-def result_json(result: RunResult) -> dict[str, Any]:
-    usage = result.usage
-    return {"answer": result.answer, "stop_reason": result.stop_reason,
-            "run_id": result.run_id, "partial": result.partial, "error": result.error,
-            "iterations": result.iterations, "duration_s": round(result.duration_s, 3),
-            "usage": {"calls": usage.get("calls", 0),
-                      "prompt_tokens": usage.get("prompt_tokens", 0),
-                      "completion_tokens": usage.get("completion_tokens", 0),
-                      "cached_tokens": usage.get("cached_tokens", 0),
-                      "cost_usd": usage.get("cost_usd"),
-                      "unpriced_models": usage.get("unpriced_models", [])},
-            "sandbox": result.sandbox}
-
-
-def command_show(args: argparse.Namespace) -> int:
-    from engine.cli.show import find_log, list_runs, render
-    from engine.store.trajectory import read_events
-
-    if not args.run_log:
-        print(list_runs())
-        return EXIT_OK
-    sys.stdout.write(render(read_events(find_log(args.run_log)), full=args.full))
-    return EXIT_OK
-
-
-def command_key(args: argparse.Namespace) -> int:
-    if args.action == "status":
-        print(json.dumps(secrets.keyring_status(), indent=2))
-        return EXIT_OK
-    if not args.provider:
-        raise UsageError(f"rlm key {args.action} needs a provider name, e.g. openai")
-    if args.action == "delete":
-        found = secrets.delete_key(args.provider)
-        print(f"{'deleted' if found else 'no key stored for'} {args.provider}")
-        return EXIT_OK
-    secret = getpass.getpass(f"API key for {args.provider}: ") if sys.stdin.isatty() \
-        else sys.stdin.readline().strip()
-    if not secret:
-        raise UsageError("no key given; nothing was stored")
-    secrets.set_key(args.provider, secret)
-    print(f"stored the key for {args.provider} in the OS keyring")
-    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"ask": command_ask, "show": command_show, "key": command_key,
-                **library_cli.HANDLERS}
+    handlers = {name: handler for verb in VERBS for name, handler in verb.HANDLERS.items()}
     if args.command not in handlers:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

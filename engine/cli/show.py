@@ -1,12 +1,16 @@
-"""Render a run's trajectory log as readable text for ``rlm show``."""
+"""``rlm show``: list recent runs, or render one run's trajectory log as readable text."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from engine import events as ev
+from engine.cli.common import EXIT_OK
 from engine.cli.progress import money, totals_line
 from engine.config import runs_dir
 from engine.errors import ConfigError
@@ -117,3 +121,21 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
     if totals is not None:
         out += ["", f"Total: {totals_line(totals)}"]
     return "\n".join(out) + "\n"
+
+
+def add_commands(commands: Any) -> None:
+    """Register ``show`` on the ``rlm`` subcommand parser."""
+    show = commands.add_parser("show", help="print a run's trajectory, or list recent runs")
+    show.add_argument("run_log", nargs="?", help="a trajectory log file or a run id")
+    show.add_argument("--full", action="store_true", help="do not shorten long outputs")
+
+
+def command_show(args: argparse.Namespace) -> int:
+    if not args.run_log:
+        print(list_runs())
+        return EXIT_OK
+    sys.stdout.write(render(read_events(find_log(args.run_log)), full=args.full))
+    return EXIT_OK
+
+
+HANDLERS = {"show": command_show}

@@ -1,0 +1,216 @@
+"""``rlm ask``: answer a question about documents, with progress on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine import events as ev
+from engine.cli import library as library_cli
+from engine.cli.argtypes import non_negative_int, positive_float
+from engine.cli.common import (
+    EXIT_CANCELLED,
+    EXIT_LIMIT,
+    EXIT_OK,
+    EXIT_PROVIDER,
+    EXIT_SANDBOX,
+)
+from engine.cli.progress import ProgressPrinter
+from engine.config import Limits, config_dir, load_settings, runs_dir
+from engine.endpoints import EndpointChoice, resolve_endpoints
+from engine.errors import ConfigError
+from engine.providers.prices import PriceTable, check_budget_prices
+from engine.rlm import budget as limits_mod
+from engine.store.trajectory import TrajectoryLog
+
+if TYPE_CHECKING:
+    from engine.rlm.loop import RunResult
+    from engine.rlm.session import RunSpec
+
+EXIT_CODES = {
+    limits_mod.ANSWERED: EXIT_OK,
+    limits_mod.PROVIDER_ERROR: EXIT_PROVIDER,
+    limits_mod.SANDBOX_ERROR: EXIT_SANDBOX,
+    limits_mod.CANCELLED: EXIT_CANCELLED,
+    **{reason: EXIT_LIMIT for reason in limits_mod.LIMIT_REASONS},
+}
+
+
+def add_commands(commands: Any) -> None:
+    """Register ``ask`` on the ``rlm`` subcommand parser."""
+    ask = commands.add_parser("ask", help="answer a question about documents")
+    ask.add_argument("question", help="the question (quote it)")
+    source = ask.add_argument_group("documents")
+    source.add_argument("--docs", nargs="+", metavar="PATH", default=[],
+                        help="files or folders (PDF, Word, text, HTML); they are added to the "
+                        "library first, so asking again starts at once")
+    source.add_argument("--collection", metavar="NAME",
+                        help="a stored collection (see `rlm collections`); with --docs, the "
+                        "files join it")
+    models = ask.add_argument_group("models")
+    models.add_argument("--base-url", help="OpenAI-compatible endpoint of the root model "
+                        "(default: settings, else https://api.openai.com/v1)")
+    models.add_argument("--model", help="root model name, e.g. gpt-5")
+    models.add_argument("--sub-model", help="model for llm_query and child runs "
+                        "(default: settings, else the root model)")
+    models.add_argument("--sub-base-url", help="endpoint of the sub-model "
+                        "(default: settings, else the root's)")
+    models.add_argument("--api-key-env", metavar="VAR", help="read the root model's key from VAR")
+    models.add_argument("--sub-api-key-env", metavar="VAR",
+                        help="read the sub-model's key from VAR (default: as the root's)")
+    models.add_argument("--prices", type=Path, metavar="FILE",
+                        help="JSON price table overriding the built-in one")
+    limits = ask.add_argument_group("limits")
+    limits.add_argument("--max-iterations", type=non_negative_int)
+    limits.add_argument("--max-depth", type=non_negative_int, help="rlm_query nesting (default 2)")
+    limits.add_argument("--budget", type=positive_float, metavar="USD",
+                        help="stop when the run has cost this much")
+    limits.add_argument("--timeout", type=positive_float, metavar="SECONDS",
+                        help="wall time for the whole run")
+    limits.add_argument("--cell-timeout", type=positive_float, metavar="SECONDS",
+                        help="wall time for one code cell (default 120)")
+    limits.add_argument("--max-sub-calls", type=non_negative_int)
+    limits.add_argument("--max-errors", type=non_negative_int, metavar="N",
+                        help="stop after N failing cells in a row (default 5)")
+    limits.add_argument("--concurrency", type=non_negative_int,
+                        help="sub-calls at once in llm_query_batched (default 16)")
+    limits.add_argument("--allow-unsandboxed", action="store_true",
+                        help="run model code even where the REPL cannot be fully isolated "
+                        "(old kernel, Windows); see the README's sandbox section")
+    limits.add_argument("--output-limit", type=non_negative_int, metavar="CHARS",
+                        help="characters of a cell's output the model sees (default 20000)")
+    limits.add_argument("--call-timeout", type=positive_float, metavar="SECONDS",
+                        help="wall time for one model call before it is retried (default 180)")
+    limits.add_argument("--max-retries", type=non_negative_int, metavar="N",
+                        help="retries of a failing model call (default 5)")
+    output = ask.add_argument_group("output")
+    output.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    output.add_argument("--log", type=Path, metavar="FILE",
+                        help="also write the trajectory (JSON lines) to FILE")
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+
+def limits_from(args: argparse.Namespace, base: Limits) -> Limits:
+    overrides = {"max_iterations": args.max_iterations, "max_depth": args.max_depth,
+                 "budget_usd": args.budget, "timeout_s": args.timeout,
+                 "cell_timeout_s": args.cell_timeout, "max_sub_calls": args.max_sub_calls,
+                 "max_consecutive_errors": args.max_errors,
+                 "batch_concurrency": args.concurrency, "call_timeout_s": args.call_timeout,
+                 "max_retries": args.max_retries, "output_limit_chars": args.output_limit}
+    limits = Limits(**{**vars(base), **{k: v for k, v in overrides.items() if v is not None}})
+    limits.validate()
+    return limits
+
+
+def spec_from(args: argparse.Namespace) -> RunSpec:
+    """Turn flags plus saved settings into a run, or raise ConfigError saying what is missing."""
+    # Imported here: the openai SDK under the run takes half a second, which `rlm show`,
+    # `rlm docs` and `rlm --version` should not pay.
+    from engine.rlm.session import RunSpec, new_run_id
+    settings = load_settings()
+    if not args.docs and not args.collection:
+        raise ConfigError("no documents: pass --docs PATH (files or folders) or "
+                          "--collection NAME (see `rlm collections`)")
+    library_cli.check_ask_sources(args.docs, args.collection)
+    choice = EndpointChoice(model=args.model, base_url=args.base_url,
+                            api_key_env=args.api_key_env, sub_model=args.sub_model,
+                            sub_base_url=args.sub_base_url, sub_api_key_env=args.sub_api_key_env)
+    root, sub = resolve_endpoints(choice, settings)
+    limits = limits_from(args, settings.limits)
+    prices = PriceTable.load(config_dir(), args.prices)
+    check_budget_prices(limits.budget_usd, prices, (root.model, sub.model))
+    # Read the documents after every other check, so a mistyped flag costs no ingest.
+    cached = library_cli.documents_for_ask(args.docs, args.collection,
+                                           None if args.quiet else sys.stderr)
+    sandbox = dataclasses.replace(
+        settings.sandbox,
+        allow_unsandboxed=args.allow_unsandboxed or settings.sandbox.allow_unsandboxed)
+    return RunSpec(question=args.question, context="", documents=cached.documents,
+                   root=root, sub=sub, limits=limits, prices=prices, run_id=new_run_id(),
+                   sandbox=sandbox, prepared=cached)
+
+
+def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunResult:
+    """Run in an event loop where Ctrl-C or SIGTERM cancels the run instead of killing us."""
+
+    from engine.rlm.session import run_question
+
+    async def main() -> RunResult:
+        cancel = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, cancel.set)
+            except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises instead
+                pass
+        return await run_question(spec, emit, cancel)
+
+    return asyncio.run(main())
+
+
+def command_ask(args: argparse.Namespace) -> int:
+    spec = spec_from(args)
+    logs = open_logs([runs_dir() / f"{spec.run_id}.jsonl", *([args.log] if args.log else [])])
+    printer = None if args.quiet else ProgressPrinter(sys.stderr)
+
+    def emit(event: ev.Event) -> None:
+        for log in logs:
+            log.write(event)
+        if printer is not None:
+            printer(event)
+
+    try:
+        result = _run_with_signals(spec, emit)
+    finally:
+        for log in logs:
+            log.close()
+    if args.json:
+        print(json.dumps(result_json(result), ensure_ascii=False))
+    else:
+        if result.error and printer is None:  # the progress lines already said it
+            print(f"rlm: {result.error}", file=sys.stderr)
+        if result.answer:
+            print(result.answer)
+        if result.stop_reason != limits_mod.ANSWERED:
+            what = "this answer is partial" if result.answer else "no answer"
+            print(f"rlm: {what} ({result.stop_reason}); the whole trajectory: "
+                  f"rlm show {result.run_id}", file=sys.stderr)
+    return EXIT_CODES.get(result.stop_reason, EXIT_PROVIDER)
+
+
+def open_logs(paths: list[Path]) -> list[TrajectoryLog]:
+    """Open every trajectory log before the run starts, so a bad path costs nothing."""
+    logs: list[TrajectoryLog] = []
+    for path in paths:
+        try:
+            logs.append(TrajectoryLog(path))
+        except OSError as exc:
+            for log in logs:
+                log.close()
+            raise ConfigError(f"cannot write the run log {path}: {exc.strerror or exc}; "
+                              "choose another --log path") from exc
+    return logs
+
+
+def result_json(result: RunResult) -> dict[str, Any]:
+    usage = result.usage
+    return {"answer": result.answer, "stop_reason": result.stop_reason,
+            "run_id": result.run_id, "partial": result.partial, "error": result.error,
+            "iterations": result.iterations, "duration_s": round(result.duration_s, 3),
+            "usage": {"calls": usage.get("calls", 0),
+                      "prompt_tokens": usage.get("prompt_tokens", 0),
+                      "completion_tokens": usage.get("completion_tokens", 0),
+                      "cached_tokens": usage.get("cached_tokens", 0),
+                      "cost_usd": usage.get("cost_usd"),
+                      "unpriced_models": usage.get("unpriced_models", [])},
+            "sandbox": result.sandbox}
+
+
+HANDLERS = {"ask": command_ask}

@@ -90,15 +90,6 @@ def test_without_the_sandbox_the_cli_refuses_and_says_how_to_allow(
     canaries.assert_untouched()
 
 
-def _cli_has_allow_flag() -> bool:
-    from engine.cli.main import build_parser
-
-    commands = next(a for a in build_parser()._actions if a.dest == "command")
-    return "--allow-unsandboxed" in commands.choices["ask"]._option_string_actions  # type: ignore
-
-
-@pytest.mark.skipif(not _cli_has_allow_flag(), reason="rlm ask --allow-unsandboxed is not wired "
-                    "into engine/cli/main.py yet")
 @pytest.mark.parametrize("how", ["flag", "settings"])
 def test_allowing_an_incomplete_sandbox_from_the_cli(how: str, tmp_path: Any, capsys: Any,
                                                      monkeypatch: pytest.MonkeyPatch,

@@ -158,15 +158,3 @@ def _evict(root: Path, keep: str) -> None:
         total += size
         if not is_kept and (position >= MAX_CACHE_ENTRIES or total > MAX_CACHE_BYTES):
             _remove(folder)   # a run still reading it keeps its open file (POSIX)
-
-
-def clear_cache(directory: Path | None = None) -> int:
-    """Remove every cached context (they are rebuilt on demand); returns how many."""
-    root = directory or cache_dir()
-    if not root.is_dir():
-        return 0
-    count = 0
-    for folder in root.iterdir():
-        _remove(folder)
-        count += 1
-    return count

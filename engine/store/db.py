@@ -97,7 +97,3 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
 def now() -> str:
     """UTC timestamp as ISO 8601 text (sorts and reads well)."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def integrity_ok(conn: sqlite3.Connection) -> bool:
-    return [tuple(r) for r in conn.execute("PRAGMA integrity_check")] == [("ok",)]

@@ -10,7 +10,7 @@ MIGRATIONS: dict[int, tuple[str, list[str]]] = {
             name TEXT NOT NULL UNIQUE COLLATE NOCASE,
             created_at TEXT NOT NULL
         )""",
-        # What was read from a file, stored once per distinct file content (sha256 of the bytes).
+        # What was read from a file, stored once per distinct content (BLAKE2b-256 of the bytes).
         """CREATE TABLE contents (
             hash TEXT PRIMARY KEY,
             type TEXT NOT NULL,

@@ -33,9 +33,6 @@ NET_CONNECT_TCP = 1 << 1
 SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0
 SCOPE_SIGNAL = 1 << 1
 
-# Rights that may be granted on a file (the rest only make sense on a directory).
-FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
-
 
 def fs_rights(abi: int) -> int:
     """Every filesystem right known to ``abi``: 1 has 13, 2 adds REFER, 3 TRUNCATE, 5 IOCTL_DEV."""
@@ -92,8 +89,7 @@ def abi_version() -> tuple[int, str]:
 class Applied:
     """What ``restrict`` did (a plain class: dataclasses would cost the child 15 ms)."""
 
-    def __init__(self, abi: int) -> None:
-        self.abi = abi
+    def __init__(self) -> None:
         self.fs = self.net = self.scoped = False
         self.rules: list[str] = []
         self.skipped: list[str] = []  # allow-list paths that do not exist
@@ -108,7 +104,7 @@ def restrict(read_paths: list[str], abi: int) -> Applied:
                             ctypes.c_size_t(ctypes.sizeof(attr)), ctypes.c_uint32(0))
     if ruleset < 0:
         raise OSError(err, f"landlock_create_ruleset: {os.strerror(err)}")
-    applied = Applied(abi=abi)
+    applied = Applied()
     try:
         for path in dict.fromkeys(read_paths):
             try:

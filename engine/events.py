@@ -2,12 +2,14 @@
 
 Every event is a frozen dataclass with a ``type`` name and a JSON form
 (``to_json`` / ``event_from_json``). Each is written once: no event carries
-the whole message history again.
+the whole message history again. ``StopReason`` names every way a run ends,
+for the events, the store and every view's wording.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -42,6 +44,42 @@ def event_from_json(data: dict[str, Any]) -> Event:
 
 
 # --- runs -----------------------------------------------------------------
+
+class StopReason(enum.StrEnum):
+    """Every way a run can end. The values are the strings in events, the store and replies."""
+
+    ANSWERED = "answered"
+    MAX_ITERATIONS = "max_iterations"
+    BUDGET = "budget"
+    TIMEOUT = "timeout"
+    MAX_SUB_CALLS = "max_sub_calls"
+    MAX_ERRORS = "max_errors"
+    CANCELLED = "cancelled"
+    PROVIDER_ERROR = "provider_error"
+    SANDBOX_ERROR = "sandbox_error"
+    ERROR = "error"                  # the run raised; recorded by the worker, never emitted
+    WORKER_DIED = "worker_died"      # the worker stopped mid-run; recorded on its next start
+
+    @classmethod
+    def parse(cls, value: object) -> StopReason | None:
+        """The member for ``value``, or None for a reason this version does not know
+        (a store or log written by another version)."""
+        if isinstance(value, str):
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+        return None
+
+    @property
+    def is_limit(self) -> bool:
+        """A limit stopped the run (it may still have a partial answer)."""
+        return self in LIMIT_REASONS
+
+
+LIMIT_REASONS = frozenset({StopReason.MAX_ITERATIONS, StopReason.BUDGET, StopReason.TIMEOUT,
+                           StopReason.MAX_SUB_CALLS, StopReason.MAX_ERRORS})
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunEvent(Event):
@@ -183,10 +221,18 @@ class AnswerReady(RunEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class RunFinished(RunEvent):
+    """How a run ended; ``stop_reason`` is a plain str only when read from another version's
+    log with a reason this version does not know."""
+
     type: ClassVar[str] = "run_finished"
-    stop_reason: str
+    stop_reason: StopReason | str
     duration_s: float
     error: str | None = None
+
+    def __post_init__(self) -> None:
+        known = StopReason.parse(self.stop_reason)
+        if known is not None:
+            object.__setattr__(self, "stop_reason", known)
 
 
 # --- ingest ---------------------------------------------------------------

@@ -26,20 +26,24 @@ from engine.cli.progress import ProgressPrinter
 from engine.config import Limits, config_dir, load_settings, runs_dir
 from engine.endpoints import EndpointChoice, resolve_endpoints
 from engine.errors import ConfigError
+from engine.events import LIMIT_REASONS, StopReason
 from engine.providers.prices import PriceTable, check_budget_prices
-from engine.rlm import budget as limits_mod
 from engine.store.trajectory import TrajectoryLog
 
 if TYPE_CHECKING:
     from engine.rlm.loop import RunResult
     from engine.rlm.session import RunSpec
 
-EXIT_CODES = {
-    limits_mod.ANSWERED: EXIT_OK,
-    limits_mod.PROVIDER_ERROR: EXIT_PROVIDER,
-    limits_mod.SANDBOX_ERROR: EXIT_SANDBOX,
-    limits_mod.CANCELLED: EXIT_CANCELLED,
-    **{reason: EXIT_LIMIT for reason in limits_mod.LIMIT_REASONS},
+# ERROR and WORKER_DIED are only recorded by the GUI's worker (a run here that raises exits
+# through the exception); they keep the code any reason without one of its own had.
+EXIT_CODES: dict[StopReason, int] = {
+    StopReason.ANSWERED: EXIT_OK,
+    StopReason.PROVIDER_ERROR: EXIT_PROVIDER,
+    StopReason.SANDBOX_ERROR: EXIT_SANDBOX,
+    StopReason.CANCELLED: EXIT_CANCELLED,
+    StopReason.ERROR: EXIT_PROVIDER,
+    StopReason.WORKER_DIED: EXIT_PROVIDER,
+    **{reason: EXIT_LIMIT for reason in LIMIT_REASONS},
 }
 
 
@@ -178,11 +182,11 @@ def command_ask(args: argparse.Namespace) -> int:
             print(f"rlm: {result.error}", file=sys.stderr)
         if result.answer:
             print(result.answer)
-        if result.stop_reason != limits_mod.ANSWERED:
+        if result.stop_reason != StopReason.ANSWERED:
             what = "this answer is partial" if result.answer else "no answer"
             print(f"rlm: {what} ({result.stop_reason}); the whole trajectory: "
                   f"rlm show {result.run_id}", file=sys.stderr)
-    return EXIT_CODES.get(result.stop_reason, EXIT_PROVIDER)
+    return EXIT_CODES[result.stop_reason]
 
 
 def open_logs(paths: list[Path]) -> list[TrajectoryLog]:

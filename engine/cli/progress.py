@@ -5,7 +5,23 @@ from __future__ import annotations
 from typing import TextIO
 
 from engine import events as ev
-from engine.rlm.budget import STOP_DESCRIPTIONS
+from engine.events import StopReason
+
+# How a run's end reads on the command line (progress lines and ``rlm show``). ERROR and
+# WORKER_DIED are only ever in the store, never in an event: they read as their own name.
+STOP_DESCRIPTIONS: dict[StopReason, str] = {
+    StopReason.ANSWERED: "answered",
+    StopReason.MAX_ITERATIONS: "stopped: iteration limit reached",
+    StopReason.BUDGET: "stopped: cost budget reached",
+    StopReason.TIMEOUT: "stopped: time limit reached",
+    StopReason.MAX_SUB_CALLS: "stopped: sub-call limit reached",
+    StopReason.MAX_ERRORS: "stopped: too many failing code cells in a row",
+    StopReason.CANCELLED: "cancelled",
+    StopReason.PROVIDER_ERROR: "failed: model provider error",
+    StopReason.SANDBOX_ERROR: "failed: the REPL process could not run",
+    StopReason.ERROR: "error",
+    StopReason.WORKER_DIED: "worker_died",
+}
 
 
 def money(cost: float | None) -> str:
@@ -18,6 +34,12 @@ def money(cost: float | None) -> str:
 def one_line(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_stop(reason: StopReason | str) -> str:
+    """The words for a stop reason; one this version does not know (a log written by another
+    version) as it is."""
+    return STOP_DESCRIPTIONS[reason] if isinstance(reason, StopReason) else reason
 
 
 def format_event(event: ev.Event) -> str | None:
@@ -65,7 +87,7 @@ def format_event(event: ev.Event) -> str | None:
         case ev.Notice():
             return f"{indent}{event.level}: {event.message}"
         case ev.RunFinished() if event.depth == 0:
-            text = STOP_DESCRIPTIONS.get(event.stop_reason, event.stop_reason)
+            text = describe_stop(event.stop_reason)
             error = f": {event.error}" if event.error else ""
             return f"{text} after {event.duration_s:.1f} s{error}"
         case ev.RunFinished():

@@ -11,10 +11,9 @@ from typing import Any
 
 from engine import events as ev
 from engine.cli.common import EXIT_OK
-from engine.cli.progress import money, totals_line
+from engine.cli.progress import describe_stop, money, totals_line
 from engine.config import runs_dir
 from engine.errors import ConfigError
-from engine.rlm.budget import STOP_DESCRIPTIONS
 from engine.store.trajectory import read_events
 
 RULE = "─" * 72
@@ -115,7 +114,7 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                 label = "Partial answer" if event.partial else "Answer"
                 out += ["", f"{pad}{label}:", _block(event.text, pad + "  ", None)]
             case ev.RunFinished():
-                description = STOP_DESCRIPTIONS.get(event.stop_reason, event.stop_reason)
+                description = describe_stop(event.stop_reason)
                 error = f" ({event.error})" if event.error else ""
                 out.append(f"{pad}{description} after {event.duration_s:.1f} s{error}")
     if totals is not None:

@@ -8,40 +8,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.config import Limits
-
-# Stop reasons: every way a run can end, by name.
-ANSWERED = "answered"
-MAX_ITERATIONS = "max_iterations"
-BUDGET = "budget"
-TIMEOUT = "timeout"
-MAX_SUB_CALLS = "max_sub_calls"
-MAX_ERRORS = "max_errors"
-CANCELLED = "cancelled"
-PROVIDER_ERROR = "provider_error"
-SANDBOX_ERROR = "sandbox_error"
+from engine.events import StopReason
 
 # Child runs (each with its own REPL process) running at once per depth; one semaphore per
 # depth, since a parent holding a slot waits on its children.
 MAX_CONCURRENT_CHILD_RUNS = 4
 
-LIMIT_REASONS = {MAX_ITERATIONS, BUDGET, TIMEOUT, MAX_SUB_CALLS, MAX_ERRORS}
-STOP_DESCRIPTIONS = {
-    ANSWERED: "answered",
-    MAX_ITERATIONS: "stopped: iteration limit reached",
-    BUDGET: "stopped: cost budget reached",
-    TIMEOUT: "stopped: time limit reached",
-    MAX_SUB_CALLS: "stopped: sub-call limit reached",
-    MAX_ERRORS: "stopped: too many failing code cells in a row",
-    CANCELLED: "cancelled",
-    PROVIDER_ERROR: "failed: model provider error",
-    SANDBOX_ERROR: "failed: the REPL process could not run",
-}
-
 
 class LimitReached(Exception):
     """Raised inside a run when a shared limit is hit; carries the stop reason."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: StopReason, message: str) -> None:
         super().__init__(message)
         self.reason = reason
 
@@ -111,16 +88,18 @@ class RunBudget:
         """Raise LimitReached when the budget or the wall time is spent."""
         limits = self.limits
         if limits.budget_usd is not None and self.usage.known_cost_usd >= limits.budget_usd:
-            raise LimitReached(BUDGET, f"the budget of ${limits.budget_usd:.4f} is spent "
-                                       f"(${self.usage.known_cost_usd:.4f} so far)")
+            raise LimitReached(StopReason.BUDGET,
+                               f"the budget of ${limits.budget_usd:.4f} is spent "
+                               f"(${self.usage.known_cost_usd:.4f} so far)")
         if limits.timeout_s is not None and self.elapsed() >= limits.timeout_s:
-            raise LimitReached(TIMEOUT, f"the time limit of {limits.timeout_s:g} s is reached")
+            raise LimitReached(StopReason.TIMEOUT,
+                               f"the time limit of {limits.timeout_s:g} s is reached")
 
     def take_sub_calls(self, count: int) -> None:
         """Count ``count`` sub-calls against the limit, or raise LimitReached without counting."""
         self.check()
         if self.sub_calls + count > self.limits.max_sub_calls:
-            raise LimitReached(MAX_SUB_CALLS,
+            raise LimitReached(StopReason.MAX_SUB_CALLS,
                                f"the limit of {self.limits.max_sub_calls} sub-calls is reached "
                                f"({self.sub_calls} made, {count} more asked for)")
         self.sub_calls += count

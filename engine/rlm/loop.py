@@ -12,8 +12,8 @@ from engine import events as ev
 from engine.config import SandboxSettings
 from engine.context_format import PreparedContext
 from engine.errors import ProviderError, SandboxError
+from engine.events import StopReason
 from engine.providers.client import Completion, ModelClient
-from engine.rlm import budget as limits_mod
 from engine.rlm import prompts
 from engine.rlm.budget import LimitReached, RunBudget, UsageTotals
 from engine.rlm.clients import ClientPool
@@ -31,15 +31,20 @@ from engine.sandbox.policy import SandboxRefusedError
 Emit = Callable[[ev.Event], None]
 Messages = list[dict[str, str]]
 
-# Reasons after which one more root call may still fetch the model's best answer.
-_ASK_FOR_ANSWER = {limits_mod.MAX_ITERATIONS, limits_mod.MAX_SUB_CALLS, limits_mod.MAX_ERRORS}
+# Reasons after which one more root call may still fetch the model's best answer, as the
+# last-chance prompt names them.
+_ASK_FOR_ANSWER = {
+    StopReason.MAX_ITERATIONS: "iteration limit reached",
+    StopReason.MAX_SUB_CALLS: "sub-call limit reached",
+    StopReason.MAX_ERRORS: "too many failing code cells in a row",
+}
 
 
 @dataclass
 class RunResult:
     run_id: str
     answer: str
-    stop_reason: str
+    stop_reason: StopReason
     partial: bool
     iterations: int
     duration_s: float
@@ -200,11 +205,11 @@ class RLMRun:
             return await self._stop(exc.reason, client, messages)
         except ProviderError as exc:
             self.provider_error = exc
-            return self.finish(limits_mod.PROVIDER_ERROR, self.partial_answer(), partial=True,
+            return self.finish(StopReason.PROVIDER_ERROR, self.partial_answer(), partial=True,
                                error=str(exc))
         except SandboxError as exc:
             self.repl_lost = True
-            return self.finish(limits_mod.SANDBOX_ERROR, self.partial_answer(), partial=True,
+            return self.finish(StopReason.SANDBOX_ERROR, self.partial_answer(), partial=True,
                                error=str(exc))
         finally:
             if self._repl_busy:  # stopped mid-start or mid-cell: the REPL's state is unknown
@@ -237,7 +242,7 @@ class RLMRun:
                 blocks = blocks[:-1]
             if not blocks:
                 if written_final and not written_final.is_var:
-                    return self.finish(limits_mod.ANSWERED, written_final.value)
+                    return self.finish(StopReason.ANSWERED, written_final.value)
                 if written_final:  # FINAL_VAR(name) in prose: let the REPL resolve the name
                     blocks = [f"FINAL_VAR({written_final.value!r})"]
                 else:
@@ -254,11 +259,11 @@ class RLMRun:
                 reports.append(prompts.cell_report(self.cell, result.output, result.error,
                                                    result.cut_chars))
                 if result.final_set:
-                    return self.finish(limits_mod.ANSWERED, result.final or "")
+                    return self.finish(StopReason.ANSWERED, result.final or "")
                 consecutive_errors = consecutive_errors + 1 if result.error else 0
                 if consecutive_errors >= self.limits.max_consecutive_errors:
                     add_user_turn(messages, self._outputs(reports))
-                    return await self._stop(limits_mod.MAX_ERRORS, client, messages)
+                    return await self._stop(StopReason.MAX_ERRORS, client, messages)
             if written_final:
                 reports.append(prompts.PROSE_FINAL_WITH_CODE)
             if cut_off:
@@ -269,7 +274,7 @@ class RLMRun:
                     iteration=iteration + 1, max_iterations=max_iterations, outputs=outputs)
             add_user_turn(messages, outputs)
             compact_history(messages, self.limits.history_limit_chars)
-        return await self._stop(limits_mod.MAX_ITERATIONS, client, messages)
+        return await self._stop(StopReason.MAX_ITERATIONS, client, messages)
 
     def _outputs(self, reports: list[str]) -> str:
         # One turn's outputs stay within half the history budget, however many cells ran.
@@ -304,13 +309,13 @@ class RLMRun:
         self.record_usage(completion)
         return completion
 
-    async def _stop(self, reason: str, client: ModelClient, messages: Messages) -> RunResult:
+    async def _stop(self, reason: StopReason, client: ModelClient, messages: Messages) -> RunResult:
         """End on a limit with the best answer there is: asked for once when a call is allowed."""
         if reason in _ASK_FOR_ANSWER:
             try:
                 self.budget.check()
                 add_user_turn(messages, prompts.LAST_CHANCE.format(
-                    reason=limits_mod.STOP_DESCRIPTIONS[reason].removeprefix("stopped: ")))
+                    reason=_ASK_FOR_ANSWER[reason]))
                 reply = (await self._ask_root(client, messages)).text
                 return self.finish(reason, await self._last_answer(reply), partial=True)
             except (LimitReached, ProviderError, SandboxError) as exc:
@@ -336,10 +341,10 @@ class RLMRun:
         """The prose of the last reply, the best we have when no more calls are allowed."""
         return strip_code(self.last_reply)
 
-    def finish(self, reason: str, answer: str, *, partial: bool = False,
+    def finish(self, reason: StopReason, answer: str, *, partial: bool = False,
                error: str | None = None) -> RunResult:
         duration = time.monotonic() - self.started
-        if answer or reason == limits_mod.ANSWERED:
+        if answer or reason == StopReason.ANSWERED:
             self.emit(ev.AnswerReady, text=answer, partial=partial)
         self.emit(ev.RunFinished, stop_reason=reason, duration_s=round(duration, 4), error=error)
         return RunResult(run_id=self.run_id, answer=answer, stop_reason=reason, partial=partial,

@@ -17,8 +17,8 @@ from engine.config import Limits, SandboxSettings
 from engine.context_format import PreparedContext
 from engine.endpoints import Endpoint
 from engine.errors import SandboxError
+from engine.events import StopReason
 from engine.providers.prices import PriceTable
-from engine.rlm import budget as limits_mod
 from engine.rlm.budget import RunBudget
 from engine.rlm.clients import ClientPool
 from engine.rlm.loop import Emit, RLMRun, RunResult
@@ -112,10 +112,10 @@ async def supervise(run: RLMRun, budget: RunBudget, cancel: asyncio.Event | None
             cancel_wait.cancel()
     if task in done:
         return task.result()
-    reason = limits_mod.CANCELLED if cancel_wait in done else limits_mod.TIMEOUT
+    reason = StopReason.CANCELLED if cancel_wait in done else StopReason.TIMEOUT
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    message = ("cancelled by the user" if reason == limits_mod.CANCELLED
+    message = ("cancelled by the user" if reason == StopReason.CANCELLED
                else f"the time limit of {budget.limits.timeout_s:g} s is reached")
     run.notice(message, level="warning")
     return run.finish(reason, run.partial_answer(), partial=True)

@@ -14,8 +14,8 @@ from engine import events as ev
 from engine.config import Limits
 from engine.context_format import PreparedContext
 from engine.errors import ProviderError
+from engine.events import StopReason
 from engine.providers.client import Completion
-from engine.rlm import budget as limits_mod
 from engine.rlm.budget import LimitReached, RunBudget, UsageTotals
 from engine.rlm.clients import ClientPool
 from engine.sandbox.context_file import write_context
@@ -23,8 +23,8 @@ from engine.sandbox.host import SubCallRefused
 
 PREVIEW_CHARS = 300
 # A child run ending for one of these stops its parent too: the limits are shared.
-_SHARED_STOPS = {limits_mod.BUDGET, limits_mod.TIMEOUT, limits_mod.MAX_SUB_CALLS,
-                 limits_mod.CANCELLED}
+_SHARED_STOPS = {StopReason.BUDGET, StopReason.TIMEOUT, StopReason.MAX_SUB_CALLS,
+                 StopReason.CANCELLED}
 
 
 def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
@@ -36,7 +36,7 @@ class ChildResult(Protocol):
     """How a child run ended (``loop.RunResult``)."""
 
     answer: str
-    stop_reason: str
+    stop_reason: StopReason
     error: str | None
 
 
@@ -194,16 +194,16 @@ class SubCalls:
                  prompt_tokens=used.prompt_tokens, completion_tokens=used.completion_tokens,
                  cached_tokens=used.cached_tokens, cost_usd=used.cost_usd,
                  latency_s=round(time.monotonic() - started, 4),
-                 error=None if result.stop_reason == limits_mod.ANSWERED else
+                 error=None if result.stop_reason == StopReason.ANSWERED else
                  f"stopped: {result.stop_reason} after {used.calls} calls")
         if result.stop_reason in _SHARED_STOPS:
             raise LimitReached(result.stop_reason, f"a child run stopped: {result.stop_reason}")
-        if result.stop_reason == limits_mod.PROVIDER_ERROR:
+        if result.stop_reason == StopReason.PROVIDER_ERROR:
             failure = child.provider_error
             if failure is not None and failure.ends_run():   # its model is the configured one
                 raise failure
             raise SubCallRefused(f"the helper run failed: {result.error}")
-        if result.stop_reason == limits_mod.SANDBOX_ERROR:
+        if result.stop_reason == StopReason.SANDBOX_ERROR:
             raise SubCallRefused(f"the helper run could not start its REPL: {result.error}")
         return result.answer
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.events import StopReason
 from engine.store.db import connect
 
 log = logging.getLogger(__name__)
 
 RUNNING, FINISHED, INTERRUPTED = "running", "finished", "interrupted"
-WORKER_DIED = "worker_died"
 PREVIEW_CHARS = 300
 BATCH_INTERVAL_S = 0.1
 _RUN_FIELDS = ("run_id", "conversation", "collection", "question", "answer", "stop_reason",
@@ -99,7 +99,7 @@ def mark_interrupted(conn: sqlite3.Connection) -> int:
     cursor = conn.execute(
         "UPDATE runs SET status = ?, stop_reason = COALESCE(stop_reason, ?), finished_at = ?, "
         "error = COALESCE(error, ?), partial = 1 WHERE status = ?",
-        (INTERRUPTED, WORKER_DIED, timestamp(),
+        (INTERRUPTED, StopReason.WORKER_DIED, timestamp(),
          "the engine stopped before this run finished", RUNNING))
     return cursor.rowcount
 
@@ -139,7 +139,7 @@ class RunRecorder:
             self._seq[run_id] = seq
         self._queue.put(("event", (run_id, seq, event_json)))
 
-    def finish_run(self, run_id: str, *, answer: str, stop_reason: str, partial: bool,
+    def finish_run(self, run_id: str, *, answer: str, stop_reason: StopReason, partial: bool,
                    usage: dict[str, Any], error: str | None, duration_s: float) -> None:
         with self._lock:
             self._seq.pop(run_id, None)

@@ -213,8 +213,8 @@ async def _run(svc: Services, req: Request, conversation: Conversation, question
     try:
         result = await conversation.ask(question, emit, cancel, run_id=run_id, limits=limits)
     except BaseException as exc:
-        recorder.finish_run(run_id, answer="", stop_reason="error", partial=True, usage={},
-                            error=f"{type(exc).__name__}: {exc}", duration_s=0.0)
+        recorder.finish_run(run_id, answer="", stop_reason=ev.StopReason.ERROR, partial=True,
+                            usage={}, error=f"{type(exc).__name__}: {exc}", duration_s=0.0)
         raise
     finally:
         svc.running_runs.discard(run_id)

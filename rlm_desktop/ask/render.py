@@ -10,19 +10,21 @@ from typing import Any
 
 from PySide6.QtGui import QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
 
+from engine.events import StopReason
 from rlm_desktop.widgets.icons import mix, semantic_color
 
-STOP_TEXT = {
-    "answered": "Answered",
-    "max_iterations": "Stopped: iteration limit reached",
-    "budget": "Stopped: cost budget reached",
-    "timeout": "Stopped: time limit reached",
-    "max_sub_calls": "Stopped: sub-query limit reached",
-    "max_errors": "Stopped: too many failing code cells in a row",
-    "cancelled": "Stopped by you",
-    "provider_error": "Failed: the model provider returned an error",
-    "sandbox_error": "Failed: the code sandbox could not run",
-    "worker_died": "Failed: the engine stopped during the run",
+STOP_TEXT: dict[StopReason, str] = {
+    StopReason.ANSWERED: "Answered",
+    StopReason.MAX_ITERATIONS: "Stopped: iteration limit reached",
+    StopReason.BUDGET: "Stopped: cost budget reached",
+    StopReason.TIMEOUT: "Stopped: time limit reached",
+    StopReason.MAX_SUB_CALLS: "Stopped: sub-query limit reached",
+    StopReason.MAX_ERRORS: "Stopped: too many failing code cells in a row",
+    StopReason.CANCELLED: "Stopped by you",
+    StopReason.PROVIDER_ERROR: "Failed: the model provider returned an error",
+    StopReason.SANDBOX_ERROR: "Failed: the code sandbox could not run",
+    StopReason.ERROR: "Error",
+    StopReason.WORKER_DIED: "Failed: the engine stopped during the run",
 }
 
 _CITE = re.compile(r'\[\[cite doc=(\d+) page=(\d+)(?: quote="((?:[^"\\]|\\.)*)")?\]\]')
@@ -83,7 +85,10 @@ def _float(value: Any) -> float | None:
 
 
 def stop_text(reason: str) -> str:
-    return STOP_TEXT.get(reason, reason.replace("_", " ").capitalize() if reason else "")
+    known = StopReason.parse(reason)
+    if known is not None:
+        return STOP_TEXT[known]
+    return reason.replace("_", " ").capitalize() if reason else ""
 
 
 def cost_text(turn: Turn) -> str:
@@ -173,7 +178,7 @@ def _render_answer(cursor: QTextCursor, turn: Turn, palette: QPalette, muted: st
             extra = ' <a href="rlm:settings">Open settings</a>'
         cursor.insertHtml(f'<p style="color:{failed}"><b>Not answered.</b> {message}{extra}</p>')
         return
-    if turn.partial or (turn.stop_reason and turn.stop_reason != "answered"):
+    if turn.partial or (turn.stop_reason and turn.stop_reason != StopReason.ANSWERED):
         reason = stop_text(turn.stop_reason).removeprefix("Stopped: ").removeprefix("Failed: ")
         label = "Partial answer" if turn.answer else "No answer"
         cursor.insertHtml(f'<p style="color:{warning}"><b>{label}</b> — the run stopped '

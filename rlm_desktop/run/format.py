@@ -6,6 +6,7 @@ import math
 import re
 from datetime import datetime, timedelta
 
+from engine.events import StopReason
 from engine.rlm.parsing import strip_code
 
 _CITE = re.compile(r'\[\[cite doc=(\d+) page=(\d+)(?: quote="(?:[^"\\]|\\.)*")?\]\]')
@@ -18,54 +19,68 @@ def plain_citations(text: str) -> str:
 
 
 # How each way of ending reads in the panel (short) and in a sentence (long).
-STOP_TEXT: dict[str, tuple[str, str]] = {
-    "answered": ("Answered", "The model found an answer."),
-    "max_iterations": ("Stopped at the step limit",
-                       "The run used all its steps; this is its best answer so far."),
-    "budget": ("Stopped at the cost budget",
-               "The run reached its cost budget; this is its best answer so far."),
-    "timeout": ("Stopped at the time limit",
-                "The run reached its time limit; this is its best answer so far."),
-    "max_sub_calls": ("Stopped at the sub-query limit",
-                      "The run made as many sub-queries as allowed; this is its best answer."),
-    "max_errors": ("Stopped after repeated code errors",
-                   "The model's code failed several times in a row, so the run stopped."),
-    "cancelled": ("Stopped by you", "You stopped this run; what it found so far is kept."),
-    "provider_error": ("Failed: model provider error",
-                       "The model provider returned an error; check the connection in Settings."),
-    "sandbox_error": ("Failed: the code sandbox could not run",
-                      "The protected environment for the model's code could not be used."),
-    "worker_died": ("Interrupted: the engine stopped",
-                    "The engine stopped before this run finished; the steps so far are kept."),
+STOP_TEXT: dict[StopReason, tuple[str, str]] = {
+    StopReason.ANSWERED: ("Answered", "The model found an answer."),
+    StopReason.MAX_ITERATIONS: ("Stopped at the step limit",
+                                "The run used all its steps; this is its best answer so far."),
+    StopReason.BUDGET: ("Stopped at the cost budget",
+                        "The run reached its cost budget; this is its best answer so far."),
+    StopReason.TIMEOUT: ("Stopped at the time limit",
+                         "The run reached its time limit; this is its best answer so far."),
+    StopReason.MAX_SUB_CALLS: ("Stopped at the sub-query limit",
+                               "The run made as many sub-queries as allowed; this is its best "
+                               "answer."),
+    StopReason.MAX_ERRORS: ("Stopped after repeated code errors",
+                            "The model's code failed several times in a row, so the run "
+                            "stopped."),
+    StopReason.CANCELLED: ("Stopped by you", "You stopped this run; what it found so far is kept."),
+    StopReason.PROVIDER_ERROR: ("Failed: model provider error",
+                                "The model provider returned an error; check the connection in "
+                                "Settings."),
+    StopReason.SANDBOX_ERROR: ("Failed: the code sandbox could not run",
+                               "The protected environment for the model's code could not be "
+                               "used."),
+    StopReason.ERROR: ("Error", "The run ended: error."),
+    StopReason.WORKER_DIED: ("Interrupted: the engine stopped",
+                             "The engine stopped before this run finished; the steps so far are "
+                             "kept."),
+}
+# States of the panel alone: no reply came ("failed"), or a run saved while still going.
+PANEL_TEXT: dict[str, tuple[str, str]] = {
     "failed": ("Failed", "The run could not finish; the steps so far are kept."),
     "running": ("Unfinished when saved",
                 "This run was still going when it was last saved; the steps so far are kept."),
 }
-LIMIT_STOPS = {"max_iterations", "budget", "timeout", "max_sub_calls", "max_errors"}
-FAILED_STOPS = {"provider_error", "sandbox_error", "worker_died", "failed"}
+FAILED_STOPS = {StopReason.PROVIDER_ERROR, StopReason.SANDBOX_ERROR, StopReason.WORKER_DIED}
+
+
+def _text(reason: str) -> tuple[str, str] | None:
+    known = StopReason.parse(reason)
+    return STOP_TEXT[known] if known is not None else PANEL_TEXT.get(reason)
 
 
 def stop_title(reason: str | None) -> str:
     if not reason:
         return "Unfinished"
-    return STOP_TEXT.get(reason, (reason.replace("_", " ").capitalize(), ""))[0]
+    return (_text(reason) or (reason.replace("_", " ").capitalize(), ""))[0]
 
 
 def stop_sentence(reason: str | None) -> str:
     if not reason:
         return ""
-    return STOP_TEXT.get(reason, ("", f"The run ended: {reason}."))[1]
+    return (_text(reason) or ("", f"The run ended: {reason}."))[1]
 
 
 def stop_tone(reason: str | None) -> str:
     """A tone name for the panel's colours: calm, neutral, warn or bad."""
-    if reason == "answered":
+    known = StopReason.parse(reason)
+    if known is None:
+        return "bad" if reason == "failed" else "neutral"
+    if known == StopReason.ANSWERED:
         return "calm"
-    if reason in FAILED_STOPS:
+    if known in FAILED_STOPS:
         return "bad"
-    if reason in LIMIT_STOPS:
-        return "warn"
-    return "neutral"
+    return "warn" if known.is_limit else "neutral"
 
 
 def money(cost: float | None) -> str:

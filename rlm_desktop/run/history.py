@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.events import StopReason
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import muted_label, paint_mark, small_font
 from rlm_desktop.widgets import palette_tones as tones
@@ -50,12 +51,13 @@ KIND_ROLE = Qt.ItemDataRole.UserRole + 4     # the outcome's mark: ok, warn, run
 ALL = "All collections"
 EMPTY_TEXT = ("No questions yet.\nAsk something in the Ask panel: every question, its answer "
               "and each step the model took are kept here to look at again.")
-SHORT_RESULTS = {
-    "answered": "Answered", "max_iterations": "Partial: step limit",
-    "budget": "Partial: budget", "timeout": "Partial: time limit",
-    "max_sub_calls": "Partial: sub-query limit", "max_errors": "Stopped: code errors",
-    "cancelled": "Stopped by you", "provider_error": "Failed: provider",
-    "sandbox_error": "Failed: sandbox", "worker_died": "Interrupted",
+SHORT_RESULTS: dict[StopReason, str] = {
+    StopReason.ANSWERED: "Answered", StopReason.MAX_ITERATIONS: "Partial: step limit",
+    StopReason.BUDGET: "Partial: budget", StopReason.TIMEOUT: "Partial: time limit",
+    StopReason.MAX_SUB_CALLS: "Partial: sub-query limit",
+    StopReason.MAX_ERRORS: "Stopped: code errors", StopReason.CANCELLED: "Stopped by you",
+    StopReason.PROVIDER_ERROR: "Failed: provider", StopReason.SANDBOX_ERROR: "Failed: sandbox",
+    StopReason.ERROR: "Error", StopReason.WORKER_DIED: "Interrupted",
 }
 
 
@@ -64,12 +66,13 @@ def result_of(run: dict[str, Any], short: bool = False) -> tuple[str, str]:
     status = run.get("status")
     if status == "running":
         return "running", "Running…"
-    reason = "worker_died" if status == "interrupted" else run.get("stop_reason")
+    reason = StopReason.WORKER_DIED if status == "interrupted" else run.get("stop_reason")
+    known = StopReason.parse(reason)
     kind = {"calm": "ok", "neutral": "info"}.get(fmt.stop_tone(reason), "warn")
     if short:
-        return kind, SHORT_RESULTS.get(str(reason), fmt.stop_title(reason))
+        return kind, SHORT_RESULTS[known] if known is not None else fmt.stop_title(reason)
     text = fmt.stop_title(reason)
-    if run.get("partial") and reason not in ("answered", "worker_died"):
+    if run.get("partial") and known not in (StopReason.ANSWERED, StopReason.WORKER_DIED):
         text += " (partial answer)"
     return kind, text
 

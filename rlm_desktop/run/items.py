@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from engine.events import StopReason
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import (
     Card,
@@ -149,7 +150,7 @@ class OutcomeCard(Card):
         tone = fmt.stop_tone(reason)
         self.set_accent({"calm": "calm", "warn": "warn", "bad": "warn"}.get(tone))
         self.icon.set_kind({"calm": "ok", "warn": "warn", "bad": "warn"}.get(tone, "info"))
-        if run.answer is not None and reason == "answered":
+        if run.answer is not None and reason == StopReason.ANSWERED:
             title = "Answer"
         elif run.answer:
             title = f"Partial answer · {fmt.stop_title(reason)}"
@@ -157,7 +158,7 @@ class OutcomeCard(Card):
             title = fmt.stop_title(reason)
         self.title.setText(title)
         self.when.setText(f"after {fmt.seconds(run.duration_s)}" if run.duration_s else "")
-        sentence = "" if reason == "answered" else fmt.stop_sentence(reason)
+        sentence = "" if reason == StopReason.ANSWERED else fmt.stop_sentence(reason)
         self.sentence.setText(sentence)
         self.sentence.setVisible(bool(sentence))
         self.answer.set_text(fmt.plain_citations(run.answer or ""))

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.events import StopReason
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import Elided, ToneIcon, muted_label, small_font
 from rlm_desktop.run.cards import RunTimeline, warm_up
@@ -312,7 +313,7 @@ class RunPanel(QWidget):
         status = run.get("status")
         reason = "running" if status == "running" else str(run.get("stop_reason") or "failed")
         if status == "interrupted":
-            reason = "worker_died"
+            reason = StopReason.WORKER_DIED
         duration = run.get("duration_s")
         self.final_elapsed = float(duration) if isinstance(duration, int | float) else None
         usage = run.get("usage")
@@ -353,7 +354,7 @@ class RunPanel(QWidget):
         prefix = "Saved run · " if self.read_only else ""
         if root is not None and root.finished:  # (the reply itself may still be on its way)
             text = fmt.stop_title(root.stop_reason)
-            if root.answer and root.stop_reason != "answered":
+            if root.answer and root.stop_reason != StopReason.ANSWERED:
                 text += " · partial answer"
             tone = fmt.stop_tone(root.stop_reason)
             return {"calm": "ok", "neutral": "info"}.get(tone, "warn"), prefix + text

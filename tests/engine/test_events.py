@@ -58,3 +58,23 @@ def test_unknown_fields_are_ignored_and_unknown_types_refused() -> None:
     assert isinstance(ev.event_from_json(data), ev.Notice)
     with pytest.raises(ValueError):
         ev.event_from_json({"type": "nope"})
+
+
+def test_stop_reasons_keep_their_strings_on_the_wire() -> None:
+    event = ev.RunFinished(run_id="r", stop_reason=ev.StopReason.MAX_ERRORS, duration_s=1.0)
+    assert json.loads(json.dumps(event.to_json()))["stop_reason"] == "max_errors"
+    assert ev.event_from_json(event.to_json()).stop_reason is ev.StopReason.MAX_ERRORS
+
+
+def test_an_unknown_stop_reason_from_another_version_is_kept_as_text() -> None:
+    assert ev.StopReason.parse("answered") is ev.StopReason.ANSWERED
+    assert ev.StopReason.parse("melted") is None and ev.StopReason.parse(None) is None
+    data = ev.RunFinished(run_id="r", stop_reason="answered", duration_s=1.0).to_json()
+    data["stop_reason"] = "melted"
+    assert ev.event_from_json(data).stop_reason == "melted"
+
+
+def test_limit_reasons() -> None:
+    assert {r for r in ev.StopReason if r.is_limit} == {
+        ev.StopReason.MAX_ITERATIONS, ev.StopReason.BUDGET, ev.StopReason.TIMEOUT,
+        ev.StopReason.MAX_SUB_CALLS, ev.StopReason.MAX_ERRORS}

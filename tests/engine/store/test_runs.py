@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.events import StopReason
 from engine.store import runs
 from engine.store.db import connect
 
@@ -33,7 +34,7 @@ def test_a_thousand_events_are_written_in_order_in_a_few_batches(
     recorder.start_run("r1", "what?", conversation="c-1", collection="Cases")
     for i in range(1000):
         recorder.add_event("r1", json.dumps({"type": "notice", "n": i}))
-    recorder.finish_run("r1", answer="x" * 500, stop_reason="answered", partial=False,
+    recorder.finish_run("r1", answer="x" * 500, stop_reason=StopReason.ANSWERED, partial=False,
                         usage={"calls": 3, "cost_usd": 0.25}, error=None, duration_s=1.23456)
     assert recorder.flush()
     recorder.close()
@@ -65,14 +66,14 @@ def test_unfinished_runs_are_marked_interrupted_and_keep_their_events(store: Pat
     recorder.start_run("alive", "q")
     recorder.add_event("alive", "{}")
     recorder.start_run("done", "q")
-    recorder.finish_run("done", answer="a", stop_reason="answered", partial=False, usage={},
-                        error=None, duration_s=1.0)
+    recorder.finish_run("done", answer="a", stop_reason=StopReason.ANSWERED, partial=False,
+                        usage={}, error=None, duration_s=1.0)
     recorder.close()
     conn = connect(store)
     assert runs.mark_interrupted(conn) == 1
     run = runs.load_run(conn, "alive")
     assert run is not None and run["status"] == "interrupted"
-    assert run["stop_reason"] == runs.WORKER_DIED and run["partial"] is True
+    assert run["stop_reason"] == StopReason.WORKER_DIED and run["partial"] is True
     assert runs.run_events(conn, "alive") == [{}]
     assert runs.load_run(conn, "done")["status"] == "finished"  # type: ignore[index]
     assert runs.mark_interrupted(conn) == 0

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from engine.events import StopReason
 from engine.store import runs as run_store
 from engine.store.db import connect
 from tests.engine.worker.harness import WorkerProcess, write_settings
@@ -163,7 +164,7 @@ def test_a_run_left_running_by_a_killed_worker_is_marked_interrupted(
     finally:
         worker.close()
     assert run["run"]["status"] == "interrupted"
-    assert run["run"]["stop_reason"] == run_store.WORKER_DIED
+    assert run["run"]["stop_reason"] == StopReason.WORKER_DIED
     assert run["events"] == [{}]
 
 

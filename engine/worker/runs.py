@@ -57,7 +57,6 @@ class AskPlan:
     limits: Limits
     sandbox: SandboxSettings
     context: PreparedContext
-    document_ids: list[int]
 
 
 def _select(library: Library, collection: str | None,
@@ -112,8 +111,7 @@ def _plan(library: Library, collection: str | None,
     prices = PriceTable.load(config_dir())
     check_budget_prices(settings.limits.budget_usd, prices, (root.model, sub.model))
     context = _select(library, collection, document_ids)
-    return AskPlan(root, sub, prices, settings.limits, settings.sandbox, context,
-                   [int(d["id"]) for d in context.documents])
+    return AskPlan(root, sub, prices, settings.limits, settings.sandbox, context)
 
 
 def _follow_up_limits(library: Library, conversation: Conversation,

@@ -7,7 +7,6 @@ memory blow-up in a parser costs the pool one file.
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import sys
@@ -15,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.ingest.formats import ExtractOptions, extract
-from engine.ingest.model import TOO_LARGE, Extracted, ExtractionFailed
+from engine.ingest.extraction import extract
+from engine.ingest.formats import load
+from engine.ingest.model import TOO_LARGE, Extracted, ExtractionFailed, ExtractOptions
 
 READER_ERROR = "reader_error"
 
@@ -37,13 +37,9 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 
 def load_extractor(name: str | None) -> Callable[..., Extracted]:
-    """``formats.extract``, or another function named "module:function" (tests use this to
-    make a worker crash, hang or eat memory on cue)."""
-    if not name:
-        return extract
-    module, _, function = name.partition(":")
-    found: Callable[..., Extracted] = getattr(importlib.import_module(module), function)
-    return found
+    """``extraction.extract``, or another function named "module:function" (tests use this
+    to make a worker crash, hang or eat memory on cue)."""
+    return load(name) if name else extract
 
 
 def worker_main(conn: Any, memory_mb: int | None, quiet: bool = True,

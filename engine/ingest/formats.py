@@ -1,69 +1,115 @@
-"""Which files we read and how: the type of a file from its name and first bytes, and one
-``extract`` entry point that the worker processes call."""
+"""The document formats rlm reads: one entry per format, which the walk, the pipeline, the
+pool and the help texts read instead of asking what kind of file something is.
+
+Adding a format takes a reader module and one entry:
+
+1. Write ``engine/ingest/readers/<name>.py`` with a function
+   ``read_<name>(path: Path, request: ReadRequest) -> Extracted`` that returns the
+   document's pages (each with a number, or a label a person can find, such as
+   "lines 101–200") or raises ``ExtractionFailed(kind, reason)`` with a sentence saying
+   what to do. Import heavy libraries inside functions: this registry names readers as
+   "module:function", and only a process that reads such a file imports its module.
+2. Add a ``Format`` to ``FORMATS`` below: kind, suffixes, the reader's name, the label
+   for "rlm reads ..." and any limits. Readers run in worker processes under a time and
+   memory limit; only pure-Python readers that cannot crash or hang on bad bytes may
+   read small files in the calling process (``in_process_max_bytes``).
+3. Test the reader in ``tests/engine/ingest/readers/``; ``test_formats.py`` fails when an
+   entry names a function that does not exist.
+4. The desktop app's file dialog lists suffixes of its own (``FILE_FILTER`` in
+   ``rlm_desktop/library/panel.py``): add the new ones there too.
+
+A format whose long files are worth reading by several workers at once (PDF) also
+gives ``ranges``: its reader honours ``request.pages``, sets ``Extracted.total_pages``,
+and ``Ranges.finish`` turns the joined ranges into the whole document.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from engine.ingest.model import (
-    EMPTY,
-    MISSING,
-    TOO_LARGE,
-    UNREADABLE,
-    UNSUPPORTED,
-    Extracted,
-    ExtractionFailed,
+from engine.ingest.model import Extracted, ReadRequest
+
+Reader = Callable[[Path, ReadRequest], Extracted]
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """How a format read in page ranges is put together: ``finish`` ("module:function")
+    takes the joined ranges, words the warnings and may refuse the whole with
+    ExtractionFailed; ``release`` closes what the reader keeps open for a next range."""
+
+    finish: str
+    release: str | None = None
+
+
+@dataclass(frozen=True)
+class Format:
+    """One format: which files it covers and how they are read.
+
+    ``reader`` names a Reader as "module:function"; ``label`` is what "rlm reads ..."
+    calls the format (None: not advertised); ``failed_type`` is the type a file that
+    could not be read is listed with (None: its suffix). Files up to
+    ``in_process_max_bytes`` are read in the calling process (None: every file in a
+    worker); files above ``max_text_bytes`` are refused unread (they would fit no context).
+    ``preload`` names modules the workers' fork server imports once, so that every
+    worker starts with them.
+    """
+
+    kind: str
+    suffixes: frozenset[str]   # lower case, with the dot
+    reader: str
+    label: str | None = None
+    failed_type: str | None = None
+    in_process_max_bytes: int | None = None
+    max_text_bytes: int | None = None
+    ranges: Ranges | None = None
+    preload: tuple[str, ...] = ()
+
+    def reads_in_process(self, size: int) -> bool:
+        return self.in_process_max_bytes is not None and size <= self.in_process_max_bytes
+
+
+MB = 1024 * 1024
+TEXT_IN_PROCESS_MAX_BYTES = 4 * MB
+MAX_TEXT_BYTES = 512 * MB
+
+FORMATS: tuple[Format, ...] = (
+    Format(kind="pdf", suffixes=frozenset({".pdf"}),
+           reader="engine.ingest.readers.pdf:read_pdf", label="PDF", failed_type="pdf",
+           ranges=Ranges(finish="engine.ingest.readers.pdf:finish_pdf",
+                         release="engine.ingest.readers.pdf:release_kept"),
+           preload=("engine.ingest.readers.pdf", "pymupdf")),
+    Format(kind="word", suffixes=frozenset({".docx", ".docm", ".dotx", ".dotm"}),
+           reader="engine.ingest.readers.word:read_docx", label="Word (.docx)"),
+    # Binary Word is refused with what to do; a .docx or HTML file misnamed .doc is read.
+    Format(kind="legacy_word", suffixes=frozenset({".doc", ".dot"}),
+           reader="engine.ingest.readers.legacyword:read_legacy_word"),
+    Format(kind="text",
+           suffixes=frozenset({".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".tsv",
+                               ".log", ".json", ".xml", ".yaml", ".yml", ".ini", ".tex"}),
+           reader="engine.ingest.readers.textfiles:read_text",
+           label="plain text, Markdown, CSV", failed_type="text",
+           in_process_max_bytes=TEXT_IN_PROCESS_MAX_BYTES, max_text_bytes=MAX_TEXT_BYTES),
+    Format(kind="html", suffixes=frozenset({".html", ".htm", ".xhtml"}),
+           reader="engine.ingest.readers.htmltext:read_html", label="HTML",
+           failed_type="html", in_process_max_bytes=TEXT_IN_PROCESS_MAX_BYTES,
+           max_text_bytes=MAX_TEXT_BYTES),
 )
 
-PDF_SUFFIXES = {".pdf"}
-WORD_SUFFIXES = {".docx", ".docm", ".dotx", ".dotm"}
-LEGACY_WORD_SUFFIXES = {".doc", ".dot"}
-TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".tsv", ".log", ".json",
-                 ".xml", ".yaml", ".yml", ".ini", ".tex"}
-HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
-SUPPORTED_SUFFIXES = (PDF_SUFFIXES | WORD_SUFFIXES | LEGACY_WORD_SUFFIXES | TEXT_SUFFIXES
-                      | HTML_SUFFIXES)
-SUPPORTED_TEXT = "PDF, Word (.docx), plain text, Markdown, CSV and HTML"
-
-# Text and HTML files up to this size are read in the calling process (pure Python that
-# cannot crash or hang on bad bytes); bigger ones, and every PDF and Word file, go to a
-# worker process with a time limit.
-IN_PROCESS_MAX_BYTES = 4 * 1024 * 1024
-# A text file above this is refused: it would not fit any context usefully.
-MAX_TEXT_BYTES = 512 * 1024 * 1024
-
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+BY_SUFFIX: dict[str, Format] = {s: f for f in FORMATS for s in f.suffixes}
+SUPPORTED_SUFFIXES = frozenset(BY_SUFFIX)
+_LABELS = [f.label for f in FORMATS if f.label]
+SUPPORTED_TEXT = ", ".join(_LABELS[:-1]) + " and " + _LABELS[-1]
 
 
-@dataclass
-class ExtractOptions:
-    """Per-batch choices that change what extraction does (sent to each worker)."""
-
-    passwords: list[str] = field(default_factory=list)
-    ocr: str = "auto"          # "auto": OCR scanned pages when Tesseract is installed; "off"
-    ocr_language: str = "eng"
-
-
-def kind_of(path: Path) -> str | None:
-    """"pdf", "word", "legacy_word", "text", "html", or None for files we do not read."""
-    suffix = path.suffix.lower()
-    if suffix in PDF_SUFFIXES:
-        return "pdf"
-    if suffix in WORD_SUFFIXES:
-        return "word"
-    if suffix in LEGACY_WORD_SUFFIXES:
-        return "legacy_word"
-    if suffix in TEXT_SUFFIXES:
-        return "text"
-    if suffix in HTML_SUFFIXES:
-        return "html"
-    return None
-
-
-def runs_in_process(path: Path, size: int) -> bool:
-    return kind_of(path) in ("text", "html") and size <= IN_PROCESS_MAX_BYTES
+def format_of(path: Path) -> Format | None:
+    """The format of a file, by its suffix; None for files we do not read."""
+    return BY_SUFFIX.get(path.suffix.lower())
 
 
 def unsupported_reason(path: Path) -> str:
@@ -71,78 +117,9 @@ def unsupported_reason(path: Path) -> str:
     return f"unsupported file type {suffix}; rlm reads {SUPPORTED_TEXT} files"
 
 
-def _head(path: Path, size: int = 8) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(size)
-
-
-def _legacy_word(path: Path, progress: Callable[[int], None] | None) -> Extracted:
-    """A ``.doc``: really binary Word (refused with what to do), or a misnamed other format."""
-    head = _head(path, 512)
-    if not head:
-        raise ExtractionFailed(EMPTY, "the file is empty (0 bytes)")
-    if head.startswith(b"PK\x03\x04"):  # a .docx saved with a .doc name
-        from engine.ingest.readers.word import extract_docx
-
-        return extract_docx(path, progress)
-    if head.lstrip().lower().startswith((b"<html", b"<!doctype html", b"<?xml")) or \
-            b"<html" in head.lower():
-        from engine.ingest.readers.htmltext import extract_html
-
-        return extract_html(path)
-    if head.startswith(b"{\\rtf"):
-        raise ExtractionFailed(UNSUPPORTED, "this is an RTF file with a .doc name; RTF is not "
-                               "supported — save it as .docx or PDF")
-    raise ExtractionFailed(UNSUPPORTED, "legacy binary Word format (.doc) is not supported — "
-                           "open it in Word or LibreOffice and save as .docx or PDF")
-
-
-def extract(path: Path, options: ExtractOptions,
-            progress: Callable[[int], None] | None = None,
-            extend: Callable[[float], None] | None = None,
-            pages: tuple[int, int | None] | None = None) -> Extracted:
-    """Read one file into pages, or raise ExtractionFailed with the reason a person reads.
-
-    ``pages`` (PDF only) is a range of page indexes to read; see ``extract_pdf``.
-    """
-    kind = kind_of(path)
-    try:
-        if kind is None:
-            raise ExtractionFailed(UNSUPPORTED, unsupported_reason(path))
-        if kind == "pdf":
-            from engine.ingest.readers.pdf import OcrEngine, extract_pdf
-
-            return extract_pdf(path, passwords=options.passwords,
-                               ocr=OcrEngine(options.ocr, options.ocr_language),
-                               pages=pages or (0, None), progress=progress, extend=extend)
-        from engine.ingest.readers.pdf import release_kept
-
-        release_kept()   # a long PDF kept open for its next range: one document at a time
-        if kind == "word":
-            from engine.ingest.readers.word import extract_docx
-
-            return extract_docx(path, progress)
-        if kind == "legacy_word":
-            return _legacy_word(path, progress)
-        size = path.stat().st_size
-        if size > MAX_TEXT_BYTES:
-            raise ExtractionFailed(TOO_LARGE, f"the file is {size / 1e6:,.0f} MB of text, above "
-                                   f"the {MAX_TEXT_BYTES // 1024 // 1024} MB limit; split it")
-        if kind == "html":
-            from engine.ingest.readers.htmltext import extract_html
-
-            return extract_html(path)
-        from engine.ingest.readers.textfiles import extract_text
-
-        return extract_text(path)
-    except FileNotFoundError as exc:
-        raise ExtractionFailed(MISSING, "the file was removed or renamed while ingesting") \
-            from exc
-    except IsADirectoryError as exc:
-        raise ExtractionFailed(UNSUPPORTED, "this is a folder, not a file") from exc
-    except PermissionError as exc:
-        raise ExtractionFailed(UNREADABLE, "permission denied: the file cannot be read by "
-                               "this user") from exc
-    except OSError as exc:
-        raise ExtractionFailed(UNREADABLE, f"cannot read the file: {exc.strerror or exc}") \
-            from exc
+@functools.cache
+def load(name: str) -> Callable[..., Any]:
+    """The function named "module:function", imported on first use."""
+    module, _, function = name.partition(":")
+    found: Callable[..., Any] = getattr(importlib.import_module(module), function)
+    return found

@@ -1,8 +1,10 @@
-"""What an extractor returns: a document's pages and where they are, or why it failed."""
+"""What a reader is given (the batch's options, a page range, callbacks) and what it returns:
+a document's pages and where they are, or why it failed."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.store.pagekinds import (  # noqa: F401  (re-exported for the extractors)
@@ -27,6 +29,25 @@ TIMEOUT = "timeout"
 CRASHED = "crashed"
 UNREADABLE = "unreadable"   # the operating system would not let us read it
 MISSING = "missing"
+
+
+@dataclass
+class ExtractOptions:
+    """Per-batch choices that change what extraction does (sent to each worker)."""
+
+    passwords: list[str] = field(default_factory=list)
+    ocr: str = "auto"          # "auto": OCR scanned pages when Tesseract is installed; "off"
+    ocr_language: str = "eng"
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """What a reader is asked to do with one file (see ``engine/ingest/formats.py``)."""
+
+    options: ExtractOptions
+    pages: tuple[int, int | None] | None = None     # a range of page indexes; None: all
+    progress: Callable[[int], None] | None = None   # pages read so far, now and then
+    extend: Callable[[float], None] | None = None   # ask the pool for more seconds
 
 
 class ExtractionFailed(Exception):
@@ -57,8 +78,8 @@ class Extracted:
     title: str | None = None
     author: str | None = None
     warnings: list[str] = field(default_factory=list)
-    # A PDF read in page ranges: the document's page count, and whether its page tree
-    # had to be rebuilt (the pipeline joins the ranges, then words the warnings).
+    # A document read in page ranges: its page count (the pipeline joins the ranges, then
+    # its format finishes the whole); the rest is what a PDF's warnings are worded from.
     total_pages: int | None = None
     repaired: bool = False           # its page tree was rebuilt by us
     damaged: bool = False            # MuPDF had to repair its structure to open it

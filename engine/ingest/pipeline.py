@@ -22,17 +22,18 @@ from typing import Any
 
 from engine import events as ev
 from engine.errors import ConfigError
-from engine.ingest.formats import (
-    ExtractOptions,
-    extract,
-    kind_of,
-    runs_in_process,
-    unsupported_reason,
-)
+from engine.ingest.extraction import extract
+from engine.ingest.formats import format_of, load, unsupported_reason
 from engine.ingest.model import MISSING as MISSING_KIND
-from engine.ingest.model import PASSWORD, UNREADABLE, UNSUPPORTED, Extracted, ExtractionFailed
+from engine.ingest.model import (
+    PASSWORD,
+    UNREADABLE,
+    UNSUPPORTED,
+    Extracted,
+    ExtractionFailed,
+    ExtractOptions,
+)
 from engine.ingest.pool import AUTO, DEFAULT_TIMEOUT_S, Cancel, ExtractionPool, Outcome, Task
-from engine.ingest.readers.pdf import finish_pdf
 from engine.ingest.walk import walk
 from engine.store.library import (
     DEFAULT_COLLECTION,
@@ -47,8 +48,9 @@ from engine.store.library import (
 INGEST_VERSION = 1
 EXTRACTOR = f"rlm-ingest/{INGEST_VERSION}"
 PROGRESS_INTERVAL_S = 0.1
-# A PDF's first task reads this many pages and learns the page count; the rest of a longer
-# one is read in ranges of at least RANGE_MIN_PAGES by all workers at once (split_ranges).
+# A file of a format read in page ranges (a PDF) has a first task that reads this many pages
+# and learns the page count; the rest of a longer one is read in ranges of at least
+# RANGE_MIN_PAGES by all workers at once (split_ranges).
 FIRST_RANGE_PAGES = 32
 RANGE_MIN_PAGES = 24
 HASH_CHUNK = 1024 * 1024
@@ -84,9 +86,11 @@ class IngestOptions:
 
 @dataclass
 class _Split:
-    """A long PDF read in page ranges by several workers; stored when every range is in."""
+    """A long document read in page ranges by several workers; stored when every range is
+    in, once ``finish`` ("module:function", see ``formats.Ranges``) has made them one."""
 
     expected: int
+    finish: str
     seconds: float = 0.0
     parts: dict[int, Extracted] = field(default_factory=dict)
 
@@ -215,7 +219,7 @@ class _Batch:
         ref, content_hash, previous, part = outcome.key
         split = self.splits.get(content_hash)
         if part and split is None:
-            return   # a range of a PDF that already failed as a whole
+            return   # a range of a document that already failed as a whole
         if outcome.extracted is None:
             self.splits.pop(content_hash, None)
             self._fail_all(ref, content_hash, outcome.kind or "error",
@@ -235,7 +239,7 @@ class _Batch:
             extracted = split.parts[0]
             extracted.pages = [p for i in sorted(split.parts) for p in split.parts[i].pages]
             try:
-                finish_pdf(extracted)
+                load(split.finish)(extracted)
             except ExtractionFailed as exc:
                 self._fail_all(ref, content_hash, exc.kind, exc.reason)
                 return
@@ -253,10 +257,13 @@ class _Batch:
 
     def _split(self, ref: FileRef, content_hash: str, previous: DocumentRecord | None,
                first: Extracted, seconds: float) -> None:
-        """A long PDF: hand the rest of its pages to the pool in ranges, read side by side."""
+        """A long document: hand the rest of its pages to the pool in ranges, read side by
+        side."""
+        fmt = format_of(ref.path)
+        assert fmt is not None and fmt.ranges is not None   # only they get a first range
         total = first.total_pages or 0
         ranges = split_ranges(len(first.pages), total, self.workers)
-        split = _Split(expected=1 + len(ranges), seconds=seconds)
+        split = _Split(expected=1 + len(ranges), finish=fmt.ranges.finish, seconds=seconds)
         split.parts[0] = first
         self.splits[content_hash] = split
         for part, pages in enumerate(ranges, start=1):
@@ -299,11 +306,12 @@ class _Batch:
             if content_hash in self.in_flight:
                 self.in_flight[content_hash].append((ref, previous))
                 continue
-            if runs_in_process(ref.path, ref.size):
+            fmt = format_of(ref.path)
+            if fmt is not None and fmt.reads_in_process(ref.size):
                 self._extract_here(ref, content_hash, previous)
                 continue
             self.in_flight[content_hash] = []
-            first_range = (0, FIRST_RANGE_PAGES) if kind_of(ref.path) == "pdf" else None
+            first_range = (0, FIRST_RANGE_PAGES) if fmt is not None and fmt.ranges else None
             yield Task(key=(ref, content_hash, previous, 0), path=ref.path, pages=first_range,
                        size=ref.size)
 
@@ -364,7 +372,7 @@ class _Batch:
 
 def _drive(pool: ExtractionPool, batch: _Batch, source: Iterator[Task],
            options: ExtractOptions) -> None:
-    """Keep every worker busy: ranges of long PDFs first, then the next new file."""
+    """Keep every worker busy: ranges of long documents first, then the next new file."""
     planned: deque[Task] = deque()
     exhausted = False
     task: Task | None = None
@@ -404,10 +412,10 @@ def _plan_ahead(pool: ExtractionPool, source: Iterator[Task], planned: deque[Tas
 
 
 def split_ranges(start: int, total: int, workers: int) -> list[tuple[int, int]]:
-    """Page ranges for the rest of a long PDF, largest first: each a worker's share of what
-    is left, never under RANGE_MIN_PAGES (each range opens the file again) and no sliver
-    at the end, so the workers finish it together (320 pages, 2 workers: 160, 80, 40, 24,
-    16)."""
+    """Page ranges for the rest of a long document, largest first: each a worker's share of
+    what is left, never under RANGE_MIN_PAGES (each range opens the file again) and no
+    sliver at the end, so the workers finish it together (320 pages, 2 workers: 160, 80,
+    40, 24, 16)."""
     ranges = []
     while start < total:
         size = max(RANGE_MIN_PAGES, math.ceil((total - start) / max(1, workers)))
@@ -423,10 +431,11 @@ def _status(previous: DocumentRecord | None) -> str:
 
 
 def _type_name(path: Path) -> str:
-    kind = kind_of(path)
-    if kind in ("word", "legacy_word"):
-        return path.suffix.lower().lstrip(".") or "docx"
-    return kind or (path.suffix.lower().lstrip(".") or "file")
+    """The type a file that could not be read is listed with."""
+    fmt = format_of(path)
+    if fmt is not None and fmt.failed_type:
+        return fmt.failed_type
+    return path.suffix.lower().lstrip(".") or "file"
 
 
 def ingest(paths: Sequence[str | Path], options: IngestOptions | None = None,

@@ -35,8 +35,8 @@ from typing import Any, Protocol
 
 from engine.errors import EngineError
 from engine.ingest.extract_worker import worker_main
-from engine.ingest.formats import ExtractOptions
-from engine.ingest.model import CRASHED, TIMEOUT, Extracted
+from engine.ingest.formats import FORMATS
+from engine.ingest.model import CRASHED, TIMEOUT, Extracted, ExtractOptions
 
 DEFAULT_TIMEOUT_S = 120.0
 # An OCR-heavy file may ask for more time page by page, but never beyond this multiple.
@@ -48,7 +48,7 @@ QUEUE_DEPTH = 8
 SMALL_TASK_BYTES = 256 * 1024
 # Imported once by the fork server, so each worker starts with them in memory (and shares
 # PyMuPDF's pages with the others) instead of spending its first 0.1 s importing.
-PRELOAD = ["engine.ingest.pool", "engine.ingest.readers.pdf", "pymupdf"]
+PRELOAD = ["engine.ingest.pool", *(module for fmt in FORMATS for module in fmt.preload)]
 AUTO = -1   # memory_mb: a share of the RAM
 
 
@@ -78,7 +78,7 @@ def default_memory_mb(workers: int) -> int | None:
 class Task:
     key: Any
     path: Path
-    pages: tuple[int, int | None] | None = None   # a PDF's page range, None: everything
+    pages: tuple[int, int | None] | None = None   # a page range (a PDF's), None: everything
     size: int = 0                                  # bytes, to tell small tasks from big ones
 
 
@@ -353,7 +353,7 @@ class ExtractionPool:
         task at once; the ones queued behind go in one message when the caller ``wait``s.)"""
         if len(self._workers) < self.size or any(not w.tasks for w in self._workers):
             return True
-        whole = task.pages is None or task.pages[0] == 0   # not the rest of a long PDF
+        whole = task.pages is None or task.pages[0] == 0   # not the rest of a long document
         small = whole and task.size <= SMALL_TASK_BYTES
         return small and any(len(w.tasks) < QUEUE_DEPTH for w in self._workers)
 

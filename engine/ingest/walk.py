@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import ConfigError
-from engine.ingest.formats import kind_of
+from engine.ingest.formats import format_of
 from engine.store.library import FileRef
 
 # Office lock files, editor swap files, OS litter.
@@ -84,7 +84,7 @@ def walk(paths: Sequence[str | Path], include: list[str] | None = None,
             if (st.st_dev, st.st_ino) in seen_files:
                 continue
             seen_files.add((st.st_dev, st.st_ino))
-            (result.files if kind_of(path) else result.unsupported).append(_file_ref(path, st))
+            (result.files if format_of(path) else result.unsupported).append(_file_ref(path, st))
         else:
             raise ConfigError(f"{raw}: not a regular file or folder")
     return result
@@ -141,7 +141,7 @@ def _walk_folder(root: Path, include: list[str], exclude: list[str], follow_link
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
-            if kind_of(path) is None:
+            if format_of(path) is None:
                 result.skipped[path.suffix.lower() or "(no extension)"] += 1
                 continue
             if include and not _matches(include, name, relative):

@@ -7,7 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from engine.ingest.model import Extracted, clean_text, usable_title
+from engine.ingest.model import Extracted, ReadRequest, clean_text, usable_title
 from engine.ingest.readers.textfiles import decode_text, detect_encoding, text_pages
 
 SKIP = {"script", "style", "noscript", "template", "svg", "math", "head", "iframe", "object"}
@@ -132,6 +132,11 @@ def decode_html(data: bytes) -> str:
             except LookupError:
                 pass
     return decode_text(data)
+
+
+def read_html(path: Path, request: ReadRequest) -> Extracted:
+    """The reader of the format registry (``engine/ingest/formats.py``)."""
+    return extract_html(path)
 
 
 def extract_html(path: Path, data: bytes | None = None) -> Extracted:

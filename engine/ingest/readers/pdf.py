@@ -27,6 +27,7 @@ from engine.ingest.model import (
     Extracted,
     ExtractedPage,
     ExtractionFailed,
+    ReadRequest,
     clean_text,
     usable_title,
 )
@@ -201,6 +202,15 @@ def _rebuild_page_tree(pymupdf: Any, doc: Any) -> Any | None:
 def _mupdf_message(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text[:200]
+
+
+def read_pdf(path: Path, request: ReadRequest) -> Extracted:
+    """The reader of the format registry (``engine/ingest/formats.py``)."""
+    options = request.options
+    return extract_pdf(path, passwords=options.passwords,
+                       ocr=OcrEngine(options.ocr, options.ocr_language),
+                       pages=request.pages or (0, None), progress=request.progress,
+                       extend=request.extend)
 
 
 def extract_pdf(path: Path, *, passwords: list[str] | None = None, ocr: OcrEngine | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from engine.ingest.model import Extracted, ExtractedPage, clean_text
+from engine.ingest.model import Extracted, ExtractedPage, ReadRequest, clean_text
 
 LINES_PER_PAGE = 100
 # Files at most this long (and without form feeds) stay one page.
@@ -80,6 +80,11 @@ def clean_text_keep_ff(text: str) -> str:
 
 
 TEXT_TYPES = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".tsv": "csv"}
+
+
+def read_text(path: Path, request: ReadRequest) -> Extracted:
+    """The reader of the format registry (``engine/ingest/formats.py``)."""
+    return extract_text(path)
 
 
 def extract_text(path: Path, data: bytes | None = None) -> Extracted:

@@ -20,6 +20,7 @@ from engine.ingest.model import (
     Extracted,
     ExtractedPage,
     ExtractionFailed,
+    ReadRequest,
     clean_text,
     usable_title,
 )
@@ -365,6 +366,11 @@ def _comments(xml: Any | None) -> dict[str, str]:
             author = clean_text(comment.get(W + "author") or "someone")
             comments[str(comment.get(W + "id"))] = f"[Comment by {author}: {text}]"
     return comments
+
+
+def read_docx(path: Path, request: ReadRequest) -> Extracted:
+    """The reader of the format registry (``engine/ingest/formats.py``)."""
+    return extract_docx(path, request.progress)
 
 
 def extract_docx(path: Path, progress: Callable[[int], None] | None = None) -> Extracted:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.ingest.formats import ExtractOptions, extract
-from engine.ingest.model import Extracted
+from engine.ingest.extraction import extract
+from engine.ingest.model import Extracted, ExtractOptions
 
 
 def misbehave(path: Path, options: ExtractOptions,

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from engine.ingest import pool as pool_module
-from engine.ingest.formats import ExtractOptions
-from engine.ingest.model import CRASHED, TIMEOUT, TOO_LARGE
+from engine.ingest.model import CRASHED, TIMEOUT, TOO_LARGE, ExtractOptions
 from engine.ingest.pool import QUEUE_DEPTH, ExtractionPool, Task, describe_death
 from tests.engine.ingest.makers import make_pdf
 
@@ -150,7 +149,7 @@ def test_workers_do_not_import_the_callers_main_module(tmp_path: Path) -> None:
         "import sys\n"
         "from pathlib import Path\n"
         f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
-        "from engine.ingest.formats import ExtractOptions\n"
+        "from engine.ingest.model import ExtractOptions\n"
         "from engine.ingest.pool import ExtractionPool, Task\n"
         "if __name__ == '__main__':\n"
         "    with ExtractionPool(workers=2) as pool:\n"

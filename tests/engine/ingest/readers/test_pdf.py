@@ -10,7 +10,7 @@ from typing import Any
 import pymupdf
 import pytest
 
-from engine.ingest.formats import ExtractOptions, extract
+from engine.ingest.extraction import extract
 from engine.ingest.model import (
     BLANK,
     CORRUPT,
@@ -20,6 +20,7 @@ from engine.ingest.model import (
     PASSWORD,
     TEXT,
     ExtractionFailed,
+    ExtractOptions,
 )
 from engine.ingest.readers.pdf import OcrEngine, extract_pdf, finish_pdf
 from engine.ingest.readers.tables import join_table_rows, looks_tabular

@@ -8,8 +8,15 @@ from pathlib import Path
 import docx
 import pytest
 
-from engine.ingest.formats import ExtractOptions, extract
-from engine.ingest.model import CORRUPT, PASSWORD, TOO_LARGE, UNSUPPORTED, ExtractionFailed
+from engine.ingest.extraction import extract
+from engine.ingest.model import (
+    CORRUPT,
+    PASSWORD,
+    TOO_LARGE,
+    UNSUPPORTED,
+    ExtractionFailed,
+    ExtractOptions,
+)
 from engine.ingest.readers.word import CHUNK_CHARS, extract_docx
 from tests.engine.ingest.makers import make_ooxml, para
 

@@ -49,6 +49,8 @@ def test_the_import_contracts_hold() -> None:
     ("engine/rlm/parsing.py", "import PySide6.QtCore", "The engine never imports Qt"),
     ("engine/sandbox/child.py", "import engine.errors",
      "The REPL child imports nothing of the project"),
+    ("engine/sandbox/contract.py", "import engine.errors",
+     "The REPL child imports nothing of the project"),
     ("engine/rlm/budget.py", "import engine.rlm.loop", "No import cycles between sibling modules"),
 ])
 def test_the_contracts_catch_an_import_against_the_layers(tmp_path: Path, module: str,

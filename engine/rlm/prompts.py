@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.sandbox.contract import CONTRACT
+
+
+def repl_listing() -> str:
+    """The system prompt's list of REPL names, one line each, from the REPL contract."""
+    lines = []
+    for entry in CONTRACT:
+        if entry.prompt is not None:
+            kind = f" ({entry.value_type})" if entry.value_type else ""
+            lines.append(f"- `{entry.signature}`{kind}: {entry.prompt}\n")
+    return "".join(lines)
+
+
 SYSTEM_PROMPT = """\
 You answer questions about a set of documents that is far too large to read in one go. \
 The documents are not in this conversation. They are loaded in a persistent Python REPL \
@@ -19,25 +32,7 @@ turns. You then see what the code printed (long output is cut in the middle, so 
 selectively). Only the standard library is available; there is no network and no file access.
 
 What the REPL holds:
-- `context` (str): all selected documents. Each document starts with a line \
-`=== DOCUMENT <id>: <title> (<type>, <n> pages) ===` and each page with a line \
-`--- doc <id>, page <n> ---`.
-- `documents` (list of dict): per document `id`, `title`, `path`, `type`, `start`, `end` \
-(offsets into `context`) and `pages` (list of `{page, start, end}`), so \
-`context[d["start"]:d["end"]]` is one document and a page's slice begins with its marker.
-- `llm_query(prompt, model=None) -> str`: ask a sub-model. It reads only the prompt you give it, \
-so put the text it needs in the prompt (it handles about 100,000 characters comfortably).
-- `llm_query_batched(prompts, model=None) -> list[str]`: many sub-model calls at once, results \
-in order; far faster than a loop of `llm_query`. A failed prompt gives an error string in its slot.
-- `rlm_query(prompt, context=None) -> str`: start a helper like you, with its own REPL over \
-`context` (a string you pass, or by default all the documents). Use it for sub-problems that \
-themselves need searching; use `llm_query` for simple ones.
-- `cite(doc_id, page, quote=None) -> str`: a citation marker to put in your answer after \
-each claim, e.g. `cite(3, 12, "liability shall not exceed")`.
-- `FINAL(answer)`: end the task with this answer. `FINAL_VAR(name)`: end with the value of a \
-variable (for long answers built in code).
-- `SHOW_VARS()`: list your variables.
-
+""" + repl_listing() + """
 How to work:
 1. Look first: sizes, the document list, a few samples. Then search with `re`, slice, and \
 read the parts that matter.

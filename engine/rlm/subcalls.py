@@ -7,6 +7,7 @@ import itertools
 import json
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -88,18 +89,25 @@ class SubCalls:
         self._children = itertools.count(1)
 
     async def handle(self, op: str, args: dict[str, Any]) -> Any:
-        if op == "llm_query":
-            self.budget.take_sub_calls(1)
-            return await self.llm_query(str(args.get("prompt", "")), args.get("model"))
-        if op == "llm_query_batched":
-            prompts = args.get("prompts")
-            if not isinstance(prompts, list):
-                raise SubCallRefused("llm_query_batched needs a list of prompts")
-            self.budget.take_sub_calls(len(prompts))
-            return await self.llm_query_batched([str(p) for p in prompts], args.get("model"))
-        if op == "rlm_query":
-            return await self.rlm_query(str(args.get("prompt", "")), args.get("context"))
-        raise SubCallRefused(f"unknown operation {op!r}")
+        """Answer one call from the REPL with the handler of its op (see ``HANDLERS``)."""
+        handler = HANDLERS.get(op)
+        if handler is None:
+            raise SubCallRefused(f"unknown operation {op!r}")
+        return await handler(self, args)
+
+    async def _on_llm_query(self, args: dict[str, Any]) -> str:
+        self.budget.take_sub_calls(1)
+        return await self.llm_query(str(args.get("prompt", "")), args.get("model"))
+
+    async def _on_llm_query_batched(self, args: dict[str, Any]) -> list[str]:
+        prompts = args.get("prompts")
+        if not isinstance(prompts, list):
+            raise SubCallRefused("llm_query_batched needs a list of prompts")
+        self.budget.take_sub_calls(len(prompts))
+        return await self.llm_query_batched([str(p) for p in prompts], args.get("model"))
+
+    async def _on_rlm_query(self, args: dict[str, Any]) -> str:
+        return await self.rlm_query(str(args.get("prompt", "")), args.get("context"))
 
     def _call_id(self) -> str:
         return f"{self.run.run_id}:{next(self._ids)}"
@@ -212,3 +220,12 @@ class SubCalls:
         context_path, documents_path = write_context(folder, text, [])
         return PreparedContext(context_path=context_path, documents_path=documents_path,
                                chars=len(text), documents=[])
+
+
+# The host side of the REPL contract (engine/sandbox/contract.py): one handler per op of
+# its HOST_CALLS, each given the call's checked args.
+HANDLERS: dict[str, Callable[[SubCalls, dict[str, Any]], Awaitable[Any]]] = {
+    "llm_query": SubCalls._on_llm_query,
+    "llm_query_batched": SubCalls._on_llm_query_batched,
+    "rlm_query": SubCalls._on_rlm_query,
+}

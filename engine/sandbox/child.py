@@ -3,8 +3,9 @@
 Started as ``python -I -S -X utf8 child.py CONTEXT_PATH DOCUMENTS_PATH [POLICY_JSON]``. It uses
 the standard library only and imports nothing from the engine, because it runs in a locked-down
 interpreter; it therefore keeps its own small copy of the frame code (see
-``engine/sandbox/frames.py``). Its lockdown lives in the ``lockdown`` package beside it
-(standard library only too), applied after the context is loaded and before any model code.
+``engine/sandbox/frames.py``). Two modules beside it, standard library only too, are loaded
+by name: ``contract`` (the names the REPL offers) and the ``lockdown`` package (applied after
+the context is loaded and before any model code).
 """
 
 from __future__ import annotations
@@ -30,8 +31,22 @@ from typing import Any, NoReturn
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 CHILD_FILE = os.path.abspath(__file__)
 QUOTE_MAX_CHARS = 300
-API_NAMES = frozenset({"context", "documents", "llm_query", "llm_query_batched", "rlm_query",
-                       "cite", "FINAL", "FINAL_VAR", "SHOW_VARS", "SubCallError"})
+
+
+def sibling(name: str) -> Any:
+    """A module beside this file, by name (the child runs as a script, without the engine)."""
+    if __package__:  # imported as part of the engine, as tests do
+        return importlib.import_module(f"{__package__}.{name}")
+    here = os.path.dirname(CHILD_FILE)
+    sys.path.insert(0, here)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(here)
+
+
+contract = sibling("contract")
+API_NAMES: frozenset[str] = frozenset(contract.NAMES)
 
 
 # --- frames -----------------------------------------------------------------------------
@@ -146,17 +161,11 @@ class Channel:
 def lockdown(policy: dict[str, Any], expected_parent: int) -> dict[str, Any]:
     """Apply the OS's isolation (the ``lockdown`` package beside this file) and return its
     report for the ready frame. Runs single-threaded, before any model code."""
-    here = os.path.dirname(CHILD_FILE)
-    sys.path.insert(0, here)
     try:
-        # Imported by name, not by an import statement: it is this folder's package, found
-        # through the path entry above (the child has no access to the engine package).
-        package = importlib.import_module("lockdown")
+        package = sibling("lockdown")
     except ImportError as exc:
         return {"platform": sys.platform, "enforced": False, "layers": {},
                 "isolation": {}, "note": f"the lockdown code could not be loaded: {exc}"}
-    finally:
-        sys.path.remove(here)
     status: dict[str, Any] = package.lockdown(policy, expected_parent)
     return status
 
@@ -363,7 +372,7 @@ def send_result(channel: Channel, result: dict[str, Any]) -> None:
         channel.send(result)
 
 
-# --- the REPL contract ------------------------------------------------------------------
+# --- the REPL contract: each public def in this section is a name in contract.py --------
 
 class SubCallError(RuntimeError):
     """A sub-call (llm_query, rlm_query) failed; the message says why."""
@@ -569,10 +578,8 @@ def main(argv: list[str]) -> int:
     CHANNEL = Channel(in_fd, out_fd)
     DOC_INDEX = index_documents(documents)
     NAMESPACE.update({"__name__": "__main__", "__builtins__": __builtins__,
-                      "context": context, "documents": documents, "llm_query": llm_query,
-                      "llm_query_batched": llm_query_batched, "rlm_query": rlm_query,
-                      "cite": cite, "FINAL": FINAL, "FINAL_VAR": FINAL_VAR,
-                      "SHOW_VARS": SHOW_VARS, "SubCallError": SubCallError})
+                      **contract.namespace({"context": context, "documents": documents},
+                                           globals())})
     CHANNEL.send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0],
                   "context_chars": len(context), "documents": len(documents),
                   "load_s": round(load_s, 6), "lockdown": status})

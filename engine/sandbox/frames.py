@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from engine.errors import FrameError
+from engine.sandbox.contract import HOST_CALLS
 
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 HEADER_BYTES = 4
@@ -70,19 +71,10 @@ def check_call(op: Any, args: Any) -> str | None:
     """What is wrong with a call's op and args, or None when they match the REPL contract."""
     if not isinstance(args, dict):
         return "args must be an object"
-    optional_str = (str, type(None))
-    if op in ("llm_query", "rlm_query"):
-        other = "model" if op == "llm_query" else "context"
-        if not isinstance(args.get("prompt"), str):
-            return "prompt must be a string"
-        if not isinstance(args.get(other), optional_str):
-            return f"{other} must be a string or null"
-        return None
-    if op == "llm_query_batched":
-        prompts = args.get("prompts")
-        if not isinstance(prompts, list) or not all(isinstance(p, str) for p in prompts):
-            return "prompts must be a list of strings"
-        if not isinstance(args.get("model"), optional_str):
-            return "model must be a string or null"
-        return None
-    return "unknown operation"
+    entry = HOST_CALLS.get(op) if isinstance(op, str) else None
+    if entry is None:
+        return "unknown operation"
+    for name, kind in entry.args:
+        if not kind.accepts(args.get(name)):
+            return f"{name} must be {kind.wording}"
+    return None

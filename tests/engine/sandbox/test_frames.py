@@ -9,7 +9,13 @@ import pytest
 
 from engine.errors import FrameError
 from engine.sandbox import child
-from engine.sandbox.frames import PipeClosedError, decode_body, encode_frame, read_frame
+from engine.sandbox.frames import (
+    PipeClosedError,
+    check_call,
+    decode_body,
+    encode_frame,
+    read_frame,
+)
 
 
 def read_from(data: bytes, *, eof: bool = True, max_bytes: int | None = None) -> dict:
@@ -86,3 +92,24 @@ def test_child_copy_of_the_frame_code_matches_the_host() -> None:
     assert child.encode_frame(obj) == encode_frame(obj)
     with pytest.raises(child.FrameTooLargeError):
         child.encode_frame({"text": "x" * 200}, max_bytes=100)
+
+
+@pytest.mark.parametrize(("op", "args", "problem"), [
+    ("llm_query", {"prompt": "p", "model": "m"}, None),
+    ("llm_query", {"prompt": "p"}, None),
+    ("llm_query_batched", {"prompts": [], "model": None}, None),
+    ("rlm_query", {"prompt": "p", "context": "c"}, None),
+    ("llm_query", ["prompt"], "args must be an object"),
+    ("read_keys", {}, "unknown operation"),
+    (["llm_query"], {}, "unknown operation"),
+    ("llm_query", {"prompt": 5}, "prompt must be a string"),
+    ("llm_query", {"model": "m"}, "prompt must be a string"),
+    ("llm_query", {"prompt": "p", "model": 3}, "model must be a string or null"),
+    ("rlm_query", {"prompt": "p", "context": ["c"]}, "context must be a string or null"),
+    ("llm_query_batched", {"prompts": "abc"}, "prompts must be a list of strings"),
+    ("llm_query_batched", {"prompts": ["a", 1]}, "prompts must be a list of strings"),
+    ("llm_query_batched", {"prompts": ["a"], "model": {}}, "model must be a string or null"),
+])
+def test_calls_are_checked_against_the_repl_contract(op: object, args: object,
+                                                     problem: str | None) -> None:
+    assert check_call(op, args) == problem

@@ -12,6 +12,7 @@ import pytest
 from engine.config import SandboxSettings
 from engine.errors import SandboxError
 from engine.sandbox.context_file import write_context
+from engine.sandbox.contract import NAMES
 from engine.sandbox.host import CellResult, ReplProcess
 from tests.engine.sandbox.support import FakeHandler, build_context
 
@@ -133,6 +134,11 @@ def test_cite_without_documents(tmp_path: Path) -> None:
             return await repl.run_cell("print(cite(7, 99, 'q'))")
 
     assert ok(asyncio.run(main())) == '[[cite doc=7 page=99 quote="q"]]\n'
+
+
+def test_the_repl_holds_exactly_the_names_of_the_contract(run_repl: Any) -> None:
+    result = run_repl(lambda repl: repl.run_cell("[k for k in globals() if k[:2] != '__']"))
+    assert ok(result) == f"{list(NAMES)!r}\n"
 
 
 def test_show_vars(run_repl: Any) -> None:

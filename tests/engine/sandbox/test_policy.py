@@ -143,11 +143,13 @@ def test_landlock_rights_per_abi() -> None:
 CHILD_SIDE = sorted((Path(lockdown.__file__).parent).glob("*.py"))
 
 
-@pytest.mark.parametrize("path", [Path(lockdown.__file__).parents[1] / "child.py", *CHILD_SIDE],
+@pytest.mark.parametrize("path", [Path(lockdown.__file__).parents[1] / name
+                                  for name in ("child.py", "contract.py")] + CHILD_SIDE,
                          ids=lambda p: p.name)
 def test_child_side_code_imports_only_the_standard_library(path: Path) -> None:
-    """The child and its lockdown package run under -I -S: stdlib and relative imports only
-    (child.py loads the package with importlib, so it is listed here too)."""
+    """The child, its REPL contract and its lockdown package run under -I -S: stdlib and
+    relative imports only (child.py loads the other two with importlib, so they are listed
+    here too)."""
     foreign = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
@@ -156,7 +158,9 @@ def test_child_side_code_imports_only_the_standard_library(path: Path) -> None:
         foreign += [n for n in names if n.split(".")[0] not in sys.stdlib_module_names]
     assert foreign == []
     if path.name == "child.py":
-        assert 'importlib.import_module("lockdown")' in path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
+        assert "importlib.import_module(name)" in text
+        assert 'sibling("lockdown")' in text and 'sibling("contract")' in text
 
 
 # --- macOS and Windows on paper -------------------------------------------------------------

@@ -16,14 +16,14 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from engine.sandbox import contract
 from rlm_desktop.widgets import palette_tones as tones
 
 KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) - {"_"}
 CONSTANTS = frozenset({"True", "False", "None"})
 BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_")) - CONSTANTS
-# What the REPL gives the model (ARCHITECTURE.md, "The REPL contract").
-RLM_NAMES = frozenset({"context", "documents", "llm_query", "llm_query_batched", "rlm_query",
-                       "cite", "FINAL", "FINAL_VAR", "SHOW_VARS"})
+# What the REPL gives the model, from the contract's one table.
+RLM_NAMES = frozenset(contract.NAMES)
 
 _TOKEN = re.compile(r"""
     (?P<comment>\#.*)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,14 @@ from engine.cli.common import EXIT_OK
 from engine.cli.progress import describe_stop, money, totals_line
 from engine.config import runs_dir
 from engine.errors import ConfigError
+from engine.rlm.citations import parse_markers
 from engine.store.trajectory import read_events
 
 RULE = "─" * 72
+QUOTE_SHOWN_CHARS = 80
+# Control, format (bidi overrides, zero-width), surrogate and line/paragraph separator
+# characters: a terminal would act on them or choke, so they are printed as escapes.
+_UNPRINTABLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
 def short_call(call_id: str) -> str:
@@ -60,6 +66,29 @@ def _block(text: str, prefix: str, max_lines: int | None) -> str:
         note = f"... [{len(lines) - 2 * half} lines not shown; --full shows all]"
         lines = [*lines[:half], note, *lines[-half:]]
     return "\n".join(prefix + line for line in lines)
+
+
+def printable(text: str) -> str:
+    """Untrusted text for a terminal: control and format characters as escapes (``\\x1b``)."""
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in _UNPRINTABLE else ch for ch in text)
+
+
+def citation_lines(answer: str, prefix: str) -> list[str]:
+    """Each citation marker of an answer on a line of its own (none: no lines at all)."""
+    citations = parse_markers(answer)
+    if not citations:
+        return []
+    lines = ["", f"{prefix}Citations:"]
+    for cite in citations:
+        line = f"{prefix}  document {cite.doc_id}, page {cite.page}"
+        if cite.quote:
+            quote = cite.quote
+            if len(quote) > QUOTE_SHOWN_CHARS:
+                quote = quote[:QUOTE_SHOWN_CHARS - 1] + "…"
+            line += f': "{printable(quote)}"'
+        lines.append(line)
+    return lines
 
 
 def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
@@ -113,6 +142,7 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
             case ev.AnswerReady():
                 label = "Partial answer" if event.partial else "Answer"
                 out += ["", f"{pad}{label}:", _block(event.text, pad + "  ", None)]
+                out += citation_lines(event.text, pad)
             case ev.RunFinished():
                 description = describe_stop(event.stop_reason)
                 error = f" ({event.error})" if event.error else ""

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtGui import QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
 
 from engine.events import StopReason
+from engine.rlm.citations import Citation, replace_markers
 from rlm_desktop.widgets.icons import mix, semantic_color
 
 STOP_TEXT: dict[StopReason, str] = {
@@ -27,7 +28,6 @@ STOP_TEXT: dict[StopReason, str] = {
     StopReason.WORKER_DIED: "Failed: the engine stopped during the run",
 }
 
-_CITE = re.compile(r'\[\[cite doc=(\d+) page=(\d+)(?: quote="((?:[^"\\]|\\.)*)")?\]\]')
 _MARKDOWN = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
              | QTextDocument.MarkdownFeature.MarkdownNoHTML)
 
@@ -120,15 +120,20 @@ def facts_line(turn: Turn) -> str:
 def cite_links(text: str, title_of: Callable[[int], str | None]) -> str:
     """Turn ``[[cite doc=3 page=12 quote="..."]]`` markers into Markdown links."""
 
-    def link(match: re.Match[str]) -> str:
-        doc_id, page = int(match.group(1)), int(match.group(2))
-        title = title_of(doc_id) or f"document {doc_id}"
-        label = f"{title}, p. {page}".replace("[", "(").replace("]", ")")
-        quote = (match.group(3) or "").replace('\\"', "'").replace('"', "'")
+    def link(cite: Citation) -> str:
+        title = title_of(cite.doc_id) or f"document {cite.doc_id}"
+        label = f"{title}, p. {cite.page}".replace("[", "(").replace("]", ")")
+        quote = _link_title(cite.quote or "")
         tip = f' "{quote}"' if quote else ""
-        return f"[\\[{label}\\]](cite:{doc_id}/{page}{tip})"
+        return f"[\\[{label}\\]]({cite_url(cite.doc_id, cite.page)}{tip})"
 
-    return _CITE.sub(link, text)
+    return replace_markers(text, link)
+
+
+def _link_title(quote: str) -> str:
+    """A quote as a Markdown link title: one line (a blank line would end the link), no '"',
+    and backslashes escaped (a trailing one would swallow the title's closing quote)."""
+    return " ".join(quote.split()).replace("\\", "\\\\").replace('"', "'")
 
 
 def render(document: QTextDocument, turns: list[Turn], palette: QPalette,
@@ -202,7 +207,17 @@ def _plain_block(cursor: QTextCursor) -> None:
     cursor.setBlockFormat(QTextBlockFormat())
 
 
+def cite_url(doc_id: int, page: int) -> str:
+    """The link a citation carries in the Ask panel (read back by ``parse_cite_url``)."""
+    return f"cite:{doc_id}/{page}"
+
+
+# At most 9 digits: the panel's citation_clicked signal carries 32-bit ints, and any link in
+# an answer's Markdown, written by the model, reaches parse_cite_url.
+_CITE_URL = re.compile(r"cite:(-?[0-9]{1,9})/(-?[0-9]{1,9})")
+
+
 def parse_cite_url(url: str) -> tuple[int, int] | None:
     """``cite:3/12`` -> (3, 12)."""
-    match = re.fullmatch(r"cite:(\d+)/(\d+)", url)
+    match = _CITE_URL.fullmatch(url)
     return (int(match.group(1)), int(match.group(2))) if match else None

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime, timedelta
 
 from engine.events import StopReason
+from engine.rlm.citations import replace_markers
 from engine.rlm.parsing import strip_code
-
-_CITE = re.compile(r'\[\[cite doc=(\d+) page=(\d+)(?: quote="(?:[^"\\]|\\.)*")?\]\]')
 
 
 def plain_citations(text: str) -> str:
     """``[[cite doc=3 page=12 quote="..."]]`` as a short "[doc 3, p. 12]" (the Ask panel
     shows the clickable form with titles)."""
-    return _CITE.sub(lambda m: f"[doc {m.group(1)}, p. {m.group(2)}]", text)
+    return replace_markers(text, lambda cite: f"[doc {cite.doc_id}, p. {cite.page}]")
 
 
 # How each way of ending reads in the panel (short) and in a sentence (long).

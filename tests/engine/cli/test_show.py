@@ -91,3 +91,33 @@ def test_json_mode_keeps_progress_on_stderr(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "iteration 1/30" in done.stderr
     assert done.stdout.count("\n") == 1 and '"answer": "x"' in done.stdout
+
+
+def test_show_lists_the_answers_citations(tmp_path: Path, capsys: Any) -> None:
+    cell = ("doc = next(d for d in documents if 'secret' in context[d['start']:d['end']])\n"
+            "FINAL('The code is 7319 ' + cite(doc['id'], 2, 'the secret code is 7319') + "
+            "' (see ' + cite(doc['id'], 1) + ').')")
+    with FakeOpenAI(by_model({"fake-root": sequence(repl(cell))})) as server:
+        out = ask(server, tmp_path, capsys)
+    assert out.code == 0, out.stderr
+    assert main(["show", str(out.log)]) == 0
+    text = capsys.readouterr().out
+    answer, listed = text.split("Citations:\n")
+    assert "The code is 7319 [[cite doc=" in answer        # the answer itself is unchanged
+    lines = listed.splitlines()
+    assert lines[0].endswith(', page 2: "the secret code is 7319"')
+    assert lines[1].endswith(", page 1") and lines[0].split(",")[0] == lines[1].split(",")[0]
+
+
+def test_citation_lines_escape_control_characters_and_clip_quotes() -> None:
+    from engine import events as ev
+    from engine.cli.show import render
+
+    answer = ("A [[cite doc=3 page=12 quote=\"red \x1b[31m\u202e\\\"x\\\"\"]] B "
+              f"[[cite doc=4 page=1 quote=\"{'long ' * 40}\"]] [[cite doc=5 page=x]]")
+    text = render([ev.AnswerReady(run_id="r", text=answer)])
+    listed = text.split("Citations:\n")[1].splitlines()
+    assert listed[0] == '  document 3, page 12: "red \\x1b[31m\\u202e"x""'
+    assert listed[1].startswith('  document 4, page 1: "long long') and listed[1].endswith('…"')
+    assert len(listed[1]) < 120 and len(listed) == 2
+    assert "Citations" not in render([ev.AnswerReady(run_id="r", text="no markers [[cite]]")])

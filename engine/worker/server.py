@@ -47,6 +47,8 @@ CANCEL_GRACE_S = 2.5   # cancelled work answers within 2 s; then it is torn down
 log = logging.getLogger("engine.worker")
 
 Handler = Callable[[Services, Request], Awaitable[Any]]
+# One module per group of commands, each with a HANDLERS table of command name -> handler.
+COMMAND_GROUPS = (library, runs, settings)
 
 
 def error_kind(exc: BaseException) -> str:
@@ -79,8 +81,9 @@ class Worker:
         self.active: dict[int, Request] = {}
         self.stopping = asyncio.Event()
         self.handlers: dict[str, Handler] = {
-            "hello": self.hello, "shutdown": self.shutdown, "cancel": self.cancel,
-            **library.HANDLERS, **runs.HANDLERS, **settings.HANDLERS}
+            "hello": self.hello, "shutdown": self.shutdown, "cancel": self.cancel}
+        for group in COMMAND_GROUPS:
+            self.handlers.update(group.HANDLERS)
 
     # --- lines in ------------------------------------------------------------------------
 

@@ -105,3 +105,11 @@ def test_a_broken_stdout_stops_the_worker() -> None:
     out.send({"x": 2})                   # later lines are dropped quietly
     out.close()
     assert out.broken
+
+
+def test_every_command_group_names_its_own_commands() -> None:
+    from engine.worker.server import COMMAND_GROUPS
+
+    names = [name for group in COMMAND_GROUPS for name in group.HANDLERS]
+    assert len(names) == len(set(names))
+    assert not {"hello", "shutdown", "cancel"} & set(names)

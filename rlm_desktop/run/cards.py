@@ -1,6 +1,6 @@
 """The run panel's timeline: steps, code cells with output, sub-queries and nested helper runs.
 
-Each view mirrors a node of ``run_tree`` and refreshes itself in ``sync(deadline)`` only
+Each view mirrors a node of ``rlm_desktop.run.tree`` and refreshes itself in ``sync(deadline)`` only
 when the node's version moved, building new children until the deadline passes (the
 rest waits for the next tick), so a burst of events never stalls the window.
 """

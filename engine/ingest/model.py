@@ -14,7 +14,6 @@ from engine.store.pagekinds import (  # noqa: F401  (re-exported for the extract
     NO_TEXT_OCR,
     OCR,
     OCR_FAILED,
-    PLACEHOLDERS,
     TEXT,
 )
 

@@ -53,7 +53,6 @@ PROGRESS_INTERVAL_S = 0.1
 # RANGE_MIN_PAGES by all workers at once (split_ranges).
 FIRST_RANGE_PAGES = 32
 RANGE_MIN_PAGES = 24
-HASH_CHUNK = 1024 * 1024
 # Files planned (hashed) ahead while the workers start, at most.
 PLAN_AHEAD = 1000
 
@@ -141,7 +140,6 @@ class _Batch:
         self.report = IngestReport(collection=options.collection)
         self.collection_id = 0
         self.known: dict[bytes, DocumentRecord] = {}
-        self.order: dict[bytes, int] = {}
         self.selected: dict[bytes, DocumentRecord] = {}
         self.files_total = 0
         self.files_done = 0

@@ -25,7 +25,6 @@ class _TextParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.skip_depth = 0
-        self.skip_stack: list[str] = []
         self.pre = 0
         self.title: list[str] = []
         self.in_title = False

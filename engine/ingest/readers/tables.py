@@ -78,7 +78,7 @@ def join_table_rows(lines: list[Line]) -> str:
         joinable = row is not None and (same_block or (
             sizes[block] == 1 and previous_block is not None and sizes[previous_block] == 1))
         previous_block = block
-        if joinable and row is not None and _same_row(row, x0, y0, x1, y1):
+        if joinable and row is not None and _same_row(row, x0, y0, y1):
             height = max(1.0, min(y1 - y0, row[4] - row[2]))
             row[0] += (" | " if x0 - row[3] > CELL_GAP * height else " ") + text
             row[3], row[2], row[4] = max(row[3], x1), min(row[2], y0), max(row[4], y1)
@@ -91,7 +91,7 @@ def join_table_rows(lines: list[Line]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def _same_row(row: list[Any], x0: float, y0: float, x1: float, y1: float) -> bool:
+def _same_row(row: list[Any], x0: float, y0: float, y1: float) -> bool:
     overlap = min(row[4], y1) - max(row[2], y0)
     smaller = max(1e-6, min(row[4] - row[2], y1 - y0))
     return overlap / smaller >= ROW_OVERLAP and x0 >= row[3] - 1.0

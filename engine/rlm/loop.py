@@ -256,8 +256,7 @@ class RLMRun:
             reports = []
             for code in blocks:
                 result = await self._run_cell(code)
-                reports.append(prompts.cell_report(self.cell, result.output, result.error,
-                                                   result.cut_chars))
+                reports.append(prompts.cell_report(self.cell, result.output, result.error))
                 if result.final_set:
                     return self.finish(StopReason.ANSWERED, result.final or "")
                 consecutive_errors = consecutive_errors + 1 if result.error else 0

@@ -117,8 +117,8 @@ def estimate_tokens(chars: int) -> int:
     return (chars + 3) // 4
 
 
-def cell_report(index: int, output: str, error: str | None, cut_chars: int) -> str:
-    """What the model reads about one cell: its output, then the error, if any."""
+def cell_report(index: int, output: str, error: str | None) -> str:
+    """What the model reads about one cell: its output (a cut one says so), then the error."""
     parts = [f"Cell {index} output:"]
     parts.append(output if output.strip() else "(no output)")
     if error:

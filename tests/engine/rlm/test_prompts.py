@@ -33,6 +33,6 @@ def test_large_libraries_are_truncated_in_the_listing() -> None:
 
 
 def test_cell_report_marks_errors_and_empty_output() -> None:
-    assert "(no output)" in prompts.cell_report(1, "", None, 0)
-    report = prompts.cell_report(2, "partial", "Traceback ... ZeroDivisionError", 0)
+    assert "(no output)" in prompts.cell_report(1, "", None)
+    report = prompts.cell_report(2, "partial", "Traceback ... ZeroDivisionError")
     assert "Cell 2 output:\npartial" in report and "Cell 2 error:" in report

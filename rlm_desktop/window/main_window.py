@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 import engine
 from engine.config import config_dir
 from rlm_desktop.ask.panel import AskPanel
+from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
 from rlm_desktop.widgets.icons import app_icon, icon
 from rlm_desktop.window.banner import Banner
@@ -297,7 +298,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened “{row.title}”: the citation is on page {page}.",
                                      8000)
 
-    def _ingest_finished(self, summary: dict[str, Any]) -> None:
+    def _ingest_finished(self, outcome: IngestOutcome) -> None:
         self.statusBar().showMessage("Library updated.", 4000)
 
     # --- settings and first run ------------------------------------------------------------

@@ -26,7 +26,7 @@ from rlm_desktop.ask.panel import AskPanel
 from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
 from rlm_desktop.widgets.icons import app_icon, icon
-from rlm_desktop.window.banner import Banner
+from rlm_desktop.window.banner import Banner, BannerAction
 from rlm_desktop.window.menus import build_menus
 from rlm_desktop.window.protocols import HistoryPanelView, RunPanelView, as_widget
 from rlm_desktop.worker_client import WorkerClient
@@ -116,6 +116,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 4)
         self.splitter.setStretchFactor(2, 4)
         self.banner = Banner()
+        self._restart_offer = BannerAction("Restart engine", self.restart_engine)
+        self._log_offer = BannerAction("Show engine log", self.show_engine_log)
+        self._setup_offer = BannerAction("Set up a model", self.open_setup)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
@@ -160,7 +163,6 @@ class MainWindow(QMainWindow):
         ask.stop_started.connect(self._show_stopping)
         self.history_panel.open_requested.connect(self.open_run)
         self.history_panel.delete_requested.connect(self.delete_run)
-        self.banner.action_clicked.connect(self._banner_action)
         self.library.filter_box.setAcceptDrops(False)   # file drops belong to the library
 
     def _scope(self) -> tuple[str | None, list[int] | None]:
@@ -184,20 +186,11 @@ class MainWindow(QMainWindow):
                    "kept in the run panel. " if self._run_lost else "")
         self._run_lost = False
         if self.client.state == "failed":
-            self.banner.show_message(reason, "failed", "Restart engine")
+            self.banner.show_message(reason, "failed", self._restart_offer)
         else:
             self.banner.show_message(
                 f"The engine stopped and was restarted ({reason}). {running}"
-                "Your library is safe.", "warning", "Show engine log")
-
-    def _banner_action(self) -> None:
-        if self.banner.action.text() == "Restart engine":
-            self.restart_engine()
-        elif self.banner.action.text() == "Set up a model":
-            self.open_setup()
-        else:
-            self.show_engine_log()
-        self.banner.hide()
+                "Your library is safe.", "warning", self._log_offer)
 
     def restart_engine(self) -> None:
         if self.client.state in ("failed", "stopped"):
@@ -312,7 +305,7 @@ class MainWindow(QMainWindow):
         if bool(self._settings.value("setup/skipped", False, type=bool)):
             self.banner.show_message("No AI model is set up yet. You can add and browse "
                                      "documents; to ask questions, set up a model.",
-                                     "info", "Set up a model")
+                                     "info", self._setup_offer)
             return
         QTimer.singleShot(0, self.open_setup)
 
@@ -352,7 +345,7 @@ class MainWindow(QMainWindow):
     def _check_setup_quietly(self, reply: dict[str, Any]) -> None:
         root = ((reply.get("result") or {}).get("settings") or {}).get("root") or {}
         if reply.get("ok") and root.get("model") and \
-                self.banner.action.text() == "Set up a model":
+                self.banner.current_action is self._setup_offer:
             self.banner.hide()
 
     def show_about(self) -> None:

@@ -25,6 +25,7 @@ from engine.config import config_dir
 from rlm_desktop.ask.panel import AskPanel
 from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
+from rlm_desktop.replies import AskResult, Hello, RunEvents, RunRecord, SavedSettings, list_of
 from rlm_desktop.widgets.icons import app_icon, icon
 from rlm_desktop.window.banner import Banner, BannerAction
 from rlm_desktop.window.menus import build_menus
@@ -174,7 +175,7 @@ class MainWindow(QMainWindow):
         self.engine_label.setText(ENGINE_STATES.get(state, state))
         self.restart_engine_action.setEnabled(state in ("failed", "stopped", "ready"))
 
-    def _engine_ready(self, hello: dict[str, Any]) -> None:
+    def _engine_ready(self, hello: Hello) -> None:
         self.library.refresh()
         self.refresh_history()
         if self._offer_setup and not self._setup_checked:
@@ -237,12 +238,12 @@ class MainWindow(QMainWindow):
             self._show_sandbox(event.get("status") or {})
         self.run_panel.add_event(event)
 
-    def _run_finished(self, result: dict[str, Any] | None, error: str | None) -> None:
+    def _run_finished(self, result: AskResult | None, error: str | None) -> None:
         # The worker fails pending requests just before it reports its death.
         self._run_lost = result is None and self.ask_panel.last_error_kind == "worker_died"
         self.run_panel.finish(result, error)
-        if result and isinstance(result.get("sandbox"), dict):
-            self._show_sandbox(result["sandbox"])
+        if result is not None:
+            self._show_sandbox(result.sandbox)
         self.refresh_history()
 
     def _show_sandbox(self, status: dict[str, Any]) -> None:
@@ -263,7 +264,7 @@ class MainWindow(QMainWindow):
 
     def _got_history(self, reply: dict[str, Any]) -> None:
         if reply.get("ok"):
-            self.history_panel.set_runs(list(reply.get("result") or []))
+            self.history_panel.set_runs(list_of(RunRecord.from_json, reply.get("result")))
 
     def open_run(self, run_id: str) -> None:
         def shown(reply: dict[str, Any]) -> None:
@@ -271,8 +272,8 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"That run could not be opened: "
                                              f"{reply.get('error')}", 8000)
                 return
-            result = reply.get("result") or {}
-            self.run_panel.show_run(result.get("run") or {}, list(result.get("events") or []))
+            stored = RunEvents.from_json(reply.get("result"))
+            self.run_panel.show_run(stored.run, stored.events)
             self.side_tabs.setCurrentWidget(self.run_panel_widget)
 
         self.client.request("run_events", {"run_id": run_id}, on_done=shown)
@@ -297,10 +298,7 @@ class MainWindow(QMainWindow):
     # --- settings and first run ------------------------------------------------------------
 
     def _check_setup(self, reply: dict[str, Any]) -> None:
-        if not reply.get("ok"):
-            return
-        root = ((reply.get("result") or {}).get("settings") or {}).get("root") or {}
-        if root.get("model"):
+        if not reply.get("ok") or SavedSettings.from_json(reply.get("result")).root_model:
             return
         if bool(self._settings.value("setup/skipped", False, type=bool)):
             self.banner.show_message("No AI model is set up yet. You can add and browse "
@@ -343,8 +341,7 @@ class MainWindow(QMainWindow):
         self.client.request("settings_get", {}, on_done=self._check_setup_quietly)
 
     def _check_setup_quietly(self, reply: dict[str, Any]) -> None:
-        root = ((reply.get("result") or {}).get("settings") or {}).get("root") or {}
-        if reply.get("ok") and root.get("model") and \
+        if reply.get("ok") and SavedSettings.from_json(reply.get("result")).root_model and \
                 self.banner.current_action is self._setup_offer:
             self.banner.hide()
 

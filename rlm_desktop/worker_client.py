@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 import engine
+from rlm_desktop.replies import Hello
 
 Callback = Callable[[dict[str, Any]], None]
 
@@ -49,7 +50,7 @@ class WorkerClient(QObject):
     of events never stalls the window; the rest is delivered on the next turn of the loop.
     """
 
-    ready = Signal(dict)          # the hello result, after every (re)start
+    ready = Signal(object)        # the Hello, after every (re)start
     died = Signal(str)            # why the worker stopped unexpectedly; it is restarted at once
     busy_changed = Signal(bool)   # an ask, ingest or rescan is running (or no longer)
     state_changed = Signal(str)   # "starting", "ready", "restarting", "stopped", "failed"
@@ -71,7 +72,7 @@ class WorkerClient(QObject):
         self._log: deque[str] = deque(maxlen=STDERR_KEEP)
         self._crashes: deque[float] = deque()
         self._busy = False
-        self.hello: dict[str, Any] = {}
+        self.hello = Hello()
         self._drain_timer = QTimer(self)
         self._drain_timer.setSingleShot(True)
         self._drain_timer.setInterval(0)
@@ -345,13 +346,13 @@ class WorkerClient(QObject):
 
     def _hello_done(self, reply: dict[str, Any]) -> None:
         if reply.get("ok") and isinstance(reply.get("result"), dict):
-            self.hello = reply["result"]
+            self.hello = Hello.from_json(reply["result"])
             self._set_state("ready")
             self.ready.emit(self.hello)
         else:
             self._log.append(f"[gui] hello failed: {reply.get('error')}")
             self._set_state("ready")
-            self.ready.emit({})
+            self.ready.emit(Hello())
 
     # --- helpers -------------------------------------------------------------------
 

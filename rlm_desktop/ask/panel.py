@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from rlm_desktop.ask.render import Turn, parse_cite_url, render
+from rlm_desktop.replies import AskResult
 from rlm_desktop.widgets.empty_state import EmptyState
 from rlm_desktop.widgets.icons import icon
 from rlm_desktop.widgets.panel_header import panel_header
@@ -89,7 +90,7 @@ class AskPanel(QWidget):
     run_begun = Signal(str)                 # the question
     stop_started = Signal()                 # Stop was asked for (button, Esc, Ctrl+.)
     run_event = Signal(dict)                # every event of the run tree, in order
-    run_finished = Signal(object, object)   # (result dict | None, error str | None)
+    run_finished = Signal(object, object)   # (AskResult | None, error str | None)
     settings_requested = Signal()
     citation_clicked = Signal(int, int)     # document id, page
     files_dropped = Signal(list)
@@ -307,9 +308,9 @@ class AskPanel(QWidget):
         self._clock.stop()
         self.last_error_kind = "" if reply.get("ok") else str(reply.get("kind") or "")
         if reply.get("ok"):
-            result = reply.get("result") or {}
+            result = AskResult.from_json(reply.get("result"))
             turn.apply_result(result)
-            self.conversation = result.get("conversation") or self.conversation
+            self.conversation = result.conversation or self.conversation
             self.run_finished.emit(result, None)
         else:
             turn.status = "failed"

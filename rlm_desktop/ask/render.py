@@ -12,6 +12,7 @@ from PySide6.QtGui import QPalette, QTextBlockFormat, QTextCharFormat, QTextCurs
 
 from engine.events import StopReason
 from engine.rlm.citations import Citation, replace_markers
+from rlm_desktop.replies import AskResult
 from rlm_desktop.widgets.icons import mix, semantic_color
 
 STOP_TEXT: dict[StopReason, str] = {
@@ -52,16 +53,15 @@ class Turn:
     run_id: str = ""
     notes: list[str] = field(default_factory=list)
 
-    def apply_result(self, result: dict[str, Any]) -> None:
+    def apply_result(self, result: AskResult) -> None:
         self.status = "done"
-        self.answer = str(result.get("answer") or "")
-        self.stop_reason = str(result.get("stop_reason") or "")
-        self.partial = bool(result.get("partial"))
-        self.duration_s = _float(result.get("duration_s"))
-        self.run_id = str(result.get("run_id") or "")
-        self.error = str(result.get("error") or "")
-        usage = result.get("usage") or {}
-        self.apply_usage(usage)
+        self.answer = result.answer
+        self.stop_reason = result.stop_reason
+        self.partial = result.partial
+        self.duration_s = result.duration_s
+        self.run_id = result.run_id
+        self.error = result.error
+        self.apply_usage(result.usage)
 
     def apply_usage(self, usage: dict[str, Any]) -> None:
         self.calls = int(usage.get("calls") or self.calls)

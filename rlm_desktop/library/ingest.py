@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from rlm_desktop.replies import IngestResult
 from rlm_desktop.widgets.icons import icon
 from rlm_desktop.worker_client import WorkerClient
 
@@ -24,13 +25,32 @@ class IngestJob:
     started: float = 0.0
 
 
+@dataclass(frozen=True)
+class IngestOutcome:
+    """How one ingest or re-scan ended: the worker's result, or its error."""
+
+    collection: str
+    cmd: str                      # "ingest" or "rescan"
+    ok: bool
+    result: IngestResult | None = None   # when ok
+    error: str = ""                      # when not ok
+    kind: str = ""                       # the error's kind
+    locked: tuple[str, ...] = ()         # password-protected files that were left out
+    password_given: bool = False
+
+    @property
+    def cancelled(self) -> bool:
+        """Stopped on request (what was stored until then stays)."""
+        return self.result.cancelled if self.result is not None else self.kind == "cancelled"
+
+
 class IngestRunner(QObject):
     """Runs ingest/rescan requests in order (the worker refuses two into one collection)."""
 
     started = Signal(str)         # collection
     progress = Signal(dict)       # files_done, files_total, pages_done, rate (pages/s)
     stored = Signal(str)          # a file went into (or failed in) this collection
-    finished = Signal(dict)       # collection, ok, result | error, cancelled, locked
+    finished = Signal(object)     # an IngestOutcome
 
     def __init__(self, client: WorkerClient, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -92,33 +112,23 @@ class IngestRunner(QObject):
 
     def _done(self, job: IngestJob, reply: dict[str, Any]) -> None:
         self._job = None
-        summary: dict[str, Any] = {"collection": job.collection, "ok": bool(reply.get("ok")),
-                                   "cmd": job.cmd, "locked": list(job.locked),
-                                   "password_given": bool(job.args.get("password"))}
-        if reply.get("ok"):
-            result = reply.get("result") or {}
-            summary["result"] = result
-            summary["cancelled"] = bool(result.get("cancelled"))
-        else:
-            summary["error"] = str(reply.get("error") or "")
-            summary["kind"] = str(reply.get("kind") or "")
-            summary["cancelled"] = reply.get("kind") == "cancelled"
-        self.finished.emit(summary)
+        ok = bool(reply.get("ok"))
+        self.finished.emit(IngestOutcome(
+            collection=job.collection, cmd=job.cmd, ok=ok,
+            result=IngestResult.from_json(reply.get("result")) if ok else None,
+            error="" if ok else str(reply.get("error") or ""),
+            kind="" if ok else str(reply.get("kind") or ""),
+            locked=tuple(job.locked), password_given=bool(job.args.get("password"))))
         self._next()
 
 
-def describe_result(summary: dict[str, Any]) -> str:
+def describe_result(outcome: IngestOutcome) -> str:
     """One or two sentences about a finished ingest for the person who started it."""
-    if not summary.get("ok"):
-        return f"Adding files failed: {summary.get('error')}"
-    result = summary.get("result") or {}
-    added = int(result.get("ingested") or 0)
-    updated = int(result.get("updated") or 0)
-    unchanged = int(result.get("unchanged") or 0)
-    failed = result.get("failed") or []
-    missing = result.get("missing") or 0
-    missing = len(missing) if isinstance(missing, list) else int(missing)
-    pages = int(result.get("pages") or 0)
+    if not outcome.ok:
+        return f"Adding files failed: {outcome.error}"
+    result = outcome.result or IngestResult()
+    added, updated, unchanged = result.ingested, result.updated, result.unchanged
+    failed, missing, pages = result.failed, len(result.missing), result.pages
     parts = []
     if added or updated:
         text = f"Added {_n(added, 'file')}"
@@ -134,7 +144,7 @@ def describe_result(summary: dict[str, Any]) -> str:
         parts.append(f"{_n(len(failed), 'file')} could not be read: see the Status column.")
     if missing:
         parts.append(f"{_n(missing, 'file')} no longer found on disk.")
-    if summary.get("cancelled"):
+    if outcome.cancelled:
         parts.insert(0, "Stopped.")
     return " ".join(parts)
 

@@ -17,6 +17,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QIcon
 
+from rlm_desktop.replies import Document
+
 Index = QModelIndex | QPersistentModelIndex
 
 TITLE, TYPE, PAGES, TOKENS, STATUS = range(5)
@@ -53,19 +55,15 @@ class DocRow:
     error_kind: str
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> DocRow:
-        status = str(doc.get("status") or "")
-        kind = str(doc.get("error_kind") or "")
-        reason = str(doc.get("error") or "")
-        warnings = doc.get("warnings")
-        if status == "warning" and not reason and warnings:
-            reason = "; ".join(warnings) if isinstance(warnings, list) else str(warnings)
-        path = str(doc.get("path") or "")
-        title = str(doc.get("title") or "") or path.replace("\\", "/").rsplit("/", 1)[-1]
-        return cls(id=int(doc["id"]), title=title, type=str(doc.get("type") or "").upper(),
-                   pages=int(doc.get("pages") or 0), tokens=int(doc.get("tokens") or 0),
-                   status=status, status_text=status_text(status, kind, reason),
-                   reason=reason, path=path, error_kind=kind)
+    def from_document(cls, doc: Document) -> DocRow:
+        reason = doc.error
+        if doc.status == "warning" and not reason and doc.warnings:
+            reason = "; ".join(doc.warnings)
+        title = doc.title or doc.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return cls(id=doc.id, title=title, type=doc.type.upper(), pages=doc.pages,
+                   tokens=doc.tokens, status=doc.status,
+                   status_text=status_text(doc.status, doc.error_kind, reason),
+                   reason=reason, path=doc.path, error_kind=doc.error_kind)
 
 
 def status_text(status: str, kind: str, reason: str) -> str:
@@ -121,9 +119,9 @@ class LibraryModel(QAbstractTableModel):
 
     # --- content ----------------------------------------------------------------
 
-    def set_documents(self, docs: Iterable[dict[str, Any]]) -> None:
+    def set_documents(self, docs: Iterable[Document]) -> None:
         """Replace every row (checks on documents that still exist are kept)."""
-        rows = [DocRow.from_json(doc) for doc in docs]
+        rows = [DocRow.from_document(doc) for doc in docs]
         self.beginResetModel()
         self._rows = rows
         self._by_id = {row.id: row for row in rows}

@@ -23,12 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from rlm_desktop.library.dialogs import ask_text, confirm
-from rlm_desktop.library.ingest import IngestBar, IngestRunner, describe_result
+from rlm_desktop.library.ingest import IngestBar, IngestOutcome, IngestRunner, describe_result
 from rlm_desktop.library.model import (
     LibraryModel,
     LibraryProxy,
 )
 from rlm_desktop.library.table import DocumentTable
+from rlm_desktop.replies import Collection, Document, list_of
 from rlm_desktop.widgets.empty_state import EmptyState
 from rlm_desktop.widgets.icons import icon, mix, status_icons
 from rlm_desktop.widgets.panel_header import panel_header
@@ -46,13 +47,13 @@ class LibraryPanel(QWidget):
     collection_changed = Signal(str)
     scope_changed = Signal()           # the collection or the checked documents changed
     documents_changed = Signal()       # the table was refreshed from the worker
-    ingest_finished = Signal(dict)     # IngestRunner's summary
+    ingest_finished = Signal(object)   # IngestRunner's IngestOutcome
 
     def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._client = client
         self._collection: str | None = None
-        self._collections: list[dict[str, Any]] = []
+        self._collections: list[Collection] = []
         self._want: str | None = None      # a collection to select once the list arrives
         self._refresh_serial = 0
         self.loaded = False     # the first listing arrived (tests and the status bar)
@@ -301,8 +302,8 @@ class LibraryPanel(QWidget):
         if not reply.get("ok"):
             self._show_message(f"The library could not be read: {reply.get('error')}")
             return
-        self._collections = list(reply.get("result") or [])
-        names = [str(c.get("name")) for c in self._collections]
+        self._collections = list_of(Collection.from_json, reply.get("result"))
+        names = [c.name for c in self._collections]
         # A collection being created or filled may not be listed yet by an earlier refresh:
         # keep wanting it until it appears.
         wanted = self._want if self._want in names else self._collection
@@ -317,7 +318,7 @@ class LibraryPanel(QWidget):
         self.collection_list.blockSignals(True)
         self.collection_list.clear()
         for info in self._collections:
-            name = str(info.get("name"))
+            name = info.name
             item = QListWidgetItem(collection_icon, name)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setToolTip(self._collection_text(info))
@@ -337,7 +338,7 @@ class LibraryPanel(QWidget):
 
     def _has_several_ever(self) -> bool:
         # One collection called "default" needs no list; any named collection shows it.
-        return any(str(c.get("name")) != DEFAULT_COLLECTION for c in self._collections)
+        return any(c.name != DEFAULT_COLLECTION for c in self._collections)
 
     def _got_documents(self, collection: str, reply: dict[str, Any]) -> None:
         if collection != self._collection:
@@ -345,7 +346,7 @@ class LibraryPanel(QWidget):
         if not reply.get("ok"):
             self._show_message(f"The documents could not be listed: {reply.get('error')}")
             return
-        self.model.set_documents(reply.get("result") or [])
+        self.model.set_documents(list_of(Document.from_json, reply.get("result")))
         self.loaded = True
         self._update_summary()
         self.documents_changed.emit()
@@ -388,19 +389,18 @@ class LibraryPanel(QWidget):
             self._refresh_timer.start(300 if not self.model.rowCount() else
                                       REFRESH_DURING_INGEST_MS)
 
-    def _ingest_done(self, summary: dict[str, Any]) -> None:
+    def _ingest_done(self, outcome: IngestOutcome) -> None:
         self._refresh_timer.stop()
         if not self.runner.running:
             self.ingest_bar.end()
-        self._show_message(describe_result(summary))
+        self._show_message(describe_result(outcome))
         self._update_actions()
-        if summary.get("collection") != self._collection:
-            self._want = str(summary.get("collection"))
+        if outcome.collection != self._collection:
+            self._want = outcome.collection
         self.refresh()
-        locked = summary.get("locked") or []
-        if locked and summary.get("ok") and not summary.get("cancelled"):
-            self._ask_password(locked, retried=bool(summary.get("password_given")))
-        self.ingest_finished.emit(summary)
+        if outcome.locked and outcome.ok and not outcome.cancelled:
+            self._ask_password(list(outcome.locked), retried=outcome.password_given)
+        self.ingest_finished.emit(outcome)
 
     def _ask_password(self, paths: list[str], retried: bool) -> None:
         names = ", ".join(Path(p).name for p in paths[:3]) + ("…" if len(paths) > 3 else "")
@@ -429,19 +429,18 @@ class LibraryPanel(QWidget):
         self.delete_collection_action.setEnabled(has_collection)
 
     def _update_summary(self) -> None:
-        info = next((c for c in self._collections if c.get("name") == self._collection), None)
+        info = next((c for c in self._collections if c.name == self._collection), None)
         if info is None or self._collection is None:
             self.summary.setText("No documents yet")
         else:
             self.summary.setText(self._collection_text(info, named=True))
 
     @staticmethod
-    def _collection_text(info: dict[str, Any], named: bool = False) -> str:
-        docs = int(info.get("documents") or 0)
-        text = (f"{docs:,} document{'s' if docs != 1 else ''} · "
-                f"{int(info.get('pages') or 0):,} pages · "
-                f"{int(info.get('tokens') or 0):,} tokens")
-        return f"“{info.get('name')}”: {text}" if named else text
+    def _collection_text(info: Collection, named: bool = False) -> str:
+        docs = info.documents
+        text = (f"{docs:,} document{'s' if docs != 1 else ''} · {info.pages:,} pages · "
+                f"{info.tokens:,} tokens")
+        return f"“{info.name}”: {text}" if named else text
 
     def _scope_changed(self, emit: bool = True) -> None:
         checked = len(self.model.checked_ids())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import (
     QEvent,
     QModelIndex,
@@ -40,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.events import StopReason
+from rlm_desktop.replies import RunRecord
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import muted_label, paint_mark, small_font
 from rlm_desktop.widgets import palette_tones as tones
@@ -61,24 +60,24 @@ SHORT_RESULTS: dict[StopReason, str] = {
 }
 
 
-def result_of(run: dict[str, Any], short: bool = False) -> tuple[str, str]:
+def result_of(run: RunRecord, short: bool = False) -> tuple[str, str]:
     """(mark kind, words) for a history row's outcome; ``short`` for the list."""
-    status = run.get("status")
+    status = run.status
     if status == "running":
         return "running", "Running…"
-    reason = StopReason.WORKER_DIED if status == "interrupted" else run.get("stop_reason")
+    reason = StopReason.WORKER_DIED if status == "interrupted" else run.stop_reason
     known = StopReason.parse(reason)
     kind = {"calm": "ok", "neutral": "info"}.get(fmt.stop_tone(reason), "warn")
     if short:
         return kind, SHORT_RESULTS[known] if known is not None else fmt.stop_title(reason)
     text = fmt.stop_title(reason)
-    if run.get("partial") and known not in (StopReason.ANSWERED, StopReason.WORKER_DIED):
+    if run.partial and known not in (StopReason.ANSWERED, StopReason.WORKER_DIED):
         text += " (partial answer)"
     return kind, text
 
 
-def cost_text(run: dict[str, Any]) -> str:
-    cost = run.get("cost_usd")
+def cost_text(run: RunRecord) -> str:
+    cost = run.cost_usd
     return fmt.money(cost) if cost is not None else "cost unknown"
 
 
@@ -133,7 +132,7 @@ class HistoryFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self.collection: str | None = None
         self.text = ""
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[RunRecord] = []
         self.setSortRole(SORT_ROLE)
 
     def set_filter(self, collection: str | None, text: str) -> None:
@@ -146,10 +145,10 @@ class HistoryFilter(QSortFilterProxyModel):
         if row >= len(self.rows):
             return True
         run = self.rows[row]
-        if self.collection is not None and (run.get("collection") or "") != self.collection:
+        if self.collection is not None and run.collection != self.collection:
             return False
         if self.text:
-            words = f"{run.get('question') or ''}\n{run.get('answer') or ''}".casefold()
+            words = f"{run.question}\n{run.answer}".casefold()
             return self.text in words
         return True
 
@@ -163,7 +162,7 @@ class HistoryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("History of questions")
-        self.runs: list[dict[str, Any]] = []
+        self.runs: list[RunRecord] = []
         self.model = QStandardItemModel(self)
         self.proxy = HistoryFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -248,11 +247,11 @@ class HistoryPanel(QWidget):
 
     # --- the interface MainWindow uses ------------------------------------------
 
-    def set_runs(self, runs: list[dict[str, Any]]) -> None:
+    def set_runs(self, runs: list[RunRecord]) -> None:
         """The ``history`` rows, newest first; keeps the selection when the run is still there."""
         selected = self.selected_run()
-        keep = selected.get("run_id") if selected else None
-        self.runs = [dict(r) for r in runs]
+        keep = selected.run_id if selected else None
+        self.runs = list(runs)
         self.proxy.rows = self.runs
         self.model.clear()
         for run in self.runs:
@@ -264,17 +263,16 @@ class HistoryPanel(QWidget):
             self.view.setCurrentIndex(self.proxy.index(0, 0))
         self._show_selected()
 
-    def _item(self, run: dict[str, Any]) -> QStandardItem:
-        question = " ".join(str(run.get("question") or "").split()) or "(no question)"
+    def _item(self, run: RunRecord) -> QStandardItem:
+        question = " ".join(run.question.split()) or "(no question)"
         kind, result = result_of(run, short=True)
-        meta = [str(run.get("collection") or ""), fmt.when(run.get("started_at")),
-                cost_text(run), result]
+        meta = [run.collection, fmt.when(run.started_at), cost_text(run), result]
         item = QStandardItem(question)
-        item.setData(run.get("run_id"), RUN_ID_ROLE)
-        item.setData(str(run.get("started_at") or ""), SORT_ROLE)
+        item.setData(run.run_id, RUN_ID_ROLE)
+        item.setData(run.started_at, SORT_ROLE)
         item.setData(" · ".join(m for m in meta if m), META_ROLE)
         item.setData(kind, KIND_ROLE)
-        answer = str(run.get("answer") or "")
+        answer = run.answer
         item.setToolTip(f"{question}\n\n{result_of(run)[1]}" + (f"\n{answer}" if answer else ""))
         item.setData(f"{question}. {' · '.join(m for m in meta if m)}",
                      Qt.ItemDataRole.AccessibleTextRole)
@@ -282,8 +280,7 @@ class HistoryPanel(QWidget):
 
     def _fill_collections(self) -> None:
         current = self.collections.currentText()
-        names = sorted({str(r.get("collection")) for r in self.runs if r.get("collection")},
-                       key=str.casefold)
+        names = sorted({r.collection for r in self.runs if r.collection}, key=str.casefold)
         self.collections.blockSignals(True)
         self.collections.clear()
         self.collections.addItem(ALL)
@@ -299,12 +296,12 @@ class HistoryPanel(QWidget):
 
     # --- selection, open, delete ------------------------------------------------
 
-    def selected_run(self) -> dict[str, Any] | None:
+    def selected_run(self) -> RunRecord | None:
         index = self.view.currentIndex()
         if not index.isValid():
             return None
         run_id = index.data(RUN_ID_ROLE)
-        return next((r for r in self.runs if r.get("run_id") == run_id), None)
+        return next((r for r in self.runs if r.run_id == run_id), None)
 
     def select_run(self, run_id: str) -> bool:
         for row in range(self.proxy.rowCount()):
@@ -317,16 +314,16 @@ class HistoryPanel(QWidget):
     def open_selected(self) -> None:
         run = self.selected_run()
         if run is not None:
-            self.open_requested.emit(str(run["run_id"]))
+            self.open_requested.emit(run.run_id)
 
     def delete_selected(self) -> None:
         run = self.selected_run()
         if run is not None and self.confirm_delete(run):
-            self.delete_requested.emit(str(run["run_id"]))
+            self.delete_requested.emit(run.run_id)
 
-    def confirm_delete(self, run: dict[str, Any]) -> bool:
+    def confirm_delete(self, run: RunRecord) -> bool:
         """Ask before deleting (tests replace this method)."""
-        question = fmt.one_line(str(run.get("question") or ""), 120)
+        question = fmt.one_line(run.question, 120)
         answer = QMessageBox.question(
             self, "Delete this question?",
             f"Delete “{question}” and its saved steps from the history?\n\n"
@@ -347,14 +344,13 @@ class HistoryPanel(QWidget):
         self.preview.setVisible(run is not None)
         if run is None:
             return
-        self.preview_question.setText(str(run.get("question") or ""))
-        answer = fmt.plain_citations(str(run.get("answer") or ""))
+        self.preview_question.setText(run.question)
+        answer = fmt.plain_citations(run.answer)
         self.preview_answer.setText(answer + ("…" if len(answer) >= 300 else "")
                                     if answer else "*No answer was given.*")
         _, result = result_of(run)
-        cost = run.get("cost_usd")
-        facts = [str(run.get("collection") or ""), fmt.when(run.get("started_at")),
-                 fmt.seconds(run.get("duration_s")),
+        cost = run.cost_usd
+        facts = [run.collection, fmt.when(run.started_at), fmt.seconds(run.duration_s),
                  f"cost {fmt.money(cost)}" if cost is not None else "cost unknown", result]
         self.preview_facts.setText(" · ".join(f for f in facts if f))
 

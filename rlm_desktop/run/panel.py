@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.events import StopReason
+from rlm_desktop.replies import AskResult, RunRecord
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import Elided, ToneIcon, muted_label, small_font
 from rlm_desktop.run.cards import RunTimeline, warm_up
@@ -186,17 +187,17 @@ class RunPanel(QWidget):
         self._queue.append(("event", event, None))
         self._schedule()
 
-    def finish(self, result: dict[str, Any] | None, error: str | None = None) -> None:
+    def finish(self, result: AskResult | None, error: str | None = None) -> None:
         """The ask reply, or an error (the worker died): the run ends, everything stays."""
         self._queue.append(("finish", result, error))
         self._schedule()
 
-    def show_run(self, run: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    def show_run(self, run: RunRecord, events: list[dict[str, Any]]) -> None:
         """Replay a stored run, read-only (no Stop)."""
         self.clear()
         self.read_only = True
         self._follow = False
-        self.question = str(run.get("question") or "")
+        self.question = run.question
         self.question_label.setText(fmt.one_line(self.question, 240))
         self.question_label.setToolTip(self.question)
         self.empty_title.setText("Opening the saved run…")
@@ -293,35 +294,29 @@ class RunPanel(QWidget):
         self.ticks += 1
         self.longest_tick_s = max(self.longest_tick_s, elapsed)
 
-    def _apply_finish(self, result: dict[str, Any] | None, error: str | None) -> None:
+    def _apply_finish(self, result: AskResult | None, error: str | None) -> None:
         self.final_elapsed = self.elapsed()
-        if result:
-            self.tree.set_usage(result.get("usage") or {})
-            duration = result.get("duration_s")
-            if isinstance(duration, int | float):
-                self.final_elapsed = float(duration)
-            self.tree.close(str(result.get("stop_reason") or "failed"),
-                            answer=result.get("answer"), partial=bool(result.get("partial")),
-                            error=error or result.get("error"), duration_s=self.final_elapsed,
-                            question=self.question)
+        if result is not None:
+            self.tree.set_usage(result.usage)
+            if result.duration_s is not None:
+                self.final_elapsed = result.duration_s
+            self.tree.close(result.stop_reason or "failed", answer=result.answer,
+                            partial=result.partial, error=error or result.error,
+                            duration_s=self.final_elapsed, question=self.question)
         else:
             self.tree.close("failed", error=error or "The run ended without a reply.",
                             duration_s=self.final_elapsed, question=self.question)
         self._end_live()
 
-    def _apply_stored(self, run: dict[str, Any]) -> None:
-        status = run.get("status")
-        reason = "running" if status == "running" else str(run.get("stop_reason") or "failed")
-        if status == "interrupted":
+    def _apply_stored(self, run: RunRecord) -> None:
+        reason = "running" if run.status == "running" else run.stop_reason or "failed"
+        if run.status == "interrupted":
             reason = StopReason.WORKER_DIED
-        duration = run.get("duration_s")
-        self.final_elapsed = float(duration) if isinstance(duration, int | float) else None
-        usage = run.get("usage")
-        if isinstance(usage, dict):
-            self.tree.set_usage(usage)
-        self.tree.close(reason, answer=run.get("answer") or None,
-                        partial=bool(run.get("partial")), error=run.get("error"),
-                        duration_s=self.final_elapsed, question=self.question)
+        self.final_elapsed = run.duration_s
+        self.tree.set_usage(run.usage)
+        self.tree.close(reason, answer=run.answer or None, partial=run.partial,
+                        error=run.error or None, duration_s=self.final_elapsed,
+                        question=self.question)
         self._end_live()
 
     def _end_live(self) -> None:

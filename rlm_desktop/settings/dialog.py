@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from engine.config import Settings
 from engine.errors import ConfigError
+from rlm_desktop.replies import Hello, PriceTables, SavedSettings
 from rlm_desktop.settings.limits_page import LimitsPage, SafetyPage
 from rlm_desktop.settings.models_page import ModelsPage
 from rlm_desktop.settings.prices_page import PricesPage
@@ -76,18 +77,16 @@ class DataPage(QWidget):
         self.notice = Notice(self, name="Data status")
         self.form.addRow(self.notice)
 
-    def load(self, hello: dict[str, Any]) -> None:
-        for key, label in self.paths.items():
-            path = str(hello.get(key) or "")
-            label.setText(path or "unknown")
+    def load(self, hello: Hello) -> None:
+        for key, path in (("data_dir", hello.data_dir), ("config_dir", hello.config_dir)):
+            self.paths[key].setText(path or "unknown")
             self.buttons[key].setEnabled(bool(path))
-        keyring = hello.get("keyring") or {}
-        if keyring.get("usable"):
+        if hello.keyring.usable:
             self.keys.setText("In this computer's keychain (never in a plain file).")
         else:
             self.keys.setText("This computer has no keychain: keys are kept for the session "
                               "only, or read from environment variables.")
-        self.keys.setToolTip(str(keyring.get("detail", "")))
+        self.keys.setToolTip(hello.keyring.detail)
 
     def _open(self, key: str) -> None:
         path = self.paths[key].text()
@@ -187,8 +186,9 @@ class SettingsDialog(QDialog):
 
     def _settings_loaded(self, reply: Reply) -> None:
         if reply.get("ok"):
-            self.settings = copy.deepcopy(reply["result"]["settings"])
-            self.settings_path = str(reply["result"].get("path", ""))
+            saved = SavedSettings.from_json(reply.get("result"))
+            self.settings = copy.deepcopy(saved.settings)
+            self.settings_path = saved.path
         else:
             self.settings = Settings().to_json()
             self.banner.show_message("warning", f"Your saved settings could not be read: "
@@ -201,7 +201,7 @@ class SettingsDialog(QDialog):
     def _prices_loaded(self, reply: Reply) -> None:
         self.prices_ok = bool(reply.get("ok"))
         if self.prices_ok:
-            self.prices.load(reply["result"])
+            self.prices.load(PriceTables.from_json(reply.get("result")))
         else:
             self.prices.notice.show_message("error", "The price table could not be read: "
                                             f"{reply_error(reply)}")
@@ -210,7 +210,7 @@ class SettingsDialog(QDialog):
 
     def _hello(self, reply: Reply) -> None:
         if reply.get("ok"):
-            self.data.load(reply["result"])
+            self.data.load(Hello.from_json(reply.get("result")))
         else:
             self.data.notice.show_message("error", "Could not ask the engine where your data "
                                           f"is: {reply_error(reply)}")

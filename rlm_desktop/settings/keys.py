@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rlm_desktop.replies import KeyStatus
 from rlm_desktop.settings.providers import key_env_var, key_provider
 from rlm_desktop.settings.widgets import Client, Notice, Reply, call, hint_label, reply_error
 
@@ -54,7 +55,7 @@ class KeyBox(QWidget):
         self.provider = ""
         self.service_name = ""
         self.optional = False
-        self.status: Reply = {}  # the last key_status result
+        self.status: KeyStatus | None = None  # the last key_status result
         self.keyring_usable = True
 
         self.secret = QLineEdit(self)
@@ -113,11 +114,12 @@ class KeyBox(QWidget):
         """The worker has a key for this service now (or is told which variable holds it)."""
         if self.where() == "env":
             return self.problem() is None
-        return self.status.get("source") in ("keyring", "session", "env")
+        return self._source() in ("keyring", "session", "env")
 
     def has_key(self) -> bool:
         """A key is typed, kept, or expected from a variable (enough to go on in the wizard)."""
-        return bool(self.typed_key() or self.where() == "env" or self.status.get("stored"))
+        return bool(self.typed_key() or self.where() == "env" or
+                    (self.status is not None and self.status.stored))
 
     # --- service --------------------------------------------------------------
 
@@ -134,7 +136,7 @@ class KeyBox(QWidget):
         self.env_name.setPlaceholderText(key_env_var(base_url))
         self._set_where("env" if api_key_env else
                         ("keyring" if self.keyring_usable else "session"))
-        self.status = {}
+        self.status = None
         self.state.setText("Checking for a saved key…")
         self.forget.hide()
         self.refresh()
@@ -149,12 +151,12 @@ class KeyBox(QWidget):
         if provider != self.provider:
             return
         if not reply.get("ok"):
-            self.status = {}
+            self.status = None
             self.state.setText(f"Could not check the key: {reply_error(reply)}")
             return
-        self.status = reply["result"]
-        keyring = self.status.get("keyring") or {}
-        self._set_keyring_usable(bool(keyring.get("usable", True)), str(keyring.get("detail", "")))
+        self.status = KeyStatus.from_json(reply.get("result"))
+        keyring = self.status.keyring
+        self._set_keyring_usable(keyring.usable is not False, keyring.detail)
         self._show_state()
         self.status_changed.emit()
         self.changed.emit()
@@ -175,8 +177,8 @@ class KeyBox(QWidget):
         self.notice.setToolTip(detail)
 
     def _show_state(self) -> None:
-        source = self.status.get("source")
-        default_var = str(self.status.get("env_var") or "")
+        source = self._source()
+        default_var = self.status.env_var if self.status is not None else ""
         if self.where() == "env":
             name = self.env_name.text().strip()
             if source == "env" and name == default_var:
@@ -249,6 +251,10 @@ class KeyBox(QWidget):
 
     # --- internals ------------------------------------------------------------
 
+    def _source(self) -> str | None:
+        """Where the worker found this service's key (None: no key, or not asked yet)."""
+        return self.status.source if self.status is not None else None
+
     def _set_where(self, where: str) -> None:
         self.where_box.setCurrentIndex(max(0, self.where_box.findData(where)))
         self._where_changed()
@@ -262,16 +268,16 @@ class KeyBox(QWidget):
             self.secret.setPlaceholderText("Not needed: the key comes from the variable below")
         else:
             self.secret.setPlaceholderText("Paste your API key here")
-        if self.status:
+        if self.status is not None:
             self._show_state()
         self.changed.emit()
 
     def _secret_changed(self) -> None:
-        if self.status:
+        if self.status is not None:
             self._show_state()
         self.changed.emit()
 
     def _env_changed(self) -> None:
-        if self.status:
+        if self.status is not None:
             self._show_state()
         self.changed.emit()

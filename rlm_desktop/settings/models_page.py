@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rlm_desktop.replies import LocalServer, list_of
 from rlm_desktop.settings.keys import KeyBox
 from rlm_desktop.settings.providers import (
     CUSTOM,
     PRESETS,
-    LocalServer,
     Preset,
     found_summary,
     needs_key,
@@ -377,7 +377,7 @@ class ModelsPage(QScrollArea):
             self.found.show_message("warning", "Could not look for AI servers on this "
                                     f"computer: {reply_error(reply)}")
             return
-        self.servers = [LocalServer.from_json(item) for item in reply["result"]]
+        self.servers = list_of(LocalServer.from_json, reply.get("result"))
         summary = found_summary(self.servers)
         if summary:
             self.found.show_message("ok", f"{summary} Pick it under “Service” to use it "

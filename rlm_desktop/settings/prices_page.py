@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.providers.prices import Price, PriceTable
+from rlm_desktop.replies import PriceTables
 from rlm_desktop.settings.widgets import Notice, hint_label
 
 Index = QModelIndex | QPersistentModelIndex
@@ -268,8 +269,8 @@ class PricesPage(QWidget):
         layout.addWidget(self.notice)
         self._selection_changed()
 
-    def load(self, prices: dict[str, Any]) -> None:
-        self.model.load(prices.get("builtin") or {}, prices.get("overrides") or {})
+    def load(self, prices: PriceTables) -> None:
+        self.model.load(prices.builtin, prices.overrides)
         self.loaded = self.model.overrides()
         self._update_unknown()
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 from urllib.parse import urlsplit
 
 from engine.config import DEFAULT_BASE_URL
 from engine.secrets import env_var_for, is_local, provider_name
+from rlm_desktop.replies import LocalServer
 
 CUSTOM = "custom"
 
@@ -91,31 +91,6 @@ def key_env_var(url: str) -> str:
 
 def needs_key(url: str) -> bool:
     return not is_local(normalize_url(url) or DEFAULT_BASE_URL)
-
-
-@dataclass(frozen=True)
-class LocalServer:
-    """One result of ``discover_local``: a server on this computer and its models."""
-
-    name: str
-    base_url: str
-    reachable: bool
-    models: tuple[str, ...]
-    error: str | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LocalServer:
-        return cls(name=str(data.get("name", "")), base_url=str(data.get("base_url", "")),
-                   reachable=bool(data.get("reachable")),
-                   models=tuple(str(m) for m in data.get("models") or ()),
-                   error=data.get("error"))
-
-    def describe(self) -> str:
-        """'Ollama — 3 models' (plain words for lists and notices)."""
-        count = len(self.models)
-        if count == 0:
-            return f"{self.name} — no models installed yet"
-        return f"{self.name} — {count} model{'s' if count != 1 else ''}"
 
 
 def with_discovered(servers: list[LocalServer],

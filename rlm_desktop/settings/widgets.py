@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rlm_desktop.replies import ConnectionTest, ModelList
 from rlm_desktop.widgets.icons import icon, mix, semantic_color, status_icon
 
 Reply = dict[str, Any]
@@ -242,7 +243,7 @@ class ModelChooser(QWidget):
             return  # the person picked another service meanwhile
         self.refresh_button.setEnabled(True)
         if reply.get("ok"):
-            self.set_models([str(m) for m in reply["result"].get("models", [])])
+            self.set_models(list(ModelList.from_json(reply.get("result")).models))
         elif reply.get("kind") == "config" and "No API key" in reply_error(reply):
             self._say("This service needs your API key before it shows its models: paste "
                       "it above. You can also type the model's name.")
@@ -268,17 +269,16 @@ def describe_test(model: str, reply: Reply) -> tuple[str, str]:
     """(notice kind, text) for a ``test_connection`` reply."""
     if not reply.get("ok"):
         return "error", f"The test could not run: {reply_error(reply)}"
-    result = reply["result"]
-    message = str(result.get("message") or "").strip()
-    if result.get("ok"):
-        latency = result.get("latency_s")
-        took = f" in {latency:.1f} s" if isinstance(latency, (int, float)) else ""
+    result = ConnectionTest.from_json(reply.get("result"))
+    message = result.message.strip()
+    if result.ok:
+        took = f" in {result.latency_s:.1f} s" if result.latency_s is not None else ""
         return "ok", f"It works: {model} answered{took}."
-    if result.get("kind") == "auth" and result.get("latency_s") is None:
+    if result.kind == "auth" and result.latency_s is None:
         # Nothing was sent: there is no key at all (the engine's text is for the command line).
         return "error", ("No API key for this service yet. Paste your key under “API key”, "
                          "then test again.")
-    headline = _HEADLINES.get(str(result.get("kind")), _HEADLINES["other"])
+    headline = _HEADLINES.get(result.kind, _HEADLINES["other"])
     return "error", f"{headline} {message}" if message else headline
 
 

@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import Settings
+from rlm_desktop.replies import LocalServer, SavedSettings, list_of
 from rlm_desktop.settings.keys import KeyBox
 from rlm_desktop.settings.providers import (
     CUSTOM,
     PRESETS,
-    LocalServer,
     Preset,
     normalize_url,
     preset_by_id,
@@ -369,7 +369,7 @@ class SetupWizard(QWizard):
 
     def _settings_loaded(self, reply: Reply) -> None:
         if reply.get("ok"):
-            self.settings = copy.deepcopy(reply["result"]["settings"])
+            self.settings = copy.deepcopy(SavedSettings.from_json(reply.get("result")).settings)
         else:
             self.settings_error = reply_error(reply)
 
@@ -378,7 +378,7 @@ class SetupWizard(QWizard):
             self.service.found.show_message("warning", "Could not look for AI servers on "
                                             f"this computer: {reply_error(reply)}")
             return
-        servers = [LocalServer.from_json(item) for item in reply["result"]]
+        servers = list_of(LocalServer.from_json, reply.get("result"))
         self.servers = {normalize_url(s.base_url): s for s in servers if s.reachable}
         if self.currentId() == SERVICE:
             self.service.show_servers(servers)

@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 from rlm_desktop.widgets.icons import icon, mix, semantic_color
 
 
-class Banner(QFrame):
-    """Icon, text, an optional action button and a close button; tinted by its kind."""
+@dataclass(frozen=True)
+class BannerAction:
+    """What the banner's button offers: its label, and what pressing it does."""
 
-    action_clicked = Signal()
+    label: str
+    run: Callable[[], object]
+
+
+class Banner(QFrame):
+    """Icon, text, an optional action button and a close button; tinted by its kind.
+    Pressing the button runs the message's action, then the banner closes."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
         self.setAccessibleName("Message")
         self.kind = "warning"
+        self.current_action: BannerAction | None = None
         self.picture = QLabel()
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action = QPushButton()
         self.action.setAccessibleName("Message action")
-        self.action.clicked.connect(self.action_clicked)
+        self.action.clicked.connect(self._act)
         self.close_button = QToolButton()
         self.close_button.setAutoRaise(True)
         self.close_button.setAccessibleName("Dismiss message")
@@ -40,15 +51,23 @@ class Banner(QFrame):
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
-    def show_message(self, text: str, kind: str = "warning", action: str = "") -> None:
+    def show_message(self, text: str, kind: str = "warning",
+                     action: BannerAction | None = None) -> None:
         self.kind = kind
+        self.current_action = action
         self.text.setText(text)
         self.setAccessibleDescription(text)
-        self.action.setText(action)
-        self.action.setAccessibleName(action)
-        self.action.setVisible(bool(action))
+        label = action.label if action is not None else ""
+        self.action.setText(label)
+        self.action.setAccessibleName(label)
+        self.action.setVisible(action is not None)
         self._restyle()
         self.show()
+
+    def _act(self) -> None:
+        if self.current_action is not None:
+            self.current_action.run()
+        self.hide()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):

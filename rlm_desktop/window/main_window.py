@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 import engine
 from engine.config import config_dir
 from rlm_desktop.ask.panel import AskPanel
+from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
+from rlm_desktop.replies import AskResult, Hello, RunEvents, RunRecord, SavedSettings, list_of
 from rlm_desktop.widgets.icons import app_icon, icon
-from rlm_desktop.window.banner import Banner
+from rlm_desktop.window.banner import Banner, BannerAction
 from rlm_desktop.window.menus import build_menus
 from rlm_desktop.window.protocols import HistoryPanelView, RunPanelView, as_widget
 from rlm_desktop.worker_client import WorkerClient
@@ -115,6 +117,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 4)
         self.splitter.setStretchFactor(2, 4)
         self.banner = Banner()
+        self._restart_offer = BannerAction("Restart engine", self.restart_engine)
+        self._log_offer = BannerAction("Show engine log", self.show_engine_log)
+        self._setup_offer = BannerAction("Set up a model", self.open_setup)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
@@ -159,7 +164,6 @@ class MainWindow(QMainWindow):
         ask.stop_started.connect(self._show_stopping)
         self.history_panel.open_requested.connect(self.open_run)
         self.history_panel.delete_requested.connect(self.delete_run)
-        self.banner.action_clicked.connect(self._banner_action)
         self.library.filter_box.setAcceptDrops(False)   # file drops belong to the library
 
     def _scope(self) -> tuple[str | None, list[int] | None]:
@@ -171,7 +175,7 @@ class MainWindow(QMainWindow):
         self.engine_label.setText(ENGINE_STATES.get(state, state))
         self.restart_engine_action.setEnabled(state in ("failed", "stopped", "ready"))
 
-    def _engine_ready(self, hello: dict[str, Any]) -> None:
+    def _engine_ready(self, hello: Hello) -> None:
         self.library.refresh()
         self.refresh_history()
         if self._offer_setup and not self._setup_checked:
@@ -183,20 +187,11 @@ class MainWindow(QMainWindow):
                    "kept in the run panel. " if self._run_lost else "")
         self._run_lost = False
         if self.client.state == "failed":
-            self.banner.show_message(reason, "failed", "Restart engine")
+            self.banner.show_message(reason, "failed", self._restart_offer)
         else:
             self.banner.show_message(
                 f"The engine stopped and was restarted ({reason}). {running}"
-                "Your library is safe.", "warning", "Show engine log")
-
-    def _banner_action(self) -> None:
-        if self.banner.action.text() == "Restart engine":
-            self.restart_engine()
-        elif self.banner.action.text() == "Set up a model":
-            self.open_setup()
-        else:
-            self.show_engine_log()
-        self.banner.hide()
+                "Your library is safe.", "warning", self._log_offer)
 
     def restart_engine(self) -> None:
         if self.client.state in ("failed", "stopped"):
@@ -243,12 +238,12 @@ class MainWindow(QMainWindow):
             self._show_sandbox(event.get("status") or {})
         self.run_panel.add_event(event)
 
-    def _run_finished(self, result: dict[str, Any] | None, error: str | None) -> None:
+    def _run_finished(self, result: AskResult | None, error: str | None) -> None:
         # The worker fails pending requests just before it reports its death.
         self._run_lost = result is None and self.ask_panel.last_error_kind == "worker_died"
         self.run_panel.finish(result, error)
-        if result and isinstance(result.get("sandbox"), dict):
-            self._show_sandbox(result["sandbox"])
+        if result is not None:
+            self._show_sandbox(result.sandbox)
         self.refresh_history()
 
     def _show_sandbox(self, status: dict[str, Any]) -> None:
@@ -269,7 +264,7 @@ class MainWindow(QMainWindow):
 
     def _got_history(self, reply: dict[str, Any]) -> None:
         if reply.get("ok"):
-            self.history_panel.set_runs(list(reply.get("result") or []))
+            self.history_panel.set_runs(list_of(RunRecord.from_json, reply.get("result")))
 
     def open_run(self, run_id: str) -> None:
         def shown(reply: dict[str, Any]) -> None:
@@ -277,8 +272,8 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"That run could not be opened: "
                                              f"{reply.get('error')}", 8000)
                 return
-            result = reply.get("result") or {}
-            self.run_panel.show_run(result.get("run") or {}, list(result.get("events") or []))
+            stored = RunEvents.from_json(reply.get("result"))
+            self.run_panel.show_run(stored.run, stored.events)
             self.side_tabs.setCurrentWidget(self.run_panel_widget)
 
         self.client.request("run_events", {"run_id": run_id}, on_done=shown)
@@ -297,21 +292,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened “{row.title}”: the citation is on page {page}.",
                                      8000)
 
-    def _ingest_finished(self, summary: dict[str, Any]) -> None:
+    def _ingest_finished(self, outcome: IngestOutcome) -> None:
         self.statusBar().showMessage("Library updated.", 4000)
 
     # --- settings and first run ------------------------------------------------------------
 
     def _check_setup(self, reply: dict[str, Any]) -> None:
-        if not reply.get("ok"):
-            return
-        root = ((reply.get("result") or {}).get("settings") or {}).get("root") or {}
-        if root.get("model"):
+        if not reply.get("ok") or SavedSettings.from_json(reply.get("result")).root_model:
             return
         if bool(self._settings.value("setup/skipped", False, type=bool)):
             self.banner.show_message("No AI model is set up yet. You can add and browse "
                                      "documents; to ask questions, set up a model.",
-                                     "info", "Set up a model")
+                                     "info", self._setup_offer)
             return
         QTimer.singleShot(0, self.open_setup)
 
@@ -349,9 +341,8 @@ class MainWindow(QMainWindow):
         self.client.request("settings_get", {}, on_done=self._check_setup_quietly)
 
     def _check_setup_quietly(self, reply: dict[str, Any]) -> None:
-        root = ((reply.get("result") or {}).get("settings") or {}).get("root") or {}
-        if reply.get("ok") and root.get("model") and \
-                self.banner.action.text() == "Set up a model":
+        if reply.get("ok") and SavedSettings.from_json(reply.get("result")).root_model and \
+                self.banner.current_action is self._setup_offer:
             self.banner.hide()
 
     def show_about(self) -> None:

@@ -7,6 +7,8 @@ from typing import Any, Protocol
 from PySide6.QtCore import SignalInstance
 from PySide6.QtWidgets import QWidget
 
+from rlm_desktop.replies import AskResult, RunRecord
+
 
 class RunPanelView(Protocol):
     """The run panel as MainWindow drives it (RunPanel, or a recording stand-in)."""
@@ -18,9 +20,9 @@ class RunPanelView(Protocol):
 
     def add_event(self, event: dict[str, Any]) -> None: ...
 
-    def finish(self, result: dict[str, Any] | None, error: str | None = None) -> None: ...
+    def finish(self, result: AskResult | None, error: str | None = None) -> None: ...
 
-    def show_run(self, run: dict[str, Any], events: list[dict[str, Any]]) -> None: ...
+    def show_run(self, run: RunRecord, events: list[dict[str, Any]]) -> None: ...
 
 
 class HistoryPanelView(Protocol):
@@ -32,7 +34,7 @@ class HistoryPanelView(Protocol):
     @property
     def delete_requested(self) -> SignalInstance: ...
 
-    def set_runs(self, runs: list[dict[str, Any]]) -> None: ...
+    def set_runs(self, runs: list[RunRecord]) -> None: ...
 
 
 def as_widget(panel: object, role: str) -> QWidget:

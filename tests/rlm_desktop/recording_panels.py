@@ -7,6 +7,8 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
+from rlm_desktop.replies import AskResult, RunRecord
+
 
 class RecordingRunPanel(QWidget):
     """RunPanel's interface (gui.md); every call is appended to ``calls``."""
@@ -23,10 +25,10 @@ class RecordingRunPanel(QWidget):
     def add_event(self, event: dict[str, Any]) -> None:
         self.calls.append(("event", event))
 
-    def finish(self, result: dict[str, Any] | None, error: str | None = None) -> None:
+    def finish(self, result: AskResult | None, error: str | None = None) -> None:
         self.calls.append(("finish", result, error))
 
-    def show_run(self, run: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    def show_run(self, run: RunRecord, events: list[dict[str, Any]]) -> None:
         self.calls.append(("show_run", run, events))
 
     def clear(self) -> None:
@@ -45,9 +47,9 @@ class RecordingHistoryPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runs: list[dict[str, Any]] | None = None
+        self.runs: list[RunRecord] | None = None
         self.updates = 0
 
-    def set_runs(self, runs: list[dict[str, Any]]) -> None:
+    def set_runs(self, runs: list[RunRecord]) -> None:
         self.runs = runs
         self.updates += 1

@@ -15,8 +15,8 @@ from tests.rlm_desktop.conftest import STAND_IN, call, stop_client, wait_ready
 
 
 def test_hello_then_a_reply(qtbot: Any, stand_in: WorkerClient) -> None:
-    assert stand_in.hello["version"] == "stand-in"
-    assert stand_in.pid == stand_in.hello["pid"] > 0
+    assert stand_in.hello.version == "stand-in"
+    assert stand_in.pid == stand_in.hello.pid > 0
     reply = call(qtbot, stand_in, "echo", {"x": [1, "ü"]})
     assert reply == {"ok": True, "result": {"x": [1, "ü"]}}
 

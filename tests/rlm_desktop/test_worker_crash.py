@@ -74,7 +74,7 @@ def test_a_killed_worker_is_restarted_and_the_run_marked_failed(
     qtbot.waitUntil(lambda: client.pid in refreshed, timeout=REPLY_TIMEOUT_MS)
     assert window.library.document_count() == 1
     # The interrupted run stays in the history, its trajectory kept.
-    qtbot.waitUntil(lambda: any(r.get("run_id") == run_id and r.get("status") == "interrupted"
+    qtbot.waitUntil(lambda: any(r.run_id == run_id and r.status == "interrupted"
                                 for r in window.history_panel.runs or []),
                     timeout=REPLY_TIMEOUT_MS)
     stored = call(qtbot, client, "run_events", {"run_id": run_id})

@@ -62,17 +62,17 @@ def test_an_answer_with_its_facts_and_the_run_panel_fed_in_order(
     # The run panel got begin, every event in the worker's order, then the reply.
     assert runs.calls[0] == ("begin", "What is the secret code?")
     kind, result, error = runs.calls[-1]
-    assert kind == "finish" and error is None and result["answer"].startswith("The code is")
+    assert kind == "finish" and error is None and result.answer.startswith("The code is")
     types = [e["type"] for e in runs.events()]
     assert types[0] == "run_started" and types[-1] == "run_finished"
     assert types.index("cell_started") < types.index("subcall_started") \
         < types.index("subcall_finished") < types.index("cell_finished")
     assert "answer" in types and types.count("iteration_started") == 2
-    stored = call(qtbot, window.client, "run_events", {"run_id": result["run_id"]})
+    stored = call(qtbot, window.client, "run_events", {"run_id": result.run_id})
     assert [e["type"] for e in stored["result"]["events"]] == types
     assert window.sandbox_label.text().startswith("Sandbox: ")
     # History was refreshed with the new run.
-    qtbot.waitUntil(lambda: any(r.get("run_id") == result["run_id"]
+    qtbot.waitUntil(lambda: any(r.run_id == result.run_id
                                 for r in window.history_panel.runs or []),
                     timeout=REPLY_TIMEOUT_MS)
 
@@ -128,7 +128,7 @@ def test_stop_ends_the_run_within_two_seconds(qtbot: Any, window: Any,
     assert "Stopped by you" in text
     assert "the run stopped before it finished" in text
     _, result, error = runs.finishes()[-1]
-    assert result["stop_reason"] == "cancelled" and error is None
+    assert result.stop_reason == "cancelled" and error is None
     assert panel.ask_button.text() == "Ask" and panel.ask_button.isEnabled()
 
 

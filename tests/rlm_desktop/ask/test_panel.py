@@ -9,6 +9,7 @@ from PySide6.QtGui import QTextDocument
 
 from rlm_desktop.ask.panel import AskPanel, QuestionBox
 from rlm_desktop.ask.render import Turn, cite_links, cost_text, facts_line, parse_cite_url, render
+from rlm_desktop.replies import AskResult
 
 
 class FakeClient:
@@ -57,9 +58,10 @@ def test_citations_become_links_with_titles() -> None:
 
 def test_costs_and_facts() -> None:
     turn = Turn("q")
-    turn.apply_result({"answer": "a", "stop_reason": "answered", "duration_s": 75.2,
-                       "usage": {"calls": 3, "prompt_tokens": 10, "completion_tokens": 5,
-                                 "cost_usd": 0.01234}})
+    turn.apply_result(AskResult.from_json(
+        {"answer": "a", "stop_reason": "answered", "duration_s": 75.2,
+         "usage": {"calls": 3, "prompt_tokens": 10, "completion_tokens": 5,
+                   "cost_usd": 0.01234}}))
     assert facts_line(turn) == "Answered · $0.0123 · 1 min 15 s · 3 model calls"
     turn.apply_usage({"cost_usd": None, "known_cost_usd": 0.5, "unpriced_models": ["x"]})
     assert cost_text(turn) == "at least $0.5000 (a price is unknown)"
@@ -69,8 +71,9 @@ def test_costs_and_facts() -> None:
 
 def test_a_partial_answer_is_flagged_with_its_reason(qtbot: Any) -> None:
     turn = Turn("Which clauses?")
-    turn.apply_result({"answer": "Clauses 3 and 9 so far", "stop_reason": "max_iterations",
-                       "partial": True, "duration_s": 3.0, "usage": {"cost_usd": 0.2}})
+    turn.apply_result(AskResult.from_json(
+        {"answer": "Clauses 3 and 9 so far", "stop_reason": "max_iterations",
+         "partial": True, "duration_s": 3.0, "usage": {"cost_usd": 0.2}}))
     document = QTextDocument()
     render(document, [turn], QuestionBox().palette(), lambda _id: None)
     text = document.toPlainText()

@@ -110,9 +110,9 @@ def test_cancel_stops_a_long_ingest(qtbot: Any, window: Any, tmp_path: Path) -> 
     library.ingest_bar.cancel_button.click()
     assert library.ingest_bar.cancel_button.text() == "Cancelling…"
     qtbot.waitUntil(lambda: bool(finished), timeout=REPLY_TIMEOUT_MS)
-    assert finished[0]["cancelled"] is True
+    assert finished[0].cancelled is True
     assert library.message.text().startswith("Stopped.")
-    qtbot.waitUntil(lambda: library.document_count() == finished[0]["result"]["ingested"],
+    qtbot.waitUntil(lambda: library.document_count() == finished[0].result.ingested,
                     timeout=REPLY_TIMEOUT_MS)
     assert 0 < library.document_count() < 400
     assert not library.ingest_bar.isVisible()

@@ -17,14 +17,15 @@ from rlm_desktop.library.model import (
     LibraryProxy,
     status_text,
 )
+from rlm_desktop.replies import Document
 
 
-def doc(i: int, **extra: Any) -> dict[str, Any]:
+def doc(i: int, **extra: Any) -> Document:
     data = {"id": i, "title": f"Document {i * 7919 % 10007:05}", "type": "pdf",
             "pages": i % 300 + 1, "tokens": i * 37 % 100_000, "status": "ok", "error": None,
             "error_kind": None, "path": f"/cases/f{i}.pdf"}
     data.update(extra)
-    return data
+    return Document.from_json(data)
 
 
 def column(proxy: LibraryProxy, col: int, role: int = Qt.ItemDataRole.DisplayRole) -> list[Any]:

@@ -8,9 +8,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from rlm_desktop.replies import RunRecord
 from rlm_desktop.run.history import KIND_ROLE, META_ROLE, RUN_ID_ROLE, HistoryPanel
 
-RUNS = [
+HISTORY = [   # the worker's ``history`` rows
     {"run_id": "r3", "conversation": "c2", "collection": "acme",
      "question": "Who may terminate the lease, and how?", "answer": "Either party, with "
      "six months' notice [doc 2, p. 4].", "stop_reason": "answered", "cost_usd": 0.0421,
@@ -25,6 +26,7 @@ RUNS = [
      "cost_usd": 0.01, "started_at": "2024-03-02T10:00:00.000Z", "duration_s": None,
      "status": "interrupted", "partial": True},
 ]
+RUNS = [RunRecord.from_json(run) for run in HISTORY]
 
 
 @pytest.fixture
@@ -62,15 +64,16 @@ def test_lists_runs_newest_first_with_cost_and_outcome(panel: HistoryPanel) -> N
     assert "Stopped at the step limit (partial answer)" in \
         panel.proxy.index(1, 0).data(Qt.ItemDataRole.ToolTipRole)
     # The newest is selected and previewed.
-    assert panel.selected_run()["run_id"] == "r3"
+    assert panel.selected_run().run_id == "r3"
     assert panel.preview_answer.text().startswith("Either party")
     assert panel.preview_answer.textFormat() == Qt.TextFormat.MarkdownText
     assert "cost $0.042" in panel.preview_facts.text()
 
 
 def test_the_preview_shows_citations_as_document_and_page(panel: HistoryPanel) -> None:
-    run = dict(RUNS[0], run_id="cited", started_at="2026-11-20T10:00:00Z",
-               answer='**Six months** [[cite doc=4 page=7 quote="six (6) months"]].')
+    run = RunRecord.from_json(dict(
+        HISTORY[0], run_id="cited", started_at="2026-11-20T10:00:00Z",
+        answer='**Six months** [[cite doc=4 page=7 quote="six (6) months"]].'))
     panel.set_runs([run])
     assert panel.preview_answer.text() == "**Six months** [doc 4, p. 7]."
 
@@ -111,7 +114,7 @@ def test_delete_only_after_confirmation(panel: HistoryPanel, qtbot: Any,
     asked: list[str] = []
     deleted: list[str] = []
     panel.delete_requested.connect(deleted.append)
-    monkeypatch.setattr(panel, "confirm_delete", lambda run: asked.append(run["run_id"]) or False)
+    monkeypatch.setattr(panel, "confirm_delete", lambda run: asked.append(run.run_id) or False)
     panel.delete_button.click()
     assert asked == ["r2"] and deleted == []
     monkeypatch.setattr(panel, "confirm_delete", lambda run: True)
@@ -136,6 +139,6 @@ def test_set_runs_keeps_the_selection(panel: HistoryPanel) -> None:
     panel.set_runs(RUNS)
     panel.select_run("r2")
     panel.set_runs([RUNS[1], RUNS[2]])                       # r3 was deleted meanwhile
-    assert panel.selected_run()["run_id"] == "r2"
+    assert panel.selected_run().run_id == "r2"
     panel.set_runs([])
     assert panel.selected_run() is None and panel.stack.currentWidget() is panel.empty_page

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication
 
+from rlm_desktop.replies import AskResult, RunRecord
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.calls import CallsTable
 from rlm_desktop.run.cards import CellView, ChildRunBlock, RunTimeline, StepCard
@@ -219,7 +220,7 @@ def test_stop_button_and_escape(panel: RunPanel, qtbot: Any) -> None:
     panel.stop_requested.connect(lambda: emitted.append(True))
     panel.request_stop()
     assert emitted == []  # asked once only
-    panel.finish(sample.result("cancelled"))
+    panel.finish(AskResult.from_json(sample.result("cancelled")))
     panel.flush()
     assert panel.status_label.full.startswith("Stopped by you")
     assert not panel.stop_button.isVisible()
@@ -239,7 +240,7 @@ def test_finish_with_a_partial_answer_keeps_everything(panel: RunPanel) -> None:
     sample = SampleRun()
     sample.run(steps=3, child_at=(), finish=False)
     feed(panel, sample)
-    panel.finish(sample.result("max_iterations"))
+    panel.finish(AskResult.from_json(sample.result("max_iterations")))
     panel.flush()
     assert len(panel.timeline.steps) == 3
     outcome = panel.timeline.outcome
@@ -278,7 +279,7 @@ def test_show_run_replays_read_only(panel: RunPanel, qtbot: Any) -> None:
            "answer": "Two clauses.", "stop_reason": "answered", "partial": False,
            "cost_usd": sample.known_cost, "duration_s": 42.0, "status": "finished",
            "usage": sample.result()["usage"]}
-    panel.show_run(run, sample.events)
+    panel.show_run(RunRecord.from_json(run), sample.events)
     qtbot.waitUntil(lambda: panel.pending() == 0, timeout=5000)
     assert panel.read_only and not panel.live
     assert not panel.stop_button.isVisible()
@@ -297,7 +298,7 @@ def test_show_run_of_an_interrupted_run(panel: RunPanel) -> None:
     sample.run(steps=2, child_at=(), finish=False)
     run = {"run_id": "r1", "question": "q", "answer": "", "stop_reason": "worker_died",
            "status": "interrupted", "error": "the engine stopped before this run finished"}
-    panel.show_run(run, sample.events)
+    panel.show_run(RunRecord.from_json(run), sample.events)
     panel.flush()
     assert panel.status_label.full == "Saved run · Interrupted: the engine stopped"
     assert len(panel.timeline.steps) == 2
@@ -446,7 +447,7 @@ def test_a_real_engine_trajectory(panel: RunPanel, tmp_path: Path, capsys: Any) 
     panel.begin("What is the secret code?")
     for event in outcome.events():
         panel.add_event(event.to_json())
-    panel.finish(outcome.result)
+    panel.finish(AskResult.from_json(outcome.result))
     panel.flush()
     cells = root_cells(panel)
     assert [len(c.node.calls) for c in cells] == [3, 1, 0]

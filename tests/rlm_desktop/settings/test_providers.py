@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from rlm_desktop.replies import LocalServer
 from rlm_desktop.settings.providers import (
     CUSTOM,
-    LocalServer,
     found_summary,
     key_env_var,
     key_provider,

@@ -115,20 +115,20 @@ def test_history_reopens_and_deletes_a_run(qtbot: Any, window: Any, configured: 
     add_lease(qtbot, window, tmp_path / "docs")
     configured.set_script(by_model({"fake-root": repl("FINAL('7319')")}))
     ask(qtbot, window, "What is the code?")
-    run_id = window.run_panel.finishes()[-1][1]["run_id"]
+    run_id = window.run_panel.finishes()[-1][1].run_id
     history = window.history_panel
-    qtbot.waitUntil(lambda: any(r["run_id"] == run_id for r in history.runs or []),
+    qtbot.waitUntil(lambda: any(r.run_id == run_id for r in history.runs or []),
                     timeout=REPLY_TIMEOUT_MS)
     window.side_tabs.setCurrentWidget(history)
     history.open_requested.emit(run_id)
     qtbot.waitUntil(lambda: window.run_panel.calls[-1][0] == "show_run",
                     timeout=REPLY_TIMEOUT_MS)
     _, run, events = window.run_panel.calls[-1]
-    assert run["question"] == "What is the code?" and run["answer"] == "7319"
+    assert run.question == "What is the code?" and run.answer == "7319"
     assert events[0]["type"] == "run_started" and events[-1]["type"] == "run_finished"
     assert window.side_tabs.currentWidget() is window.run_panel
     history.delete_requested.emit(run_id)
-    qtbot.waitUntil(lambda: not any(r["run_id"] == run_id for r in history.runs or []),
+    qtbot.waitUntil(lambda: not any(r.run_id == run_id for r in history.runs or []),
                     timeout=REPLY_TIMEOUT_MS)
 
 
@@ -242,7 +242,7 @@ def test_the_app_starts_its_engine_and_quits_cleanly(tmp_path: Path) -> None:
         "ready = main_window.MainWindow._engine_ready\n"
         "def quit_when_ready(self, hello):\n"
         "    ready(self, hello)\n"
-        "    print('engine pid', hello['pid'], flush=True)\n"
+        "    print('engine pid', hello.pid, flush=True)\n"
         "    QApplication.quit()\n"
         "main_window.MainWindow._engine_ready = quit_when_ready\n"
         "from rlm_desktop.app import main\n"

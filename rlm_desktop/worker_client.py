@@ -1,4 +1,4 @@
-"""The GUI's bridge to the engine worker: one QProcess speaking JSON lines (see protocol.md)."""
+"""The GUI's bridge to the engine worker: one QProcess speaking the JSON-lines protocol."""
 
 from __future__ import annotations
 

@@ -14,9 +14,8 @@ Adding a format takes a reader module and one entry:
    memory limit; only pure-Python readers that cannot crash or hang on bad bytes may
    read small files in the calling process (``in_process_max_bytes``).
 3. Test the reader in ``tests/engine/ingest/readers/``; ``test_formats.py`` fails when an
-   entry names a function that does not exist.
-4. The desktop app's file dialog lists suffixes of its own (``FILE_FILTER`` in
-   ``rlm_desktop/library/panel.py``): add the new ones there too.
+   entry names a function that does not exist. The desktop app's file dialog offers
+   every suffix in the table.
 
 A format whose long files are worth reading by several workers at once (PDF) also
 gives ``ranges``: its reader honours ``request.pages``, sets ``Extracted.total_pages``,

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.ingest.formats import SUPPORTED_SUFFIXES
 from rlm_desktop.library.dialogs import ask_text, confirm
 from rlm_desktop.library.ingest import IngestBar, IngestOutcome, IngestRunner, describe_result
 from rlm_desktop.library.model import (
@@ -37,8 +38,9 @@ from rlm_desktop.worker_client import WorkerClient
 
 DEFAULT_COLLECTION = "default"
 REFRESH_DURING_INGEST_MS = 1500
-FILE_FILTER = ("Documents (*.pdf *.docx *.docm *.dotx *.dotm *.doc *.txt *.md *.csv *.html "
-               "*.htm);;All files (*)")
+# Every suffix the engine reads, from its one table of formats.
+FILE_FILTER = (f"Documents ({' '.join('*' + s for s in sorted(SUPPORTED_SUFFIXES))});;"
+               "All files (*)")
 
 
 class LibraryPanel(QWidget):
@@ -56,7 +58,7 @@ class LibraryPanel(QWidget):
         self._collections: list[Collection] = []
         self._want: str | None = None      # a collection to select once the list arrives
         self._refresh_serial = 0
-        self.loaded = False     # the first listing arrived (tests and the status bar)
+        self.loaded = False     # the first listing arrived (tests wait for it)
         self.model = LibraryModel(self)
         self.proxy = LibraryProxy(self.model, self)
         self.runner = IngestRunner(client, self)
@@ -269,13 +271,6 @@ class LibraryPanel(QWidget):
                     "documents from the library? Your files on disk are not touched.",
                     "Delete", lambda: self._client.request(
                         "delete_collection", {"name": name}, on_done=self._after_change))
-
-    def select_collection(self, name: str) -> None:
-        for row in range(self.collection_list.count()):
-            item = self.collection_list.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == name:
-                self.collection_list.setCurrentItem(item)
-                return
 
     # --- refreshing from the worker -----------------------------------------------------
 

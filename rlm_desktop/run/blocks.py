@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QFont,
     QFontDatabase,
     QPainter,
@@ -369,7 +368,3 @@ class Elided(QLabel):
 
     def minimumSizeHint(self) -> QSize:
         return QSize(20, super().minimumSizeHint().height())
-
-
-def tone_color(widget: QWidget, name: str) -> QColor:
-    return tones.tone(widget.palette(), name)

@@ -149,12 +149,6 @@ def reply_prose(text: str) -> str:
     return strip_code(text or "").strip()
 
 
-def first_lines(text: str, count: int) -> tuple[str, int]:
-    """The first ``count`` lines and how many lines the text has."""
-    lines = text.splitlines()
-    return "\n".join(lines[:count]), len(lines)
-
-
 def when(iso: str | None, now: datetime | None = None) -> str:
     """A stored UTC timestamp as local time: "Today 14:05", "Yesterday 09:12", "3 Nov 2025"."""
     if not iso:

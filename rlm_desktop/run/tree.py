@@ -120,10 +120,6 @@ class CellNode(Node):
     restarted: bool = False
     calls: list[CallNode] = field(default_factory=list)
 
-    @property
-    def children(self) -> list[RunNode]:
-        return [c.child for c in self.calls if c.child is not None]
-
 
 Item = ResponseNode | CellNode | NoticeNode
 
@@ -156,8 +152,6 @@ class RunNode(Node):
     stop_reason: str | None = None
     duration_s: float | None = None
     error: str | None = None
-    started_ts: float | None = None
-    finished_ts: float | None = None
     cells: dict[int, CellNode] = field(default_factory=dict, repr=False)
 
     @property
@@ -340,7 +334,6 @@ class RunTree:
         run.context_chars = int(e.get("context_chars") or 0)
         run.documents = int(e.get("documents") or 0)
         run.limits = dict(e.get("limits") or {})
-        run.started_ts = e.get("ts")
         run.touch()
 
     def _sandbox(self, run: RunNode, e: dict[str, Any]) -> None:
@@ -441,5 +434,4 @@ class RunTree:
         run.stop_reason = str(e.get("stop_reason") or "")
         run.duration_s = float(e.get("duration_s") or 0.0)
         run.error = e.get("error") or None
-        run.finished_ts = e.get("ts")
         run.touch()

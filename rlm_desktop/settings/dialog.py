@@ -111,7 +111,6 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self._client = client
         self.settings: dict[str, Any] = {}
-        self.settings_path = ""
         self.loaded = {"settings": False, "prices": False}
         self.prices_ok = False
         self.setWindowTitle("Settings")
@@ -188,7 +187,6 @@ class SettingsDialog(QDialog):
         if reply.get("ok"):
             saved = SavedSettings.from_json(reply.get("result"))
             self.settings = copy.deepcopy(saved.settings)
-            self.settings_path = saved.path
         else:
             self.settings = Settings().to_json()
             self.banner.show_message("warning", f"Your saved settings could not be read: "

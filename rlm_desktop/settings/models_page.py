@@ -65,7 +65,6 @@ class ModelSection(QGroupBox):
                  main: ModelSection | None = None, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
         self._client = client
-        self.role = role  # "main" or "helper"
         self.main = main  # the main section, for the helper's "same service" choice
         self.presets: tuple[Preset, ...] = PRESETS
         self.servers: dict[str, LocalServer] = {}

@@ -69,11 +69,6 @@ def app_icon() -> QIcon:
     return result
 
 
-def clear_cache() -> None:
-    """Forget drawn icons (after the palette changed)."""
-    _icon.cache_clear()
-
-
 @lru_cache(maxsize=512)
 def _icon(name: str, rgba: str) -> QIcon:
     path = ICON_DIR / f"{name}.svg"

@@ -52,14 +52,6 @@ def card(palette: QPalette) -> QColor:
     return palette.color(QPalette.ColorRole.Base)
 
 
-def sunken(palette: QPalette) -> QColor:
-    """The background of code and output blocks inside a card."""
-    window = palette.color(QPalette.ColorRole.Window)
-    base = palette.color(QPalette.ColorRole.Base)
-    return mix(base, window, 0.55) if base != window else mix(base, palette.color(
-        QPalette.ColorRole.Text), 0.05)
-
-
 def css(color: QColor) -> str:
     return color.name(QColor.NameFormat.HexRgb)
 

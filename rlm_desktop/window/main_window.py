@@ -88,7 +88,6 @@ class MainWindow(QMainWindow):
         self._run_lost = False
         self.settings_dialog: QDialog | None = None
         self.wizard: QDialog | None = None
-        self.log_dialog: QDialog | None = None
         self.setWindowTitle("RLM Desktop")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
@@ -217,7 +216,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(text)
         dialog.resize(760, 420)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.log_dialog = dialog
         dialog.show()
 
     # --- runs ---------------------------------------------------------------------------

@@ -9,11 +9,14 @@ not here: ``rlm_desktop.run.tree`` folds those as they come.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
+R = TypeVar("R", bound="Reply")
 
 
 # --- reading JSON values -------------------------------------------------------------
@@ -71,25 +74,58 @@ def list_of(parse: Callable[[object], T], data: object) -> list[T]:
     return [parse(item) for item in data if isinstance(item, dict)]
 
 
+def _optional_text(value: object) -> str | None:
+    return _text(value) or None
+
+
+def _optional_bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+# How a field is read, by its annotation (this module's annotations are strings).
+_READERS: dict[str, Callable[[object], Any]] = {
+    "str": _text, "str | None": _optional_text, "int": _integer, "bool": bool,
+    "bool | None": _optional_bool, "float | None": _number, "tuple[str, ...]": _strings,
+    "dict[str, Any]": _dict, "list[dict[str, Any]]": lambda value: list_of(_dict, value),
+}
+
+
+@functools.cache
+def _reader(annotation: str) -> Callable[[object], Any]:
+    """The reader of a field annotated ``annotation``: a JSON value, a reply of this module
+    (``Hello``), or a tuple of them (``tuple[IngestFailure, ...]``)."""
+    if annotation in _READERS:
+        return _READERS[annotation]
+    many = re.fullmatch(r"tuple\[(\w+), \.\.\.\]", annotation)
+    reply: type[Reply] = globals()[many.group(1) if many else annotation]
+    if many:
+        return lambda value: tuple(list_of(reply.from_json, value))
+    return reply.from_json
+
+
+class Reply:
+    """A reply read from JSON field by field, each with the reader of its annotated type."""
+
+    @classmethod
+    def from_json(cls: type[R], data: object) -> R:
+        raw = _object(data)
+        values = {f.name: _reader(str(f.type))(raw.get(f.name))
+                  for f in fields(cast(Any, cls))}
+        return cls(**values)
+
+
 # --- the engine ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class KeyringStatus:
+class KeyringStatus(Reply):
     """Whether the OS keyring can keep keys (in ``hello`` and ``key_status``)."""
 
     usable: bool | None = None   # None: the worker did not say
     detail: str = ""
 
-    @classmethod
-    def from_json(cls, data: object) -> KeyringStatus:
-        raw = _object(data)
-        usable = raw.get("usable")
-        return cls(usable=usable if isinstance(usable, bool) else None,
-                   detail=_text(raw.get("detail")))
-
 
 @dataclass(frozen=True)
-class Hello:
+class Hello(Reply):
     """The ``hello`` result: which engine runs, and where it keeps its data."""
 
     version: str = ""
@@ -98,18 +134,11 @@ class Hello:
     config_dir: str = ""
     keyring: KeyringStatus = field(default_factory=KeyringStatus)
 
-    @classmethod
-    def from_json(cls, data: object) -> Hello:
-        raw = _object(data)
-        return cls(version=_text(raw.get("version")), pid=_integer(raw.get("pid")),
-                   data_dir=_text(raw.get("data_dir")), config_dir=_text(raw.get("config_dir")),
-                   keyring=KeyringStatus.from_json(raw.get("keyring")))
-
 
 # --- the library ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Collection:
+class Collection(Reply):
     """One item of ``collections``: a collection and the size of what it holds."""
 
     name: str = ""
@@ -117,15 +146,9 @@ class Collection:
     pages: int = 0
     tokens: int = 0
 
-    @classmethod
-    def from_json(cls, data: object) -> Collection:
-        raw = _object(data)
-        return cls(name=_text(raw.get("name")), documents=_integer(raw.get("documents")),
-                   pages=_integer(raw.get("pages")), tokens=_integer(raw.get("tokens")))
-
 
 @dataclass(frozen=True)
-class Document:
+class Document(Reply):
     """One item of ``documents``: a document of the library and whether it could be read."""
 
     id: int = 0
@@ -139,34 +162,18 @@ class Document:
     error_kind: str = ""    # why it failed: password, corrupt, ... (engine/ingest/model.py)
     warnings: tuple[str, ...] = ()
 
-    @classmethod
-    def from_json(cls, data: object) -> Document:
-        raw = _object(data)
-        return cls(id=_integer(raw.get("id")), title=_text(raw.get("title")),
-                   path=_text(raw.get("path")), type=_text(raw.get("type")),
-                   pages=_integer(raw.get("pages")), tokens=_integer(raw.get("tokens")),
-                   status=_text(raw.get("status")), error=_text(raw.get("error")),
-                   error_kind=_text(raw.get("error_kind")),
-                   warnings=_strings(raw.get("warnings")))
-
 
 @dataclass(frozen=True)
-class IngestFailure:
+class IngestFailure(Reply):
     """A file an ingest could not read, and why."""
 
     path: str = ""
     kind: str = ""
     reason: str = ""
 
-    @classmethod
-    def from_json(cls, data: object) -> IngestFailure:
-        raw = _object(data)
-        return cls(path=_text(raw.get("path")), kind=_text(raw.get("kind")),
-                   reason=_text(raw.get("reason")))
-
 
 @dataclass(frozen=True)
-class IngestResult:
+class IngestResult(Reply):
     """The result of ``ingest`` and ``rescan``: what was added, kept, missed or not read."""
 
     collection: str = ""
@@ -178,21 +185,11 @@ class IngestResult:
     pages: int = 0
     cancelled: bool = False
 
-    @classmethod
-    def from_json(cls, data: object) -> IngestResult:
-        raw = _object(data)
-        return cls(collection=_text(raw.get("collection")),
-                   ingested=_integer(raw.get("ingested")), updated=_integer(raw.get("updated")),
-                   unchanged=_integer(raw.get("unchanged")),
-                   failed=tuple(list_of(IngestFailure.from_json, raw.get("failed"))),
-                   missing=_strings(raw.get("missing")), pages=_integer(raw.get("pages")),
-                   cancelled=bool(raw.get("cancelled")))
-
 
 # --- questions -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class AskResult:
+class AskResult(Reply):
     """The result of ``ask``: the answer, how the run ended, and what it cost."""
 
     run_id: str = ""
@@ -205,18 +202,9 @@ class AskResult:
     usage: dict[str, Any] = field(default_factory=dict)     # as in a usage_totals event
     sandbox: dict[str, Any] = field(default_factory=dict)   # as in a sandbox_status event
 
-    @classmethod
-    def from_json(cls, data: object) -> AskResult:
-        raw = _object(data)
-        return cls(run_id=_text(raw.get("run_id")), conversation=_text(raw.get("conversation")),
-                   answer=_text(raw.get("answer")), stop_reason=_text(raw.get("stop_reason")),
-                   partial=bool(raw.get("partial")), duration_s=_number(raw.get("duration_s")),
-                   error=_text(raw.get("error")), usage=_dict(raw.get("usage")),
-                   sandbox=_dict(raw.get("sandbox")))
-
 
 @dataclass(frozen=True)
-class RunRecord:
+class RunRecord(Reply):
     """A question as the store recorded it: an item of ``history`` (its answer cut to a
     preview, no usage) or the ``run`` of ``run_events``."""
 
@@ -233,46 +221,25 @@ class RunRecord:
     duration_s: float | None = None
     usage: dict[str, Any] = field(default_factory=dict)     # as in a usage_totals event
 
-    @classmethod
-    def from_json(cls, data: object) -> RunRecord:
-        raw = _object(data)
-        return cls(run_id=_text(raw.get("run_id")), collection=_text(raw.get("collection")),
-                   question=_text(raw.get("question")), answer=_text(raw.get("answer")),
-                   status=_text(raw.get("status")), stop_reason=_text(raw.get("stop_reason")),
-                   partial=bool(raw.get("partial")), error=_text(raw.get("error")),
-                   cost_usd=_number(raw.get("cost_usd")),
-                   started_at=_text(raw.get("started_at")),
-                   duration_s=_number(raw.get("duration_s")), usage=_dict(raw.get("usage")))
-
 
 @dataclass(frozen=True)
-class RunEvents:
+class RunEvents(Reply):
     """The result of ``run_events``: a recorded run and its events, to replay."""
 
     run: RunRecord = field(default_factory=RunRecord)
     events: list[dict[str, Any]] = field(default_factory=list)   # engine event JSON
 
-    @classmethod
-    def from_json(cls, data: object) -> RunEvents:
-        raw = _object(data)
-        return cls(run=RunRecord.from_json(raw.get("run")),
-                   events=list_of(_dict, raw.get("events")))
-
 
 # --- settings ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class SavedSettings:
+class SavedSettings(Reply):
     """The result of ``settings_get``: the settings' JSON, edited by the pages and sent back
     whole with ``settings_set`` (so names the GUI does not know are kept)."""
 
     settings: dict[str, Any] = field(default_factory=dict)
     path: str = ""
 
-    @classmethod
-    def from_json(cls, data: object) -> SavedSettings:
-        raw = _object(data)
-        return cls(settings=_dict(raw.get("settings")), path=_text(raw.get("path")))
 
     @property
     def root_model(self) -> str:
@@ -281,20 +248,15 @@ class SavedSettings:
 
 
 @dataclass(frozen=True)
-class PriceTables:
+class PriceTables(Reply):
     """The result of ``prices_get``: built-in prices and the person's own, by model name."""
 
     builtin: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def from_json(cls, data: object) -> PriceTables:
-        raw = _object(data)
-        return cls(builtin=_dict(raw.get("builtin")), overrides=_dict(raw.get("overrides")))
-
 
 @dataclass(frozen=True)
-class KeyStatus:
+class KeyStatus(Reply):
     """The result of ``key_status``: whether and where a service's key is kept (never the key)."""
 
     stored: bool = False
@@ -302,16 +264,9 @@ class KeyStatus:
     env_var: str = ""           # the variable the engine reads for this service
     keyring: KeyringStatus = field(default_factory=KeyringStatus)
 
-    @classmethod
-    def from_json(cls, data: object) -> KeyStatus:
-        raw = _object(data)
-        return cls(stored=bool(raw.get("stored")), source=_text(raw.get("source")) or None,
-                   env_var=_text(raw.get("env_var")),
-                   keyring=KeyringStatus.from_json(raw.get("keyring")))
-
 
 @dataclass(frozen=True)
-class LocalServer:
+class LocalServer(Reply):
     """One item of ``discover_local``: a server on this computer and its models."""
 
     name: str
@@ -320,12 +275,6 @@ class LocalServer:
     models: tuple[str, ...]
     error: str | None = None
 
-    @classmethod
-    def from_json(cls, data: object) -> LocalServer:
-        raw = _object(data)
-        return cls(name=_text(raw.get("name")), base_url=_text(raw.get("base_url")),
-                   reachable=bool(raw.get("reachable")), models=_strings(raw.get("models")),
-                   error=_text(raw.get("error")) or None)
 
     def describe(self) -> str:
         """'Ollama — 3 models' (plain words for lists and notices)."""
@@ -336,18 +285,14 @@ class LocalServer:
 
 
 @dataclass(frozen=True)
-class ModelList:
+class ModelList(Reply):
     """The result of ``list_models``: the model names a service offers."""
 
     models: tuple[str, ...] = ()
 
-    @classmethod
-    def from_json(cls, data: object) -> ModelList:
-        return cls(models=_strings(_object(data).get("models")))
-
 
 @dataclass(frozen=True)
-class ConnectionTest:
+class ConnectionTest(Reply):
     """The result of ``test_connection``: one tiny call worked, or how it failed."""
 
     ok: bool = False
@@ -355,8 +300,3 @@ class ConnectionTest:
     kind: str = ""                   # unreachable, auth, not_found, timeout, other
     message: str = ""
 
-    @classmethod
-    def from_json(cls, data: object) -> ConnectionTest:
-        raw = _object(data)
-        return cls(ok=bool(raw.get("ok")), latency_s=_number(raw.get("latency_s")),
-                   kind=_text(raw.get("kind")), message=_text(raw.get("message")))

@@ -155,3 +155,15 @@ def test_prices_servers_and_connection_tests() -> None:
                                      "message": "Connected"}) == \
         ConnectionTest(ok=True, latency_s=0.25, kind="", message="Connected")
     assert ConnectionTest.from_json({"ok": False, "kind": "auth"}).latency_s is None
+
+
+def test_every_reply_reads_nothing_and_garbage_as_its_defaults() -> None:
+    """A field whose type has no reader fails here, not in a Qt slot."""
+    from rlm_desktop import replies
+
+    classes = [c for c in vars(replies).values()
+               if isinstance(c, type) and issubclass(c, replies.Reply) and c is not replies.Reply]
+    assert len(classes) >= 15
+    for cls in classes:
+        for data in ({}, None, [], "x", {"unknown": 1}):
+            assert isinstance(cls.from_json(data), cls)

@@ -23,6 +23,7 @@ from engine.cli.common import (
     EXIT_SANDBOX,
 )
 from engine.cli.progress import ProgressPrinter
+from engine.cli.terminal import printable
 from engine.config import Limits, config_dir, load_settings, runs_dir
 from engine.endpoints import EndpointChoice, resolve_endpoints
 from engine.errors import ConfigError
@@ -179,9 +180,9 @@ def command_ask(args: argparse.Namespace) -> int:
         print(json.dumps(result_json(result), ensure_ascii=False))
     else:
         if result.error and printer is None:  # the progress lines already said it
-            print(f"rlm: {result.error}", file=sys.stderr)
+            print(f"rlm: {printable(result.error)}", file=sys.stderr)
         if result.answer:
-            print(result.answer)
+            print(printable(result.answer))  # the model's words: no escape reaches the terminal
         if result.stop_reason != StopReason.ANSWERED:
             what = "this answer is partial" if result.answer else "no answer"
             print(f"rlm: {what} ({result.stop_reason}); the whole trajectory: "

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine import __version__, secrets
 from engine.cli.common import EXIT_OK
+from engine.cli.terminal import printable
 from engine.config import config_dir, data_dir, load_settings, settings_path
 
 
@@ -147,7 +148,9 @@ def add_commands(commands: Any) -> None:
 
 def command_info(args: argparse.Namespace) -> int:
     info = gather_info()
-    print(json.dumps(info, ensure_ascii=False, indent=1) if args.json else render_info(info))
+    # Paths, the keyring's and the sandbox's words may hold anything: escapes made visible.
+    print(json.dumps(info, ensure_ascii=False, indent=1) if args.json
+          else printable(render_info(info)))
     return EXIT_OK
 
 

@@ -10,6 +10,7 @@ import time
 from typing import TextIO
 
 from engine import events as ev
+from engine.cli.terminal import printable
 
 BAR_WIDTH = 24
 LINE_INTERVAL_S = 5.0     # plain mode: a progress line at most this often...
@@ -69,7 +70,8 @@ class IngestDisplay:
         if self.drawn:
             self.stream.write("\r\x1b[2K")
             self.drawn = False
-        self.stream.write(text + "\n")
+        # Paths, collection names and reasons come from the files: escapes shown, not obeyed.
+        self.stream.write(printable(text, keep_layout=False) + "\n")
         if self.bar and self.progress is not None:
             self._draw(self.progress)
         self.stream.flush()

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from engine.cli.argtypes import at_least_one, positive_float
 from engine.cli.ingest_progress import IngestDisplay
+from engine.cli.terminal import printable
 from engine.errors import ConfigError
 from engine.ingest.formats import SUPPORTED_TEXT
 from engine.ingest.pipeline import IngestOptions, IngestReport, describe, ingest
@@ -114,7 +115,8 @@ def read_passwords(stream: TextIO) -> list[str]:
     return found
 
 
-def print_summary(report: IngestReport, out: TextIO) -> None:
+def print_summary(report: IngestReport, stream: TextIO) -> None:
+    out = _Printable(stream)
     out.write(f"collection {report.collection!r}: {len(report.ingested):,} ingested, "
               f"{len(report.updated):,} updated, {len(report.unchanged):,} unchanged, "
               f"{len(report.failed):,} failed ({report.pages:,} pages read in "
@@ -142,6 +144,17 @@ def print_summary(report: IngestReport, out: TextIO) -> None:
         out.write(f"skipped {sum(report.skipped.values()):,} files not read ({kinds})\n")
 
 
+class _Printable:
+    """Writes whole lines to a stream with control characters, newlines inside included,
+    shown as escapes: paths and reasons come from the files and must not forge a line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, line: str) -> None:
+        self.stream.write(printable(line.removesuffix("\n"), keep_layout=False) + "\n")
+
+
 # --- rlm docs / collections -----------------------------------------------------------------
 
 def _clip(text: str, width: int) -> str:
@@ -152,6 +165,8 @@ def _clip(text: str, width: int) -> str:
 def _table(rows: list[list[str]], headers: list[str], flexible: int) -> str:
     """A plain text table; column ``flexible`` shrinks to fit the terminal."""
     width = shutil.get_terminal_size((120, 24)).columns
+    # Titles, names and reasons come from documents: escapes shown, never obeyed.
+    rows = [[printable(cell, keep_layout=False) for cell in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(headers)]
     fixed = sum(w for i, w in enumerate(widths) if i != flexible) + 2 * (len(headers) - 1)
@@ -181,8 +196,8 @@ def command_docs(args: argparse.Namespace) -> int:
         headers.insert(1, "collection")
     rows = []
     for d in docs:
-        row = [str(d.id), _clip(d.title, 48), d.type, f"{d.pages:,}", f"{d.tokens:,}", d.status,
-               d.error or ""]
+        title = _clip(printable(d.title, keep_layout=False), 48)
+        row = [str(d.id), title, d.type, f"{d.pages:,}", f"{d.tokens:,}", d.status, d.error or ""]
         if several:
             row.insert(1, d.collection)
         rows.append(row)
@@ -293,7 +308,7 @@ def _ask_summary(report: IngestReport, stream: TextIO) -> None:
         parts.append(f"{len(report.unchanged)} already in the library")
     if report.failed:
         parts.append(f"{len(report.failed)} could not be read")
-    stream.write(f"documents: {', '.join(parts) or 'none found'}\n")
+    stream.write(f"documents: {', '.join(parts) or 'none found'}\n")  # numbers only
     stream.flush()
 
 

@@ -14,6 +14,7 @@ from engine.cli.common import (
     EXIT_USAGE,
     Parser,
 )
+from engine.cli.terminal import printable
 from engine.errors import ConfigError, EngineError, SandboxError
 
 # In the order `rlm --help` lists them; each module has add_commands() and HANDLERS.
@@ -37,16 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command not in handlers:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # Errors quote titles, model names and servers' replies: shown with escapes made visible.
     try:
         return handlers[args.command](args)
     except ConfigError as exc:
-        print(f"rlm: {exc}", file=sys.stderr)
+        print(f"rlm: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except SandboxError as exc:
-        print(f"rlm: {exc}", file=sys.stderr)
+        print(f"rlm: {printable(str(exc))}", file=sys.stderr)
         return EXIT_SANDBOX
     except EngineError as exc:
-        print(f"rlm: {exc}", file=sys.stderr)
+        print(f"rlm: {printable(str(exc))}", file=sys.stderr)
         return EXIT_PROVIDER
     except KeyboardInterrupt:
         return EXIT_CANCELLED

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from engine import events as ev
+from engine.cli.terminal import printable
 from engine.events import StopReason
 
 # How a run's end reads on the command line (progress lines and ``rlm show``). ERROR and
@@ -115,7 +116,9 @@ class ProgressPrinter:
         assert self.stream is not None
         line = format_event(event)
         if line is not None:
-            self.stream.write(line + "\n")
+            # One event, one line: model names, notices and errors come from outside, and a
+            # newline or escape in them could forge or overwrite a line (the sandbox's, say).
+            self.stream.write(printable(line, keep_layout=False) + "\n")
         if isinstance(event, ev.ModelResponse):
             self._total_due = True
         elif isinstance(event, ev.UsageTotals):

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
-import unicodedata
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from engine import events as ev
 from engine.cli.common import EXIT_OK
-from engine.cli.progress import describe_stop, money, totals_line
+from engine.cli.progress import describe_stop, money, one_line, totals_line
+from engine.cli.terminal import printable
 from engine.config import runs_dir
 from engine.errors import ConfigError
 from engine.rlm.citations import parse_markers
@@ -20,9 +21,6 @@ from engine.store.trajectory import read_events
 
 RULE = "─" * 72
 QUOTE_SHOWN_CHARS = 80
-# Control, format (bidi overrides, zero-width), surrogate and line/paragraph separator
-# characters: a terminal would act on them or choke, so they are printed as escapes.
-_UNPRINTABLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 
 
 def short_call(call_id: str) -> str:
@@ -55,23 +53,32 @@ def list_runs(limit: int = 20) -> str:
                 question = event.question
             elif isinstance(event, ev.RunFinished) and event.depth == 0:
                 reason = event.stop_reason
-        lines.append(f"{log.stem}  {reason:<15} {question[:60]}")
+        lines.append(f"{started_at(log)}  {log.stem}  {reason:<15} "
+                     f"{printable(one_line(question, 60), keep_layout=False)}")
     return "\n".join(lines)
 
 
+def started_at(log: Path) -> str:
+    """When a run started, in local time: from its id (``20261120-231800-4f2a9c``, UTC), else
+    when its log was last written (a log renamed by hand)."""
+    try:
+        when = datetime.strptime(log.stem[:15], "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        try:
+            when = datetime.fromtimestamp(log.stat().st_mtime, tz=UTC)
+        except OSError:
+            return "????-??-?? ??:??"
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
 def _block(text: str, prefix: str, max_lines: int | None) -> str:
-    lines = text.rstrip("\n").splitlines() or [""]
+    # Escaped first, so only real newlines split it (not \r, \x85 or \u2028).
+    lines = printable(text).rstrip("\n").splitlines() or [""]
     if max_lines is not None and len(lines) > max_lines:
         half = max_lines // 2
         note = f"... [{len(lines) - 2 * half} lines not shown; --full shows all]"
         lines = [*lines[:half], note, *lines[-half:]]
     return "\n".join(prefix + line for line in lines)
-
-
-def printable(text: str) -> str:
-    """Untrusted text for a terminal: control and format characters as escapes (``\\x1b``)."""
-    return "".join(ch.encode("unicode_escape").decode("ascii")
-                   if unicodedata.category(ch) in _UNPRINTABLE else ch for ch in text)
 
 
 def citation_lines(answer: str, prefix: str) -> list[str]:
@@ -86,7 +93,7 @@ def citation_lines(answer: str, prefix: str) -> list[str]:
             quote = cite.quote
             if len(quote) > QUOTE_SHOWN_CHARS:
                 quote = quote[:QUOTE_SHOWN_CHARS - 1] + "…"
-            line += f': "{printable(quote)}"'
+            line += f': "{printable(quote, keep_layout=False)}"'
         lines.append(line)
     return lines
 
@@ -149,7 +156,8 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                 out.append(f"{pad}{description} after {event.duration_s:.1f} s{error}")
     if totals is not None:
         out += ["", f"Total: {totals_line(totals)}"]
-    return "\n".join(out) + "\n"
+    # Every other field (question, model names, notices, errors) is untrusted too.
+    return printable("\n".join(out) + "\n")
 
 
 def add_commands(commands: Any) -> None:
@@ -161,7 +169,7 @@ def add_commands(commands: Any) -> None:
 
 def command_show(args: argparse.Namespace) -> int:
     if not args.run_log:
-        print(list_runs())
+        print(printable(list_runs()))
         return EXIT_OK
     sys.stdout.write(render(read_events(find_log(args.run_log)), full=args.full))
     return EXIT_OK

@@ -17,7 +17,9 @@ class TrajectoryLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] | None = path.open("a", encoding="utf-8")
+        # A lone surrogate (a model may send "\ud800" in its JSON) cannot be UTF-8: written as
+        # its JSON escape, which reads back as the same string, instead of failing the run.
+        self._file: IO[str] | None = path.open("a", encoding="utf-8", errors="backslashreplace")
 
     def write(self, event: Event) -> None:
         if self._file is None:

@@ -48,6 +48,14 @@ EXIT_CODES: dict[StopReason, int] = {
 }
 
 
+def _default(field: str) -> str:
+    """A limit's built-in default for --help, read from Limits so the two never disagree."""
+    value = getattr(Limits(), field)
+    if value is None:
+        return "(default: none)"
+    return f"(default {value:g})" if isinstance(value, float) else f"(default {value:,})"
+
+
 def add_commands(commands: Any) -> None:
     """Register ``ask`` on the ``rlm`` subcommand parser."""
     ask = commands.add_parser("ask", help="answer a question about documents")
@@ -72,29 +80,38 @@ def add_commands(commands: Any) -> None:
                         help="read the sub-model's key from VAR (default: as the root's)")
     models.add_argument("--prices", type=Path, metavar="FILE",
                         help="JSON price table overriding the built-in one")
-    limits = ask.add_argument_group("limits")
-    limits.add_argument("--max-iterations", type=non_negative_int)
-    limits.add_argument("--max-depth", type=non_negative_int, help="rlm_query nesting (default 2)")
+    limits = ask.add_argument_group(
+        "limits", "each default is the settings file's value, else the one shown")
+    limits.add_argument("--max-iterations", type=non_negative_int, metavar="N",
+                        help=f"steps of the root model {_default('max_iterations')}")
+    limits.add_argument("--max-depth", type=non_negative_int, metavar="N",
+                        help=f"rlm_query nesting {_default('max_depth')}")
     limits.add_argument("--budget", type=positive_float, metavar="USD",
-                        help="stop when the run has cost this much")
+                        help=f"stop when the run has cost this much {_default('budget_usd')}")
     limits.add_argument("--timeout", type=positive_float, metavar="SECONDS",
-                        help="wall time for the whole run")
+                        help=f"wall time for the whole run {_default('timeout_s')}")
     limits.add_argument("--cell-timeout", type=positive_float, metavar="SECONDS",
-                        help="wall time for one code cell (default 120)")
-    limits.add_argument("--max-sub-calls", type=non_negative_int)
+                        help=f"wall time for one code cell {_default('cell_timeout_s')}")
+    limits.add_argument("--max-sub-calls", type=non_negative_int, metavar="N",
+                        help=f"llm_query and rlm_query calls in the whole run "
+                        f"{_default('max_sub_calls')}")
     limits.add_argument("--max-errors", type=non_negative_int, metavar="N",
-                        help="stop after N failing cells in a row (default 5)")
-    limits.add_argument("--concurrency", type=non_negative_int,
-                        help="sub-calls at once in llm_query_batched (default 16)")
+                        help=f"stop after N failing cells in a row "
+                        f"{_default('max_consecutive_errors')}")
+    limits.add_argument("--concurrency", type=non_negative_int, metavar="N",
+                        help=f"sub-calls at once in llm_query_batched "
+                        f"{_default('batch_concurrency')}")
     limits.add_argument("--allow-unsandboxed", action="store_true",
                         help="run model code even where the REPL cannot be fully isolated "
                         "(old kernel, Windows); see the README's sandbox section")
     limits.add_argument("--output-limit", type=non_negative_int, metavar="CHARS",
-                        help="characters of a cell's output the model sees (default 20000)")
+                        help=f"characters of a cell's output the model sees "
+                        f"{_default('output_limit_chars')}")
     limits.add_argument("--call-timeout", type=positive_float, metavar="SECONDS",
-                        help="wall time for one model call before it is retried (default 180)")
+                        help=f"wall time for one model call before it is retried "
+                        f"{_default('call_timeout_s')}")
     limits.add_argument("--max-retries", type=non_negative_int, metavar="N",
-                        help="retries of a failing model call (default 5)")
+                        help=f"retries of a failing model call {_default('max_retries')}")
     output = ask.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     output.add_argument("--log", type=Path, metavar="FILE",

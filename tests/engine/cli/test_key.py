@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -41,3 +42,13 @@ def test_a_stored_key_is_used_for_its_endpoint(tmp_path: Path, capsys: Any,
         out = ask(server, tmp_path, capsys)
         assert server.requests[0].headers["authorization"] == "Bearer sk-from-keyring"
     assert out.code == 0
+
+
+def test_key_status_is_readable_at_a_terminal_and_json_on_request(
+        monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert main(["key", "status"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("OS keyring: usable (MemoryKeyring)") and "{" not in text
+    assert main(["key", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["usable"] is True

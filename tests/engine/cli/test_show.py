@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from engine import events as ev
 from engine.cli.main import main
+from engine.config import runs_dir
 from tests.support.fake_openai import FakeOpenAI, by_model, sequence
 from tests.support.harness import ROOT, ask, ask_args, repl
 
@@ -121,3 +125,17 @@ def test_citation_lines_escape_control_characters_and_clip_quotes() -> None:
     assert listed[1].startswith('  document 4, page 1: "long long') and listed[1].endswith('…"')
     assert len(listed[1]) < 120 and len(listed) == 2
     assert "Citations" not in render([ev.AnswerReady(run_id="r", text="no markers [[cite]]")])
+
+
+def test_run_list_has_dates_and_marks_a_cut_question(tmp_path: Path, capsys: Any) -> None:
+    folder = runs_dir()
+    folder.mkdir(parents=True)
+    question = "Which clauses of the lease limit liability, and to what amount, in each year?"
+    (folder / "20261120-231800-4f2a9c.jsonl").write_text(json.dumps(ev.RunStarted(
+        run_id="20261120-231800-4f2a9c", question=question, root_model="m", sub_model="m",
+        context_chars=1, documents=1, limits={}).to_json()) + "\n", encoding="utf-8")
+    assert main(["show"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    local = datetime(2026, 11, 20, 23, 18, tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert line.startswith(f"{local}  20261120-231800-4f2a9c  unfinished")
+    assert line.endswith("…") and question[:40] in line

@@ -45,7 +45,7 @@ class EndpointChoice:
 def check_base_url(url: str, flag: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{flag} {url!r} is not an http(s) URL; for example "
+        raise ConfigError(f"{flag} {secrets.safe_url(url)!r} is not an http(s) URL; for example "
                           "https://api.openai.com/v1 or http://localhost:11434/v1")
     return url.rstrip("/")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import sys
 from urllib.parse import SplitResult, urlsplit
 
@@ -25,6 +26,9 @@ PROVIDER_ENV = {
 }
 GENERIC_ENV = "RLM_API_KEY"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+_CREDENTIALS = re.compile(r"(?<=//)[^/@\s]*@")
+_QUERY = re.compile(r"\?[^\s'\"<>()?]*=[^\s'\"<>()]*")
 # Keys given for this process only (the app's "for this session" choice): never written anywhere.
 _SESSION_KEYS: dict[str, str] = {}
 _NO_BACKEND_HELP = (
@@ -49,6 +53,24 @@ def provider_name(base_url: str) -> str:
     if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
         return f"{shown}:{port}"
     return host
+
+
+def safe_url(url: str) -> str:
+    """A URL fit to show a person, a log or the model: no ``user:password@``, no query string
+    or fragment (some providers take the key as ``?key=``); scheme, host, port and path stay."""
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.netloc:
+        # Not a URL we can take apart: drop anything that looks like credentials or a query.
+        return _CREDENTIALS.sub("", url).split("?", 1)[0].split("#", 1)[0]
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def scrub_urls(text: str) -> str:
+    """Every URL inside free text (an error a server or a library wrote) made safe_url."""
+    text = _URL.sub(lambda match: safe_url(match.group(0)), text)
+    # Servers echo the path they got ("Invalid URL (POST /v1/?key=...)"): drop query strings.
+    return _QUERY.sub("", text)
 
 
 def is_local(base_url: str) -> bool:
@@ -222,7 +244,8 @@ def _missing_key_message(provider: str, base_url: str, keyring_problem: str | No
         ("--api-key-env VAR", "reads the key from the environment variable VAR"),
     ]
     width = max(len(command) for command, _ in fixes) + 3
-    lines = [f"No API key found for {provider} ({base_url}). Fix it in one of these ways:"]
+    lines = [f"No API key found for {provider} ({safe_url(base_url)}). "
+             "Fix it in one of these ways:"]
     lines += [f"  {command.ljust(width)}({why})" for command, why in fixes]
     if keyring_problem:
         lines.append(f"Note: {keyring_problem}, so use one of the environment routes.")

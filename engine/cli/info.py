@@ -16,7 +16,8 @@ from typing import Any
 from engine import __version__, secrets
 from engine.cli.common import EXIT_OK
 from engine.cli.terminal import printable
-from engine.config import config_dir, data_dir, load_settings, settings_path
+from engine.config import DEFAULT_BASE_URL, config_dir, data_dir, load_settings, settings_path
+from engine.errors import ConfigError
 
 
 def _size(path: Path) -> int:
@@ -91,11 +92,25 @@ def sandbox_info() -> dict[str, Any]:
     return {k: status[k] for k in keep if k in status}
 
 
+def models_info() -> dict[str, Any]:
+    """The saved models and where they are called; URLs without user:password@ or ?key=."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        return {"error": str(exc)}
+    root_url = settings.root.base_url or DEFAULT_BASE_URL
+    return {"root": {"model": settings.root.model or None,
+                     "base_url": secrets.safe_url(root_url)},
+            "sub": {"model": settings.sub.model or settings.root.model or None,
+                    "base_url": secrets.safe_url(settings.sub.base_url or root_url)}}
+
+
 def gather_info() -> dict[str, Any]:
     from engine.ingest.readers.pdf import tesseract_status
 
     return {"data_dir": str(data_dir()), "config_dir": str(config_dir()),
-            "settings_file": str(settings_path()), "store": store_info(),
+            "settings_file": str(settings_path()), "models": models_info(),
+            "store": store_info(),
             "versions": versions(), "ocr": tesseract_status(), "sandbox": sandbox_info(),
             "keyring": secrets.keyring_status(), "executable": sys.executable}
 
@@ -117,6 +132,14 @@ def render_info(info: dict[str, Any]) -> str:
              f"settings         {info['settings_file']}"]
     if store.get("error"):
         lines.append(f"store error      {store['error']}")
+    models = info["models"]
+    if models.get("error"):
+        lines.append(f"models           unknown: {models['error']}")
+    else:
+        for label, key in (("main model", "root"), ("helper model", "sub")):
+            chosen = models[key]
+            name = chosen["model"] or "not chosen (rlm ask --model NAME)"
+            lines.append(f"{label:<17}{name} at {chosen['base_url']}")
     v = info["versions"]
     lines.append(f"versions         rlm {v['rlm']}, Python {v['python']}, PyMuPDF {v['pymupdf']}, "
                  f"python-docx {v['python-docx']}, SQLite {v['sqlite']}")

@@ -6,10 +6,12 @@ import asyncio
 import email.utils
 import json
 import random
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard, TypeVar, cast
+from urllib.parse import urlsplit
 
 import httpx2
 import openai
@@ -17,7 +19,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from engine.errors import ProviderError
 from engine.providers.prices import PriceTable
-from engine.secrets import env_var_for, is_local, provider_name
+from engine.secrets import env_var_for, is_local, provider_name, safe_url, scrub_urls
 
 T = TypeVar("T")
 
@@ -28,6 +30,14 @@ _CONTEXT_MARKERS = ("context_length", "context length", "maximum context", "too 
 # OpenAI's own endpoints reject max_tokens for reasoning models; they take this name instead.
 _MAX_COMPLETION_TOKENS_PROVIDERS = frozenset({"openai", "azure"})
 _BROKEN_BODY = (json.JSONDecodeError, UnicodeDecodeError)
+# A refused connection or a host name that does not exist will not mend in the next minute:
+# one quick retry (a server still starting), then the cause, instead of half a minute of backoff.
+QUICK_RETRIES = 1
+QUICK_RETRY_DELAY_S = 0.5
+# Name-lookup failures that are definite answers; EAI_AGAIN (no network yet) is not one.
+_UNKNOWN_HOST_ERRORS = frozenset(
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA", "EAI_FAIL")
+    if hasattr(socket, name))
 
 
 @dataclass(frozen=True)
@@ -52,13 +62,16 @@ class _Transient(Exception):
     """A failure worth retrying: a short summary for notices, details for the final error."""
 
     def __init__(self, kind: str, summary: str, detail: str, *, status: int | None = None,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, quick: bool = False,
+                 hint: str = "") -> None:
         super().__init__(f"{summary}: {detail}")
         self.kind = kind
         self.summary = summary
         self.detail = detail
         self.status = status
         self.retry_after = retry_after
+        self.quick = quick   # waiting will not help: QUICK_RETRIES at most
+        self.hint = hint
 
 
 class ModelClient:
@@ -70,6 +83,8 @@ class ModelClient:
                  max_connections: int = 64) -> None:
         self.model = model
         self.base_url = base_url
+        # What messages name: never the user:password@ or ?key= a base URL may carry.
+        self.shown_url = safe_url(base_url)
         self.provider = provider_name(base_url)
         self.prices = prices
         self.timeout = timeout
@@ -174,7 +189,8 @@ class ModelClient:
         return response
 
     def _malformed(self, detail: str) -> _Transient:
-        return _Transient("malformed", f"unreadable response from {self.provider}", detail)
+        return _Transient("malformed", f"unreadable response from {self.provider}",
+                          scrub_urls(detail))
 
     # --- retries ----------------------------------------------------------
 
@@ -183,6 +199,7 @@ class ModelClient:
                             on_retry: Callable[[str], None] | None = None) -> tuple[T, int]:
         """Run one attempt after another until one works, a fatal error, or retries run out."""
         failure: _Transient | None = None
+        attempt = 0
         for attempt in range(self.max_retries + 1):
             try:
                 return await attempt_once(), attempt + 1
@@ -190,12 +207,16 @@ class ModelClient:
                 failure = exc
             except openai.APIError as exc:
                 failure = self._classify(exc, operation)  # raises when not worth retrying
-            if attempt < self.max_retries:
-                delay = self._retry_delay(attempt, failure.retry_after)
-                self._notify(failure, delay, attempt + 2, on_retry or self.on_retry)
-                await asyncio.sleep(delay)  # cancellation lands here too and propagates
+            retries = min(self.max_retries, QUICK_RETRIES) if failure.quick else self.max_retries
+            if attempt >= retries:
+                break
+            delay = self._retry_delay(attempt, failure.retry_after)
+            if failure.quick:
+                delay = min(delay, QUICK_RETRY_DELAY_S)
+            self._notify(failure, delay, attempt + 2, retries + 1, on_retry or self.on_retry)
+            await asyncio.sleep(delay)  # cancellation lands here too and propagates
         assert failure is not None
-        raise self._gave_up(failure) from failure
+        raise self._gave_up(failure, attempt + 1) from failure
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         # A wait the server asked for is honoured up to RETRY_AFTER_MAX (the run's own
@@ -205,21 +226,20 @@ class ModelClient:
         base = self.backoff_base * 2 ** attempt
         return max(0.0, min(self.backoff_max, base * (1 + random.uniform(0, _JITTER))))
 
-    def _notify(self, failure: _Transient, delay: float, next_attempt: int,
+    def _notify(self, failure: _Transient, delay: float, next_attempt: int, attempts: int,
                 callback: Callable[[str], None] | None) -> None:
         if callback is not None:
             callback(f"{failure.summary}; retrying in {_seconds(delay)} s "
-                     f"(attempt {next_attempt} of {self.max_retries + 1})")
+                     f"(attempt {next_attempt} of {attempts})")
 
-    def _gave_up(self, failure: _Transient) -> ProviderError:
-        attempts = self.max_retries + 1
+    def _gave_up(self, failure: _Transient, attempts: int) -> ProviderError:
         tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-        hint = ""
-        if failure.kind == "connection":
+        hint = f" {failure.hint}" if failure.hint else ""
+        if failure.kind == "connection" and not hint:
             hint = (" Is the server running, and is the base URL right?" if is_local(self.base_url)
                     else " Check the network connection and the base URL.")
         return ProviderError(
-            f"{failure.summary} ({self.base_url}, model '{self.model}'); gave up after {tries}: "
+            f"{failure.summary} ({self.shown_url}, model '{self.model}'); gave up after {tries}: "
             f"{failure.detail}.{hint}",
             kind=failure.kind, retryable=True, status=failure.status)
 
@@ -231,14 +251,33 @@ class ModelClient:
             return _Transient("timeout", f"no answer from {self.provider}",
                               f"no response within {self.timeout:g} s")
         if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__ or exc
-            return _Transient("connection", f"connection to {self.provider} failed",
-                              f"{type(cause).__name__}: {cause}".rstrip(": "))
+            return self._connection_failure(exc)
         if isinstance(exc, openai.APIStatusError):
             return self._classify_status(exc, operation)
         if isinstance(exc, openai.APIResponseValidationError):
             return self._malformed(exc.message)
-        raise ProviderError(f"{self.provider} ({self.base_url}) failed: {exc}", kind="error")
+        raise ProviderError(f"{self.provider} ({self.shown_url}) failed: "
+                            f"{scrub_urls(str(exc))}", kind="error")
+
+    def _connection_failure(self, exc: openai.APIConnectionError) -> _Transient:
+        """A failed connection; quick to give up when nothing listens or the name is unknown."""
+        summary = f"connection to {self.provider} failed"
+        for link in _chain(exc):
+            if isinstance(link, socket.gaierror) and link.errno in _UNKNOWN_HOST_ERRORS:
+                host = urlsplit(self.shown_url).hostname or self.provider
+                return _Transient(
+                    "connection", summary,
+                    f"the server name {host} cannot be found ({link.strerror or link})",
+                    quick=True, hint="Check the host name in the base URL.")
+            if isinstance(link, ConnectionRefusedError):
+                hint = ("Is the server running, and on this port?" if is_local(self.base_url)
+                        else "Check the port in the base URL, and that the server is up.")
+                return _Transient("connection", summary,
+                                  "the connection was refused: nothing listens at that address "
+                                  "and port", quick=True, hint=hint)
+        cause = exc.__cause__ or exc
+        return _Transient("connection", summary,
+                          scrub_urls(f"{type(cause).__name__}: {cause}".rstrip(": ")))
 
     def _classify_status(self, exc: openai.APIStatusError, operation: str) -> _Transient:
         status = exc.status_code
@@ -255,10 +294,10 @@ class ModelClient:
     def _fatal_status(self, exc: openai.APIStatusError, status: int, detail: str,
                       operation: str) -> ProviderError:
         """The error for a 4xx that retrying cannot fix."""
-        where = f"{self.provider} ({self.base_url})"
+        where = f"{self.provider} ({self.shown_url})"
         if status == 401:
             return ProviderError(
-                f"the API key for {self.provider} was rejected (401) at {self.base_url}: "
+                f"the API key for {self.provider} was rejected (401) at {self.shown_url}: "
                 f"{detail}. Check the key, then store it with `rlm key set {self.provider}` "
                 f"or set {env_var_for(self.provider)} (or pass --api-key-env VAR).",
                 kind="auth", status=status)
@@ -285,9 +324,9 @@ class ModelClient:
 
     def _not_found_message(self, operation: str, detail: str) -> str:
         if operation == "models":
-            return (f"{self.base_url} does not offer a model list (GET /models returned 404): "
+            return (f"{self.shown_url} does not offer a model list (GET /models returned 404): "
                     f"{detail}. Check the base URL; it usually ends in /v1.")
-        return (f"model '{self.model}' is not available at {self.base_url} (404): {detail}. "
+        return (f"model '{self.model}' is not available at {self.shown_url} (404): {detail}. "
                 "Check --model against the provider's model list, and the base URL.")
 
     # --- results ----------------------------------------------------------
@@ -338,6 +377,16 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """An exception and its causes, innermost last (each link once, however they loop)."""
+    links: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and all(link is not seen for seen in links):
+        links.append(link)
+        link = link.__cause__ or link.__context__
+    return links
 
 
 def _seconds(delay: float) -> str:
@@ -395,7 +444,8 @@ def _error_detail(exc: openai.APIStatusError) -> str:
     message = _error_body(exc).get("message")
     if not isinstance(message, str) or not message:
         message = exc.body if isinstance(exc.body, str) and exc.body else exc.message
-    message = " ".join(str(message).split()).rstrip(".")  # callers add their own full stop
+    # A server may echo the request URL, credentials and ?key= included: never pass them on.
+    message = scrub_urls(" ".join(str(message).split())).rstrip(".")  # callers add the stop
     return message if len(message) <= 500 else message[:497] + "..."
 
 

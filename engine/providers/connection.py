@@ -8,7 +8,7 @@ from typing import Any
 from engine.errors import MissingKeyError, ProviderError
 from engine.providers.client import ModelClient
 from engine.providers.prices import PriceTable
-from engine.secrets import env_var_for, get_key, is_local, provider_name
+from engine.secrets import env_var_for, get_key, is_local, provider_name, safe_url, scrub_urls
 
 TEST_TIMEOUT_S = 20.0
 TEST_MAX_TOKENS = 8
@@ -28,9 +28,11 @@ def failure_message(kind: str, base_url: str, model: str, detail: str,
                     timeout: float) -> str:
     """What went wrong and what to do, in words for a person at the settings page."""
     provider = provider_name(base_url)
+    local = is_local(base_url)
+    base_url, detail = safe_url(base_url), scrub_urls(detail)   # no user:password@, no ?key=
     if kind == "unreachable":
         fix = ("Is the server running? Start it, or check the port in the address."
-               if is_local(base_url) else "Check the address and the network connection.")
+               if local else "Check the address and the network connection.")
         return f"Could not connect to {base_url}. {fix} ({detail})"
     if kind == "auth":
         return (f"{provider} refused the API key. Enter a valid key for {provider} (or set "
@@ -85,5 +87,5 @@ async def test_connection(base_url: str, model: str, api_key_env: str | None = N
         await client.aclose()
     latency = time.monotonic() - started
     return _outcome(True, latency, None, f"Connected: model '{completion.model}' at "
-                    f"{base_url} answered in {latency:.2f} s.")
+                    f"{safe_url(base_url)} answered in {latency:.2f} s.")
 

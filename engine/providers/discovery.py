@@ -9,7 +9,7 @@ from typing import Any
 import httpx2
 
 from engine.errors import ProviderError
-from engine.secrets import is_local, provider_name
+from engine.secrets import is_local, provider_name, safe_url, scrub_urls
 
 PROBE_TIMEOUT_S = 1.5
 LIST_TIMEOUT_S = 15.0
@@ -57,7 +57,7 @@ async def _get_models(client: httpx2.AsyncClient, base_url: str,
     """GET {base_url}/models; raises ProviderError with a sentence saying what went wrong."""
     url = base_url.rstrip("/") + "/models"
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    where = f"{base_url}"
+    where = safe_url(base_url)   # messages never carry user:password@ or ?key=
     try:
         response = await client.get(url, headers=headers)
     except httpx2.TimeoutException:
@@ -66,7 +66,8 @@ async def _get_models(client: httpx2.AsyncClient, base_url: str,
     except httpx2.HTTPError as exc:
         hint = ("start the server, or check the port in the address" if is_local(base_url)
                 else "check the address and the network connection")
-        raise ProviderError(f"nothing answered at {where} ({type(exc).__name__}: {exc}); "
+        raise ProviderError(f"nothing answered at {where} ({type(exc).__name__}: "
+                            f"{scrub_urls(str(exc))}); "
                             f"{hint}", kind="connection") from None
     if response.status_code in (401, 403):
         raise ProviderError(f"{where} refused the API key (HTTP {response.status_code}); "
@@ -78,7 +79,7 @@ async def _get_models(client: httpx2.AsyncClient, base_url: str,
                             status=404)
     if response.status_code >= 400:
         raise ProviderError(f"{where} answered HTTP {response.status_code} to GET /models: "
-                            f"{response.text[:200]}", kind="error",
+                            f"{scrub_urls(response.text[:200])}", kind="error",
                             status=response.status_code)
     try:
         return model_ids(response.json())
@@ -97,8 +98,8 @@ async def probe(candidate: Candidate, client: httpx2.AsyncClient,
             found["models"] = await _get_models(client, candidate.base_url, None)
         found["reachable"] = True
     except TimeoutError:
-        found["error"] = (f"{candidate.base_url} did not answer within {timeout:g} s; the "
-                          "server may be busy or still starting")
+        found["error"] = (f"{safe_url(candidate.base_url)} did not answer within {timeout:g} s; "
+                          "the server may be busy or still starting")
     except ProviderError as exc:
         # A server that answers, even with an error, is there: say so.
         found["reachable"] = exc.kind not in ("connection", "timeout")

@@ -98,8 +98,8 @@ def _endpoints(settings: Settings) -> tuple[Endpoint, Endpoint]:
                 secrets.get_key(base_url)
             except MissingKeyError:
                 raise MissingKeyError(
-                    f"no API key for {provider} ({base_url}): add one in the settings (kept "
-                    "in the OS keyring, or for this session only), or set "
+                    f"no API key for {provider} ({secrets.safe_url(base_url)}): add one in the "
+                    "settings (kept in the OS keyring, or for this session only), or set "
                     f"{secrets.env_var_for(provider)} before starting the app") from exc
         raise
 

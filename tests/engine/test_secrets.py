@@ -217,3 +217,21 @@ def test_windows_hint_uses_powershell(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(secrets.sys, "platform", "win32")
     with pytest.raises(MissingKeyError, match=r"\$env:OPENAI_API_KEY"):
         get_key(OPENAI)
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("http://user:pass@host:8080/v1?key=abc#frag", "http://host:8080/v1"),
+    ("https://api.openai.com/v1", "https://api.openai.com/v1"),
+    ("http://[::1]:8000/v1", "http://[::1]:8000/v1"),
+    ("https://token@gateway.example/v1/", "https://gateway.example/v1/"),
+    ("localhost:8080/v1?key=1", "localhost:8080/v1"),
+])
+def test_safe_url_drops_credentials_and_query(url: str, shown: str) -> None:
+    assert secrets.safe_url(url) == shown
+
+
+def test_scrub_urls_cleans_urls_and_echoed_queries_in_free_text() -> None:
+    text = ("failed at 'https://u:p@x.example/v1/chat?key=zz': Invalid URL "
+            "(POST /v1/?api_key=sekrit). Is it running? Yes.")
+    assert secrets.scrub_urls(text) == ("failed at 'https://x.example/v1/chat': Invalid URL "
+                                        "(POST /v1/). Is it running? Yes.")

@@ -219,3 +219,17 @@ def stored_documents(db: Path) -> int:
             return int(conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
     except sqlite3.Error:
         return 0
+
+
+def test_info_names_the_models_without_credentials(capsys: Any) -> None:
+    from engine.config import ModelSettings, Settings, save_settings
+
+    save_settings(Settings(root=ModelSettings(
+        model="gpt-5", base_url="https://user:hunter2@gateway.example/v1?key=sekrit")))
+    code, out, _ = run(capsys, "info")
+    assert code == 0
+    assert "main model       gpt-5 at https://gateway.example/v1" in out
+    assert "helper model     gpt-5 at https://gateway.example/v1" in out
+    code, out, _ = run(capsys, "info", "--json")
+    assert json.loads(out)["models"]["root"]["base_url"] == "https://gateway.example/v1"
+    assert "hunter2" not in out and "sekrit" not in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -342,3 +343,77 @@ def test_responses_without_a_choice_count_as_malformed(response: object) -> None
 def test_null_content_becomes_empty_text() -> None:
     assert client_module._message_text(None) == ""
     assert client_module._message_text([{"type": "text", "text": "a"}, {"text": "b"}]) == "ab"
+
+
+# --- credentials in URLs, and connections that cannot succeed -----------------
+
+SECRET_BITS = ("user:", "hunter2", "key=", "sekrit")
+
+
+def with_credentials(url: str) -> str:
+    """The fake server's URL as a careless user might paste it: password and ?key= in it."""
+    return url.replace("http://", "http://user:hunter2@") + "?key=sekrit"
+
+
+def test_no_credentials_in_errors_or_retry_notices() -> None:
+    notices: list[str] = []
+    with FakeOpenAI(lambda r: Reply(fault="500")) as srv:
+        url = with_credentials(srv.base_url)
+        # The SDK appends paths after a query string; the server's 404 then echoes it.
+        not_found = failure(srv, base_url=url)
+        error = failure(srv, base_url=url.split("?")[0], max_retries=1, on_retry=notices.append)
+    assert notices
+    for text in (str(error), str(not_found), *notices):
+        assert not any(bit in text for bit in SECRET_BITS), text
+    assert srv.base_url in str(error)          # the address itself is still named
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])   # closed when the block ends: nothing listens
+
+
+def test_a_refused_connection_fails_fast_with_its_cause() -> None:
+    notices: list[str] = []
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    client = ModelClient(model="m", base_url=url, api_key=None, prices=PriceTable(),
+                         max_retries=5, backoff_base=1.0, on_retry=notices.append)
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as info:
+        asyncio.run(client.complete(HELLO))
+    assert time.monotonic() - started < 3.0          # not 1+2+4+8+16 s of backoff
+    message = str(info.value)
+    assert info.value.kind == "connection"
+    assert "refused" in message and "gave up after 2 attempts" in message
+    assert "Is the server running" in message
+    assert len(notices) == 1 and "attempt 2 of 2" in notices[0]
+
+
+def test_an_unknown_host_fails_fast_without_asking_any_dns_server(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+
+    def no_such_name(host: Any, *args: Any, **kwargs: Any) -> Any:
+        # The machine's resolver might ask a DNS server on the network: never in a test.
+        asked.append(host.decode() if isinstance(host, bytes) else str(host))
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    client = ModelClient(model="m", base_url="http://user:pw@nonexistent.invalid/v1?key=k",
+                         api_key="sk", prices=PriceTable(), max_retries=5, backoff_base=1.0)
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as info:
+        asyncio.run(client.complete(HELLO))
+    assert time.monotonic() - started < 3.0
+    message = str(info.value)
+    assert "nonexistent.invalid cannot be found" in message and "host name" in message
+    assert "pw" not in message and "key=" not in message
+    assert asked and all(host == "nonexistent.invalid" for host in asked)
+
+
+def test_server_errors_keep_their_long_backoff() -> None:
+    with FakeOpenAI(lambda r: Reply(fault="500")) as srv:
+        error = failure(srv, max_retries=3)
+        assert len(srv.requests) == 4
+    assert "gave up after 4 attempts" in str(error)

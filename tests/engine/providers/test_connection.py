@@ -57,3 +57,11 @@ def test_a_missing_key_is_reported_before_any_call() -> None:
     assert result["ok"] is False and result["kind"] == "auth"
     assert "No API key found for openai" in result["message"]
     assert result["latency_s"] is None
+
+
+def test_messages_never_carry_credentials_from_the_address() -> None:
+    url = f"http://user:hunter2@127.0.0.1:{closed_port()}/v1?key=sekrit"
+    down = check(url)
+    assert down["kind"] == "unreachable"
+    assert "hunter2" not in down["message"] and "sekrit" not in down["message"]
+    assert "http://127.0.0.1:" in down["message"]

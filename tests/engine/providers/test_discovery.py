@@ -97,3 +97,9 @@ def test_list_models_says_what_is_wrong() -> None:
             asyncio.run(list_models(server.base_url + "/wrong"))
     with pytest.raises(ProviderError, match="start the server"):
         asyncio.run(list_models(f"http://127.0.0.1:{closed_port()}/v1"))
+
+
+def test_list_models_errors_never_carry_credentials() -> None:
+    with pytest.raises(ProviderError) as info:
+        asyncio.run(list_models(f"http://user:hunter2@127.0.0.1:{closed_port()}/v1?key=sekrit"))
+    assert "hunter2" not in str(info.value) and "sekrit" not in str(info.value)

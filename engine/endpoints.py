@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine import secrets
-from engine.config import DEFAULT_BASE_URL, Settings
+from engine.config import DEFAULT_BASE_URL, Settings, settings_path
 from engine.errors import ConfigError
 
 
@@ -54,8 +54,8 @@ def resolve_endpoints(choice: EndpointChoice, settings: Settings) -> tuple[Endpo
     """The two endpoints with their keys, or ConfigError saying what to set."""
     model = choice.model or settings.root.model
     if not model:
-        raise ConfigError("no model: pass --model NAME (e.g. --model gpt-5), or set root.model "
-                          "in the settings file")
+        raise ConfigError("no model: pass --model NAME (e.g. --model gpt-5), or set "
+                          f'"root": {{"model": NAME}} in the settings file {settings_path()}')
     base_url = check_base_url(choice.base_url or settings.root.base_url or DEFAULT_BASE_URL,
                               "--base-url")
     sub_model = choice.sub_model or settings.sub.model or model

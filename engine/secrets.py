@@ -109,6 +109,7 @@ def get_key(base_url: str, api_key_env: str | None = None) -> str | None:
     stored, keyring_problem = _keyring_get(provider)
     if stored:
         return stored
+    keyring_problem = keyring_problem or _keyring_unusable()
     value = _env(env_var_for(provider))
     if value is not None:
         return value
@@ -124,12 +125,22 @@ def set_key(provider: str, secret: str) -> None:
         raise ConfigError("give a provider name, for example: rlm key set openai")
     if not secret:
         raise ConfigError(f"the key for {provider} is empty; nothing was stored")
+    if _keyring_unusable():
+        raise ConfigError(_no_backend_message(provider))
     try:
         keyring.set_password(KEYRING_SERVICE, provider, secret)
+        # Some backends (the null one, a chain with nothing in it) accept a key and keep
+        # nothing: only a read-back proves it was stored.
+        kept = keyring.get_password(KEYRING_SERVICE, provider)
     except keyring.errors.NoKeyringError:
         raise ConfigError(_no_backend_message(provider)) from None
     except Exception as exc:  # backends raise their own error types (D-Bus, Keychain, ...)
         raise ConfigError(_keyring_failure("store", provider, exc)) from None
+    if kept != secret:
+        backend = type(keyring.get_keyring()).__name__
+        raise ConfigError(f"The OS keyring ({backend}) did not keep the key for {provider}, so "
+                          "nothing was stored. Put the key in an environment variable instead: "
+                          f"{_export_hint(env_var_for(provider))}")
 
 
 def delete_key(provider: str) -> bool:
@@ -231,6 +242,16 @@ def _keyring_get(provider: str) -> tuple[str | None, str | None]:
     return (value.strip() or None) if value else None, None
 
 
+def _keyring_unusable() -> str | None:
+    """Why no key can be kept in the OS keyring here (no backend, or the null one), or None."""
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring):
+        return "no OS keyring is available"
+    if isinstance(backend, null.Keyring):
+        return "the OS keyring is turned off (its null backend is selected)"
+    return None
+
+
 def _export_hint(variable: str) -> str:
     if sys.platform == "win32":
         return f'$env:{variable} = "..."   (PowerShell)'
@@ -243,6 +264,8 @@ def _missing_key_message(provider: str, base_url: str, keyring_problem: str | No
         (_export_hint(env_var_for(provider)), "for this shell session"),
         ("--api-key-env VAR", "reads the key from the environment variable VAR"),
     ]
+    if keyring_problem:   # the keyring cannot help now: offer only what works
+        fixes = fixes[1:]
     width = max(len(command) for command, _ in fixes) + 3
     lines = [f"No API key found for {provider} ({safe_url(base_url)}). "
              "Fix it in one of these ways:"]

@@ -138,8 +138,11 @@ def spec_from(args: argparse.Namespace) -> RunSpec:
     from engine.rlm.session import RunSpec, new_run_id
     settings = load_settings()
     if not args.docs and not args.collection:
-        raise ConfigError("no documents: pass --docs PATH (files or folders) or "
-                          "--collection NAME (see `rlm collections`)")
+        # Only the default collection in the library: that is what the question is about.
+        args.collection = library_cli.sole_default_collection()
+        if not args.quiet:
+            print(f"documents: the collection {args.collection!r} (the only one)",
+                  file=sys.stderr)
     library_cli.check_ask_sources(args.docs, args.collection)
     choice = EndpointChoice(model=args.model, base_url=args.base_url,
                             api_key_env=args.api_key_env, sub_model=args.sub_model,

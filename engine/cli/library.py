@@ -243,6 +243,27 @@ HANDLERS = {"ingest": command_ingest, "docs": command_docs, "collections": comma
 
 # --- rlm ask --docs / --collection --------------------------------------------------------------
 
+def sole_default_collection() -> str:
+    """The collection ``rlm ask`` uses without --docs or --collection: "default" when it is the
+    only one and has readable documents; else ConfigError listing what there is to choose."""
+    from engine.store.db import store_path
+
+    collections: list[dict[str, Any]] = []
+    if store_path().exists():   # asking must not create an empty store
+        with Library() as library:
+            collections = library.collections()
+    if (len(collections) == 1 and collections[0]["name"] == DEFAULT_COLLECTION
+            and collections[0]["readable"] > 0):
+        return DEFAULT_COLLECTION
+    fix = "pass --docs PATH (files or folders) or --collection NAME"
+    if not any(c["readable"] for c in collections):
+        raise ConfigError(f"no documents to ask about: {fix}, or first add some with: "
+                          "rlm ingest PATH")
+    listed = ", ".join(f"{c['name']} ({c['readable']:,} readable document"
+                       f"{'s' * (c['readable'] != 1)})" for c in collections)
+    raise ConfigError(f"no documents chosen: {fix}; the collections are: {listed}")
+
+
 def check_ask_sources(docs: list[str], collection: str | None) -> None:
     """Fail fast (before any reading) on a path that is not there or an unknown collection."""
     for raw in docs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.config import ModelSettings, Settings
+from engine.config import ModelSettings, Settings, settings_path
 from engine.endpoints import EndpointChoice, resolve_endpoints
 from engine.errors import ConfigError
 
@@ -64,3 +64,9 @@ def test_no_model_anywhere() -> None:
     with pytest.raises(ConfigError, match="no model"):
         resolve_endpoints(EndpointChoice(), settings())
 
+
+
+def test_no_model_names_the_settings_file() -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_endpoints(EndpointChoice(), settings())
+    assert str(settings_path()) in str(info.value)

@@ -6,7 +6,7 @@ import keyring
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
-from keyring.backends import fail
+from keyring.backends import fail, null
 
 from engine import secrets
 from engine.errors import ConfigError, MissingKeyError
@@ -235,3 +235,37 @@ def test_scrub_urls_cleans_urls_and_echoed_queries_in_free_text() -> None:
             "(POST /v1/?api_key=sekrit). Is it running? Yes.")
     assert secrets.scrub_urls(text) == ("failed at 'https://x.example/v1/chat': Invalid URL "
                                         "(POST /v1/). Is it running? Yes.")
+
+
+class ForgetfulKeyring(KeyringBackend):
+    """Accepts every key and keeps none, as a misconfigured chain of backends can."""
+
+    priority = 1
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        pass
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise keyring.errors.PasswordDeleteError("none")
+
+
+@pytest.mark.parametrize("backend", [null.Keyring(), fail.Keyring(), ForgetfulKeyring()])
+def test_set_key_never_claims_a_key_the_keyring_did_not_keep(backend: KeyringBackend) -> None:
+    keyring.set_keyring(backend)
+    with pytest.raises(ConfigError) as info:
+        set_key("openai", "sk-lost")
+    assert "export OPENAI_API_KEY=" in str(info.value)
+
+
+@pytest.mark.parametrize("backend", [null.Keyring(), fail.Keyring(),
+                                     BrokenKeyring(keyring.errors.KeyringLocked("locked"))])
+def test_missing_key_hint_leaves_out_an_unusable_keyring(backend: KeyringBackend) -> None:
+    keyring.set_keyring(backend)
+    with pytest.raises(MissingKeyError) as info:
+        get_key(OPENAI)
+    message = str(info.value)
+    assert "rlm key set" not in message
+    assert "export OPENAI_API_KEY=" in message and "--api-key-env" in message

@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
+from keyring.backends import null
 
 from engine.cli.main import main
 from tests.support.fake_openai import FakeOpenAI, sequence
@@ -52,3 +54,12 @@ def test_key_status_is_readable_at_a_terminal_and_json_on_request(
     assert text.startswith("OS keyring: usable (MemoryKeyring)") and "{" not in text
     assert main(["key", "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["usable"] is True
+
+
+def test_key_set_fails_when_the_keyring_keeps_nothing(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: Any) -> None:
+    keyring.set_keyring(null.Keyring())
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk-lost\n"))
+    assert main(["key", "set", "openai"]) == 2
+    captured = capsys.readouterr()
+    assert "stored" not in captured.out and "OPENAI_API_KEY" in captured.err

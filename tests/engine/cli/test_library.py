@@ -233,3 +233,33 @@ def test_info_names_the_models_without_credentials(capsys: Any) -> None:
     code, out, _ = run(capsys, "info", "--json")
     assert json.loads(out)["models"]["root"]["base_url"] == "https://gateway.example/v1"
     assert "hunter2" not in out and "sekrit" not in out
+
+
+def test_ask_without_sources_uses_the_default_collection_when_it_is_the_only_one(
+        tmp_path: Path, capsys: Any) -> None:
+    code, _, err = run(capsys, "ask", "q", "--model", "m")
+    assert code == 2 and "no documents to ask about" in err and "rlm ingest PATH" in err
+    assert not (Path(os.environ["XDG_DATA_HOME"]) / "rlm-desktop" / "library.db").exists()
+    docs = case_folder(tmp_path / "case")
+    assert run(capsys, "ingest", str(docs), "-q")[0] == 0          # into "default"
+    with FakeOpenAI(sequence(repl("FINAL(str(len(documents)))"))) as server:
+        argv = ["ask", "How many?", "--base-url", server.base_url, "--model", "fake-root",
+                "--json", "--prices", str(write_prices(tmp_path))]
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        assert json.loads(out)["answer"] == "2"
+        assert "the collection 'default'" in err
+        assert run(capsys, "ingest", str(docs), "--collection", "acme", "-q")[0] == 0
+        code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert "the collections are: acme (2 readable documents), default (2 readable" in err
+
+
+def test_ask_refuses_a_default_collection_without_readable_documents(tmp_path: Path,
+                                                                     capsys: Any) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    run(capsys, "ingest", str(folder), "-q")
+    code, _, err = run(capsys, "ask", "q", "--model", "m")
+    assert code == 2 and "no documents to ask about" in err

@@ -128,6 +128,8 @@ def print_summary(report: IngestReport, stream: TextIO) -> None:
             out.write(f"  {doc.path}: {doc.error}\n")
         if len(warned) > MAX_WARNINGS_SHOWN:
             out.write(f"  ... and {len(warned) - MAX_WARNINGS_SHOWN:,} more\n")
+    for kept in report.kept:
+        out.write(f"warning: {kept.path}: {kept.reason}\n")
     if report.failed:
         out.write("failed:\n")
         for failure in report.failed:
@@ -329,6 +331,9 @@ def _ask_summary(report: IngestReport, stream: TextIO) -> None:
         parts.append(f"{len(report.unchanged)} already in the library")
     if report.failed:
         parts.append(f"{len(report.failed)} could not be read")
+    if report.kept:
+        parts.append(f"{len(report.kept)} could not be read again (the text read before is "
+                     "used)")
     stream.write(f"documents: {', '.join(parts) or 'none found'}\n")  # numbers only
     stream.flush()
 

@@ -39,6 +39,8 @@ from engine.store.library import (
     DEFAULT_COLLECTION,
     FAILED,
     MISSING,
+    OK,
+    WARNING,
     DocumentRecord,
     FileRef,
     Library,
@@ -118,6 +120,8 @@ class IngestReport:
     seconds: float = 0.0
     selection: list[DocumentRecord] = field(default_factory=list)
     cancelled: bool = False
+    # Read again and failed: the text read before is kept (these count as unchanged too).
+    kept: list[Failure] = field(default_factory=list)
 
     @property
     def files(self) -> int:
@@ -199,13 +203,29 @@ class _Batch:
                                 document_id=record.id if record else None, unchanged=unchanged))
         self._file_finished(ref)
 
-    def store_failure(self, ref: FileRef, kind: str, reason: str) -> None:
+    def store_failure(self, ref: FileRef, kind: str, reason: str,
+                      previous: DocumentRecord | None = None) -> None:
         if kind == MISSING_KIND:   # gone before we could read it: nothing to keep
             self.failed(ref, kind, reason)
+            return
+        if previous is not None and previous.content_hash is not None \
+                and previous.status in (OK, WARNING):
+            self.keep(ref, previous, kind, reason)
             return
         record = self.library.save_failure(self.collection_id, ref, kind, reason,
                                            doc_type=_type_name(ref.path))
         self.failed(ref, kind, reason, record)
+
+    def keep(self, ref: FileRef, previous: DocumentRecord, kind: str, reason: str) -> None:
+        """A good document whose file could not be read again (a --force without the PDF's
+        password, a reader that now crashes): a failed read never replaces good text."""
+        changed = previous.size != ref.size or previous.mtime_ns != ref.mtime_ns
+        # The stored size and time stay as they were, so the next ingest tries again.
+        kept = "the text read before is kept" + (
+            " (from the earlier version of the file)" if changed else "")
+        self.report.kept.append(Failure(ref.display, kind, f"could not be read again: "
+                                        f"{reason.rstrip('.')}; {kept}"))
+        self.done(ref, previous, "unchanged")
 
     def store_extracted(self, ref: FileRef, content_hash: str, extracted: Extracted,
                         previous: DocumentRecord | None, seconds: float) -> None:
@@ -220,7 +240,7 @@ class _Batch:
             return   # a range of a document that already failed as a whole
         if outcome.extracted is None:
             self.splits.pop(content_hash, None)
-            self._fail_all(ref, content_hash, outcome.kind or "error",
+            self._fail_all(ref, content_hash, previous, outcome.kind or "error",
                            outcome.reason or "unknown failure")
             return
         extracted = outcome.extracted
@@ -239,7 +259,7 @@ class _Batch:
             try:
                 load(split.finish)(extracted)
             except ExtractionFailed as exc:
-                self._fail_all(ref, content_hash, exc.kind, exc.reason)
+                self._fail_all(ref, content_hash, previous, exc.kind, exc.reason)
                 return
             outcome.seconds = split.seconds
         waiting = self.in_flight.pop(content_hash, [])
@@ -248,10 +268,11 @@ class _Batch:
             record = self.library.link_content(self.collection_id, other, content_hash)
             self.done(other, record, _status(other_previous))
 
-    def _fail_all(self, ref: FileRef, content_hash: str, kind: str, reason: str) -> None:
+    def _fail_all(self, ref: FileRef, content_hash: str, previous: DocumentRecord | None,
+                  kind: str, reason: str) -> None:
         waiting = self.in_flight.pop(content_hash, [])
-        for each in [ref, *(other for other, _ in waiting)]:
-            self.store_failure(each, kind, reason)
+        for each, each_previous in [(ref, previous), *waiting]:
+            self.store_failure(each, kind, reason, each_previous)
 
     def _split(self, ref: FileRef, content_hash: str, previous: DocumentRecord | None,
                first: Extracted, seconds: float) -> None:
@@ -286,7 +307,7 @@ class _Batch:
                 continue
             except OSError as exc:
                 self.store_failure(ref, UNREADABLE, f"cannot read the file: "
-                                   f"{exc.strerror or exc}")
+                                   f"{exc.strerror or exc}", previous)
                 continue
             if previous is not None and previous.content_hash == content_hash \
                     and not self.options.force and previous.extractor == EXTRACTOR:
@@ -338,7 +359,7 @@ class _Batch:
         try:
             extracted = extract(ref.path, self.options.extract_options())
         except ExtractionFailed as exc:
-            self.store_failure(ref, exc.kind, exc.reason)
+            self.store_failure(ref, exc.kind, exc.reason, previous)
             return
         self.store_extracted(ref, content_hash, extracted, previous,
                              time.monotonic() - started)
@@ -513,6 +534,8 @@ def describe(report: IngestReport) -> dict[str, Any]:
             "updated": len(report.updated), "unchanged": len(report.unchanged),
             "failed": [{"path": f.path, "kind": f.kind, "reason": f.reason,
                         "unchanged": f.unchanged} for f in report.failed],
+            "kept": [{"path": f.path, "kind": f.kind, "reason": f.reason}
+                     for f in report.kept],
             "missing": report.missing, "pruned": report.pruned,
             "skipped": dict(report.skipped), "pages": report.pages,
             "seconds": round(report.seconds, 3), "cancelled": report.cancelled}

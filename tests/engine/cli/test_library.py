@@ -263,3 +263,13 @@ def test_ask_refuses_a_default_collection_without_readable_documents(tmp_path: P
     run(capsys, "ingest", str(folder), "-q")
     code, _, err = run(capsys, "ask", "q", "--model", "m")
     assert code == 2 and "no documents to ask about" in err
+
+
+def test_ingest_force_keeps_an_unlocked_pdf_and_warns(tmp_path: Path, capsys: Any) -> None:
+    pdf = make_pdf(tmp_path / "locked.pdf", ["Settlement terms"], password="pw")
+    assert run(capsys, "ingest", str(pdf), "--password", "pw", "-q")[0] == 0
+    code, out, _ = run(capsys, "ingest", str(pdf), "--force", "-q")
+    assert code == 0
+    assert "0 failed" in out and "warning: " in out and "the text read before is kept" in out
+    docs = json.loads(run(capsys, "docs", "--json")[1])
+    assert [(d["status"], d["pages"]) for d in docs] == [("ok", 1)]

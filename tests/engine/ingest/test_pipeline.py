@@ -18,6 +18,7 @@ from engine.ingest.pipeline import (
     FIRST_RANGE_PAGES,
     RANGE_MIN_PAGES,
     IngestOptions,
+    describe,
     ingest,
     split_ranges,
 )
@@ -269,3 +270,21 @@ def test_cancel_stops_a_batch_soon_and_keeps_what_was_stored(tmp_path: Path,
     assert not events.of(ev.FileMissing)
     titles = {d.path.rsplit("/", 1)[-1] for d in library.documents()}
     assert titles == {"lease.pdf", "memo.txt", "notes.md"}
+
+
+def test_a_failed_read_again_never_replaces_good_text(tmp_path: Path,
+                                                      library: Library) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    make_pdf(docs / "locked.pdf", ["Settlement terms"], password="pw")
+    first = ingest([docs], IngestOptions(ocr="off", passwords=["pw"]), library=library)
+    assert len(first.ingested) == 1
+    forced = ingest([docs], IngestOptions(ocr="off", force=True), library=library)
+    assert not forced.failed and len(forced.unchanged) == 1
+    (kept,) = forced.kept
+    assert kept.kind == "password" and "the text read before is kept" in kept.reason
+    (record,) = library.documents()
+    assert record.status == "ok" and record.pages == 1
+    assert record.content_hash is not None
+    assert "Settlement terms" in "".join(row["text"] for row in library.pages(record.content_hash))
+    assert describe(forced)["kept"][0]["kind"] == "password"

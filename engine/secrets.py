@@ -19,6 +19,8 @@ from engine.errors import ConfigError, MissingKeyError
 log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "rlm-desktop"
+# Passwords of encrypted PDFs, by the hash of the file's content: kept apart from API keys.
+PDF_PASSWORD_SERVICE = "rlm-desktop-pdf"
 PROVIDER_ENV = {
     "openai": "OPENAI_API_KEY",
     "openrouter": "OPENROUTER_API_KEY",
@@ -155,6 +157,30 @@ def delete_key(provider: str) -> bool:
     except Exception as exc:
         raise ConfigError(_keyring_failure("delete", provider, exc)) from None
     return True
+
+
+def remember_pdf_password(content_hash: str, password: str) -> bool:
+    """Keep the password that opened an encrypted PDF (by its content's hash) in the OS
+    keyring, so reading it again needs no password; False when no keyring can keep it."""
+    if _keyring_unusable():
+        return False
+    try:
+        keyring.set_password(PDF_PASSWORD_SERVICE, content_hash, password)
+    except Exception as exc:   # best effort: the document is stored either way
+        log.debug("could not remember a PDF password: %s", exc)
+        return False
+    return True
+
+
+def pdf_password(content_hash: str) -> str | None:
+    """The remembered password of an encrypted PDF with this content, if any; never raises."""
+    if _keyring_unusable():
+        return None
+    try:
+        return keyring.get_password(PDF_PASSWORD_SERVICE, content_hash) or None
+    except Exception as exc:
+        log.debug("could not read a remembered PDF password: %s", exc)
+        return None
 
 
 def normalize_provider(provider: str) -> str:

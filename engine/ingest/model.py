@@ -83,6 +83,9 @@ class Extracted:
     repaired: bool = False           # its page tree was rebuilt by us
     damaged: bool = False            # MuPDF had to repair its structure to open it
     ocr: str = ""                    # pages needed OCR and it was: "off", "missing", "available"
+    # Which given password opened it (an encrypted PDF): the pipeline remembers it in the OS
+    # keyring for reading the file again; it is never written to the library.
+    password: str | None = None
 
     @property
     def chars(self) -> int:

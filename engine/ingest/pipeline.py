@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import events as ev
+from engine import secrets
 from engine.errors import ConfigError
 from engine.ingest.extraction import extract
 from engine.ingest.formats import format_of, load, unsupported_reason
@@ -157,6 +158,9 @@ class _Batch:
         self.last_progress = 0.0
         self.in_flight: dict[str, list[tuple[FileRef, DocumentRecord | None]]] = {}
         self.cancel: Cancel | None = None
+        # One object for the whole batch: the pool sends it with each flush of tasks, so a
+        # password remembered for a file planned later still reaches the worker reading it.
+        self.extract_options = options.extract_options()
 
     # --- progress -----------------------------------------------------------------------
 
@@ -229,6 +233,8 @@ class _Batch:
 
     def store_extracted(self, ref: FileRef, content_hash: str, extracted: Extracted,
                         previous: DocumentRecord | None, seconds: float) -> None:
+        if extracted.password is not None:   # an encrypted PDF: read again without asking
+            secrets.remember_pdf_password(content_hash, extracted.password)
         record = self.library.save_extracted(self.collection_id, ref, content_hash, extracted,
                                              EXTRACTOR)
         self.done(ref, record, _status(previous), seconds)
@@ -325,6 +331,7 @@ class _Batch:
             if content_hash in self.in_flight:
                 self.in_flight[content_hash].append((ref, previous))
                 continue
+            self._add_remembered_password(previous)
             fmt = format_of(ref.path)
             if fmt is not None and fmt.reads_in_process(ref.size):
                 self._extract_here(ref, content_hash, previous)
@@ -333,6 +340,15 @@ class _Batch:
             first_range = (0, FIRST_RANGE_PAGES) if fmt is not None and fmt.ranges else None
             yield Task(key=(ref, content_hash, previous, 0), path=ref.path, pages=first_range,
                        size=ref.size)
+
+    def _add_remembered_password(self, previous: DocumentRecord | None) -> None:
+        """A PDF read before is read again (--force, a change, a newer reader): with the
+        password that opened it then, so nobody has to give it again."""
+        if previous is None or previous.content_hash is None or previous.type != "pdf":
+            return
+        password = secrets.pdf_password(previous.content_hash)
+        if password is not None and password not in self.extract_options.passwords:
+            self.extract_options.passwords.append(password)
 
     def _unchanged(self, ref: FileRef, previous: DocumentRecord) -> bool:
         """Settled by stat alone: same size and mtime, nothing asks for a new read."""
@@ -357,7 +373,7 @@ class _Batch:
                       previous: DocumentRecord | None) -> None:
         started = time.monotonic()
         try:
-            extracted = extract(ref.path, self.options.extract_options())
+            extracted = extract(ref.path, self.extract_options)
         except ExtractionFailed as exc:
             self.store_failure(ref, exc.kind, exc.reason, previous)
             return
@@ -510,7 +526,7 @@ def _ingest(paths: Sequence[str | Path], options: IngestOptions, emit: Emit,
                          "while ingesting")
         for ref in found.unsupported:
             batch.store_failure(ref, UNSUPPORTED, unsupported_reason(ref.path))
-        _drive(pool, batch, batch.tasks(found.files), options.extract_options())
+        _drive(pool, batch, batch.tasks(found.files), batch.extract_options)
     batch.report.cancelled = pool.cancelled
     if not pool.cancelled:   # a cancelled walk has not looked at every file: none is missing
         seen = {ref.key for ref in found.files} | {ref.key for ref in found.unsupported}

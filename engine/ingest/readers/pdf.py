@@ -107,7 +107,8 @@ class OcrEngine:
 def open_pdf(path: Path, passwords: list[str]) -> tuple[Any, bool]:
     """Open and unlock a PDF, or raise ExtractionFailed with a reason a person understands.
 
-    Returns the document and whether its page tree had to be rebuilt.
+    Returns the document and whether its page tree had to be rebuilt; the password that
+    unlocked it, if one did, is ``opened_with(doc)``.
     """
     pymupdf = _fitz()
     try:
@@ -124,7 +125,9 @@ def open_pdf(path: Path, passwords: list[str]) -> tuple[Any, bool]:
             raise ExtractionFailed(EMPTY, "the file is empty (0 bytes)") from exc
         raise ExtractionFailed(CORRUPT, "not a readable PDF: the file is damaged or is not a "
                                f"PDF ({_mupdf_message(exc)})") from exc
-    if doc.is_encrypted and not any(doc.authenticate(pw) for pw in passwords):
+    password = next((pw for pw in passwords if doc.authenticate(pw)), None) \
+        if doc.is_encrypted else None
+    if doc.is_encrypted and password is None:
         doc.close()
         if passwords:
             raise ExtractionFailed(PASSWORD, "this PDF is password-protected and none of "
@@ -142,8 +145,17 @@ def open_pdf(path: Path, passwords: list[str]) -> tuple[Any, bool]:
         if repaired is None:
             raise ExtractionFailed(CORRUPT, "not a readable PDF: no pages could be found in it "
                                    "(damaged file)")
+        repaired.rlm_password = password
         return repaired, True
+    # Carried on the document, so a later range of it (kept open) knows it too.
+    doc.rlm_password = password
     return doc, False
+
+
+def opened_with(doc: Any) -> str | None:
+    """The password that unlocked a document open_pdf opened; None if it needed none."""
+    password = getattr(doc, "rlm_password", None)
+    return password if isinstance(password, str) else None
 
 
 @functools.cache
@@ -230,6 +242,7 @@ def extract_pdf(path: Path, *, passwords: list[str] | None = None, ocr: OcrEngin
     pymupdf = _fitz()
     ocr = ocr or OcrEngine("auto")
     doc, repaired, key = _open_for_range(path, passwords or [], pages[0])
+    password = opened_with(doc)
     flags = text_flags(pymupdf)
     out: list[ExtractedPage] = []
     keep_as: tuple[Any, ...] | None = None   # set once read: more ranges of it are coming
@@ -263,7 +276,7 @@ def extract_pdf(path: Path, *, passwords: list[str] | None = None, ocr: OcrEngin
     extracted = Extracted(type="pdf", pages=out, title=usable_title(metadata.get("title")),
                           author=usable_title(metadata.get("author")), total_pages=total,
                           repaired=repaired, damaged=damaged,
-                          ocr=ocr.state(pymupdf) if needs_ocr else "")
+                          ocr=ocr.state(pymupdf) if needs_ocr else "", password=password)
     if start == 0 and stop >= total:
         finish_pdf(extracted)
     return extracted

@@ -265,7 +265,19 @@ def test_ask_refuses_a_default_collection_without_readable_documents(tmp_path: P
     assert code == 2 and "no documents to ask about" in err
 
 
+def test_ingest_force_reuses_the_password_of_an_unlocked_pdf(tmp_path: Path,
+                                                             capsys: Any) -> None:
+    pdf = make_pdf(tmp_path / "locked.pdf", ["Settlement terms"], password="pw")
+    assert run(capsys, "ingest", str(pdf), "--password", "pw", "-q")[0] == 0
+    code, out, _ = run(capsys, "ingest", str(pdf), "--force", "-q")
+    assert code == 0 and "1 updated" in out and "0 failed" in out and "warning" not in out
+
+
 def test_ingest_force_keeps_an_unlocked_pdf_and_warns(tmp_path: Path, capsys: Any) -> None:
+    import keyring
+    from keyring.backends import null
+
+    keyring.set_keyring(null.Keyring())    # nowhere to remember the password
     pdf = make_pdf(tmp_path / "locked.pdf", ["Settlement terms"], password="pw")
     assert run(capsys, "ingest", str(pdf), "--password", "pw", "-q")[0] == 0
     code, out, _ = run(capsys, "ingest", str(pdf), "--force", "-q")

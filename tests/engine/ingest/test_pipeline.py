@@ -9,9 +9,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
+from keyring.backends import null
 
 from engine import events as ev
+from engine import secrets
 from engine.errors import ConfigError
 from engine.ingest import pipeline
 from engine.ingest.pipeline import (
@@ -272,11 +275,29 @@ def test_cancel_stops_a_batch_soon_and_keeps_what_was_stored(tmp_path: Path,
     assert titles == {"lease.pdf", "memo.txt", "notes.md"}
 
 
-def test_a_failed_read_again_never_replaces_good_text(tmp_path: Path,
-                                                      library: Library) -> None:
+def test_force_reads_an_unlocked_pdf_again_with_its_remembered_password(
+        tmp_path: Path, library: Library) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    make_pdf(docs / "locked.pdf", ["Settlement terms"], password="s3cret-pw")
+    first = ingest([docs], IngestOptions(ocr="off", passwords=["wrong", "s3cret-pw"]),
+                   library=library)
+    (record,) = first.ingested
+    assert record.content_hash is not None
+    assert keyring.get_password(secrets.PDF_PASSWORD_SERVICE,
+                                record.content_hash) == "s3cret-pw"
+    forced = ingest([docs], IngestOptions(ocr="off", force=True), library=library)
+    assert not forced.failed and not forced.kept and len(forced.updated) == 1
+    library.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    assert b"s3cret-pw" not in library.path.read_bytes()    # never in the library itself
+
+
+def test_a_failed_read_again_never_replaces_good_text(tmp_path: Path, library: Library,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     make_pdf(docs / "locked.pdf", ["Settlement terms"], password="pw")
+    keyring.set_keyring(null.Keyring())     # no keyring: the password is not remembered
     first = ingest([docs], IngestOptions(ocr="off", passwords=["pw"]), library=library)
     assert len(first.ingested) == 1
     forced = ingest([docs], IngestOptions(ocr="off", force=True), library=library)

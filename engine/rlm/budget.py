@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.config import Limits
 from engine.events import StopReason
+from engine.sandbox.host import CallBytes
 
 # Child runs (each with its own REPL process) running at once per depth; one semaphore per
 # depth, since a parent holding a slot waits on its children.
@@ -65,6 +66,8 @@ class RunBudget:
         self.usage = UsageTotals()
         self.semaphore = asyncio.Semaphore(limits.batch_concurrency)
         self._child_slots: dict[int, asyncio.Semaphore] = {}
+        # What the host holds for pending REPL calls, shared by every REPL of the tree.
+        self.call_bytes = CallBytes()
 
     def child_slots(self, depth: int) -> asyncio.Semaphore:
         """Bounds how many child runs at ``depth`` run at once (model code may use threads)."""

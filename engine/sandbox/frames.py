@@ -87,13 +87,20 @@ def _replace_surrogates(obj: dict[str, Any]) -> None:
 async def read_frame(reader: asyncio.StreamReader,
                      max_bytes: int = MAX_FRAME_BYTES) -> dict[str, Any]:
     """Read one frame; raises FrameError on a closed pipe, an oversized length or a bad body."""
+    frame, _ = await read_sized_frame(reader, max_bytes)
+    return frame
+
+
+async def read_sized_frame(reader: asyncio.StreamReader,
+                           max_bytes: int = MAX_FRAME_BYTES) -> tuple[dict[str, Any], int]:
+    """``read_frame``, with the size of the body in bytes (what a call's arguments weigh)."""
     header = await _read_exactly(reader, HEADER_BYTES, "")
     size = int.from_bytes(header, "big")
     if size > max_bytes:
         # The body is not read: the stream cannot be trusted after this.
         raise FrameError(f"frame of {size} bytes announced, over the cap of {max_bytes} bytes")
     body = await _read_exactly(reader, size, " in the middle of a frame")
-    return decode_body(body)
+    return decode_body(body), size
 
 
 async def _read_exactly(reader: asyncio.StreamReader, size: int, where: str) -> bytes:

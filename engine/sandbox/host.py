@@ -37,13 +37,11 @@ SHUTDOWN_WAIT = 1.0
 REAP_WAIT = 5.0
 MAX_INFLIGHT_CALLS = 64  # call frames handled at once; further frames wait (backpressure)
 WATCH_INTERVAL = 0.25    # seconds between memory readings while a cell runs
-# Bytes of call frames (a call's arguments) the host may hold at once for calls not yet
-# answered, across every REPL of a run tree. Without it, 64 calls of up to a frame each
-# (64 MB) per REPL sat in the engine while a slow endpoint worked: 5.9 GB. 256 MB is 32
-# prompts of the largest size a sub-model takes, or four frames of the largest size. A
-# constant, not a setting: it bounds runaway code, real work stays far below it, and the
-# model is told to wait for answers. (It counts frame bytes; the HTTP client's copy of a
-# prompt on its way out is not counted.)
+# Bytes of call frames the host may hold at once for unanswered calls of a run tree: else 64
+# frames of up to 64 MB per REPL sat in the engine while an endpoint was slow (5.9 GB). 256 MB
+# is 32 of the largest prompts (8 MB) or 4 of the largest frames. A constant, not a setting:
+# it bounds runaway code, real work stays far below, and the model is told to wait for
+# answers. The HTTP client's copies of prompts on their way out are not counted here.
 MAX_CALL_BYTES_IN_FLIGHT = 256 * 1024 * 1024
 LOST = "all variables were lost; re-create what you need"
 

@@ -9,10 +9,17 @@ from typing import Any
 
 from engine.config import Limits
 from engine.events import StopReason
+from engine.sandbox.host import CallBytes
 
 # Child runs (each with its own REPL process) running at once per depth; one semaphore per
 # depth, since a parent holding a slot waits on its children.
 MAX_CONCURRENT_CHILD_RUNS = 4
+# Bytes of child-context slices (rlm_query's context=) on disk at once for a run tree; each
+# is deleted when its child run ends. Slices are written once a child may start, so the
+# defaults keep at most 4 per depth, each at most a frame (64 MB): 512 MB at depth 2. The
+# quota bounds a raised depth limit and runaway code. A constant, not a setting: real work
+# stays below it, and the model is told to pass smaller slices.
+MAX_SLICE_DISK_BYTES = 1024 * 1024 * 1024
 
 
 class LimitReached(Exception):
@@ -65,6 +72,9 @@ class RunBudget:
         self.usage = UsageTotals()
         self.semaphore = asyncio.Semaphore(limits.batch_concurrency)
         self._child_slots: dict[int, asyncio.Semaphore] = {}
+        # What the host holds for pending REPL calls, shared by every REPL of the tree.
+        self.call_bytes = CallBytes()
+        self.slice_bytes = 0  # child-context slices on disk now (MAX_SLICE_DISK_BYTES)
 
     def child_slots(self, depth: int) -> asyncio.Semaphore:
         """Bounds how many child runs at ``depth`` run at once (model code may use threads)."""

@@ -160,7 +160,8 @@ class RLMRun:
         return ReplProcess(
             self.context.context_path, self.context.documents_path,
             call_handler=self.router, cell_timeout=self.limits.cell_timeout_s,
-            output_limit=self.limits.output_limit_chars, sandbox=self.sandbox)
+            output_limit=self.limits.output_limit_chars, sandbox=self.sandbox,
+            call_bytes=self.budget.call_bytes)
 
     async def run(self, messages: Messages | None = None, *,
                   keep_repl: bool = False) -> RunResult:
@@ -188,6 +189,8 @@ class RLMRun:
                   system_prompt=system if self.depth == 0 else "", first_message=first)
         if self.repl is None:
             self.repl = self.new_repl()
+        # A REPL kept from an earlier question counts its calls with this run's tree.
+        self.repl.call_bytes = self.budget.call_bytes
         self.router.target = SubCalls(self).handle
         try:
             try:

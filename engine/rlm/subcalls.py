@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,12 +19,18 @@ from engine.context_format import PreparedContext
 from engine.errors import ProviderError
 from engine.events import StopReason
 from engine.providers.client import Completion
-from engine.rlm.budget import LimitReached, RunBudget, UsageTotals
+from engine.rlm.budget import MAX_SLICE_DISK_BYTES, LimitReached, RunBudget, UsageTotals
 from engine.rlm.clients import ClientPool
 from engine.sandbox.context_file import write_context
-from engine.sandbox.host import SubCallRefused
+from engine.sandbox.host import SubCallRefused, megabytes, release_call_args
 
 PREVIEW_CHARS = 300
+# One prompt for a sub-model (llm_query, each prompt of a batch, rlm_query's question): the
+# widest model windows hold about 2M tokens, some 8M characters, so a longer prompt can only
+# fail at the provider after costing memory and time. A constant, not a setting, for that
+# reason. rlm_query's context= is not a prompt: it goes to disk, bounded by the frame cap
+# (64 MB) and MAX_SLICE_DISK_BYTES.
+MAX_PROMPT_CHARS = 8_000_000
 # A child run ending for one of these stops its parent too: the limits are shared.
 _SHARED_STOPS = {StopReason.BUDGET, StopReason.TIMEOUT, StopReason.MAX_SUB_CALLS,
                  StopReason.CANCELLED}
@@ -31,6 +39,24 @@ _SHARED_STOPS = {StopReason.BUDGET, StopReason.TIMEOUT, StopReason.MAX_SUB_CALLS
 def preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def check_prompt(kind: str, prompt: str) -> None:
+    """Refuse a prompt longer than any sub-model takes, saying what to do instead."""
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise SubCallRefused(
+            f"{kind} refused: this call's prompt is {len(prompt) / 1e6:,.1f} million "
+            f"characters; the limit is {MAX_PROMPT_CHARS / 1e6:g} million characters per "
+            "call — pass a smaller slice")
+
+
+@dataclass
+class _Slice:
+    """A child's context written to disk for one rlm_query; deleted when the child ends."""
+
+    prepared: PreparedContext
+    folder: Path
+    size: int
 
 
 class ChildResult(Protocol):
@@ -107,7 +133,8 @@ class SubCalls:
         return await self.llm_query_batched([str(p) for p in prompts], args.get("model"))
 
     async def _on_rlm_query(self, args: dict[str, Any]) -> str:
-        return await self.rlm_query(str(args.get("prompt", "")), args.get("context"))
+        # Popped, not read: once the slice is on disk nothing holds the text in memory.
+        return await self.rlm_query(str(args.get("prompt", "")), args.pop("context", None))
 
     def _call_id(self) -> str:
         return f"{self.run.run_id}:{next(self._ids)}"
@@ -126,6 +153,7 @@ class SubCalls:
 
     async def llm_query(self, prompt: str, model: str | None = None) -> str:
         """One sub-model call; a failure the model can work around becomes SubCallRefused."""
+        check_prompt("llm_query", prompt)
         self._check_model(model)
         client = self.run.pool.sub(model)
         call_id = self._call_id()
@@ -183,19 +211,33 @@ class SubCalls:
             self.budget.take_sub_calls(1)
             full = prompt if text_context is None else f"{prompt}\n\n{text_context}"
             return await self.llm_query(full)
+        check_prompt("rlm_query", prompt)
         self.budget.take_sub_calls(1)
         call_id = self._call_id()
         child_id = f"{run.run_id}.{next(self._children)}"
         self._started(call_id, "rlm_query", run.pool.sub().model, prompt)
-        try:
-            prepared = run.context if text_context is None else self._write_slice(text_context)
-        except OSError as exc:
-            raise SubCallRefused(f"could not prepare the helper's context: {exc}") from exc
         started = time.monotonic()
-        child = run.spawn_child(run_id=child_id, question=prompt, context=prepared,
-                                parent_call_id=call_id)
-        async with self.budget.child_slots(child.depth):
-            result = await child.run()
+        # The slice is written once the child may start, so calls waiting for a slot keep
+        # no file on disk (their arguments count as held call bytes meanwhile).
+        async with self.budget.child_slots(run.depth + 1):
+            try:
+                written = None if text_context is None else self._write_slice(text_context)
+            except SubCallRefused as exc:
+                run.emit(ev.SubCallFinished, call_id=call_id, kind="rlm_query",
+                         model=run.pool.sub().model, error=str(exc))
+                raise
+            if written is not None:
+                text_context = context = None
+                release_call_args()  # the text is on disk now, no longer held in memory
+            try:
+                child = run.spawn_child(
+                    run_id=child_id, question=prompt, parent_call_id=call_id,
+                    context=run.context if written is None else written.prepared)
+                result = await child.run()
+            finally:
+                if written is not None:  # the child's REPL has exited: nothing maps it now
+                    shutil.rmtree(written.folder, ignore_errors=True)
+                    self.budget.slice_bytes -= written.size
         used = child.subtree
         run.emit(ev.SubCallFinished, call_id=call_id, kind="rlm_query", model=run.pool.sub().model,
                  response_preview=preview(result.answer), response_chars=len(result.answer),
@@ -215,11 +257,36 @@ class SubCalls:
             raise SubCallRefused(f"the helper run could not start its REPL: {result.error}")
         return result.answer
 
-    def _write_slice(self, text: str) -> PreparedContext:
-        folder = Path(tempfile.mkdtemp(prefix="ctx-", dir=self.run.workdir))
-        context_path, documents_path = write_context(folder, text, [])
-        return PreparedContext(context_path=context_path, documents_path=documents_path,
-                               chars=len(text), documents=[])
+    def _write_slice(self, text: str) -> _Slice:
+        """Write a child's context, within the run tree's disk quota for slices."""
+        # Characters are a lower bound on the UTF-8 bytes: most refusals need no writing.
+        self._check_slice_quota(len(text))
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="ctx-", dir=self.run.workdir))
+        except OSError as exc:
+            raise SubCallRefused(f"could not prepare the helper's context: {exc}") from exc
+        try:
+            context_path, documents_path = write_context(folder, text, [])
+            size = context_path.stat().st_size + documents_path.stat().st_size
+            self._check_slice_quota(size)
+        except BaseException as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise SubCallRefused(f"could not prepare the helper's context: {exc}") from exc
+            raise
+        self.budget.slice_bytes += size
+        prepared = PreparedContext(context_path=context_path, documents_path=documents_path,
+                                   chars=len(text), documents=[])
+        return _Slice(prepared, folder, size)
+
+    def _check_slice_quota(self, size: int) -> None:
+        held = self.budget.slice_bytes
+        if held + size > MAX_SLICE_DISK_BYTES:
+            raise SubCallRefused(
+                f"rlm_query refused: helpers' contexts on disk take {megabytes(held)} and "
+                f"this one adds {megabytes(size)}; this run's limit is "
+                f"{megabytes(MAX_SLICE_DISK_BYTES)} at once — pass a smaller slice, or wait "
+                "for other rlm_query calls to finish")
 
 
 # The host side of the REPL contract (engine/sandbox/contract.py): one handler per op of

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from engine.sandbox.frames import (
     check_call,
     encode_frame,
     read_frame,
+    read_sized_frame,
 )
 from engine.sandbox.process import StderrTail, child_env, describe_exit, wait_exit
 from engine.sandbox.watchdog import WatchdogBreach
@@ -35,11 +37,69 @@ SHUTDOWN_WAIT = 1.0
 REAP_WAIT = 5.0
 MAX_INFLIGHT_CALLS = 64  # call frames handled at once; further frames wait (backpressure)
 WATCH_INTERVAL = 0.25    # seconds between memory readings while a cell runs
+# Bytes of call frames the host may hold at once for unanswered calls of a run tree: else 64
+# frames of up to 64 MB per REPL sat in the engine while an endpoint was slow (5.9 GB). 256 MB
+# is 32 of the largest prompts (8 MB) or 4 of the largest frames. A constant, not a setting:
+# it bounds runaway code, real work stays far below, and the model is told to wait for
+# answers. The HTTP client's copies of prompts on their way out are not counted here.
+MAX_CALL_BYTES_IN_FLIGHT = 256 * 1024 * 1024
 LOST = "all variables were lost; re-create what you need"
 
 
 class SubCallRefused(Exception):
     """Raised by a call handler: the child's call raises SubCallError with this message."""
+
+
+def megabytes(size: int) -> str:
+    """A size as the model reads it in refusals: "40 MB", "0.5 MB"."""
+    return f"{size / (1024 * 1024):,.{0 if size >= 10 * 1024 * 1024 else 1}f} MB"
+
+
+class CallBytes:
+    """The bytes of call arguments held for calls not yet answered; one instance is shared
+    by the REPLs of a run tree (``engine/rlm/budget.py``), so child runs count too."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_CALL_BYTES_IN_FLIGHT if limit is None else limit
+        self.held = 0
+        self.peak = 0  # for tests and figures
+
+    def take(self, op: str, size: int) -> CallHold:
+        """Hold ``size`` bytes for a call, or refuse it when the total would pass the limit."""
+        if self.held + size > self.limit:
+            raise SubCallRefused(
+                f"{op} refused: calls still waiting for answers hold {megabytes(self.held)} "
+                f"of arguments and this call adds {megabytes(size)}; the limit is "
+                f"{megabytes(self.limit)} at once — wait for answers before sending more, "
+                "or pass smaller slices")
+        self.held += size
+        self.peak = max(self.peak, self.held)
+        return CallHold(self, size)
+
+
+class CallHold:
+    """One call's share of ``CallBytes``, given back once (when the call ends, or earlier)."""
+
+    def __init__(self, owner: CallBytes, size: int) -> None:
+        self.owner = owner
+        self.size = size
+
+    def release(self) -> None:
+        self.owner.held -= self.size
+        self.size = 0
+
+
+# The hold of the call whose handler runs in this task: each call is handled in a task of
+# its own, which copies the context, so a handler only ever sees its own call's hold.
+_CURRENT_HOLD: ContextVar[CallHold | None] = ContextVar("rlm_call_hold", default=None)
+
+
+def release_call_args() -> None:
+    """Say that the handler of the current call no longer keeps its arguments (rlm_query once
+    its slice is on disk), so they stop counting against ``MAX_CALL_BYTES_IN_FLIGHT``."""
+    hold = _CURRENT_HOLD.get()
+    if hold is not None:
+        hold.release()
 
 
 @dataclass
@@ -76,7 +136,8 @@ class ReplProcess:
                  interrupt_grace: float = 2.0, start_timeout: float = START_TIMEOUT,
                  sandbox: SandboxSettings | None = None,
                  simulate_missing: Sequence[str] | None = None,
-                 stderr_limit: int = STDERR_FLOOD_BYTES) -> None:
+                 stderr_limit: int = STDERR_FLOOD_BYTES,
+                 call_bytes: CallBytes | None = None) -> None:
         self.context_path = Path(context_path)
         self.documents_path = Path(documents_path)
         self.cell_timeout = cell_timeout
@@ -89,6 +150,9 @@ class ReplProcess:
         # Test switch: layers the child pretends to lack (only ever less isolation).
         self.simulate_missing = policy_mod.simulated_missing(simulate_missing)
         self.stderr_limit = stderr_limit
+        # Shared with the other REPLs of the run tree when given; a run hands over a REPL it
+        # reuses (a conversation's) by setting this between cells.
+        self.call_bytes = call_bytes or CallBytes()
         # Memory cap the host enforces by watching RSS, where the kernel does not (macOS,
         # or limits switched off); None while the child's own limit applies.
         self.rss_limit: int | None = None
@@ -410,7 +474,8 @@ class ReplProcess:
         loop = asyncio.get_running_loop()
         budget = self.cell_timeout
         calls: dict[asyncio.Task[Any], Any] = {}
-        read_task: asyncio.Future[dict[str, Any]] | None = asyncio.ensure_future(self._read())
+        read_task: asyncio.Future[tuple[dict[str, Any], int]] | None = asyncio.ensure_future(
+            self._read_sized())
         try:
             while True:
                 handling = bool(calls)
@@ -429,16 +494,16 @@ class ReplProcess:
                 for task in [t for t in done if t in calls]:
                     await self._reply(calls.pop(task), task)
                 if read_task is not None and read_task in done:
-                    frame = read_task.result()
+                    frame, size = read_task.result()
                     read_task = None
                     if frame.get("type") == "call":
-                        calls[asyncio.ensure_future(self._handle(frame))] = frame.get("id")
+                        calls[asyncio.ensure_future(self._handle(frame, size))] = frame.get("id")
                     elif frame.get("type") == "result" and frame.get("id") == cell_id:
                         return frame, False
                     else:
                         raise FrameError(f"unexpected {frame.get('type')!r} frame during a cell")
                 if read_task is None and len(calls) < MAX_INFLIGHT_CALLS:
-                    read_task = asyncio.ensure_future(self._read())
+                    read_task = asyncio.ensure_future(self._read_sized())
                 if not done and not handling and budget <= 0 and read_task is not None:
                     return await self._interrupt(read_task, cell_id), True
         finally:
@@ -455,7 +520,7 @@ class ReplProcess:
                 self._kill_now()
                 raise WatchdogBreach(problem)
 
-    async def _interrupt(self, read_task: asyncio.Future[dict[str, Any]],
+    async def _interrupt(self, read_task: asyncio.Future[tuple[dict[str, Any], int]],
                          cell_id: int) -> dict[str, Any] | None:
         """SIGINT the child and wait up to the grace period for the cell's result."""
         if os.name != "posix" or self._proc is None:
@@ -471,27 +536,34 @@ class ReplProcess:
                 done, _ = await asyncio.wait({read_task}, timeout=remaining)
                 if not done:
                     return None
-                frame = read_task.result()
+                frame, _ = read_task.result()
                 if frame.get("type") == "result" and frame.get("id") == cell_id:
                     return frame
                 if frame.get("type") != "call":
                     raise FrameError(f"unexpected {frame.get('type')!r} frame during a cell")
                 await self._send({"type": "reply", "id": frame.get("id"), "ok": False,
                                   "error": "cell timed out"})
-                read_task = asyncio.ensure_future(self._read())
+                read_task = asyncio.ensure_future(self._read_sized())
             return None
         finally:
             if not read_task.done():
                 read_task.cancel()
 
-    async def _handle(self, frame: dict[str, Any]) -> Any:
-        """Check a call from the child (model code can forge frames), then hand it on."""
+    async def _handle(self, frame: dict[str, Any], size: int) -> Any:
+        """Check a call from the child (model code can forge frames), hold its ``size``
+        bytes against the run tree's limit while it is pending, and hand it on."""
         op, args = frame.get("op"), frame.get("args")
         problem = check_call(op, args)
         if problem:
             raise SubCallRefused(f"malformed {op!r} call: {problem}")
         assert isinstance(op, str) and isinstance(args, dict)
-        return await self._handler(op, args)
+        del frame  # the handler may drop its arguments early (see release_call_args)
+        hold = self.call_bytes.take(op, size)
+        _CURRENT_HOLD.set(hold)  # this task's own context: see _CURRENT_HOLD
+        try:
+            return await self._handler(op, args)
+        finally:
+            hold.release()
 
     async def _reply(self, call_id: Any, task: asyncio.Task[Any]) -> None:
         """Send a finished call's answer; exceptions other than SubCallRefused propagate."""
@@ -508,9 +580,9 @@ class ReplProcess:
 
     # --- pipes ---------------------------------------------------------------------------
 
-    async def _read(self) -> dict[str, Any]:
+    async def _read_sized(self) -> tuple[dict[str, Any], int]:
         assert self._proc is not None and self._proc.stdout is not None
-        return await read_frame(self._proc.stdout, self.max_frame_bytes)
+        return await read_sized_frame(self._proc.stdout, self.max_frame_bytes)
 
     async def _send(self, obj: dict[str, Any]) -> None:
         await self._send_bytes(encode_frame(obj, self.max_frame_bytes))

@@ -56,6 +56,21 @@ def test_lone_surrogates_do_not_break_encoding() -> None:
     assert read_from(encode_frame({"text": "a\ud800b"})) == {"text": "a?b"}
 
 
+def test_lone_surrogate_escapes_are_replaced_where_frames_are_decoded() -> None:
+    # A child writing its own frames can send escapes that json.loads turns into lone
+    # surrogates; nothing downstream (logs, events, answers) could write them as UTF-8.
+    body = (b'{"type":"call","k\\udfff":["a\\ud800b",{"x":"\\uDBFF"}],'
+            b'"pair":"\\ud83d\\ude00","deep":' + b'[' * 800 + b'"\\ud800"' + b']' * 800 + b'}')
+    frame = read_from(len(body).to_bytes(4, "big") + body)
+    assert frame["k?"] == ["a?b", {"x": "?"}]
+    assert frame["pair"] == "\U0001f600"  # a valid pair is one character, kept
+    deep = frame["deep"]
+    while isinstance(deep, list):
+        deep = deep[0]
+    assert deep == "?"
+    assert json.dumps(frame, ensure_ascii=False).encode("utf-8")
+
+
 def test_encode_refuses_oversized_frame() -> None:
     with pytest.raises(FrameError, match="exceeds the cap of 100 bytes"):
         encode_frame({"text": "x" * 200}, max_bytes=100)

@@ -13,7 +13,7 @@ from engine.config import SandboxSettings
 from engine.errors import SandboxError
 from engine.sandbox.context_file import write_context
 from engine.sandbox.contract import NAMES
-from engine.sandbox.host import CellResult, ReplProcess
+from engine.sandbox.host import CallBytes, CellResult, ReplProcess, release_call_args
 from tests.engine.sandbox.support import FakeHandler, build_context
 
 
@@ -190,6 +190,48 @@ def test_calls_from_threads_are_matched_and_concurrent(run_repl: Any) -> None:
     result = run_repl(lambda repl: repl.run_cell(code), handler=handler)
     assert ok(result) == "['answer to p0', 'answer to p1', 'answer to p2', 'answer to p3']\n"
     assert handler.max_in_flight > 1
+
+
+FLOOD = """
+from concurrent.futures import ThreadPoolExecutor
+def one(i):
+    try:
+        return llm_query(PROMPT + str(i))[:9]
+    except SubCallError as e:
+        return str(e)
+with ThreadPoolExecutor(6) as pool:
+    out = list(pool.map(one, range(6)))
+print(sorted(out))
+"""
+
+
+def test_call_arguments_held_at_once_are_capped(run_repl: Any) -> None:
+    # Six calls of 300 kB against a 1 MB cap while the handler is slow: three are held,
+    # three are refused at once with a message the model can act on.
+    call_bytes = CallBytes(limit=1_000_000)
+    flood, after = run_repl(lambda repl: cells(repl, "PROMPT = 'p' * 300_000\n" + FLOOD,
+                                                "llm_query('again')"),
+                            handler=FakeHandler(delay=1.0), call_bytes=call_bytes)
+    out = ok(flood)
+    assert out.count("'answer to'") == 3, out
+    assert out.count("llm_query refused: calls still waiting for answers hold 0.9 MB of "
+                     "arguments and this call adds 0.3 MB; the limit is 1.0 MB at once — wait "
+                     "for answers before sending more, or pass smaller slices") == 3, out
+    assert ok(after) == "'answer to again'\n"
+    assert call_bytes.held == 0 and 900_000 < call_bytes.peak <= 1_000_000
+
+
+def test_a_handler_can_stop_holding_its_arguments(run_repl: Any) -> None:
+    async def handler(op: str, args: dict[str, Any]) -> str:
+        release_call_args()  # as rlm_query does once its slice is on disk
+        await asyncio.sleep(1.0)
+        return "done"
+
+    call_bytes = CallBytes(limit=1_000_000)
+    flood = run_repl(lambda repl: repl.run_cell("PROMPT = 'p' * 300_000\n" + FLOOD),
+                     handler=handler, call_bytes=call_bytes)
+    assert ok(flood).count("'done'") == 6
+    assert call_bytes.held == 0
 
 
 def test_frame_cap_applies_to_answers_and_requests(run_repl: Any) -> None:

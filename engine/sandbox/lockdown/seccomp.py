@@ -299,13 +299,16 @@ def build_filter(arch: str, own_pid: int, *, kill: int = SECCOMP_RET_KILL_PROCES
 
 def known_runs(arch: str) -> list[tuple[int, int]]:
     """The numbers the table names and the kernel implements, as ascending inclusive runs."""
-    runs: list[list[int]] = []
-    for nr in sorted(nr for name, nr in SYSCALLS[arch].items() if name not in RETIRED):
-        if runs and nr == runs[-1][1] + 1:
-            runs[-1][1] = nr
-        else:
-            runs.append([nr, nr])
-    return [(low, high) for low, high in runs]
+    retired = set(RETIRED)
+    numbers = sorted(nr for name, nr in SYSCALLS[arch].items() if name not in retired)
+    runs: list[tuple[int, int]] = []
+    low = previous = numbers[0]
+    for nr in numbers[1:]:
+        if nr != previous + 1:
+            runs.append((low, previous))
+            low = nr
+        previous = nr
+    return [*runs, (low, previous)]
 
 
 def _known_or_enosys(runs: list[tuple[int, int]], allow: int, missing: int

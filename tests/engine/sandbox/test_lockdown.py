@@ -40,7 +40,8 @@ def test_full_lockdown_report(context_files: tuple[Path, Path]) -> None:
     status, _ = start(context_files)
     assert status["enforced"] is True and status["missing"] == {}
     assert status["checks"] == {"denied_open": True, "denied_socket": True,
-                                "denied_fork": True, "denied_signal": True}
+                                "denied_fork": True, "denied_signal": True,
+                                "denied_signal_owner": True}
     assert status["landlock_abi"] == LANDLOCK_ABI
     layers = status["layers"]
     assert all(layers[name] for name in ("resource_limits", "core_dumps_off",
@@ -78,6 +79,8 @@ def test_a_missing_layer_is_refused(context_files: tuple[Path, Path], layer: str
     assert status["enforced"] is False
     if layer != "all":
         assert status["missing"][layer] == "disabled by the host (test switch)"
+    if layer == "seccomp":  # the owner canary is seccomp's: without it, a pipe takes an owner
+        assert status["checks"]["denied_signal_owner"] is False
 
 
 def test_the_environment_switch_reaches_the_host(context_files: tuple[Path, Path],

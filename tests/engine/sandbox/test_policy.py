@@ -119,9 +119,29 @@ def test_summary_claims_only_what_the_canaries_confirm() -> None:
     assert "no process isolation" in summary["note"]
 
 
+@pytest.mark.parametrize("owner", [False, None])
+def test_summary_on_linux_needs_the_signal_owner_canary(owner: bool | None) -> None:
+    # kill() denied is not enough: a pipe's SIGIO owner reaches other processes too.
+    checks: dict[str, bool | None] = {"denied_open": True, "denied_socket": True,
+                                      "denied_fork": True, "denied_signal": True,
+                                      "denied_signal_owner": owner}
+    summary = lockdown.summarize("linux", {"layers": {}, "missing": {}},
+                                 dict.fromkeys(lockdown.ISOLATION, True), checks, 0.01)
+    assert summary["isolation"]["process"] is False and summary["enforced"] is False
+    del checks["denied_signal_owner"]
+    summary = lockdown.summarize("linux", {"layers": {}, "missing": {}},
+                                 dict.fromkeys(lockdown.ISOLATION, True), checks, 0.01)
+    assert summary["isolation"]["process"] is False
+    # elsewhere the canary does not run, and is not asked for
+    summary = lockdown.summarize("macos", {"layers": {}, "missing": {}},
+                                 dict.fromkeys(lockdown.ISOLATION, True), checks, 0.01)
+    assert summary["isolation"]["process"] is True
+
+
 def test_summary_of_a_complete_lockdown() -> None:
     checks: dict[str, bool | None] = {"denied_open": True, "denied_socket": True,
-                                      "denied_fork": True, "denied_signal": True}
+                                      "denied_fork": True, "denied_signal": True,
+                                      "denied_signal_owner": True}
     summary = lockdown.summarize("linux", {"layers": {}, "missing": {}, "landlock_abi": 7},
                                  dict.fromkeys(lockdown.ISOLATION, True), checks, 0.01)
     assert summary["enforced"] is True and summary["landlock_abi"] == 7

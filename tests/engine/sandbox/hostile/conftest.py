@@ -14,18 +14,23 @@ import json
 import secrets
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import keyring
 import pytest
 
 from engine.sandbox.context_file import write_context
 from engine.sandbox.host import ReplProcess
+from engine.sandbox.lockdown import landlock
+from engine.sandbox.policy import SIMULATE_ENV
 from tests.engine.sandbox.support import FakeHandler, build_context
 from tests.support.fake_openai import ChatRequest, FakeOpenAI, Reply, by_model, sequence
 from tests.support.harness import Outcome, ask, repl
@@ -133,6 +138,45 @@ def canaries(isolated_environment: Path, monkeypatch: pytest.MonkeyPatch,
         shutil.rmtree(unix_dir, ignore_errors=True)
 
 
+TARGET = """
+import signal, sys, time
+def hit(signum, frame):
+    with open(sys.argv[1], 'a') as fh:
+        fh.write(f'{signum}\\n')
+for number in (signal.SIGIO, signal.SIGUSR1, signal.SIGUSR2, signal.SIGURG, signal.SIGTERM):
+    signal.signal(number, hit)
+print('ready', flush=True)
+time.sleep(300)
+"""
+
+
+@dataclass
+class SignalTarget:
+    """Another process of the same user, recording every signal it receives."""
+
+    pid: int
+    record: Path
+
+    def received(self, settle: float = 0.3) -> list[str]:
+        time.sleep(settle)  # a signal sent at the attack's end reaches the handler soon after
+        return self.record.read_text().split() if self.record.exists() else []
+
+
+@pytest.fixture
+def signal_target(tmp_path: Path) -> Iterator[SignalTarget]:
+    record = tmp_path / "signals-received"
+    process = subprocess.Popen([sys.executable, "-I", "-S", "-c", TARGET, str(record)],
+                               stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        yield SignalTarget(process.pid, record)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
 @dataclass
 class Attack:
     """One attack's run: the CLI outcome and what the model was shown for the attack cell."""
@@ -150,8 +194,8 @@ def _everything_the_model_saw(requests: list[ChatRequest]) -> str:
 
 
 @pytest.fixture
-def attack(canaries: Canaries, tmp_path: Path, capsys: Any, require_sandbox: dict[str, Any]
-           ) -> Any:
+def attack(canaries: Canaries, tmp_path: Path, capsys: Any, require_sandbox: dict[str, Any],
+           landlock_pass: str) -> Any:
     """``attack(code, *flags)`` plays ``code`` as iteration 1 and FINAL as iteration 2, then
     checks the run answered, the sandbox was on, and no canary moved."""
 
@@ -172,6 +216,8 @@ def attack(canaries: Canaries, tmp_path: Path, capsys: Any, require_sandbox: dic
             assert outcome.result["stop_reason"] == "answered"
             assert outcome.result["answer"] == FINAL_ANSWER
         assert outcome.result["sandbox"]["enforced"] is True
+        if landlock_pass != "kernel":  # the run itself was held to the older ABI
+            assert outcome.result["sandbox"]["landlock_abi"] == int(landlock_pass[-1])
         assert requests and requests[0].headers.get("authorization") == f"Bearer {canaries.api_key}"
         everything = "\n".join([outcome.log.read_text(), outcome.stderr,
                                 json.dumps(outcome.result), _everything_the_model_saw(requests)])
@@ -183,9 +229,55 @@ def attack(canaries: Canaries, tmp_path: Path, capsys: Any, require_sandbox: dic
     return play
 
 
+# Every attack is played on this kernel's Landlock, then again with Landlock held to ABI 5
+# (Linux 6.7-6.11, as on Ubuntu 24.04: no signal or abstract-socket scoping) and to ABI 1
+# (Linux 5.13-5.18: files only, no truncate or network rules), so each layer under it is
+# shown to hold without the newer kernel features.
+LANDLOCK_PASSES = ("kernel", "landlock_abi_5", "landlock_abi_1")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def kernel_pass_only(test: F) -> F:
+    """Play this attack on this kernel's Landlock only: it is stopped by the host's timers
+    or frame caps, which no Landlock ABI touches, and waits seconds for them, so replaying
+    it would only add time (the fast attacks of its class still get every pass)."""
+    test.kernel_pass_only = True  # type: ignore[attr-defined]
+    return test
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "attack" in metafunc.fixturenames:
+        only_kernel = getattr(metafunc.function, "kernel_pass_only", False)
+        metafunc.parametrize("landlock_pass", LANDLOCK_PASSES[:1] if only_kernel
+                             else LANDLOCK_PASSES, indirect=True)
+
+
+@pytest.fixture
+def landlock_pass(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The Landlock ABI this test's REPL children use (through the host's test switch)."""
+    name: str = getattr(request, "param", "kernel")
+    if name != "kernel":
+        cap = int(name[-1])
+        kernel_abi = landlock.abi_version()[0] if sys.platform.startswith("linux") else 0
+        if kernel_abi <= cap:
+            pytest.skip(f"this kernel's Landlock ABI is {kernel_abi}: the kernel pass covers it")
+        monkeypatch.setenv(SIMULATE_ENV, name)
+    return name
+
+
 @pytest.fixture(scope="session")
-def sandbox_status(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The lockdown this machine gives a REPL child (started once, outside any run)."""
+def _sandbox_statuses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    return {}
+
+
+@pytest.fixture
+def sandbox_status(landlock_pass: str, _sandbox_statuses: dict[str, dict[str, Any]],
+                   tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The lockdown this machine gives a REPL child in this Landlock pass (started once per
+    pass, outside any run)."""
+    if landlock_pass in _sandbox_statuses:
+        return _sandbox_statuses[landlock_pass]
     paths = write_context(tmp_path_factory.mktemp("preflight"), *build_context())
 
     async def probe() -> dict[str, Any]:
@@ -199,7 +291,10 @@ def sandbox_status(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         finally:
             await repl_process.close()
 
-    return asyncio.run(probe())
+    status = _sandbox_statuses[landlock_pass] = asyncio.run(probe())
+    if landlock_pass != "kernel":  # the switch took: the child really used the older ABI
+        assert status["landlock_abi"] == int(landlock_pass[-1]), status
+    return status
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.engine.sandbox.hostile.conftest import kernel_pass_only
 from tests.support.fake_openai import Reply
 
 CHANNEL = "import os, sys, json\nch = sys.modules['__main__'].CHANNEL\n"
@@ -44,6 +45,7 @@ os.write(ch.out_fd, len(body).to_bytes(4, 'big') + body)
     restarted_with(attack, code, "cannot be decoded")
 
 
+@kernel_pass_only
 def test_frame_that_never_ends(attack: Any) -> None:
     # Announces 1000 bytes, sends 10, then idles: the cell timeout still applies.
     code = CHANNEL + "os.write(ch.out_fd, (1000).to_bytes(4, 'big') + b'0123456789')\n" \
@@ -63,6 +65,7 @@ def test_forged_result_fields(attack: Any) -> None:
     restarted_with(attack, code, "malformed result frame")
 
 
+@kernel_pass_only
 def test_closed_frame_pipes(attack: Any) -> None:
     restarted_with(attack, CHANNEL + "os.close(ch.out_fd)", "the REPL process")
     restarted_with(attack, CHANNEL + "os.close(ch.in_fd)\nimport time\ntime.sleep(5)",
@@ -107,6 +110,7 @@ while view:
     assert len([r for r in run.requests if r.model == "fake-sub"]) <= 30
 
 
+@kernel_pass_only
 def test_child_that_stops_reading_its_replies(attack: Any) -> None:
     # The reader thread is pointed at an empty pipe while the real one is kept open: big
     # replies fill the host's pipe, and the host must not hang on it.

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.engine.sandbox.hostile.conftest import kernel_pass_only
 from tests.engine.sandbox.hostile.test_hostile_files import TRY
 
 
@@ -34,6 +35,7 @@ def test_memory_error_tells_the_model_the_cap(attack: Any) -> None:
     assert "work on slices" in run.requests[1].last_user
 
 
+@kernel_pass_only
 def test_infinite_loop_is_interrupted(attack: Any) -> None:
     run = attack("kept = 1\nwhile True:\n    pass", "--cell-timeout", "1")
     cell = run.cell()
@@ -41,6 +43,7 @@ def test_infinite_loop_is_interrupted(attack: Any) -> None:
     assert "timed out after 1s and was interrupted" in (cell.error or "")
 
 
+@kernel_pass_only
 def test_loop_that_ignores_interrupts_is_killed_and_restarted(attack: Any) -> None:
     code = """
 import signal
@@ -53,6 +56,7 @@ while True:
     assert "did not stop when interrupted" in (cell.error or "")
 
 
+@kernel_pass_only
 def test_interrupt_signal_blocked_in_the_main_thread(attack: Any) -> None:
     # The kernel hands the interrupt to the frame reader thread, and Python still raises
     # KeyboardInterrupt in the main thread.
@@ -67,6 +71,7 @@ while True:
 
 
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="x86_64 machine code")
+@kernel_pass_only
 def test_uninterruptible_loop_in_machine_code(attack: Any) -> None:
     # "jmp $" never returns to the interpreter, so no Python signal handler can run.
     code = """
@@ -79,6 +84,7 @@ ctypes.CFUNCTYPE(None)(ctypes.addressof(ctypes.c_char.from_buffer(page)))()
     assert cell.timed_out and cell.restarted
 
 
+@kernel_pass_only
 def test_blocking_forever(attack: Any) -> None:
     code = "import threading\nkept = 1\nthreading.Event().wait()"
     cell = attack(code, "--cell-timeout", "1").cell()
@@ -100,6 +106,7 @@ print('started')
     assert final_cell.restarted and "kept running in 1 background thread" in final_cell.output
 
 
+@kernel_pass_only
 def test_cpu_spin_in_a_joined_thread(attack: Any) -> None:
     code = """
 import threading
@@ -119,6 +126,7 @@ worker.join()
     assert final_cell.restarted and "background thread" in final_cell.output  # ... not spin
 
 
+@kernel_pass_only
 def test_output_flood_is_capped(attack: Any) -> None:
     run = attack("while True:\n    print('flood ' * 100)", "--cell-timeout", "1")
     cell = run.cell()

@@ -52,33 +52,51 @@ def image_text(alt: str) -> str:
     return f"[image: {alt}]" if alt else "[image]"
 
 
-def replace_images(document: QTextDocument, start: int = 0) -> int:
-    """Put each image's alt text where the image was (from ``start`` on); returns how many."""
-    found: list[tuple[int, int, str]] = []
+def make_safe(document: QTextDocument, start: int = 0) -> int:
+    """From ``start`` on: put each image's alt text where the image was, and escape link
+    titles (QTextBrowser shows them as tooltips, which Qt may take for HTML). Returns how
+    many images were replaced."""
+    images: list[tuple[int, int, str]] = []
+    tips: list[tuple[int, int, str]] = []
     block = document.findBlock(start)
     while block.isValid():
         iterator = block.begin()
         while not iterator.atEnd():
             fragment = iterator.fragment()
-            if fragment.isValid() and fragment.charFormat().isImageFormat() \
-                    and fragment.position() >= start:
-                alt = fragment.charFormat().property(QTextFormat.Property.ImageAltText)
-                found.append((fragment.position(), fragment.length(), str(alt or "")))
             iterator += 1
+            if not fragment.isValid() or fragment.position() < start:
+                continue
+            char_format = fragment.charFormat()
+            span = (fragment.position(), fragment.length())
+            if char_format.isImageFormat():
+                alt = char_format.property(QTextFormat.Property.ImageAltText)
+                images.append((*span, str(alt or "")))
+            elif char_format.toolTip() and Qt.mightBeRichText(char_format.toolTip()):
+                tips.append((*span, safe_tooltip(char_format.toolTip())))
         block = block.next()
-    for position, length, alt in reversed(found):   # from the end: positions stay valid
-        cursor = QTextCursor(document)
-        cursor.setPosition(position)
-        cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertText(image_text(alt), QTextCharFormat())
-    return len(found)
+    for position, length, tip in tips:            # the text does not move: any order
+        cursor = _select(document, position, length)
+        escaped = QTextCharFormat()
+        escaped.setToolTip(tip)
+        cursor.mergeCharFormat(escaped)
+    for position, length, alt in reversed(images):   # from the end: positions stay valid
+        _select(document, position, length).insertText(image_text(alt), QTextCharFormat())
+    return len(images)
+
+
+def _select(document: QTextDocument, position: int, length: int) -> QTextCursor:
+    cursor = QTextCursor(document)
+    cursor.setPosition(position)
+    cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
+    return cursor
 
 
 def insert_markdown(cursor: QTextCursor, markdown: str) -> None:
-    """Insert untrusted Markdown at ``cursor``: no HTML, images as their alt text."""
+    """Insert untrusted Markdown at ``cursor``: no HTML, images as their alt text, link
+    titles escaped."""
     start = cursor.position()
     cursor.insertMarkdown(markdown, MARKDOWN)
-    replace_images(cursor.document(), start)
+    make_safe(cursor.document(), start)
 
 
 def markdown_document(markdown: str, parent: Any = None) -> SafeDocument:

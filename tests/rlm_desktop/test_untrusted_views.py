@@ -97,6 +97,15 @@ def test_ask_panel_answers_read_no_file_and_obey_no_html(qtbot: Any, watch: Fifo
     assert images(document) == [] and not bold_or_linked(document, "<b>bold</b>")
 
 
+def test_ask_panel_citation_quotes_are_escaped_tooltips(qtbot: Any, watch: FifoWatch) -> None:
+    evil = f"<img src='{watch.path}'>"
+    panel = ask_panel(qtbot, "Rent is due " + format_marker(3, 12, evil) + ".")
+    link = panel.view.document().find("p. 12")
+    assert link.charFormat().anchorHref() == "cite:3/12"
+    assert tooltip_shown(link.charFormat().toolTip()) == evil
+    assert watch.opened() == 0
+
+
 def test_ask_panel_links_ask_first_and_refuse_other_schemes(qtbot: Any,
                                                             gate: dict[str, list[str]]) -> None:
     panel = ask_panel(qtbot, "See [the form](https://evil.example/?q=secret).")

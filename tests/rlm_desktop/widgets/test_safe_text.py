@@ -82,3 +82,13 @@ def test_tooltips_show_markup_as_typed(qapp: Any, tmp_path: Path) -> None:
     assert safe_tooltip("Stop this run (Esc)") == "Stop this run (Esc)"
     assert safe_tooltip("") == ""
     assert not Qt.mightBeRichText(safe_tooltip("plain\n<b>second line</b>"))
+
+
+def test_link_titles_become_escaped_tooltips(qapp: Any, tmp_path: Path) -> None:
+    # QTextBrowser shows a link's title as a tooltip, which Qt renders as HTML if it looks so.
+    watch = FifoWatch(tmp_path)
+    evil = f"<img src='{watch.path}'>"
+    document = markdown_document(f'[x](https://a.example "{evil}") [y](https://b.example "plain")')
+    assert tooltip_shown(document.find("x").charFormat().toolTip()) == evil
+    assert document.find("y").charFormat().toolTip() == "plain"
+    assert watch.opened() == 0

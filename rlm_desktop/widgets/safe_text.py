@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QTextCursor,
     QTextDocument,
     QTextFormat,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 
@@ -129,11 +130,13 @@ class MarkdownView(QTextBrowser):
                  on_link: Callable[[QUrl], object] | None = None) -> None:
         super().__init__(parent)
         self.setDocument(SafeDocument(self))
+        self.document().setDocumentMargin(0)   # lines up with the labels around it
         self.markdown = ""
         self.max_height = max_height
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.viewport().setAutoFillBackground(False)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._fitted_width = -1
@@ -171,3 +174,10 @@ class MarkdownView(QTextBrowser):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        # Text that shows whole lets the wheel scroll the page it sits on instead.
+        if self.verticalScrollBar().maximum() == 0:
+            event.ignore()
+            return
+        super().wheelEvent(event)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import Qt
+from PySide6.QtGui import Qt, QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 
 from engine.rlm.citations import format_marker
@@ -25,6 +25,7 @@ from rlm_desktop.run.items import OutcomeCard, ResponseView
 from rlm_desktop.run.sandbox_badge import SandboxDetails
 from rlm_desktop.run.tree import CallNode, ResponseNode, RunNode
 from rlm_desktop.settings.widgets import Notice, hint_label
+from rlm_desktop.settings.wizard import SetupWizard
 from rlm_desktop.widgets import safe_links
 from rlm_desktop.window.banner import Banner
 from tests.rlm_desktop.ask.test_panel import FakeClient
@@ -36,6 +37,7 @@ from tests.rlm_desktop.hostile import (
     images,
     tooltip_shown,
 )
+from tests.rlm_desktop.settings_stand_in import SettingsStandIn
 
 CITED = '**Six months** ' + format_marker(4, 7, "six (6) months") + "."
 
@@ -239,4 +241,29 @@ def test_banner_and_settings_messages_are_plain_text(qtbot: Any, watch: FifoWatc
     assert notice.text() == evil and notice._text.textFormat() == Qt.TextFormat.PlainText
     hint = shown(qtbot, hint_label(evil))
     assert isinstance(hint, QLabel) and hint.textFormat() == Qt.TextFormat.PlainText
+    assert watch.opened() == 0
+
+
+def test_setup_summary_shows_a_served_model_name_as_typed(qtbot: Any, watch: FifoWatch) -> None:
+    # A local server names its own models: the summary page puts them in its HTML.
+    evil = f"<img src='{watch.path}'><b>m</b>"
+    client = SettingsStandIn()
+    server = {"name": "Ollama", "base_url": "http://127.0.0.1:11434/v1", "reachable": True,
+              "models": [evil], "error": None}
+    client.servers = [server]
+    client.models = {server["base_url"]: [evil]}
+    wizard = SetupWizard(client)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.waitUntil(lambda: wizard.service.found.kind not in ("", "busy"))
+    qtbot.waitUntil(lambda: wizard.settings is not None)
+    wizard.next()
+    wizard.models_page.main.set_model(evil)
+    wizard.models_page.helper.set_model("")
+    wizard.next()
+    summary = wizard.test_page.summary
+    summary.grab()
+    document = QTextDocument()
+    document.setHtml(summary.text())
+    assert f"Main model: {evil}" in document.toPlainText()
     assert watch.opened() == 0

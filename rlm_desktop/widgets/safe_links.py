@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, Qt
 from PySide6.QtWidgets import (
@@ -74,16 +76,22 @@ class OpenLinkDialog(QDialog):
         layout.addWidget(buttons)
 
 
-def confirm_link(url: QUrl, parent: QWidget | None) -> bool:
-    """Ask before opening a web link (tests replace this function)."""
+def confirm_link(url: QUrl, parent: QWidget | None,
+                 on_open: Callable[[], object]) -> OpenLinkDialog:
+    """Ask before opening a web link; ``on_open`` runs if the person agrees.
+
+    Not a nested event loop: the view that was clicked may be rebuilt (a new run, a new
+    answer) while the question is open, and must not be inside its click handler then.
+    Tests replace this function.
+    """
     dialog = OpenLinkDialog(url, parent)
-    try:
-        return dialog.exec() == QDialog.DialogCode.Accepted
-    finally:
-        dialog.deleteLater()
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.accepted.connect(on_open)
+    dialog.open()
+    return dialog
 
 
-def refuse_link(url: QUrl, parent: QWidget | None) -> None:
+def refuse_link(url: QUrl, parent: QWidget | None) -> QMessageBox:
     """Say that a link of another kind is not opened (tests replace this function)."""
     box = QMessageBox(QMessageBox.Icon.Information, "Link not opened",
                       "Only web links (http and https) in an answer can be opened. This link "
@@ -92,14 +100,14 @@ def refuse_link(url: QUrl, parent: QWidget | None) -> None:
                       QMessageBox.StandardButton.Ok, parent)
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    try:
-        box.exec()
-    finally:
-        box.deleteLater()
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
 
 
 def open_untrusted_link(url: QUrl, parent: QWidget | None = None) -> bool:
-    """Open a link a model wrote, the safe way; True when it was opened.
+    """Open a link a model wrote, the safe way: False when it is refused outright, True when
+    the person is asked (it opens if they agree).
 
     Whatever the query string carries goes to the site, so the person sees the whole
     address first; other schemes (files, scripts, data, programs' own handlers) are refused.
@@ -107,6 +115,5 @@ def open_untrusted_link(url: QUrl, parent: QWidget | None = None) -> bool:
     if not is_web_link(url):
         refuse_link(url, parent)
         return False
-    if not confirm_link(url, parent):
-        return False
-    return bool(QDesktopServices.openUrl(url))
+    confirm_link(url, parent, lambda: QDesktopServices.openUrl(url))
+    return True

@@ -52,7 +52,8 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """The link gate's dialogs replaced by records (the person always says yes)."""
     seen: dict[str, list[str]] = {"asked": [], "refused": [], "opened": []}
     monkeypatch.setattr(safe_links, "confirm_link",
-                        lambda url, _parent: seen["asked"].append(url.toString()) or True)
+                        lambda url, _parent, on_open: seen["asked"].append(url.toString())
+                        or on_open())
     monkeypatch.setattr(safe_links, "refuse_link",
                         lambda url, _parent: seen["refused"].append(url.toString()))
     monkeypatch.setattr(safe_links.QDesktopServices, "openUrl",

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from rlm_desktop.widgets import safe_links
 from rlm_desktop.widgets.safe_links import OpenLinkDialog, middle_elided, open_untrusted_link
-
-
-def close_if_stuck() -> QTimer:
-    """Closes a dialog left open by a failed check, so a failing test never hangs."""
-    timer = QTimer()
-    timer.setSingleShot(True)
-    timer.timeout.connect(lambda: (box := QApplication.activeModalWidget()) and box.close())
-    timer.start(5000)
-    return timer
-
 
 LEAK = "https://evil.example/collect?q=Lease%20rent%20%2412%2C000&k=%3Cb%3E"
 
@@ -30,9 +21,10 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     """Records what was asked, refused and opened; answers "Cancel" unless told."""
     seen: dict[str, list[str]] = {"asked": [], "refused": [], "opened": [], "answer": []}
 
-    def confirm(url: QUrl, _parent: Any) -> bool:
+    def confirm(url: QUrl, _parent: Any, on_open: Callable[[], object]) -> None:
         seen["asked"].append(url.toString())
-        return bool(seen["answer"])
+        if seen["answer"]:
+            on_open()
 
     monkeypatch.setattr(safe_links, "confirm_link", confirm)
     monkeypatch.setattr(safe_links, "refuse_link",
@@ -42,12 +34,20 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     return seen
 
 
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl",
+                        lambda url: calls.append(url.toString()) or True)
+    return calls
+
+
 def test_a_web_link_opens_only_after_the_person_agrees(qapp: Any,
                                                        gate: dict[str, list[str]]) -> None:
-    assert open_untrusted_link(QUrl(LEAK)) is False
+    assert open_untrusted_link(QUrl(LEAK)) is True            # asked: the person said no
     assert gate["asked"] == [QUrl(LEAK).toString()] and gate["opened"] == []
     gate["answer"].append("yes")
-    assert open_untrusted_link(QUrl("http://example.com/")) is True
+    open_untrusted_link(QUrl("http://example.com/"))
     assert gate["opened"] == ["http://example.com/"]
 
 
@@ -85,37 +85,26 @@ def test_a_very_long_address_is_cut_in_the_middle_and_kept_whole_below(qtbot: An
     assert middle_elided("short") == "short"
 
 
-@pytest.mark.parametrize(("button", "opened"), [("open_button", True), ("cancel_button", False)])
-def test_the_real_dialog_answers(qtbot: Any, monkeypatch: pytest.MonkeyPatch, button: str,
-                                 opened: bool) -> None:
-    calls: list[str] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl",
-                        lambda url: calls.append(url.toString()) or True)
-
-    def press() -> None:
-        dialog = QApplication.activeModalWidget()
-        assert isinstance(dialog, OpenLinkDialog), dialog
-        getattr(dialog, button).click()
-
-    QTimer.singleShot(50, press)
-    stuck = close_if_stuck()
-    assert open_untrusted_link(QUrl("https://example.com/x")) is opened
-    stuck.stop()
-    assert calls == (["https://example.com/x"] if opened else [])
+@pytest.mark.parametrize(("button", "opens"), [("open_button", True), ("cancel_button", False)])
+def test_the_real_dialog_answers(qtbot: Any, opened: list[str], button: str,
+                                 opens: bool) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    assert open_untrusted_link(QUrl("https://example.com/x"), parent) is True
+    (dialog,) = parent.findChildren(OpenLinkDialog)
+    assert dialog.isVisible() and opened == []       # nothing opens before the answer
+    getattr(dialog, button).click()
+    assert opened == (["https://example.com/x"] if opens else [])
 
 
-def test_a_refusal_is_said_plainly(qtbot: Any) -> None:
-    texts: list[str] = []
-
-    def close() -> None:
-        box = QApplication.activeModalWidget()
-        assert box is not None
-        texts.append(box.text())                       # type: ignore[attr-defined]
-        assert box.textFormat() == Qt.TextFormat.PlainText   # type: ignore[attr-defined]
-        box.close()
-
-    QTimer.singleShot(50, close)
-    stuck = close_if_stuck()
-    assert open_untrusted_link(QUrl("file:///etc/passwd")) is False
-    stuck.stop()
-    assert "file:///etc/passwd" in texts[0] and "Only web links" in texts[0]
+def test_a_refusal_is_said_plainly(qtbot: Any, opened: list[str]) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.show()
+    assert open_untrusted_link(QUrl("file:///etc/passwd"), parent) is False
+    (box,) = parent.findChildren(QMessageBox)
+    assert box.isVisible() and box.textFormat() == Qt.TextFormat.PlainText
+    assert "file:///etc/passwd" in box.text() and "Only web links" in box.text()
+    assert opened == []
+    box.close()

@@ -27,9 +27,9 @@ MARKDOWN = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
 def placeholder(kind: int) -> Any:
     """What every resource request gets instead of the resource.
 
-    It must be a real value: Qt reads the URL as a local file when a loader returns nothing,
-    and its image handler loads the file itself when the image it gets is null, so an empty
-    QImage is not enough (``/dev/zero`` would fill the memory, a FIFO would block the window).
+    It must be a real value: Qt reads the URL as a local file when a loader returns nothing
+    (``/dev/zero`` fills the memory, a FIFO blocks the window), and Qt 5's image handler
+    loaded the file itself when the image it got was null, so images get a real 1x1 one.
     """
     if kind == QTextDocument.ResourceType.ImageResource:
         image = QImage(1, 1, QImage.Format.Format_ARGB32)

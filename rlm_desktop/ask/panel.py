@@ -8,7 +8,6 @@ from typing import Any
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
-    QDesktopServices,
     QKeyEvent,
     QKeySequence,
     QPalette,
@@ -31,6 +30,8 @@ from rlm_desktop.replies import AskResult
 from rlm_desktop.widgets.empty_state import EmptyState
 from rlm_desktop.widgets.icons import icon
 from rlm_desktop.widgets.panel_header import panel_header
+from rlm_desktop.widgets.safe_links import open_untrusted_link
+from rlm_desktop.widgets.safe_text import SafeDocument, placeholder
 from rlm_desktop.worker_client import WorkerClient
 
 # (collection or None, checked document ids or None for all)
@@ -79,8 +80,13 @@ class QuestionBox(QPlainTextEdit):
 class AnswerView(QTextBrowser):
     """The conversation; never loads images or files an answer may point at."""
 
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDocument(SafeDocument(self))
+
     def loadResource(self, kind: int, url: QUrl | str) -> Any:
-        return None
+        # A real placeholder: with nothing, Qt would read the URL as a local file itself.
+        return placeholder(kind)
 
 
 class AskPanel(QWidget):
@@ -367,5 +373,5 @@ class AskPanel(QWidget):
             self.citation_clicked.emit(*cite)
         elif text == "rlm:settings":
             self.settings_requested.emit()
-        elif url.scheme() in ("http", "https", "mailto"):
-            QDesktopServices.openUrl(url)
+        else:   # a link the model wrote: web links after a confirmation, others refused
+            open_untrusted_link(url, self)

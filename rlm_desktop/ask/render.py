@@ -14,6 +14,7 @@ from engine.events import StopReason
 from engine.rlm.citations import Citation, replace_markers
 from rlm_desktop.replies import AskResult
 from rlm_desktop.widgets.icons import mix, semantic_color
+from rlm_desktop.widgets.safe_text import insert_markdown
 
 STOP_TEXT: dict[StopReason, str] = {
     StopReason.ANSWERED: "Answered",
@@ -28,9 +29,6 @@ STOP_TEXT: dict[StopReason, str] = {
     StopReason.ERROR: "Error",
     StopReason.WORKER_DIED: "Failed: the engine stopped during the run",
 }
-
-_MARKDOWN = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
-             | QTextDocument.MarkdownFeature.MarkdownNoHTML)
 
 
 @dataclass
@@ -191,7 +189,7 @@ def _render_answer(cursor: QTextCursor, turn: Turn, palette: QPalette, muted: st
         cursor.insertBlock()
     answer = turn.answer.strip() or ("_The run ended without an answer._"
                                      if not turn.error else turn.error)
-    cursor.insertMarkdown(cite_links(answer, title_of), _MARKDOWN)
+    insert_markdown(cursor, cite_links(answer, title_of))   # no HTML, images as their alt text
     _plain_block(cursor)
     cursor.insertHtml(f'<p style="color:{muted}"><small>{html.escape(facts_line(turn))}'
                       "</small></p>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
 
 
@@ -12,6 +13,7 @@ def confirm(parent: QWidget, title: str, text: str, verb: str,
     """Ask before something destructive; ``on_yes`` runs only when ``verb`` is clicked."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Cancel,
                       parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)   # the text may name documents or collections
     yes = box.addButton(verb, QMessageBox.ButtonRole.DestructiveRole)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
 

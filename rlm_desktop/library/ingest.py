@@ -169,6 +169,7 @@ class IngestBar(QWidget):
         self.bar.setTextVisible(False)
         self.bar.setMaximumHeight(8)
         self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)   # names a collection
         self.label.setAccessibleName("Ingest progress details")
         self.cancel_button = QPushButton(icon("cancel"), "Cancel")
         self.cancel_button.setAccessibleName("Cancel adding files")

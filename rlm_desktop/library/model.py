@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QIcon
 
 from rlm_desktop.replies import Document
+from rlm_desktop.widgets.safe_text import safe_tooltip
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -212,7 +213,8 @@ class LibraryModel(QAbstractTableModel):
             checked = row.id in self._checked
             return Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _status_tooltip(row) if column == STATUS else row.path
+            # Paths and reasons carry file names and parser messages: shown as typed.
+            return safe_tooltip(_status_tooltip(row) if column == STATUS else row.path)
         if role == Qt.ItemDataRole.DecorationRole and column == STATUS:
             return self._icons.get(row.status)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (PAGES, TOKENS):

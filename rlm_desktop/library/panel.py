@@ -118,6 +118,7 @@ class LibraryPanel(QWidget):
         self.collection_list.customContextMenuRequested.connect(self._collection_menu)
 
         self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)   # names a collection
         self.summary.setAccessibleName("Collection summary")
         self.filter_box = QLineEdit()
         self.filter_box.setPlaceholderText("Filter by title or path")
@@ -143,6 +144,7 @@ class LibraryPanel(QWidget):
 
         self.ingest_bar = IngestBar()
         self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)   # errors quote files and names
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Library messages")
         self.message.hide()

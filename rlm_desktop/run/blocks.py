@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from rlm_desktop.run.highlighter import PythonHighlighter
 from rlm_desktop.widgets import palette_tones as tones
+from rlm_desktop.widgets.safe_text import safe_tooltip
 
 
 def mono_font() -> QFont:
@@ -359,7 +360,7 @@ class Elided(QLabel):
     def _elide(self) -> None:
         shown = self.fontMetrics().elidedText(self.full, Qt.TextElideMode.ElideRight,
                                               max(20, self.width()))
-        self.setToolTip(self.full if shown != self.full else "")
+        self.setToolTip(safe_tooltip(self.full) if shown != self.full else "")
         super().setText(shown)
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTreeWidge
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import paint_mark
 from rlm_desktop.run.tree import CallNode
+from rlm_desktop.widgets.safe_text import safe_tooltip
 
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -127,7 +128,7 @@ class CallsTable(QTreeWidget):
             if shared != self.shared:
                 self.shared = shared
                 self.seen = [-1] * len(self.seen)   # show every row with the new prefix
-                self.setToolTip(f"Every prompt here begins: “{shared.strip()} …”"
+                self.setToolTip(safe_tooltip(f"Every prompt here begins: “{shared.strip()} …”")
                                 if shared else "")
         for index, seen in enumerate(self.seen):
             if calls[index].version != seen:
@@ -159,7 +160,7 @@ class CallsTable(QTreeWidget):
     def _fill(self, item: QTreeWidgetItem, call: CallNode) -> None:
         item.setText(0, call_text(call, self.shared))
         item.setIcon(0, self._icon(call_state(call)))
-        item.setToolTip(0, call_tooltip(call))
+        item.setToolTip(0, safe_tooltip(call_tooltip(call)))   # prompts and model names
         if call.finished:
             item.setText(1, fmt.compact(call.prompt_tokens + call.completion_tokens))
             item.setText(2, fmt.money(call.cost_usd))

@@ -16,6 +16,12 @@ def plain_citations(text: str) -> str:
     return replace_markers(text, lambda cite: f"[doc {cite.doc_id}, p. {cite.page}]")
 
 
+def markdown_citations(text: str) -> str:
+    """Markdown whose citation markers read "[doc 3, p. 12]", as text: the brackets are
+    escaped, so the answer around them can never turn them into a link."""
+    return replace_markers(text, lambda cite: f"\\[doc {cite.doc_id}, p. {cite.page}\\]")
+
+
 # How each way of ending reads in the panel (short) and in a sentence (long).
 STOP_TEXT: dict[StopReason, tuple[str, str]] = {
     StopReason.ANSWERED: ("Answered", "The model found an answer."),

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from rlm_desktop.run.blocks import muted_label, small_font
 from rlm_desktop.widgets import icons
 from rlm_desktop.widgets import palette_tones as tones
+from rlm_desktop.widgets.safe_text import safe_tooltip
 
 
 class StatBox(QWidget):
@@ -33,7 +34,7 @@ class StatBox(QWidget):
         caption = caption or self.name
         if caption != self.caption.text():
             self.caption.setText(caption)
-        self.setToolTip(tip)
+        self.setToolTip(safe_tooltip(tip))   # may name models the model's code chose
         self.setAccessibleName(f"{self.name}: {value}")
 
 

@@ -42,6 +42,8 @@ from rlm_desktop.replies import RunRecord
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import muted_label, paint_mark, small_font
 from rlm_desktop.widgets import palette_tones as tones
+from rlm_desktop.widgets.safe_links import open_untrusted_link
+from rlm_desktop.widgets.safe_text import MarkdownView, safe_tooltip
 
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -220,10 +222,11 @@ class HistoryPanel(QWidget):
         self.preview_question.setTextFormat(Qt.TextFormat.PlainText)
         self.preview_question.setFont(small_font(self.preview_question, 0.5, bold=True))
         preview.addWidget(self.preview_question)
-        self.preview_answer = QLabel()
-        self.preview_answer.setWordWrap(True)
-        self.preview_answer.setTextFormat(Qt.TextFormat.MarkdownText)   # answers are Markdown
-        self.preview_answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Answers are Markdown the model wrote: rendered the safe way (a QLabel's Markdown
+        # would render its HTML and read the files its images point at).
+        self.preview_answer = MarkdownView(
+            on_link=lambda url: open_untrusted_link(url, self))
+        self.preview_answer.setAccessibleName("Answer")
         preview.addWidget(self.preview_answer)
         self.preview_facts = muted_label(wrap=True)
         preview.addWidget(self.preview_facts)
@@ -273,7 +276,8 @@ class HistoryPanel(QWidget):
         item.setData(" · ".join(m for m in meta if m), META_ROLE)
         item.setData(kind, KIND_ROLE)
         answer = run.answer
-        item.setToolTip(f"{question}\n\n{result_of(run)[1]}" + (f"\n{answer}" if answer else ""))
+        item.setToolTip(safe_tooltip(f"{question}\n\n{result_of(run)[1]}"
+                                     + (f"\n{answer}" if answer else "")))
         item.setData(f"{question}. {' · '.join(m for m in meta if m)}",
                      Qt.ItemDataRole.AccessibleTextRole)
         return item
@@ -345,9 +349,10 @@ class HistoryPanel(QWidget):
         if run is None:
             return
         self.preview_question.setText(run.question)
-        answer = fmt.plain_citations(run.answer)
-        self.preview_answer.setText(answer + ("…" if len(answer) >= 300 else "")
-                                    if answer else "*No answer was given.*")
+        cut = len(fmt.plain_citations(run.answer)) >= 300   # the stored preview's length
+        answer = fmt.markdown_citations(run.answer)
+        self.preview_answer.set_markdown(answer + ("…" if cut else "")
+                                         if answer else "*No answer was given.*")
         _, result = result_of(run)
         cost = run.cost_usd
         facts = [run.collection, fmt.when(run.started_at), fmt.seconds(run.duration_s),

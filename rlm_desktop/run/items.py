@@ -17,10 +17,11 @@ from rlm_desktop.run.blocks import (
     small_font,
 )
 from rlm_desktop.run.tree import NoticeNode, ResponseNode, RunNode, Usage
+from rlm_desktop.widgets.safe_links import open_untrusted_link
+from rlm_desktop.widgets.safe_text import MarkdownView
 
 PROSE_CHARS = 420     # the model's words beyond this fold behind "more"
 ANSWER_CHARS = 1200
-
 
 
 def usage_text(usage: Usage) -> str:
@@ -69,6 +70,40 @@ class FoldedLabel(QWidget):
         long = len(self.full) > self.limit + 40
         shown = self.full if self.expanded or not long else self.full[: self.limit].rstrip() + " …"
         self.label.setText(shown)
+        self.more.set_label("less" if self.expanded else "more")
+        self.more.setVisible(long)
+
+
+class FoldedMarkdown(QWidget):
+    """An answer's Markdown, rendered the safe way (no HTML, no images), cut after ``limit``
+    characters of its source with a "more" link; links ask before they open."""
+
+    def __init__(self, limit: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.limit = limit
+        self.full = ""
+        self.expanded = False
+        self.view = MarkdownView(self, on_link=lambda url: open_untrusted_link(url, self))
+        self.view.setAccessibleName("Answer")
+        self.more = LinkButton("more", self)
+        self.more.clicked.connect(self._toggle)
+        layout = vbox(self, spacing=0)
+        layout.addWidget(self.view)
+        layout.addWidget(self.more)
+
+    def set_text(self, markdown: str) -> None:
+        if markdown != self.full:
+            self.full = markdown
+            self._show()
+
+    def _toggle(self) -> None:
+        self.expanded = not self.expanded
+        self._show()
+
+    def _show(self) -> None:
+        long = len(self.full) > self.limit + 40
+        shown = self.full if self.expanded or not long else self.full[: self.limit].rstrip() + " …"
+        self.view.set_markdown(shown)
         self.more.set_label("less" if self.expanded else "more")
         self.more.setVisible(long)
 
@@ -131,6 +166,7 @@ class OutcomeCard(Card):
         self.icon = ToneIcon("ok", self)
         head.addWidget(self.icon)
         self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setFont(small_font(self.title, 0.5, bold=True))
         head.addWidget(self.title)
         self.when = muted_label(elide=True)  # takes the free space, right-aligned
@@ -139,7 +175,7 @@ class OutcomeCard(Card):
         layout.addLayout(head)
         self.sentence = muted_label(wrap=True)
         layout.addWidget(self.sentence)
-        self.answer = FoldedLabel(ANSWER_CHARS, self)
+        self.answer = FoldedMarkdown(ANSWER_CHARS, self)
         layout.addWidget(self.answer)
         self.error = WrapLabel("", self)   # what happened and what to do: full contrast
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -161,7 +197,7 @@ class OutcomeCard(Card):
         sentence = "" if reason == StopReason.ANSWERED else fmt.stop_sentence(reason)
         self.sentence.setText(sentence)
         self.sentence.setVisible(bool(sentence))
-        self.answer.set_text(fmt.plain_citations(run.answer or ""))
+        self.answer.set_text(fmt.markdown_citations(run.answer or ""))
         self.answer.setVisible(bool(run.answer))
         self.error.setText(f"Details: {run.error}" if run.error else "")
         self.error.setVisible(bool(run.error))

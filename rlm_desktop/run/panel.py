@@ -33,6 +33,7 @@ from rlm_desktop.run.cards import RunTimeline, warm_up
 from rlm_desktop.run.header import BudgetBar, StatBox, stop_icon
 from rlm_desktop.run.sandbox_badge import SandboxBadge
 from rlm_desktop.run.tree import RunTree
+from rlm_desktop.widgets.safe_text import safe_tooltip
 
 EMPTY_TITLE = "Watch the model work"
 EMPTY_TEXT = ("When you ask a question, you can watch the work here: each step the model "
@@ -175,7 +176,7 @@ class RunPanel(QWidget):
         self._started_at = time.monotonic()
         self._ticker.start()
         self.question_label.setText(fmt.one_line(question, 240))
-        self.question_label.setToolTip(question)
+        self.question_label.setToolTip(safe_tooltip(question))
         self.stop_button.setVisible(True)
         self.stop_button.setEnabled(True)
         self.empty_title.setText("Starting…")
@@ -199,7 +200,7 @@ class RunPanel(QWidget):
         self._follow = False
         self.question = run.question
         self.question_label.setText(fmt.one_line(self.question, 240))
-        self.question_label.setToolTip(self.question)
+        self.question_label.setToolTip(safe_tooltip(self.question))
         self.empty_title.setText("Opening the saved run…")
         self.empty_text.setText("")
         self._queue.extend(("event", e, None) for e in events)

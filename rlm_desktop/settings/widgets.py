@@ -72,6 +72,7 @@ class Notice(QFrame):
         self.kind = ""
         self._icon = QLabel(self)
         self._text = QLabel(self)
+        self._text.setTextFormat(Qt.TextFormat.PlainText)   # messages quote services' errors
         self._text.setWordWrap(True)
         self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                            | Qt.TextInteractionFlag.LinksAccessibleByMouse)
@@ -131,6 +132,7 @@ class Notice(QFrame):
 def hint_label(text: str, parent: QWidget | None = None) -> QLabel:
     """A small explanatory line under a control, in the palette's placeholder colour."""
     label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)   # hints quote addresses and errors
     label.setWordWrap(True)
     label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)

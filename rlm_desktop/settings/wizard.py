@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 from functools import partial
 from typing import Any
 
@@ -261,9 +262,11 @@ class TestPage(QWizardPage):
     def initializePage(self) -> None:
         service, models = self._wizard.service, self._wizard.models_page
         helper = models.helper.model() or "the main model"
-        self.summary.setText(f"<b>Service:</b> {service.chosen().name} ({service.base_url()})"
-                             f"<br><b>Main model:</b> {models.main.model()}"
-                             f"<br><b>Helper model:</b> {helper}")
+        esc = html.escape   # model names come from the service's list: never markup
+        self.summary.setText(f"<b>Service:</b> {esc(service.chosen().name)} "
+                             f"({esc(service.base_url())})"
+                             f"<br><b>Main model:</b> {esc(models.main.model())}"
+                             f"<br><b>Helper model:</b> {esc(helper)}")
         if self._wizard.settings_error:
             self.save_notice.show_message(
                 "warning", f"Your saved settings could not be read "

@@ -32,6 +32,7 @@ class Banner(QFrame):
         self.current_action: BannerAction | None = None
         self.picture = QLabel()
         self.text = QLabel()
+        self.text.setTextFormat(Qt.TextFormat.PlainText)   # messages quote errors and names
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action = QPushButton()

@@ -27,6 +27,7 @@ from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
 from rlm_desktop.replies import AskResult, Hello, RunEvents, RunRecord, SavedSettings, list_of
 from rlm_desktop.widgets.icons import app_icon, icon
+from rlm_desktop.widgets.safe_text import safe_tooltip
 from rlm_desktop.window.banner import Banner, BannerAction
 from rlm_desktop.window.menus import build_menus
 from rlm_desktop.window.protocols import HistoryPanelView, RunPanelView, as_widget
@@ -252,8 +253,8 @@ class MainWindow(QMainWindow):
         self.sandbox_label.setText("Sandbox: on" if status.get("enforced") else
                                    "Sandbox: NOT isolated")
         note = str(status.get("note") or "")
-        self.sandbox_label.setToolTip(note + (f"\nActive layers: {', '.join(layers)}"
-                                              if layers else ""))
+        self.sandbox_label.setToolTip(safe_tooltip(note + (f"\nActive layers: {', '.join(layers)}"
+                                                           if layers else "")))
 
     def refresh_history(self) -> None:
         collection = self.library.current_collection()

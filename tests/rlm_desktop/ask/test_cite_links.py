@@ -7,13 +7,14 @@ from typing import Any
 from PySide6.QtGui import QTextCursor, QTextDocument
 
 from engine.rlm.citations import format_marker
-from rlm_desktop.ask.render import _MARKDOWN, cite_links, cite_url, parse_cite_url
+from rlm_desktop.ask.render import cite_links, cite_url, parse_cite_url
 from rlm_desktop.run.format import plain_citations
+from rlm_desktop.widgets.safe_text import MARKDOWN
 
 
 def rendered(markdown: str) -> QTextDocument:
     document = QTextDocument()
-    QTextCursor(document).insertMarkdown(markdown, _MARKDOWN)
+    QTextCursor(document).insertMarkdown(markdown, MARKDOWN)
     return document
 
 

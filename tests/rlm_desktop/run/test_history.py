@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMessageBox
 
 from rlm_desktop.replies import RunRecord
 from rlm_desktop.run.history import KIND_ROLE, META_ROLE, RUN_ID_ROLE, HistoryPanel
+from rlm_desktop.widgets.safe_text import MarkdownView
 
 HISTORY = [   # the worker's ``history`` rows
     {"run_id": "r3", "conversation": "c2", "collection": "acme",
@@ -27,6 +29,12 @@ HISTORY = [   # the worker's ``history`` rows
      "status": "interrupted", "partial": True},
 ]
 RUNS = [RunRecord.from_json(run) for run in HISTORY]
+
+
+def bold_at(view: MarkdownView, position: int) -> bool:
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(position)
+    return cursor.charFormat().fontWeight() > 400
 
 
 @pytest.fixture
@@ -66,7 +74,7 @@ def test_lists_runs_newest_first_with_cost_and_outcome(panel: HistoryPanel) -> N
     # The newest is selected and previewed.
     assert panel.selected_run().run_id == "r3"
     assert panel.preview_answer.text().startswith("Either party")
-    assert panel.preview_answer.textFormat() == Qt.TextFormat.MarkdownText
+    assert isinstance(panel.preview_answer, MarkdownView)    # answers are Markdown
     assert "cost $0.042" in panel.preview_facts.text()
 
 
@@ -75,7 +83,8 @@ def test_the_preview_shows_citations_as_document_and_page(panel: HistoryPanel) -
         HISTORY[0], run_id="cited", started_at="2026-11-20T10:00:00Z",
         answer='**Six months** [[cite doc=4 page=7 quote="six (6) months"]].'))
     panel.set_runs([run])
-    assert panel.preview_answer.text() == "**Six months** [doc 4, p. 7]."
+    assert panel.preview_answer.text() == "Six months [doc 4, p. 7]."
+    assert bold_at(panel.preview_answer, 1)                  # the Markdown is rendered
 
 
 def test_filters_by_collection_and_search(panel: HistoryPanel) -> None:

@@ -54,9 +54,12 @@ async def delete_collection(svc: Services, req: Request) -> dict[str, Any]:
 
 async def documents(svc: Services, req: Request) -> list[dict[str, Any]]:
     collection = arg_str(req.args, "collection", required=False)
+    # By id, in whatever collection they are: an earlier answer's citations name documents
+    # of the collection it was asked in, which need not be the one shown now.
+    ids = arg_ids(req.args, "ids")
 
     def query(library: Library) -> list[dict[str, Any]]:
-        docs = library.documents(collection=collection)
+        docs = library.documents(collection=collection, ids=ids)
         warnings = library.content_warnings(sorted({d.content_hash for d in docs
                                                     if d.content_hash}))
         return [{**d.to_json(), "tokens": d.tokens, "added_at": d.added_at,

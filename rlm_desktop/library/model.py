@@ -17,12 +17,14 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QIcon
 
+from rlm_desktop.library.titles import display_title
 from rlm_desktop.replies import Document
 
 Index = QModelIndex | QPersistentModelIndex
 
 TITLE, TYPE, PAGES, TOKENS, STATUS = range(5)
 HEADERS = ("Title", "Type", "Pages", "Tokens", "Status")
+READABLE = frozenset({"ok", "warning"})     # the statuses whose text a question reads
 DOC_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -59,7 +61,7 @@ class DocRow:
         reason = doc.error
         if doc.status == "warning" and not reason and doc.warnings:
             reason = "; ".join(doc.warnings)
-        title = doc.title or doc.path.replace("\\", "/").rsplit("/", 1)[-1]
+        title = display_title(doc.title, doc.path)
         return cls(id=doc.id, title=title, type=doc.type.upper(), pages=doc.pages,
                    tokens=doc.tokens, status=doc.status,
                    status_text=status_text(doc.status, doc.error_kind, reason),
@@ -155,6 +157,10 @@ class LibraryModel(QAbstractTableModel):
 
     def documents(self) -> list[DocRow]:
         return list(self._rows)
+
+    def readable_count(self) -> int:
+        """Rows a question reads: the engine leaves failed and missing files out."""
+        return sum(1 for row in self._rows if row.status in READABLE)
 
     def checked_ids(self) -> list[int]:
         """Checked document ids in table order."""

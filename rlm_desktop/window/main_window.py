@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -25,7 +31,16 @@ from engine.config import config_dir
 from rlm_desktop.ask.panel import AskPanel
 from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
-from rlm_desktop.replies import AskResult, Hello, RunEvents, RunRecord, SavedSettings, list_of
+from rlm_desktop.library.titles import display_title
+from rlm_desktop.replies import (
+    AskResult,
+    Document,
+    Hello,
+    RunEvents,
+    RunRecord,
+    SavedSettings,
+    list_of,
+)
 from rlm_desktop.widgets.icons import app_icon, icon
 from rlm_desktop.window.banner import Banner, BannerAction
 from rlm_desktop.window.menus import build_menus
@@ -46,6 +61,11 @@ ENGINE_STATES = {
 def window_settings() -> QSettings:
     """Window geometry and splitter sizes, in the app's config folder (not the registry)."""
     return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
+
+
+def open_with_system(path: str) -> bool:
+    """Hand a file to the system's default app; False when there is none to hand it to."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
 
 
 def _run_panel() -> RunPanelView:
@@ -93,7 +113,11 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.library = LibraryPanel(client)
-        self.ask_panel = AskPanel(client, self._scope, self.library.model.title_of)
+        # Titles and paths of every document seen in any collection, by id: an answer's
+        # citations keep their names after the shown collection changes.
+        self._known_docs: dict[int, tuple[str, str]] = {}
+        self.ask_panel = AskPanel(client, self._scope, self.title_of,
+                                  readable=self.library.readable_count)
         self.run_panel = run_panel if run_panel is not None else _run_panel()
         self.history_panel = history_panel if history_panel is not None else _history_panel()
         # The same objects, typed as the widgets they also are.
@@ -152,6 +176,9 @@ class MainWindow(QMainWindow):
         client.died.connect(self._engine_died)
         library.scope_changed.connect(ask.update_scope)
         library.collection_changed.connect(lambda _name: self.refresh_history())
+        library.documents_changed.connect(self._remember_documents)
+        # The question box's hint follows the documents, not only the collection's name.
+        library.documents_changed.connect(ask.update_scope)
         library.ingest_finished.connect(self._ingest_finished)
         ask.files_dropped.connect(library.add_paths)
         ask.run_begun.connect(self._run_begun)
@@ -280,15 +307,57 @@ class MainWindow(QMainWindow):
         self.client.request("delete_run", {"run_id": run_id},
                             on_done=lambda _reply: self.refresh_history())
 
+    def _remember_documents(self) -> None:
+        for row in self.library.model.documents():
+            self._known_docs[row.id] = (row.title, row.path)
+
+    def title_of(self, doc_id: int) -> str | None:
+        """A document's title, in whichever collection it is (None when never seen)."""
+        known = self._known_docs.get(doc_id)
+        return self.library.model.title_of(doc_id) or (known[0] if known else None)
+
     def _open_citation(self, doc_id: int, page: int) -> None:
         row = self.library.model.row_by_id(doc_id)
-        if row is None:
-            self.statusBar().showMessage(f"Document {doc_id} is not in this collection any "
-                                         "more.", 6000)
+        if row is not None:
+            self._open_document(row.title, row.path, page)
             return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(row.path))
-        self.statusBar().showMessage(f"Opened “{row.title}”: the citation is on page {page}.",
-                                     8000)
+        # Not in the collection shown: ask the engine, which knows every collection.
+        def found(reply: dict[str, Any]) -> None:
+            docs = list_of(Document.from_json, reply.get("result")) if reply.get("ok") else []
+            if not docs:
+                title = self.title_of(doc_id)
+                name = f"“{title}”" if title else "The document this citation names"
+                self.banner.show_message(f"{name} has been removed from the library, so the "
+                                         "cited page cannot be shown. Add the file again to "
+                                         "open it from here.", "warning")
+                return
+            doc = docs[0]
+            title = display_title(doc.title, doc.path)
+            self._known_docs[doc.id] = (title, doc.path)
+            self._open_document(title, doc.path, page)
+
+        self.client.request("documents", {"ids": [doc_id]}, on_done=found)
+
+    def _open_document(self, title: str, path: str, page: int) -> None:
+        """Open a cited file and say truthfully what happened, with the path to find it."""
+        if not Path(path).exists():
+            self.banner.show_message(
+                f"“{title}” is no longer where it was added (moved or deleted), so it cannot "
+                f"be opened. The citation is on page {page}. It was at: {path}",
+                "warning", self._copy_path_offer(path))
+            return
+        if open_with_system(path):
+            self.statusBar().showMessage(f"Asked your computer to open “{title}”: the "
+                                         f"citation is on page {page}.", 8000)
+            return
+        self.banner.show_message(
+            f"“{title}” could not be opened: no app on this computer is set up to open this "
+            f"kind of file. The citation is on page {page}. Open the file yourself from: "
+            f"{path}", "warning", self._copy_path_offer(path))
+
+    @staticmethod
+    def _copy_path_offer(path: str) -> BannerAction:
+        return BannerAction("Copy path", lambda: QGuiApplication.clipboard().setText(path))
 
     def _ingest_finished(self, outcome: IngestOutcome) -> None:
         self.statusBar().showMessage("Library updated.", 4000)

@@ -97,10 +97,13 @@ class AskPanel(QWidget):
 
     def __init__(self, client: WorkerClient, scope: Callable[[], Scope],
                  title_of: Callable[[int], str | None] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 readable: Callable[[], int] | None = None) -> None:
         super().__init__(parent)
         self._client = client
         self._scope = scope
+        # How many documents of the collection a question can read (None: not known here).
+        self._readable = readable
         self._title_of = title_of or (lambda _doc_id: None)
         self.turns: list[Turn] = []
         self.conversation: str | None = None
@@ -194,23 +197,34 @@ class AskPanel(QWidget):
     def running(self) -> bool:
         return bool(self._request_id)
 
+    def _has_documents(self, collection: str | None) -> bool:
+        if collection is None:
+            return False
+        return self._readable is None or self._readable() > 0
+
     def update_scope(self) -> None:
-        """Say what the next question covers (called when the library selection changes)."""
+        """Say what the next question covers (called when the library or its selection
+        changes)."""
         collection, ids = self._scope()
         if collection is None:
             text = "Add documents to the library to ask about them."
+        elif not self._has_documents(collection):
+            text = (f"“{collection}” has no readable documents yet: drop PDFs or Word files "
+                    "on the window, or use Add files.")
         elif ids:
             text = f"About the {len(ids):,} checked document{'s' if len(ids) != 1 else ''} " \
                    f"in “{collection}”."
         else:
-            text = f"About every document in “{collection}”."
+            text = f"About every readable document in “{collection}”." \
+                if self._readable is not None else f"About every document in “{collection}”."
         if self.conversation and self._conversation_scope != (collection, ids or None):
             text += " (The documents changed: the next question starts a new conversation.)"
         elif self.conversation:
             text += " Follow-up questions keep the earlier ones in mind."
         self.scope_label.setText(text)
         self.question.setPlaceholderText(
-            "Ask a question (Enter to ask, Shift+Enter for a new line)" if collection else
+            "Ask a question (Enter to ask, Shift+Enter for a new line)"
+            if self._has_documents(collection) else
             "Add documents first, then ask a question about them")
 
     # --- actions ----------------------------------------------------------------------
@@ -221,7 +235,7 @@ class AskPanel(QWidget):
         if not text or self.running:
             return 0
         collection, ids = self._scope()
-        if collection is None:
+        if not self._has_documents(collection):
             self.scope_label.setText("Add documents first: drop PDFs or Word files on the "
                                      "window, or use Add files.")
             return 0

@@ -58,6 +58,7 @@ class LibraryPanel(QWidget):
         self._collections: list[Collection] = []
         self._want: str | None = None      # a collection to select once the list arrives
         self._refresh_serial = 0
+        self._message_about: str | None = None   # the collection the shown message is about
         self.loaded = False     # the first listing arrived (tests wait for it)
         self.model = LibraryModel(self)
         self.proxy = LibraryProxy(self.model, self)
@@ -327,6 +328,9 @@ class LibraryPanel(QWidget):
         self._collection = wanted
         self._update_summary()
         if changed:
+            # The rows and the message of the collection shown before are not this one's.
+            self.model.set_documents([])
+            self._drop_stale_message()
             self.collection_changed.emit(wanted or "")
             self.scope_changed.emit()
         self.refresh_documents()
@@ -352,6 +356,7 @@ class LibraryPanel(QWidget):
             return
         self._collection = name
         self.model.set_documents([])
+        self._drop_stale_message()
         self._update_summary()
         self.collection_changed.emit(name or "")
         self.scope_changed.emit()
@@ -388,7 +393,7 @@ class LibraryPanel(QWidget):
         self._refresh_timer.stop()
         if not self.runner.running:
             self.ingest_bar.end()
-        self._show_message(describe_result(outcome))
+        self._show_message(describe_result(outcome), about=outcome.collection)
         self._update_actions()
         if outcome.collection != self._collection:
             self._want = outcome.collection
@@ -437,25 +442,46 @@ class LibraryPanel(QWidget):
                 f"{info.tokens:,} tokens")
         return f"“{info.name}”: {text}" if named else text
 
+    def readable_count(self) -> int:
+        """Documents a question can read (failed and missing files are left out)."""
+        return self.model.readable_count()
+
     def _scope_changed(self, emit: bool = True) -> None:
         checked = len(self.model.checked_ids())
         total = self.model.rowCount()
+        readable = self.model.readable_count()
+        unread = total - readable
         if checked:
-            self.scope_label.setText(f"Questions use the {checked:,} checked "
-                                     f"document{'s' if checked != 1 else ''}.")
+            text = (f"Questions use the {checked:,} checked "
+                    f"document{'s' if checked != 1 else ''}.")
+        elif readable:
+            text = (f"Questions use all {readable:,} readable "
+                    f"document{'s' if readable != 1 else ''}; check some to narrow the "
+                    "question down." if readable > 1 else
+                    "Questions use the one readable document.")
         elif total:
-            self.scope_label.setText(f"Questions use all {total:,} documents; check some to "
-                                     "narrow the question down.")
+            text = "None of these documents could be read, so there is nothing to ask about yet."
         else:
-            self.scope_label.setText("")
+            text = ""
+        if unread and not checked:
+            text += (f" {unread:,} could not be read and {'is' if unread == 1 else 'are'} "
+                     "left out (see Status).")
+        self.scope_label.setText(text)
         self.scope_label.setVisible(bool(total))
         self.clear_checks_button.setVisible(bool(checked))
         if emit:
             self.scope_changed.emit()
 
-    def _show_message(self, text: str) -> None:
+    def _show_message(self, text: str, about: str | None = None) -> None:
+        """A message about ``about`` (default: the collection shown now)."""
+        self._message_about = about or self._collection
         self.message.setText(text)
         self.message.setVisible(bool(text))
+
+    def _drop_stale_message(self) -> None:
+        if self._message_about != self._collection:
+            self.message.hide()
+            self.message.clear()
 
     def _collection_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)

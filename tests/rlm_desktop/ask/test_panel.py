@@ -147,3 +147,18 @@ def test_saved_settings_start_a_new_conversation_at_the_next_question(qtbot: Any
     client.requests[-1][3](dict(answered, result=dict(answered["result"], conversation="c-2")))
     panel.ask("Then follow-ups continue the new one.")
     assert client.requests[-1][1]["conversation"] == "c-2"
+
+
+def test_the_question_box_hint_follows_the_readable_documents(qtbot: Any) -> None:
+    client = FakeClient()
+    readable = [0]
+    panel = AskPanel(client, lambda: ("default", None),  # type: ignore[arg-type]
+                     readable=lambda: readable[0])
+    qtbot.addWidget(panel)
+    assert "Add documents first" in panel.question.placeholderText()
+    assert "no readable documents yet" in panel.scope_label.text()
+    assert panel.ask("Anything?") == 0 and not client.requests
+    readable[0] = 3                 # documents were added: the library tells the panel
+    panel.update_scope()
+    assert panel.question.placeholderText().startswith("Ask a question")
+    assert panel.scope_label.text() == "About every readable document in “default”."

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rlm_desktop.advice import in_app
 from rlm_desktop.ask.render import Turn, parse_cite_url, render
 from rlm_desktop.replies import AskResult
 from rlm_desktop.widgets.empty_state import EmptyState
@@ -324,11 +325,13 @@ class AskPanel(QWidget):
         if reply.get("ok"):
             result = AskResult.from_json(reply.get("result"))
             turn.apply_result(result)
+            turn.error = in_app(turn.error)
             self.conversation = result.conversation or self.conversation
             self.run_finished.emit(result, None)
         else:
             turn.status = "failed"
-            turn.error = str(reply.get("error") or "The question could not be answered.")
+            turn.error = in_app(str(reply.get("error") or
+                                    "The question could not be answered."))
             turn.error_kind = str(reply.get("kind") or "")
             turn.duration_s = float(self._elapsed)
             if turn.error_kind == "worker_died":

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from engine.events import StopReason
 from engine.rlm.citations import replace_markers
 from engine.rlm.parsing import strip_code
+from rlm_desktop.advice import in_app
 
 
 def plain_citations(text: str) -> str:
@@ -169,6 +170,5 @@ def when(iso: str | None, now: datetime | None = None) -> str:
 
 def notice_text(message: str) -> str:
     """A notice as the app says it: the command line's hints become the app's own places."""
-    message = message.replace("add it with --prices FILE", "add it in Settings, Prices")
-    message = message.replace("pass --allow-unsandboxed to rlm ask, or ", "")
+    message = in_app(message)
     return message[:1].upper() + message[1:]

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.events import StopReason
+from rlm_desktop.advice import in_app
 from rlm_desktop.replies import AskResult, RunRecord
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import Elided, ToneIcon, muted_label, small_font
@@ -301,10 +302,10 @@ class RunPanel(QWidget):
             if result.duration_s is not None:
                 self.final_elapsed = result.duration_s
             self.tree.close(result.stop_reason or "failed", answer=result.answer,
-                            partial=result.partial, error=error or result.error,
+                            partial=result.partial, error=in_app(error or result.error),
                             duration_s=self.final_elapsed, question=self.question)
         else:
-            self.tree.close("failed", error=error or "The run ended without a reply.",
+            self.tree.close("failed", error=in_app(error or "The run ended without a reply."),
                             duration_s=self.final_elapsed, question=self.question)
         self._end_live()
 
@@ -315,7 +316,7 @@ class RunPanel(QWidget):
         self.final_elapsed = run.duration_s
         self.tree.set_usage(run.usage)
         self.tree.close(reason, answer=run.answer or None, partial=run.partial,
-                        error=run.error or None, duration_s=self.final_elapsed,
+                        error=in_app(run.error) or None, duration_s=self.final_elapsed,
                         question=self.question)
         self._end_live()
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 import engine
 from engine.config import config_dir
+from rlm_desktop.advice import in_app
 from rlm_desktop.ask.panel import AskPanel
 from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
@@ -294,8 +295,8 @@ class MainWindow(QMainWindow):
     def open_run(self, run_id: str) -> None:
         def shown(reply: dict[str, Any]) -> None:
             if not reply.get("ok"):
-                self.statusBar().showMessage(f"That run could not be opened: "
-                                             f"{reply.get('error')}", 8000)
+                self.statusBar().showMessage("That analysis could not be opened: "
+                                             + in_app(str(reply.get("error"))), 8000)
                 return
             stored = RunEvents.from_json(reply.get("result"))
             self.run_panel.show_run(stored.run, stored.events)

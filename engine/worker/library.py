@@ -117,7 +117,10 @@ async def ingest_cmd(svc: Services, req: Request) -> dict[str, Any]:
     options = IngestOptions(collection=collection,
                             include=arg_str_list(req.args, "include"),
                             exclude=arg_str_list(req.args, "exclude"),
-                            passwords=[password] if password else [])
+                            passwords=[password] if password else [],
+                            # "Read again": extract even unchanged files (after installing
+                            # OCR, say), as the command line's --force does.
+                            force=arg_bool(req.args, "force"))
 
     def work(req: Request, cancel: threading.Event) -> dict[str, Any]:
         return describe(_ingest_and_remember(paths, options, req, cancel))

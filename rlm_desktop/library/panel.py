@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.ingest.formats import SUPPORTED_SUFFIXES
+from rlm_desktop.advice import in_app
 from rlm_desktop.library.dialogs import ask_text, confirm
 from rlm_desktop.library.ingest import IngestBar, IngestOutcome, IngestRunner, describe_result
 from rlm_desktop.library.model import (
@@ -102,6 +103,10 @@ class LibraryPanel(QWidget):
         self.remove_action = action("remove", "Re&move from library", self.remove_selected,
                                     "Delete", "Remove the selected documents (your files "
                                               "on disk are not touched)")
+        self.read_again_action = action(
+            "rescan", "Read &again", self.read_again_selected,
+            tip="Read the selected documents from their files again, for example after "
+                "installing text recognition (OCR) for scanned pages")
         self.new_collection_action = action("new-collection", "&New collection…",
                                             self.new_collection, "Ctrl+Shift+N")
         self.delete_collection_action = action("remove", "&Delete collection…",
@@ -129,8 +134,8 @@ class LibraryPanel(QWidget):
         self.table = DocumentTable(self.proxy)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.table.addAction(self.remove_action)
-        self.table.menu_actions = [self.remove_action, self.add_files_action,
-                                   self.add_folder_action]
+        self.table.menu_actions = [self.read_again_action, self.remove_action,
+                                   self.add_files_action, self.add_folder_action]
 
         self.empty = EmptyState("drop", "Drop PDFs or Word files here",
                                 "or add them with the buttons below. Folders are read "
@@ -252,6 +257,14 @@ class LibraryPanel(QWidget):
                     f"Remove {len(ids):,} document{'s' if len(ids) != 1 else ''} from the "
                     "library? Your files on disk are not touched; you can add them again "
                     "later.", "Remove", lambda: self.remove_documents(ids))
+
+    def read_again_selected(self) -> None:
+        """Extract the selected documents' files again (unchanged files too)."""
+        paths = [row.path for row in self.model.documents() if row.id in
+                 set(self.selected_ids())]
+        if paths and self._collection:
+            self.message.hide()
+            self.runner.ingest(paths, self._collection, force=True)
 
     def remove_documents(self, ids: list[int]) -> None:
         self._client.request("remove_documents", {"ids": ids}, on_done=self._after_change)
@@ -423,7 +436,9 @@ class LibraryPanel(QWidget):
 
     def _update_actions(self) -> None:
         has_collection = self._collection is not None
-        self.remove_action.setEnabled(bool(self.table.selectionModel().hasSelection()))
+        selected = bool(self.table.selectionModel().hasSelection())
+        self.remove_action.setEnabled(selected)
+        self.read_again_action.setEnabled(selected and not self.runner.running)
         self.rescan_action.setEnabled(has_collection and not self.runner.running)
         self.prune_action.setEnabled(has_collection and not self.runner.running)
         self.delete_collection_action.setEnabled(has_collection)
@@ -475,7 +490,7 @@ class LibraryPanel(QWidget):
     def _show_message(self, text: str, about: str | None = None) -> None:
         """A message about ``about`` (default: the collection shown now)."""
         self._message_about = about or self._collection
-        self.message.setText(text)
+        self.message.setText(in_app(text))
         self.message.setVisible(bool(text))
 
     def _drop_stale_message(self) -> None:

@@ -163,3 +163,13 @@ def test_documents_by_id_across_collections(worker: WorkerProcess, tmp_path: Pat
     assert Path(found[1]["path"]).name == "alpha.txt"
     assert worker.call("documents", {"collection": "two", "ids": [alpha["id"]]}).result == []
     assert worker.call("documents", {"ids": "1"}).line["kind"] == "usage"
+
+
+def test_ingest_with_force_reads_unchanged_files_again(worker: WorkerProcess,
+                                                       tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs")
+    args = {"paths": [str(docs / "alpha.txt")], "collection": "c"}
+    assert worker.call("ingest", args).result["ingested"] == 1
+    assert worker.call("ingest", args).result["unchanged"] == 1
+    again = worker.call("ingest", {**args, "force": True}).result
+    assert again["unchanged"] == 0 and again["failed"] == []

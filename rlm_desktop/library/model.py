@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +18,14 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QIcon
 
-from rlm_desktop.library.titles import display_title
+from rlm_desktop.advice import in_app
+from rlm_desktop.library.titles import display_title, file_name
 from rlm_desktop.replies import Document
 
 Index = QModelIndex | QPersistentModelIndex
 
-TITLE, TYPE, PAGES, TOKENS, STATUS = range(5)
-HEADERS = ("Title", "Type", "Pages", "Tokens", "Status")
+TITLE, FILE, TYPE, PAGES, TOKENS, STATUS = range(6)
+HEADERS = ("Title", "File", "Type", "Pages", "Tokens", "Status")
 READABLE = frozenset({"ok", "warning"})     # the statuses whose text a question reads
 DOC_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -55,17 +57,19 @@ class DocRow:
     reason: str
     path: str
     error_kind: str
+    file: str = ""
 
     @classmethod
     def from_document(cls, doc: Document) -> DocRow:
-        reason = doc.error
+        reason = in_app(doc.error)
         if doc.status == "warning" and not reason and doc.warnings:
-            reason = "; ".join(doc.warnings)
+            reason = "; ".join(in_app(warning) for warning in doc.warnings)
         title = display_title(doc.title, doc.path)
         return cls(id=doc.id, title=title, type=doc.type.upper(), pages=doc.pages,
                    tokens=doc.tokens, status=doc.status,
                    status_text=status_text(doc.status, doc.error_kind, reason),
-                   reason=reason, path=doc.path, error_kind=doc.error_kind)
+                   reason=reason, path=doc.path, error_kind=doc.error_kind,
+                   file=file_name(doc.path))
 
 
 def status_text(status: str, kind: str, reason: str) -> str:
@@ -97,8 +101,15 @@ def _status_tooltip(row: DocRow) -> str:
     return row.reason or row.status_text
 
 
+def wrapped_tooltip(text: str) -> str:
+    """A tooltip that wraps (Qt wraps only rich text) and still shows ``text`` as typed:
+    every character is escaped, so a reason from a document never becomes markup."""
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+
+
 _SORT_KEYS: dict[int, Callable[[DocRow], Any]] = {
     TITLE: lambda r: r.title.casefold(),
+    FILE: lambda r: (r.file.casefold(), r.path),
     TYPE: lambda r: (r.type, r.title.casefold()),
     PAGES: lambda r: r.pages,
     TOKENS: lambda r: r.tokens,
@@ -207,6 +218,8 @@ class LibraryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == TITLE:
                 return row.title
+            if column == FILE:
+                return row.file
             if column == TYPE:
                 return row.type
             if column == PAGES:
@@ -218,7 +231,7 @@ class LibraryModel(QAbstractTableModel):
             checked = row.id in self._checked
             return Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole:
-            return _status_tooltip(row) if column == STATUS else row.path
+            return wrapped_tooltip(_status_tooltip(row)) if column == STATUS else row.path
         if role == Qt.ItemDataRole.DecorationRole and column == STATUS:
             return self._icons.get(row.status)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (PAGES, TOKENS):

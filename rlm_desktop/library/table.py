@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView,
 
 from rlm_desktop.library.model import (
     DOC_ID_ROLE,
+    FILE,
     PAGES,
     STATUS,
     TITLE,
@@ -47,10 +48,17 @@ class DocumentTable(QTableView):
         header = self.horizontalHeader()
         header.setAccessibleName("Document columns (click to sort)")
         header.setHighlightSections(False)
+        # Title and status share the width left over: a status is a reason ("Needs a
+        # password", "Ready (warning)") that should read in full when there is room; the
+        # tooltip holds the whole reason. Fixed widths elsewhere: measuring 10,000 rows to
+        # fit their contents would stall the window.
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
         width = self.fontMetrics().horizontalAdvance
-        for column, sample in ((TYPE, "DOCX"), (PAGES, "Pages"), (TOKENS, "99,999"),
-                               (STATUS, "Needs a password")):
+        header.setMinimumSectionSize(width("Pages") + 16)
+        for column, sample in ((FILE, "Lease 2019.pdf"), (TYPE, "DOCX"), (PAGES, "Pages"),
+                               (TOKENS, "99,999")):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width(sample) + 24)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

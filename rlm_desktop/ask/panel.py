@@ -148,8 +148,9 @@ class AskPanel(QWidget):
         self.view.anchorClicked.connect(self._link)
         self.empty = EmptyState("question", "Ask a question about your documents",
                                 "For example: “Which clauses limit liability, and to what "
-                                "amount?” The model reads the documents with code and "
-                                "sub-queries; the run panel shows every step and its cost.")
+                                "amount?” The main model reads the documents step by step and "
+                                "hands pieces to a helper model; the run panel shows every "
+                                "step and its cost.")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.view)
@@ -315,6 +316,9 @@ class AskPanel(QWidget):
             self._render_live()
         elif kind == "iteration_started" and not event.get("depth"):
             turn.iteration = int(event.get("iteration") or 0)
+            self._render_live()
+        elif kind == "subcall_started" and event.get("kind") != "rlm_query":
+            turn.helper_questions += 1
             self._render_live()
         self.run_event.emit(event)
 

@@ -22,23 +22,23 @@ STOP_TEXT: dict[StopReason, tuple[str, str]] = {
     StopReason.ANSWERED: ("Answered", "The model found an answer."),
     StopReason.MAX_ITERATIONS: ("Stopped at the step limit",
                                 "The run used all its steps; this is its best answer so far."),
-    StopReason.BUDGET: ("Stopped at the cost budget",
-                        "The run reached its cost budget; this is its best answer so far."),
+    StopReason.BUDGET: ("Stopped at the spending limit",
+                        "The run reached its spending limit; this is its best answer so far."),
     StopReason.TIMEOUT: ("Stopped at the time limit",
                          "The run reached its time limit; this is its best answer so far."),
-    StopReason.MAX_SUB_CALLS: ("Stopped at the sub-query limit",
-                               "The run made as many sub-queries as allowed; this is its best "
-                               "answer."),
-    StopReason.MAX_ERRORS: ("Stopped after repeated code errors",
+    StopReason.MAX_SUB_CALLS: ("Stopped: too many helper questions",
+                               "The run asked as many helper questions as allowed; this is its "
+                               "best answer."),
+    StopReason.MAX_ERRORS: ("Stopped: the model's code kept failing",
                             "The model's code failed several times in a row, so the run "
                             "stopped."),
     StopReason.CANCELLED: ("Stopped by you", "You stopped this run; what it found so far is kept."),
-    StopReason.PROVIDER_ERROR: ("Failed: model provider error",
-                                "The model provider returned an error; check the connection in "
+    StopReason.PROVIDER_ERROR: ("The AI service failed",
+                                "The AI service returned an error; check the connection in "
                                 "Settings."),
-    StopReason.SANDBOX_ERROR: ("Failed: the code sandbox could not run",
-                               "The protected environment for the model's code could not be "
-                               "used."),
+    StopReason.SANDBOX_ERROR: ("The safe workspace could not start",
+                               "The safe workspace for the model's code could not start on this "
+                               "computer."),
     StopReason.ERROR: ("Error", "The run ended: error."),
     StopReason.WORKER_DIED: ("Interrupted: the engine stopped",
                              "The engine stopped before this run finished; the steps so far are "

@@ -56,8 +56,8 @@ LIMITS = (
     Number("timeout_s", "Time limit per question", "Stops the question after this long.",
            decimals=0, unit=" seconds", optional="No limit", maximum=10_000_000,
            suggested=600),
-    Number("max_depth", "Levels of helper runs",
-           "How deep the main model may hand whole sub-tasks to helper runs; 0 turns "
+    Number("max_depth", "Levels of helper analyses",
+           "How deep the main model may hand whole sub-tasks to helper analyses; 0 turns "
            "them off.", maximum=50),
     Number("batch_concurrency", "Helper calls at the same time",
            "More is faster; lower it if the service says you send too many requests.",

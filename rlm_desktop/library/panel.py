@@ -27,6 +27,7 @@ from rlm_desktop.advice import in_app
 from rlm_desktop.library.dialogs import ask_text, confirm
 from rlm_desktop.library.ingest import IngestBar, IngestOutcome, IngestRunner, describe_result
 from rlm_desktop.library.model import (
+    TOKENS,
     LibraryModel,
     LibraryProxy,
 )
@@ -60,6 +61,7 @@ class LibraryPanel(QWidget):
         self._want: str | None = None      # a collection to select once the list arrives
         self._refresh_serial = 0
         self._message_about: str | None = None   # the collection the shown message is about
+        self.details = False      # token counts show in the details view only
         self.loaded = False     # the first listing arrived (tests wait for it)
         self.model = LibraryModel(self)
         self.proxy = LibraryProxy(self.model, self)
@@ -132,6 +134,7 @@ class LibraryPanel(QWidget):
         self.filter_box.textChanged.connect(self.proxy.set_filter_text)
 
         self.table = DocumentTable(self.proxy)
+        self.table.setColumnHidden(TOKENS, True)      # plain view until set_details(True)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.table.addAction(self.remove_action)
         self.table.menu_actions = [self.read_again_action, self.remove_action,
@@ -210,6 +213,18 @@ class LibraryPanel(QWidget):
         super().changeEvent(event)
 
     # --- what other parts of the window use -------------------------------------------
+
+    def set_details(self, details: bool) -> None:
+        """Token counts (a column, a figure in the summary) show in the details view only."""
+        self.details = details
+        self.table.setColumnHidden(TOKENS, not details)
+        self._update_summary()
+        for row in range(self.collection_list.count()):
+            item = self.collection_list.item(row)
+            info = next((c for c in self._collections
+                         if c.name == item.data(Qt.ItemDataRole.UserRole)), None)
+            if info is not None:
+                item.setToolTip(self._collection_text(info))
 
     def current_collection(self) -> str | None:
         return self._collection
@@ -450,11 +465,11 @@ class LibraryPanel(QWidget):
         else:
             self.summary.setText(self._collection_text(info, named=True))
 
-    @staticmethod
-    def _collection_text(info: Collection, named: bool = False) -> str:
+    def _collection_text(self, info: Collection, named: bool = False) -> str:
         docs = info.documents
-        text = (f"{docs:,} document{'s' if docs != 1 else ''} · {info.pages:,} pages · "
-                f"{info.tokens:,} tokens")
+        text = f"{docs:,} document{'s' if docs != 1 else ''} · {info.pages:,} pages"
+        if self.details:
+            text += f" · {info.tokens:,} tokens"
         return f"“{info.name}”: {text}" if named else text
 
     def readable_count(self) -> int:

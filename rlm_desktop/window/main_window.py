@@ -8,11 +8,13 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import (
+    QAction,
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
+    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QDialog,
@@ -126,6 +128,14 @@ class MainWindow(QMainWindow):
         self.history_panel_widget = as_widget(self.history_panel, "history panel")
         self.run_panel_widget.setAccessibleName("Run panel")
         self.history_panel_widget.setAccessibleName("History")
+        # Plain view (no code, tracebacks or token counts) unless the person asked for the
+        # details once: the choice is remembered with the window's layout.
+        self.details_action = QAction("Show &details", self)
+        self.details_action.setCheckable(True)
+        self.details_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.details_action.setToolTip("Show the model's code, its output, error messages and "
+                                       "token counts")
+        self.details_action.toggled.connect(self.set_details)
         self.side_tabs = QTabWidget()
         self.side_tabs.setAccessibleName("Run and history")
         self.side_tabs.setDocumentMode(True)
@@ -165,6 +175,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self._engine_state(client.state)
         self._restore_layout()
+        self.set_details(bool(self._settings.value("view/details", False, type=bool)),
+                         remember=False)
         if client.state == "ready":       # the worker was started before this window
             QTimer.singleShot(0, lambda: self._engine_ready(client.hello))
 
@@ -189,9 +201,28 @@ class MainWindow(QMainWindow):
         ask.citation_clicked.connect(self._open_citation)
         self.run_panel.stop_requested.connect(ask.stop)
         ask.stop_started.connect(self._show_stopping)
+        details_toggled = getattr(self.run_panel, "details_toggled", None)
+        if details_toggled is not None:
+            details_toggled.connect(self.details_action.setChecked)
         self.history_panel.open_requested.connect(self.open_run)
         self.history_panel.delete_requested.connect(self.delete_run)
         self.library.filter_box.setAcceptDrops(False)   # file drops belong to the library
+
+    def set_details(self, details: bool, remember: bool = True) -> None:
+        """The plain view or the details view, for every panel (and remembered)."""
+        self.details_action.blockSignals(True)
+        self.details_action.setChecked(details)
+        self.details_action.blockSignals(False)
+        for panel in (self.run_panel, self.library):
+            show = getattr(panel, "set_details", None)
+            if callable(show):
+                show(details)
+        if remember:
+            self._settings.setValue("view/details", details)
+
+    @property
+    def details(self) -> bool:
+        return self.details_action.isChecked()
 
     def _scope(self) -> tuple[str | None, list[int] | None]:
         return self.library.current_collection(), self.library.checked_ids() or None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtGui import QAction, QDesktopServices, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from rlm_desktop.library.model import (
@@ -48,25 +48,48 @@ class DocumentTable(QTableView):
         header = self.horizontalHeader()
         header.setAccessibleName("Document columns (click to sort)")
         header.setHighlightSections(False)
-        # Title and status share the width left over: a status is a reason ("Needs a
-        # password", "Ready (warning)") that should read in full when there is room; the
-        # tooltip holds the whole reason. Fixed widths elsewhere: measuring 10,000 rows to
-        # fit their contents would stall the window.
+        # The title takes the width left over; the status column is as wide as its longest
+        # reason needs, up to STATUS_SHARE of the table (the tooltip holds the whole
+        # reason). Fixed widths elsewhere: measuring 10,000 rows' cells would stall the
+        # window, and the statuses are a handful of distinct words.
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
         width = self.fontMetrics().horizontalAdvance
         header.setMinimumSectionSize(width("Pages") + 16)
         for column, sample in ((FILE, "Lease 2019.pdf"), (TYPE, "DOCX"), (PAGES, "Pages"),
-                               (TOKENS, "99,999")):
+                               (TOKENS, "99,999"), (STATUS, "Needs a password")):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width(sample) + 24)
+        self._status_needed = 0      # the longest status's width, measured once per reset
+        proxy.modelReset.connect(self._measure_status)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.doubleClicked.connect(lambda index: self.open_file(index.row()))
 
+    STATUS_SHARE = 0.4
+
     def library(self) -> LibraryModel:
         return self.proxy.library()
+
+    def _measure_status(self) -> None:
+        texts = {row.status_text for row in self.library().documents()}
+        icon = self.iconSize().width() if self.iconSize().isValid() else 16
+        self._status_needed = max((self.fontMetrics().horizontalAdvance(t) for t in texts),
+                                  default=0) + icon + 28
+        self.fit_status()
+
+    def fit_status(self) -> None:
+        """Give the status column the width of its longest reason, within STATUS_SHARE."""
+        if not self._status_needed:
+            return
+        cap = int(self.viewport().width() * self.STATUS_SHARE)
+        header = self.horizontalHeader()
+        header.resizeSection(STATUS, max(header.minimumSectionSize(),
+                                         min(self._status_needed, cap)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_status()
 
     def selected_ids(self) -> list[int]:
         return [int(index.data(DOC_ID_ROLE)) for index in self.selectionModel().selectedRows(TITLE)]

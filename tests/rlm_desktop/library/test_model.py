@@ -163,3 +163,22 @@ def test_reasons_show_in_full_in_a_wrapping_tooltip_that_never_becomes_markup() 
     assert tip.startswith("<p style='white-space:pre-wrap'>")     # Qt wraps rich text only
     assert "&lt;b&gt;now&lt;/b&gt;" in tip and "<b>" not in tip
     assert "--force" not in tip and "Read again" in tip         # said as the app does it
+
+
+def test_the_status_column_fits_its_longest_reason_and_the_title_takes_the_rest(
+        qtbot: Any) -> None:
+    from rlm_desktop.library.table import DocumentTable
+
+    model = LibraryModel()
+    table = DocumentTable(LibraryProxy(model))
+    qtbot.addWidget(table)
+    table.resize(900, 300)
+    table.show()
+    model.set_documents([doc(1), doc(2, status="failed", error_kind="",
+                                    error="the reader crashed on this file (SIGSEGV)")])
+    header = table.horizontalHeader()
+    longest = table.fontMetrics().horizontalAdvance(model.index(1, STATUS).data())
+    assert header.sectionSize(STATUS) >= longest                 # read in full, room allowed
+    assert header.sectionSize(TITLE) > header.sectionSize(FILE)
+    table.resize(300, 300)                                       # narrow: capped, then elided
+    assert header.sectionSize(STATUS) <= int(table.viewport().width() * table.STATUS_SHARE)

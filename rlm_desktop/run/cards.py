@@ -141,7 +141,7 @@ class CellView(QWidget):
             return "idle", "did not finish"
         if not node.finished:
             return "running", "running…"
-        extra = " · its sandbox was restarted" if node.restarted else ""
+        extra = " · its safe workspace was restarted" if node.restarted else ""
         if node.timed_out:
             return "warn", f"stopped after {fmt.seconds(node.duration_s)}: too slow{extra}"
         if node.error:

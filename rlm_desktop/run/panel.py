@@ -133,7 +133,6 @@ class RunPanel(QWidget):
         self.details_button = QToolButton(header)
         self.details_button.setText("Show details")
         self.details_button.setCheckable(True)
-        self.details_button.setAutoRaise(True)
         self.details_button.setAccessibleName("Show details")
         self.details_button.setToolTip("Show the code the model writes, what it prints, error "
                                        "messages and token counts")

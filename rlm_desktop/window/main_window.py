@@ -164,8 +164,8 @@ class MainWindow(QMainWindow):
 
         self.engine_label = QLabel()
         self.engine_label.setAccessibleName("Engine state")
-        self.sandbox_label = QLabel("Sandbox: checked when a question runs")
-        self.sandbox_label.setAccessibleName("Sandbox state")
+        self.sandbox_label = QLabel("Safe workspace: checked when a question runs")
+        self.sandbox_label.setAccessibleName("Safe workspace state")
         self.statusBar().addWidget(self.engine_label)
         self.statusBar().addPermanentWidget(self.sandbox_label)
         built = build_menus(self)
@@ -308,8 +308,8 @@ class MainWindow(QMainWindow):
             return
         layers = [name.replace("_", " ") for name, on in (status.get("layers") or {}).items()
                   if on]
-        self.sandbox_label.setText("Sandbox: on" if status.get("enforced") else
-                                   "Sandbox: NOT isolated")
+        self.sandbox_label.setText("Safe workspace: on" if status.get("enforced") else
+                                   "Safe workspace: NOT sealed off")
         note = str(status.get("note") or "")
         self.sandbox_label.setToolTip(note + (f"\nActive layers: {', '.join(layers)}"
                                               if layers else ""))
@@ -448,8 +448,9 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.NoIcon, "About RLM Desktop",
                           f"<b>RLM Desktop {engine.__version__}</b><p>Ask questions of a "
                           "whole document set with Recursive Language Models, and check "
-                          "every answer: each step the model takes, its code, its "
-                          "sub-queries and their cost are shown as it works.</p>",
+                          "every answer: each step the model takes, the questions it "
+                          "hands to a helper model and their cost are shown as it "
+                          "works.</p>",
                           QMessageBox.StandardButton.Close, self)
         box.setIconPixmap(app_icon().pixmap(64, 64))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

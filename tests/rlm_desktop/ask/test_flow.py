@@ -71,7 +71,7 @@ def test_an_answer_with_its_facts_and_the_run_panel_fed_in_order(
     assert "answer" in types and types.count("iteration_started") == 2
     stored = call(qtbot, window.client, "run_events", {"run_id": result.run_id})
     assert [e["type"] for e in stored["result"]["events"]] == types
-    assert window.sandbox_label.text().startswith("Sandbox: ")
+    assert window.sandbox_label.text().startswith("Safe workspace: ")   # VOCABULARY.md
     # History was refreshed with the new run.
     qtbot.waitUntil(lambda: any(r.run_id == result.run_id
                                 for r in window.history_panel.runs or []),

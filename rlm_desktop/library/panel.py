@@ -136,6 +136,7 @@ class LibraryPanel(QWidget):
         self.table = DocumentTable(self.proxy)
         self.table.setColumnHidden(TOKENS, True)      # plain view until set_details(True)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.table.open_failed.connect(self._open_failed)
         self.table.addAction(self.remove_action)
         self.table.menu_actions = [self.read_again_action, self.remove_action,
                                    self.add_files_action, self.add_folder_action]
@@ -153,6 +154,9 @@ class LibraryPanel(QWidget):
         self.ingest_bar = IngestBar()
         self.message = QLabel()
         self.message.setWordWrap(True)
+        # It may name files and paths: plain text, and selectable so a path can be copied.
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setAccessibleName("Library messages")
         self.message.hide()
         self.scope_label = QLabel()
@@ -507,6 +511,12 @@ class LibraryPanel(QWidget):
         self._message_about = about or self._collection
         self.message.setText(in_app(text))
         self.message.setVisible(bool(text))
+
+    def _open_failed(self, title: str, path: str) -> None:
+        missing = not Path(path).exists()
+        why = ("it is no longer there (moved or deleted)" if missing else
+               "no app on this computer is set up to open this kind of file")
+        self._show_message(f"“{title}” could not be opened: {why}. It is at: {path}")
 
     def _drop_stale_message(self) -> None:
         if self._message_about != self._collection:

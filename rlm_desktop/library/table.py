@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtCore import QPoint, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
@@ -21,8 +21,15 @@ from rlm_desktop.library.model import (
 )
 
 
+def open_with_system(path: str) -> bool:
+    """Hand a file or folder to the system's default app; False when nothing took it."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+
 class DocumentTable(QTableView):
     """A QTableView over LibraryProxy; ``menu_actions`` are appended to its context menu."""
+
+    open_failed = Signal(str, str)    # title, path: nothing on this computer opened it
 
     def __init__(self, proxy: LibraryProxy, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,11 +101,17 @@ class DocumentTable(QTableView):
     def selected_ids(self) -> list[int]:
         return [int(index.data(DOC_ID_ROLE)) for index in self.selectionModel().selectedRows(TITLE)]
 
-    def open_file(self, proxy_row: int, folder: bool = False) -> None:
-        """Open a document (or its folder) with the system's default application."""
+    def open_file(self, proxy_row: int, folder: bool = False) -> bool:
+        """Open a document (or its folder) with the system's default application; say so
+        (``open_failed``) when nothing opened it."""
         source = self.proxy.mapToSource(self.proxy.index(proxy_row, TITLE))
-        path = Path(self.library().row_at(source.row()).path)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent if folder else path)))
+        row = self.library().row_at(source.row())
+        path = Path(row.path)
+        target = str(path.parent if folder else path)
+        if open_with_system(target):
+            return True
+        self.open_failed.emit(row.title, target)
+        return False
 
     def _menu(self, pos: QPoint) -> None:
         index = self.indexAt(pos)

@@ -6,11 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
@@ -34,6 +33,7 @@ from rlm_desktop.advice import in_app
 from rlm_desktop.ask.panel import AskPanel
 from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
+from rlm_desktop.library.table import open_with_system
 from rlm_desktop.library.titles import display_title
 from rlm_desktop.replies import (
     AskResult,
@@ -64,11 +64,6 @@ ENGINE_STATES = {
 def window_settings() -> QSettings:
     """Window geometry and splitter sizes, in the app's config folder (not the registry)."""
     return QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
-
-
-def open_with_system(path: str) -> bool:
-    """Hand a file to the system's default app; False when there is none to hand it to."""
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
 
 
 def _run_panel() -> RunPanelView:

@@ -29,3 +29,19 @@ def test_scope_counts_only_readable_documents_and_messages_stay_with_their_colle
     assert not library.message.isVisible()
     qtbot.waitUntil(lambda: "Add documents first" in
                     window.ask_panel.question.placeholderText(), timeout=REPLY_TIMEOUT_MS)
+
+
+def test_opening_a_file_nothing_opens_says_so_with_its_path(
+        qtbot: Any, window: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from rlm_desktop.library import table
+
+    library = window.library
+    make_library_folder(tmp_path / "docs")
+    library.add_paths([str(tmp_path / "docs" / "notes.txt")])
+    qtbot.waitUntil(lambda: library.document_count() == 1 and not library.runner.running,
+                    timeout=REPLY_TIMEOUT_MS)
+    monkeypatch.setattr(table, "open_with_system", lambda path: False)
+    assert not library.table.open_file(0)
+    text = library.message.text()
+    assert "could not be opened" in text and "no app on this computer" in text
+    assert str(tmp_path / "docs" / "notes.txt") in text

@@ -46,6 +46,11 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"a spending limit needs known prices, and there is none for \1: add them in "
          "Settings, Prices, or clear the spending limit in Settings, Limits"),
         (r"add it with --prices FILE", "add it in Settings, Prices"),
+        # An engine fault (engine/worker/server.py): a Python exception is no help on screen;
+        # the engine log keeps it.
+        (r"unexpected error in the engine during \w+: \w+(?:Error|Exception)?: .*?; see the log "
+         r"for details", "something went wrong inside the engine; Help > Engine log has the "
+         "details, and trying again usually works"),
         # The safe workspace (engine/sandbox/policy.py)
         (r"To run anyway, knowingly: pass --allow-unsandboxed to rlm ask, or set "
          r"\"sandbox\": \{\"allow_unsandboxed\": true\} in \S+",

@@ -322,6 +322,8 @@ class RunTimeline(QWidget):
                 self.outcome.show_run(node)
                 place(self.layout_, self.outcome)
             self.outcome.show_run(node)
+            if not self.details and node.error:      # one sentence; the rest under details
+                self.outcome.error.setText(fmt.plain_error(node.error))
         if done:
             self.seen = version
         return done

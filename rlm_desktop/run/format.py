@@ -168,6 +168,15 @@ def when(iso: str | None, now: datetime | None = None) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
+def plain_error(error: str) -> str:
+    """An error as the plain view says it: one sentence, never a traceback."""
+    text = error.strip()
+    if "Traceback (most recent call last)" in text or '\n  File "' in text:
+        return "Something went wrong in the model's code. Show details to see the error."
+    first = text.splitlines()[0] if text else ""
+    return first if len(first) <= 300 else first[:299] + "…"
+
+
 def notice_text(message: str) -> str:
     """A notice as the app says it: the command line's hints become the app's own places."""
     message = in_app(message)

@@ -78,6 +78,12 @@ def test_what_the_app_says_instead() -> None:
     assert "Re-scan and forget missing files" in in_app(messages["missing"])
 
 
+def test_an_engine_fault_is_one_plain_sentence() -> None:
+    said = in_app("unexpected error in the engine during ask: KeyError: 'doc'; see the log for "
+                  "details")
+    assert "KeyError" not in said and "Help > Engine log" in said
+
+
 def test_unknown_command_line_advice_is_left_out() -> None:
     assert in_app("the file is odd; rerun with --weird-flag") == "the file is odd"
     assert in_app("Plain words stay as they are.") == "Plain words stay as they are."

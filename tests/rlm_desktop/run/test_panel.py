@@ -521,3 +521,19 @@ def test_the_plain_view_shows_steps_helper_questions_cost_and_time_only(
     assert panel.tokens_box.isVisibleTo(panel) and not panel.steps_box.isVisibleTo(panel)
     asking = next(c for c in cells if c.calls is not None)
     assert asking.calls is not None and not asking.calls.isColumnHidden(1)
+
+
+def test_the_plain_view_says_a_run_error_in_one_sentence(panel: RunPanel) -> None:
+    sample = SampleRun()
+    sample.run(steps=2, calls_per_cell=1, child_at=(), finish=False)
+    feed(panel, sample)
+    panel.finish(None, 'Traceback (most recent call last):\n  File "<cell>"\nKeyError: 1')
+    panel.flush()
+    outcome = panel.timeline.outcome
+    assert outcome is not None
+    assert outcome.error.text() == ("Something went wrong in the model's code. Show details "
+                                    "to see the error.")
+    panel.set_details(True)
+    panel.flush()
+    assert panel.timeline.outcome is not None
+    assert "KeyError" in panel.timeline.outcome.error.text()

@@ -272,7 +272,7 @@ def describe_test(model: str, reply: Reply) -> tuple[str, str]:
     if not reply.get("ok"):
         return "error", f"The test could not run: {reply_error(reply)}"
     result = ConnectionTest.from_json(reply.get("result"))
-    message = result.message.strip()
+    message = in_app(result.message.strip()) if result.message.strip() else ""
     if result.ok:
         took = f" in {result.latency_s:.1f} s" if result.latency_s is not None else ""
         return "ok", f"It works: {model} answered{took}."

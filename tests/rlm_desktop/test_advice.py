@@ -88,3 +88,13 @@ def test_unknown_command_line_advice_is_left_out() -> None:
     assert in_app("the file is odd; rerun with --weird-flag") == "the file is odd"
     assert in_app("Plain words stay as they are.") == "Plain words stay as they are."
     assert in_app("run `rlm frobnicate`") == "The engine reported a problem (see its log)."
+
+
+def test_a_failed_connection_test_says_what_to_do_in_the_app() -> None:
+    from rlm_desktop.settings.widgets import describe_test
+
+    reply = {"ok": True, "result": {"ok": False, "latency_s": 0.2, "kind": "auth",
+                                    "message": engine_messages()["401"]}}
+    kind, text = describe_test("gpt-5", reply)
+    assert kind == "error" and not names_command_line(text)
+    assert "Settings, AI models" in text

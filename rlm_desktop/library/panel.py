@@ -512,11 +512,11 @@ class LibraryPanel(QWidget):
         self.message.setText(in_app(text))
         self.message.setVisible(bool(text))
 
-    def _open_failed(self, title: str, path: str) -> None:
+    def _open_failed(self, what: str, path: str) -> None:
         missing = not Path(path).exists()
         why = ("it is no longer there (moved or deleted)" if missing else
-               "no app on this computer is set up to open this kind of file")
-        self._show_message(f"“{title}” could not be opened: {why}. It is at: {path}")
+               "no app on this computer is set up to open it")
+        self._show_message(f"{what} could not be opened: {why}. It is at: {path}")
 
     def _drop_stale_message(self) -> None:
         if self._message_about != self._collection:

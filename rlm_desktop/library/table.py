@@ -29,7 +29,7 @@ def open_with_system(path: str) -> bool:
 class DocumentTable(QTableView):
     """A QTableView over LibraryProxy; ``menu_actions`` are appended to its context menu."""
 
-    open_failed = Signal(str, str)    # title, path: nothing on this computer opened it
+    open_failed = Signal(str, str)    # what ("“Lease”"), path: nothing on this computer opened it
 
     def __init__(self, proxy: LibraryProxy, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,7 +110,8 @@ class DocumentTable(QTableView):
         target = str(path.parent if folder else path)
         if open_with_system(target):
             return True
-        self.open_failed.emit(row.title, target)
+        self.open_failed.emit(f"The folder of “{row.title}”" if folder else f"“{row.title}”",
+                              target)
         return False
 
     def _menu(self, pos: QPoint) -> None:

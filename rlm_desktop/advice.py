@@ -51,6 +51,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"unexpected error in the engine during \w+: \w+(?:Error|Exception)?: .*?; see the log "
          r"for details", "something went wrong inside the engine; Help > Engine log has the "
          "details, and trying again usually works"),
+        # The engine's names for the two models (VOCABULARY.md): the words the screens use.
+        (r"\bin the settings\b(?! file)", "in Settings, AI models"),
+        (r"\broot model\b", "main model"), (r"\bRoot model\b", "Main model"),
+        (r"\bsub-model\b", "helper model"), (r"\bSub-model\b", "Helper model"),
         # The safe workspace (engine/sandbox/policy.py)
         (r"To run anyway, knowingly: pass --allow-unsandboxed to rlm ask, or set "
          r"\"sandbox\": \{\"allow_unsandboxed\": true\} in \S+",

@@ -78,6 +78,13 @@ def test_what_the_app_says_instead() -> None:
     assert "Re-scan and forget missing files" in in_app(messages["missing"])
 
 
+def test_the_models_have_the_names_the_screens_use() -> None:
+    said = in_app("no model is chosen yet: choose the root model (and, if you like, a cheaper "
+                  "sub-model) in the settings, then ask again")
+    assert said == ("no model is chosen yet: choose the main model (and, if you like, a cheaper "
+                    "helper model) in Settings, AI models, then ask again")
+
+
 def test_an_engine_fault_is_one_plain_sentence() -> None:
     said = in_app("unexpected error in the engine during ask: KeyError: 'doc'; see the log for "
                   "details")

@@ -26,7 +26,9 @@ Index = QModelIndex | QPersistentModelIndex
 
 TITLE, FILE, TYPE, PAGES, TOKENS, STATUS = range(6)
 HEADERS = ("Title", "File", "Type", "Pages", "Tokens", "Status")
-READABLE = frozenset({"ok", "warning"})     # the statuses whose text a question reads
+# A question reads every document but the failed ones: a missing file's text stays stored
+# and is still read (engine/worker/runs.py picks documents the same way).
+UNREADABLE = "failed"
 DOC_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -170,8 +172,8 @@ class LibraryModel(QAbstractTableModel):
         return list(self._rows)
 
     def readable_count(self) -> int:
-        """Rows a question reads: the engine leaves failed and missing files out."""
-        return sum(1 for row in self._rows if row.status in READABLE)
+        """Rows a question reads: the engine leaves out the files that failed to read."""
+        return sum(1 for row in self._rows if row.status != UNREADABLE)
 
     def checked_ids(self) -> list[int]:
         """Checked document ids in table order."""

@@ -55,10 +55,11 @@ class DocumentTable(QTableView):
         header = self.horizontalHeader()
         header.setAccessibleName("Document columns (click to sort)")
         header.setHighlightSections(False)
-        # The title takes the width left over; the status column is as wide as its longest
-        # reason needs, up to STATUS_SHARE of the table (the tooltip holds the whole
-        # reason). Fixed widths elsewhere: measuring 10,000 rows' cells would stall the
-        # window, and the statuses are a handful of distinct words.
+        # The title takes the width left over; the file name and the status get what they
+        # need up to a share of the flexible width (the tooltip holds the whole reason), so
+        # the title keeps at least 38% of it, about as much as the status. Fixed widths
+        # elsewhere: measuring 10,000 rows' cells would stall the window, and the statuses
+        # are a handful of distinct words.
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
         width = self.fontMetrics().horizontalAdvance
@@ -68,12 +69,14 @@ class DocumentTable(QTableView):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width(sample) + 24)
         self._status_needed = 0      # the longest status's width, measured once per reset
+        self._file_needed = width("Lease 2019.pdf") + 24
         proxy.modelReset.connect(self._measure_status)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.doubleClicked.connect(lambda index: self.open_file(index.row()))
 
-    STATUS_SHARE = 0.4
+    STATUS_SHARE = 0.42   # of the width left by the type, pages and tokens columns
+    FILE_SHARE = 0.2
 
     def library(self) -> LibraryModel:
         return self.proxy.library()
@@ -82,17 +85,26 @@ class DocumentTable(QTableView):
         texts = {row.status_text for row in self.library().documents()}
         icon = self.iconSize().width() if self.iconSize().isValid() else 16
         self._status_needed = max((self.fontMetrics().horizontalAdvance(t) for t in texts),
-                                  default=0) + icon + 28
+                                  default=0) + icon + 20
         self.fit_status()
 
     def fit_status(self) -> None:
-        """Give the status column the width of its longest reason, within STATUS_SHARE."""
-        if not self._status_needed:
-            return
-        cap = int(self.viewport().width() * self.STATUS_SHARE)
+        """Size the status and file columns to what they need, within their shares of the
+        width the fixed columns leave; the title stretches over the rest."""
         header = self.horizontalHeader()
-        header.resizeSection(STATUS, max(header.minimumSectionSize(),
-                                         min(self._status_needed, cap)))
+        fixed = sum(header.sectionSize(c) for c in (TYPE, PAGES, TOKENS)
+                    if not header.isSectionHidden(c))
+        flexible = max(0, self.viewport().width() - fixed)
+        smallest = header.minimumSectionSize()
+        header.resizeSection(FILE, max(smallest, min(self._file_needed,
+                                                     int(flexible * self.FILE_SHARE))))
+        if self._status_needed:
+            header.resizeSection(STATUS, max(smallest, min(self._status_needed,
+                                                           int(flexible * self.STATUS_SHARE))))
+
+    def setColumnHidden(self, column: int, hide: bool) -> None:
+        super().setColumnHidden(column, hide)
+        self.fit_status()       # a hidden column's width goes to the others
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

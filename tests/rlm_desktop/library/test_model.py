@@ -180,5 +180,8 @@ def test_the_status_column_fits_its_longest_reason_and_the_title_takes_the_rest(
     longest = table.fontMetrics().horizontalAdvance(model.index(1, STATUS).data())
     assert header.sectionSize(STATUS) >= longest                 # read in full, room allowed
     assert header.sectionSize(TITLE) > header.sectionSize(FILE)
-    table.resize(300, 300)                                       # narrow: capped, then elided
+    table.resize(455, 300)        # the library's width in the default window: capped, elided
     assert header.sectionSize(STATUS) <= int(table.viewport().width() * table.STATUS_SHARE)
+    assert header.sectionSize(TITLE) >= 0.8 * header.sectionSize(STATUS)  # the title keeps room
+    assert sum(header.sectionSize(c) for c in range(model.columnCount())) <= \
+        table.viewport().width()                                   # no sideways scrolling

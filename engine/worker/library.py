@@ -54,9 +54,12 @@ async def delete_collection(svc: Services, req: Request) -> dict[str, Any]:
 
 async def documents(svc: Services, req: Request) -> list[dict[str, Any]]:
     collection = arg_str(req.args, "collection", required=False)
+    # By id, in whatever collection they are: an earlier answer's citations name documents
+    # of the collection it was asked in, which need not be the one shown now.
+    ids = arg_ids(req.args, "ids")
 
     def query(library: Library) -> list[dict[str, Any]]:
-        docs = library.documents(collection=collection)
+        docs = library.documents(collection=collection, ids=ids)
         warnings = library.content_warnings(sorted({d.content_hash for d in docs
                                                     if d.content_hash}))
         return [{**d.to_json(), "tokens": d.tokens, "added_at": d.added_at,
@@ -114,7 +117,10 @@ async def ingest_cmd(svc: Services, req: Request) -> dict[str, Any]:
     options = IngestOptions(collection=collection,
                             include=arg_str_list(req.args, "include"),
                             exclude=arg_str_list(req.args, "exclude"),
-                            passwords=[password] if password else [])
+                            passwords=[password] if password else [],
+                            # "Read again": extract even unchanged files (after installing
+                            # OCR, say), as the command line's --force does.
+                            force=arg_bool(req.args, "force"))
 
     def work(req: Request, cancel: threading.Event) -> dict[str, Any]:
         return describe(_ingest_and_remember(paths, options, req, cancel))

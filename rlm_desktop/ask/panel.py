@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rlm_desktop.advice import in_app
 from rlm_desktop.ask.render import Turn, parse_cite_url, render
 from rlm_desktop.replies import AskResult
 from rlm_desktop.widgets.empty_state import EmptyState
@@ -103,10 +104,13 @@ class AskPanel(QWidget):
 
     def __init__(self, client: WorkerClient, scope: Callable[[], Scope],
                  title_of: Callable[[int], str | None] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 readable: Callable[[], int] | None = None) -> None:
         super().__init__(parent)
         self._client = client
         self._scope = scope
+        # How many documents of the collection a question can read (None: not known here).
+        self._readable = readable
         self._title_of = title_of or (lambda _doc_id: None)
         self.turns: list[Turn] = []
         self.conversation: str | None = None
@@ -150,8 +154,9 @@ class AskPanel(QWidget):
         self.view.anchorClicked.connect(self._link)
         self.empty = EmptyState("question", "Ask a question about your documents",
                                 "For example: “Which clauses limit liability, and to what "
-                                "amount?” The model reads the documents with code and "
-                                "sub-queries; the run panel shows every step and its cost.")
+                                "amount?” The main model reads the documents step by step and "
+                                "hands pieces to a helper model; the run panel shows every "
+                                "step and its cost.")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.view)
@@ -200,23 +205,34 @@ class AskPanel(QWidget):
     def running(self) -> bool:
         return bool(self._request_id)
 
+    def _has_documents(self, collection: str | None) -> bool:
+        if collection is None:
+            return False
+        return self._readable is None or self._readable() > 0
+
     def update_scope(self) -> None:
-        """Say what the next question covers (called when the library selection changes)."""
+        """Say what the next question covers (called when the library or its selection
+        changes)."""
         collection, ids = self._scope()
         if collection is None:
             text = "Add documents to the library to ask about them."
+        elif not self._has_documents(collection):
+            text = (f"“{collection}” has no readable documents yet: drop PDFs or Word files "
+                    "on the window, or use Add files.")
         elif ids:
             text = f"About the {len(ids):,} checked document{'s' if len(ids) != 1 else ''} " \
                    f"in “{collection}”."
         else:
-            text = f"About every document in “{collection}”."
+            text = f"About every readable document in “{collection}”." \
+                if self._readable is not None else f"About every document in “{collection}”."
         if self.conversation and self._conversation_scope != (collection, ids or None):
             text += " (The documents changed: the next question starts a new conversation.)"
         elif self.conversation:
             text += " Follow-up questions keep the earlier ones in mind."
         self.scope_label.setText(text)
         self.question.setPlaceholderText(
-            "Ask a question (Enter to ask, Shift+Enter for a new line)" if collection else
+            "Ask a question (Enter to ask, Shift+Enter for a new line)"
+            if self._has_documents(collection) else
             "Add documents first, then ask a question about them")
 
     # --- actions ----------------------------------------------------------------------
@@ -227,7 +243,7 @@ class AskPanel(QWidget):
         if not text or self.running:
             return 0
         collection, ids = self._scope()
-        if collection is None:
+        if not self._has_documents(collection):
             self.scope_label.setText("Add documents first: drop PDFs or Word files on the "
                                      "window, or use Add files.")
             return 0
@@ -307,6 +323,9 @@ class AskPanel(QWidget):
         elif kind == "iteration_started" and not event.get("depth"):
             turn.iteration = int(event.get("iteration") or 0)
             self._render_live()
+        elif kind == "subcall_started" and event.get("kind") != "rlm_query":
+            turn.helper_questions += 1
+            self._render_live()
         self.run_event.emit(event)
 
     def _done(self, turn: Turn, reply: dict[str, Any]) -> None:
@@ -316,11 +335,13 @@ class AskPanel(QWidget):
         if reply.get("ok"):
             result = AskResult.from_json(reply.get("result"))
             turn.apply_result(result)
+            turn.error = in_app(turn.error)
             self.conversation = result.conversation or self.conversation
             self.run_finished.emit(result, None)
         else:
             turn.status = "failed"
-            turn.error = str(reply.get("error") or "The question could not be answered.")
+            turn.error = in_app(str(reply.get("error") or
+                                    "The question could not be answered."))
             turn.error_kind = str(reply.get("kind") or "")
             turn.duration_s = float(self._elapsed)
             if turn.error_kind == "worker_died":

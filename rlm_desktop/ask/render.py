@@ -16,16 +16,17 @@ from rlm_desktop.replies import AskResult
 from rlm_desktop.widgets.icons import mix, semantic_color
 from rlm_desktop.widgets.safe_text import insert_markdown
 
+# The words of /work/shared/VOCABULARY.md ("How a question ended").
 STOP_TEXT: dict[StopReason, str] = {
     StopReason.ANSWERED: "Answered",
-    StopReason.MAX_ITERATIONS: "Stopped: iteration limit reached",
-    StopReason.BUDGET: "Stopped: cost budget reached",
-    StopReason.TIMEOUT: "Stopped: time limit reached",
-    StopReason.MAX_SUB_CALLS: "Stopped: sub-query limit reached",
-    StopReason.MAX_ERRORS: "Stopped: too many failing code cells in a row",
+    StopReason.MAX_ITERATIONS: "Stopped at the step limit",
+    StopReason.BUDGET: "Stopped at the spending limit",
+    StopReason.TIMEOUT: "Stopped at the time limit",
+    StopReason.MAX_SUB_CALLS: "Stopped: too many helper questions",
+    StopReason.MAX_ERRORS: "Stopped: the model's code kept failing",
     StopReason.CANCELLED: "Stopped by you",
-    StopReason.PROVIDER_ERROR: "Failed: the model provider returned an error",
-    StopReason.SANDBOX_ERROR: "Failed: the code sandbox could not run",
+    StopReason.PROVIDER_ERROR: "The AI service failed",
+    StopReason.SANDBOX_ERROR: "The safe workspace could not start on this computer",
     StopReason.ERROR: "Error",
     StopReason.WORKER_DIED: "Failed: the engine stopped during the run",
 }
@@ -45,7 +46,8 @@ class Turn:
     duration_s: float | None = None
     calls: int = 0
     tokens: int = 0
-    iteration: int = 0
+    iteration: int = 0                 # the main model's step (from the run's events)
+    helper_questions: int = 0          # llm_query calls at any depth
     error: str = ""
     error_kind: str = ""
     run_id: str = ""
@@ -106,13 +108,23 @@ def duration_text(seconds: float | None) -> str:
 
 
 def facts_line(turn: Turn) -> str:
-    """"Answered · $0.0123 · 12.3 s · 5 model calls" for a finished turn."""
+    """"Answered · $0.0123 · 12.3 s · 3 steps · 5 helper questions" for a finished turn."""
     parts = [stop_text(turn.stop_reason) or "Finished", cost_text(turn)]
     if turn.duration_s is not None:
         parts.append(duration_text(turn.duration_s))
-    if turn.calls:
-        parts.append(f"{turn.calls} model call{'s' if turn.calls != 1 else ''}")
+    parts.extend(work_facts(turn))
     return " · ".join(parts)
+
+
+def work_facts(turn: Turn) -> list[str]:
+    """Steps and helper questions, the plain view's measure of work (not model calls)."""
+    facts = []
+    if turn.iteration:
+        facts.append(f"{turn.iteration} step{'s' if turn.iteration != 1 else ''}")
+    if turn.helper_questions:
+        count = turn.helper_questions
+        facts.append(f"{count} helper question{'s' if count != 1 else ''}")
+    return facts
 
 
 def cite_links(text: str, title_of: Callable[[int], str | None]) -> str:
@@ -165,9 +177,8 @@ def _render_answer(cursor: QTextCursor, turn: Turn, palette: QPalette, muted: st
         doing = "Stopping…" if turn.status == "stopping" else "Working on it"
         live = [doing]
         if turn.iteration:
-            live.append(f"iteration {turn.iteration}")
-        if turn.calls:
-            live.append(f"{turn.calls} model call{'s' if turn.calls != 1 else ''}")
+            live.append(f"step {turn.iteration}")
+        live.extend(work_facts(turn)[1 if turn.iteration else 0:])
         if turn.cost_usd is not None:
             live.append(cost_text(turn))
         cursor.insertHtml(f'<p style="color:{muted}"><i>{html.escape(" · ".join(live))}'
@@ -182,10 +193,11 @@ def _render_answer(cursor: QTextCursor, turn: Turn, palette: QPalette, muted: st
         cursor.insertHtml(f'<p style="color:{failed}"><b>Not answered.</b> {message}{extra}</p>')
         return
     if turn.partial or (turn.stop_reason and turn.stop_reason != StopReason.ANSWERED):
-        reason = stop_text(turn.stop_reason).removeprefix("Stopped: ").removeprefix("Failed: ")
+        reason = stop_text(turn.stop_reason)
+        said = f"{reason} — here is what was found." if turn.answer else f"{reason}."
         label = "Partial answer" if turn.answer else "No answer"
-        cursor.insertHtml(f'<p style="color:{warning}"><b>{label}</b> — the run stopped '
-                          f"before it finished ({html.escape(reason.lower())}).</p>")
+        cursor.insertHtml(f'<p style="color:{warning}"><b>{label}</b> — '
+                          f"{html.escape(said)}</p>")
         cursor.insertBlock()
     answer = turn.answer.strip() or ("_The run ended without an answer._"
                                      if not turn.error else turn.error)

@@ -62,10 +62,14 @@ class IngestRunner(QObject):
     def running(self) -> bool:
         return self._job is not None
 
-    def ingest(self, paths: list[str], collection: str, password: str | None = None) -> None:
-        self._enqueue(IngestJob("ingest", {"paths": paths, "collection": collection,
-                                           "password": password, "include": [],
-                                           "exclude": []}, collection))
+    def ingest(self, paths: list[str], collection: str, password: str | None = None,
+               force: bool = False) -> None:
+        """Add files; ``force`` reads them again even when unchanged (Read again)."""
+        args: dict[str, Any] = {"paths": paths, "collection": collection,
+                                "password": password, "include": [], "exclude": []}
+        if force:
+            args["force"] = True
+        self._enqueue(IngestJob("ingest", args, collection))
 
     def rescan(self, collection: str, prune: bool = False) -> None:
         self._enqueue(IngestJob("rescan", {"collection": collection, "prune": prune},

@@ -17,13 +17,18 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QIcon
 
+from rlm_desktop.advice import in_app
+from rlm_desktop.library.titles import display_title, file_name
 from rlm_desktop.replies import Document
-from rlm_desktop.widgets.safe_text import safe_tooltip
+from rlm_desktop.widgets.safe_text import safe_tooltip, wrapped_tooltip
 
 Index = QModelIndex | QPersistentModelIndex
 
-TITLE, TYPE, PAGES, TOKENS, STATUS = range(5)
-HEADERS = ("Title", "Type", "Pages", "Tokens", "Status")
+TITLE, FILE, TYPE, PAGES, TOKENS, STATUS = range(6)
+HEADERS = ("Title", "File", "Type", "Pages", "Tokens", "Status")
+# A question reads every document but the failed ones: a missing file's text stays stored
+# and is still read (engine/worker/runs.py picks documents the same way).
+UNREADABLE = "failed"
 DOC_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -54,17 +59,19 @@ class DocRow:
     reason: str
     path: str
     error_kind: str
+    file: str = ""
 
     @classmethod
     def from_document(cls, doc: Document) -> DocRow:
-        reason = doc.error
+        reason = in_app(doc.error)
         if doc.status == "warning" and not reason and doc.warnings:
-            reason = "; ".join(doc.warnings)
-        title = doc.title or doc.path.replace("\\", "/").rsplit("/", 1)[-1]
+            reason = "; ".join(in_app(warning) for warning in doc.warnings)
+        title = display_title(doc.title, doc.path)
         return cls(id=doc.id, title=title, type=doc.type.upper(), pages=doc.pages,
                    tokens=doc.tokens, status=doc.status,
                    status_text=status_text(doc.status, doc.error_kind, reason),
-                   reason=reason, path=doc.path, error_kind=doc.error_kind)
+                   reason=reason, path=doc.path, error_kind=doc.error_kind,
+                   file=file_name(doc.path))
 
 
 def status_text(status: str, kind: str, reason: str) -> str:
@@ -98,6 +105,7 @@ def _status_tooltip(row: DocRow) -> str:
 
 _SORT_KEYS: dict[int, Callable[[DocRow], Any]] = {
     TITLE: lambda r: r.title.casefold(),
+    FILE: lambda r: (r.file.casefold(), r.path),
     TYPE: lambda r: (r.type, r.title.casefold()),
     PAGES: lambda r: r.pages,
     TOKENS: lambda r: r.tokens,
@@ -157,6 +165,10 @@ class LibraryModel(QAbstractTableModel):
     def documents(self) -> list[DocRow]:
         return list(self._rows)
 
+    def readable_count(self) -> int:
+        """Rows a question reads: the engine leaves out the files that failed to read."""
+        return sum(1 for row in self._rows if row.status != UNREADABLE)
+
     def checked_ids(self) -> list[int]:
         """Checked document ids in table order."""
         return [row.id for row in self._rows if row.id in self._checked]
@@ -202,6 +214,8 @@ class LibraryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == TITLE:
                 return row.title
+            if column == FILE:
+                return row.file
             if column == TYPE:
                 return row.type
             if column == PAGES:
@@ -214,7 +228,8 @@ class LibraryModel(QAbstractTableModel):
             return Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole:
             # Paths and reasons carry file names and parser messages: shown as typed.
-            return safe_tooltip(_status_tooltip(row) if column == STATUS else row.path)
+            return wrapped_tooltip(_status_tooltip(row)) if column == STATUS \
+                else safe_tooltip(row.path)
         if role == Qt.ItemDataRole.DecorationRole and column == STATUS:
             return self._icons.get(row.status)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (PAGES, TOKENS):

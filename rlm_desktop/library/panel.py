@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.ingest.formats import SUPPORTED_SUFFIXES
+from rlm_desktop.advice import in_app
 from rlm_desktop.library.dialogs import ask_text, confirm
 from rlm_desktop.library.ingest import IngestBar, IngestOutcome, IngestRunner, describe_result
 from rlm_desktop.library.model import (
+    TOKENS,
     LibraryModel,
     LibraryProxy,
 )
@@ -58,6 +60,8 @@ class LibraryPanel(QWidget):
         self._collections: list[Collection] = []
         self._want: str | None = None      # a collection to select once the list arrives
         self._refresh_serial = 0
+        self._message_about: str | None = None   # the collection the shown message is about
+        self.details = False      # token counts show in the details view only
         self.loaded = False     # the first listing arrived (tests wait for it)
         self.model = LibraryModel(self)
         self.proxy = LibraryProxy(self.model, self)
@@ -101,6 +105,10 @@ class LibraryPanel(QWidget):
         self.remove_action = action("remove", "Re&move from library", self.remove_selected,
                                     "Delete", "Remove the selected documents (your files "
                                               "on disk are not touched)")
+        self.read_again_action = action(
+            "rescan", "Read &again", self.read_again_selected,
+            tip="Read the selected documents from their files again, for example after "
+                "installing text recognition (OCR) for scanned pages")
         self.new_collection_action = action("new-collection", "&New collection…",
                                             self.new_collection, "Ctrl+Shift+N")
         self.delete_collection_action = action("remove", "&Delete collection…",
@@ -127,10 +135,12 @@ class LibraryPanel(QWidget):
         self.filter_box.textChanged.connect(self.proxy.set_filter_text)
 
         self.table = DocumentTable(self.proxy)
+        self.table.setColumnHidden(TOKENS, True)      # plain view until set_details(True)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        self.table.open_failed.connect(self._open_failed)
         self.table.addAction(self.remove_action)
-        self.table.menu_actions = [self.remove_action, self.add_files_action,
-                                   self.add_folder_action]
+        self.table.menu_actions = [self.read_again_action, self.remove_action,
+                                   self.add_files_action, self.add_folder_action]
 
         self.empty = EmptyState("drop", "Drop PDFs or Word files here",
                                 "or add them with the buttons below. Folders are read "
@@ -146,6 +156,9 @@ class LibraryPanel(QWidget):
         self.message = QLabel()
         self.message.setTextFormat(Qt.TextFormat.PlainText)   # errors quote files and names
         self.message.setWordWrap(True)
+        # It may name files and paths: plain text, and selectable so a path can be copied.
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setAccessibleName("Library messages")
         self.message.hide()
         self.scope_label = QLabel()
@@ -207,6 +220,18 @@ class LibraryPanel(QWidget):
 
     # --- what other parts of the window use -------------------------------------------
 
+    def set_details(self, details: bool) -> None:
+        """Token counts (a column, a figure in the summary) show in the details view only."""
+        self.details = details
+        self.table.setColumnHidden(TOKENS, not details)
+        self._update_summary()
+        for row in range(self.collection_list.count()):
+            item = self.collection_list.item(row)
+            info = next((c for c in self._collections
+                         if c.name == item.data(Qt.ItemDataRole.UserRole)), None)
+            if info is not None:
+                item.setToolTip(self._collection_text(info))
+
     def current_collection(self) -> str | None:
         return self._collection
 
@@ -253,6 +278,14 @@ class LibraryPanel(QWidget):
                     f"Remove {len(ids):,} document{'s' if len(ids) != 1 else ''} from the "
                     "library? Your files on disk are not touched; you can add them again "
                     "later.", "Remove", lambda: self.remove_documents(ids))
+
+    def read_again_selected(self) -> None:
+        """Extract the selected documents' files again (unchanged files too)."""
+        paths = [row.path for row in self.model.documents() if row.id in
+                 set(self.selected_ids())]
+        if paths and self._collection:
+            self.message.hide()
+            self.runner.ingest(paths, self._collection, force=True)
 
     def remove_documents(self, ids: list[int]) -> None:
         self._client.request("remove_documents", {"ids": ids}, on_done=self._after_change)
@@ -329,6 +362,9 @@ class LibraryPanel(QWidget):
         self._collection = wanted
         self._update_summary()
         if changed:
+            # The rows and the message of the collection shown before are not this one's.
+            self.model.set_documents([])
+            self._drop_stale_message()
             self.collection_changed.emit(wanted or "")
             self.scope_changed.emit()
         self.refresh_documents()
@@ -354,6 +390,7 @@ class LibraryPanel(QWidget):
             return
         self._collection = name
         self.model.set_documents([])
+        self._drop_stale_message()
         self._update_summary()
         self.collection_changed.emit(name or "")
         self.scope_changed.emit()
@@ -390,7 +427,7 @@ class LibraryPanel(QWidget):
         self._refresh_timer.stop()
         if not self.runner.running:
             self.ingest_bar.end()
-        self._show_message(describe_result(outcome))
+        self._show_message(describe_result(outcome), about=outcome.collection)
         self._update_actions()
         if outcome.collection != self._collection:
             self._want = outcome.collection
@@ -420,7 +457,9 @@ class LibraryPanel(QWidget):
 
     def _update_actions(self) -> None:
         has_collection = self._collection is not None
-        self.remove_action.setEnabled(bool(self.table.selectionModel().hasSelection()))
+        selected = bool(self.table.selectionModel().hasSelection())
+        self.remove_action.setEnabled(selected)
+        self.read_again_action.setEnabled(selected and not self.runner.running)
         self.rescan_action.setEnabled(has_collection and not self.runner.running)
         self.prune_action.setEnabled(has_collection and not self.runner.running)
         self.delete_collection_action.setEnabled(has_collection)
@@ -432,32 +471,59 @@ class LibraryPanel(QWidget):
         else:
             self.summary.setText(self._collection_text(info, named=True))
 
-    @staticmethod
-    def _collection_text(info: Collection, named: bool = False) -> str:
+    def _collection_text(self, info: Collection, named: bool = False) -> str:
         docs = info.documents
-        text = (f"{docs:,} document{'s' if docs != 1 else ''} · {info.pages:,} pages · "
-                f"{info.tokens:,} tokens")
+        text = f"{docs:,} document{'s' if docs != 1 else ''} · {info.pages:,} pages"
+        if self.details:
+            text += f" · {info.tokens:,} tokens"
         return f"“{info.name}”: {text}" if named else text
+
+    def readable_count(self) -> int:
+        """Documents a question can read (failed and missing files are left out)."""
+        return self.model.readable_count()
 
     def _scope_changed(self, emit: bool = True) -> None:
         checked = len(self.model.checked_ids())
         total = self.model.rowCount()
+        readable = self.model.readable_count()
+        unread = total - readable
         if checked:
-            self.scope_label.setText(f"Questions use the {checked:,} checked "
-                                     f"document{'s' if checked != 1 else ''}.")
+            text = (f"Questions use the {checked:,} checked "
+                    f"document{'s' if checked != 1 else ''}.")
+        elif readable:
+            text = (f"Questions use all {readable:,} readable "
+                    f"document{'s' if readable != 1 else ''}; check some to narrow the "
+                    "question down." if readable > 1 else
+                    "Questions use the one readable document.")
         elif total:
-            self.scope_label.setText(f"Questions use all {total:,} documents; check some to "
-                                     "narrow the question down.")
+            text = "None of these documents could be read, so there is nothing to ask about yet."
         else:
-            self.scope_label.setText("")
+            text = ""
+        if unread and not checked:
+            text += (f" {unread:,} could not be read and {'is' if unread == 1 else 'are'} "
+                     "left out (see Status).")
+        self.scope_label.setText(text)
         self.scope_label.setVisible(bool(total))
         self.clear_checks_button.setVisible(bool(checked))
         if emit:
             self.scope_changed.emit()
 
-    def _show_message(self, text: str) -> None:
-        self.message.setText(text)
+    def _show_message(self, text: str, about: str | None = None) -> None:
+        """A message about ``about`` (default: the collection shown now)."""
+        self._message_about = about or self._collection
+        self.message.setText(in_app(text))
         self.message.setVisible(bool(text))
+
+    def _open_failed(self, what: str, path: str) -> None:
+        missing = not Path(path).exists()
+        why = ("it is no longer there (moved or deleted)" if missing else
+               "no app on this computer is set up to open it")
+        self._show_message(f"{what} could not be opened: {why}. It is at: {path}")
+
+    def _drop_stale_message(self) -> None:
+        if self._message_about != self._collection:
+            self.message.hide()
+            self.message.clear()
 
     def _collection_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)

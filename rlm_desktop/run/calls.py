@@ -1,4 +1,5 @@
-"""The sub-queries a code cell made, as a compact table: prompt, answer, tokens, cost, time."""
+"""The helper questions a code cell asked, as a compact table: question, answer, tokens, cost,
+time (tokens in the details view only)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def call_text(call: CallNode, shared: str = "") -> str:
     if shared and prompt.startswith(shared) and len(prompt) > len(shared):
         prompt = "…" + prompt[len(shared):]
     if call.kind == "rlm_query":
-        prompt = "Helper run: " + prompt
+        prompt = "Helper analysis: " + prompt
     if call.interrupted:
         answer = "did not finish"
     elif not call.finished:
@@ -61,8 +62,9 @@ def call_text(call: CallNode, shared: str = "") -> str:
 
 
 def call_tooltip(call: CallNode) -> str:
-    what = "A helper run (rlm_query)" if call.kind == "rlm_query" else "A sub-query (llm_query)"
-    lines = [f"{what} to {call.model or 'the sub-model'}, depth {call.depth}",
+    what = "A helper analysis (rlm_query)" if call.kind == "rlm_query" else \
+        "A helper question (llm_query)"
+    lines = [f"{what} to {call.model or 'the helper model'}, depth {call.depth}",
              f"Prompt ({call.prompt_chars:,} characters): {fmt.one_line(call.prompt_preview, 300)}"]
     if call.finished and not call.error:
         lines.append(f"Answer ({call.response_chars:,} characters): "
@@ -83,11 +85,13 @@ class CallsTable(QTreeWidget):
     VISIBLE_ROWS = 8
     child_requested = Signal(str)   # the call id of an rlm_query whose helper run to show
 
-    def __init__(self, parent: QFrame | None = None) -> None:
+    def __init__(self, parent: QFrame | None = None, details: bool = True) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Sub-queries of this code cell")
+        self.setAccessibleName("Helper questions of this step")
         self.setColumnCount(4)
-        self.setHeaderLabels(["Sub-query and answer", "Tokens", "Cost", "Time"])
+        self.setHeaderLabels(["Helper question and answer", "Tokens", "Cost", "Time"])
+        self.headerItem().setToolTip(1, "Tokens: the pieces of text the models read and wrote, "
+                                        "which the AI service charges for")
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setWordWrap(False)
@@ -105,6 +109,7 @@ class CallsTable(QTreeWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             self.setColumnWidth(column, metrics.horizontalAdvance(sample) + 16)
             self.headerItem().setTextAlignment(column, Qt.AlignmentFlag.AlignRight)
+        self.setColumnHidden(1, not details)    # the plain view shows no token counts
         self.seen: list[int] = []
         self.nodes: list[CallNode] = []
         self.shared = ""   # the start every prompt repeats, shown once in the tooltip

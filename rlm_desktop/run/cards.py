@@ -1,4 +1,4 @@
-"""The run panel's timeline: steps, code cells with output, sub-queries and nested helper runs.
+"""The run panel's timeline: steps, code cells with output, helper questions and analyses.
 
 Each view mirrors a node of ``rlm_desktop.run.tree`` and refreshes itself in ``sync(deadline)`` only
 when the node's version moved, building new children until the deadline passes (the
@@ -57,37 +57,45 @@ def place(layout: QVBoxLayout, widget: QWidget, index: int = -1) -> None:
     widget.show()
 
 
-def calls_title(cell: CellNode) -> str:
-    """"12 sub-queries to gpt-5-mini · 1 helper run · 14 calls · 20.1k tokens · $0.02"."""
+def calls_title(cell: CellNode, details: bool = True) -> str:
+    """"12 helper questions to gpt-5-mini · 1 helper analysis · 14 calls · 20.1k tokens ·
+    $0.02" (the plain view leaves out calls and tokens)."""
     queries = [c for c in cell.calls if c.kind != "rlm_query"]
     helpers = len(cell.calls) - len(queries)
     parts = []
     if queries:
         models = {c.model for c in queries if c.model}
         to = f" to {next(iter(models))}" if len(models) == 1 else ""
-        parts.append(fmt.plural(len(queries), "sub-query", "sub-queries") + to)
+        parts.append(fmt.plural(len(queries), "helper question") + to)
     if helpers:
-        parts.append(fmt.plural(helpers, "helper run"))
-    usage = usage_text(cell.usage)
+        parts.append(fmt.plural(helpers, "helper analysis", "helper analyses"))
+    usage = usage_text(cell.usage, details)
     if usage:
         parts.append(usage)
     return " · ".join(parts)
 
 
 class CellView(QWidget):
-    """One code cell: its code, what it printed, its sub-queries and the helper runs it began."""
+    """One code cell: its code, what it printed, its helper questions and the helper analyses
+    it began. The plain view (``details`` off) leaves out the code, its output and any
+    traceback: a failure is one sentence there."""
 
-    def __init__(self, node: CellNode, parent: QWidget | None = None) -> None:
+    def __init__(self, node: CellNode, parent: QWidget | None = None,
+                 details: bool = True) -> None:
         super().__init__(parent)
         self.node = node
+        self.details = details
         self.seen = -1
         self.layout_ = vbox(self, spacing=4)
         head = QHBoxLayout()
         head.setSpacing(6)
         self.icon = ToneIcon("running", self)
         head.addWidget(self.icon)
-        title = QLabel(f"Code · cell {node.number}")
+        title = QLabel(f"Code · cell {node.number}" if details else "Working on the documents")
         title.setFont(small_font(title, bold=True))
+        if details:
+            title.setToolTip("The Python code the main model wrote to read the documents; it "
+                             "runs in the safe workspace")
         head.addWidget(title)
         self.status = muted_label(elide=True)  # takes the free space, right-aligned
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -96,6 +104,7 @@ class CellView(QWidget):
         self.code = FoldedText(self, code=True, folded_lines=14)
         self.code.block.setAccessibleName(f"Code of cell {node.number}")
         self.layout_.addWidget(self.code)
+        self.code.setVisible(details)
         self.output_title: QLabel | None = None
         self.output: FoldedText | None = None
         self.error_row: QWidget | None = None
@@ -107,12 +116,18 @@ class CellView(QWidget):
     def sync(self, deadline: float) -> bool:
         node = self.node
         version = node.version
-        self.code.set_text(node.code.rstrip("\n"))
+        if self.details:        # (the plain view never shows it: skip the highlighting)
+            self.code.set_text(node.code.rstrip("\n"))
         kind, text = self._status()
         self.icon.set_kind(kind)
         self.status.setText(text)
-        if node.finished:
+        if node.finished and self.details:
             self._show_output()
+        elif node.finished and node.error and self.error_row is None:
+            self.error_row = self._error_sentence(
+                "This step hit a problem; the model sees it and usually works around it in "
+                "the next step. Show details to see what went wrong.")
+            place(self.layout_, self.error_row, self.layout_.indexOf(self.code) + 1)
         done = True
         if node.calls:
             done = self._sync_calls(deadline)
@@ -126,7 +141,7 @@ class CellView(QWidget):
             return "idle", "did not finish"
         if not node.finished:
             return "running", "running…"
-        extra = " · its sandbox was restarted" if node.restarted else ""
+        extra = " · its safe workspace was restarted" if node.restarted else ""
         if node.timed_out:
             return "warn", f"stopped after {fmt.seconds(node.duration_s)}: too slow{extra}"
         if node.error:
@@ -149,13 +164,9 @@ class CellView(QWidget):
         self.output.setVisible(has_output)
         self.output.set_text(node.output.rstrip("\n"))
         if node.error and self.error is None:
-            self.error_row = QWidget(self)
-            row = QHBoxLayout(self.error_row)
-            row.setContentsMargins(0, 2, 0, 0)
-            row.setSpacing(6)
-            row.addWidget(ToneIcon("warn", self.error_row))
-            row.addWidget(muted_label("The code stopped with an error. The model sees it and "
-                                      "usually corrects it in the next step.", wrap=True), 1)
+            self.error_row = self._error_sentence(
+                "The code stopped with an error. The model sees it and usually corrects it in "
+                "the next step.")
             self.error = FoldedText(self, folded_lines=6)
             self.error.block.setAccessibleName(f"Error of cell {node.number}")
             at = self.layout_.indexOf(self.output) + 1
@@ -164,16 +175,25 @@ class CellView(QWidget):
         if self.error is not None:
             self.error.set_text((node.error or "").rstrip("\n"))
 
+    def _error_sentence(self, text: str) -> QWidget:
+        row_widget = QWidget(self)
+        row = QHBoxLayout(row_widget)
+        row.setContentsMargins(0, 2, 0, 0)
+        row.setSpacing(6)
+        row.addWidget(ToneIcon("warn", row_widget))
+        row.addWidget(muted_label(text, wrap=True), 1)
+        return row_widget
+
     def _sync_calls(self, deadline: float) -> bool:
         node = self.node
         if self.calls is None:
             self.calls_title = muted_label(elide=True)
-            self.calls = CallsTable()
+            self.calls = CallsTable(details=self.details)
             self.calls.child_requested.connect(self.reveal_child)
             place(self.layout_, self.calls_title)
             place(self.layout_, self.calls)
         assert self.calls_title is not None
-        self.calls_title.setText(calls_title(node))
+        self.calls_title.setText(calls_title(node, self.details))
         done = self.calls.sync(node.calls, deadline)
         self.calls_title.setToolTip(self.calls.toolTip())
         for call in node.calls:
@@ -183,7 +203,8 @@ class CellView(QWidget):
             if block is None:
                 if late(deadline):
                     return False
-                block = self.children_[call.call_id] = ChildRunBlock(call, self)
+                block = self.children_[call.call_id] = ChildRunBlock(call, self,
+                                                                     self.details)
                 place(self.layout_, block)
             done = block.sync(deadline) and done
         return done
@@ -203,9 +224,11 @@ class CellView(QWidget):
 class StepCard(Card):
     """One step (iteration) of a run: the model's reply, its cells and notices, in order."""
 
-    def __init__(self, node: StepNode, parent: QWidget | None = None) -> None:
+    def __init__(self, node: StepNode, parent: QWidget | None = None,
+                 details: bool = True) -> None:
         super().__init__(parent)
         self.node = node
+        self.details = details
         self.seen = -1
         self.views: list[ResponseView | CellView | NoticeRow] = []
         self.layout_ = vbox(self, (14, 10, 12, 12), 8)
@@ -227,7 +250,7 @@ class StepCard(Card):
         version = node.version
         self.title.setText(f"Step {node.number}")
         self.of.setText(f"of {node.max_iterations}" if node.max_iterations else "")
-        self.summary.setText(usage_text(node.usage))
+        self.summary.setText(usage_text(node.usage, self.details))
         self.setAccessibleName(f"Step {node.number} of {node.max_iterations}")
         done = True
         for view in self.views:
@@ -246,18 +269,21 @@ class StepCard(Card):
 
     def _view(self, item: Item) -> ResponseView | CellView | NoticeRow:
         if isinstance(item, ResponseNode):
-            return ResponseView(item, self)
+            return ResponseView(item, self, self.details)
         if isinstance(item, CellNode):
-            return CellView(item, self)
+            return CellView(item, self, self.details)
         return NoticeRow(item, self)
 
 
 class RunTimeline(QWidget):
-    """A run's steps from start to outcome; used for the question's run and for helper runs."""
+    """A run's steps from start to outcome; used for the question's run and for helper
+    analyses. ``details`` off is the plain view: no code, output, tracebacks or tokens."""
 
-    def __init__(self, node: RunNode, parent: QWidget | None = None) -> None:
+    def __init__(self, node: RunNode, parent: QWidget | None = None,
+                 details: bool = True) -> None:
         super().__init__(parent)
         self.node = node
+        self.details = details
         self.seen = -1
         self.layout_ = vbox(self, spacing=10)
         self.intro = muted_label(wrap=True)
@@ -284,7 +310,7 @@ class RunTimeline(QWidget):
         while len(self.steps) < len(node.steps):
             if late(deadline):
                 return False
-            card = StepCard(node.steps[len(self.steps)], self)
+            card = StepCard(node.steps[len(self.steps)], self, self.details)
             self.steps.append(card)
             synced = card.sync(deadline)  # built while hidden, then shown once
             place(self.layout_, card, len(self.notices) + len(self.steps))
@@ -296,6 +322,8 @@ class RunTimeline(QWidget):
                 self.outcome.show_run(node)
                 place(self.layout_, self.outcome)
             self.outcome.show_run(node)
+            if not self.details and node.error:      # one sentence; the rest under details
+                self.outcome.error.setText(fmt.plain_error(node.error))
         if done:
             self.seen = version
         return done
@@ -314,17 +342,20 @@ class RunTimeline(QWidget):
                 node.sub_model != node.root_model else ""))
         text = " ".join(parts)
         if not node.steps and not node.finished:
-            text = (text + ". " if text else "") + "Getting the documents and the sandbox ready…"
+            text = (text + ". " if text else "") + ("Getting the documents and the safe "
+                                                    "workspace ready…")
         return text
 
 
 class ChildRunBlock(QFrame):
-    """A helper run (rlm_query), folded to a live one-line summary until opened."""
+    """A helper analysis (rlm_query), folded to a live one-line summary until opened."""
 
-    def __init__(self, call: CallNode, parent: QWidget | None = None) -> None:
+    def __init__(self, call: CallNode, parent: QWidget | None = None,
+                 details: bool = True) -> None:
         super().__init__(parent)
         assert call.child is not None
         self.call = call
+        self.details = details
         self.node: RunNode = call.child
         self.seen = -1
         self.timeline: RunTimeline | None = None
@@ -339,7 +370,7 @@ class ChildRunBlock(QFrame):
         self.arrow.setArrowType(Qt.ArrowType.RightArrow)
         self.arrow.clicked.connect(lambda: self.set_expanded(not self.expanded))
         head.addWidget(self.arrow)
-        self.title = QLabel("Helper run")
+        self.title = QLabel("Helper analysis")
         self.title.setFont(small_font(self.title, bold=True))
         head.addWidget(self.title)
         self.summary = muted_label(elide=True)
@@ -359,7 +390,7 @@ class ChildRunBlock(QFrame):
         self.arrow.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
         self._name_arrow()
         if expanded and self.timeline is None:
-            self.timeline = RunTimeline(self.node, self)
+            self.timeline = RunTimeline(self.node, self, self.details)
             place(self.layout_, self.timeline)
         self.question.setVisible(not expanded)  # the open run shows its question itself
         if self.timeline is not None:
@@ -369,19 +400,20 @@ class ChildRunBlock(QFrame):
 
     def _name_arrow(self) -> None:
         action = "Hide" if self.expanded else "Show"
-        self.arrow.setAccessibleName(f"{action} the steps of helper run {self.node.run_id}")
-        self.arrow.setToolTip(f"{action} this helper run's steps")
+        self.arrow.setAccessibleName(f"{action} the steps of helper analysis "
+                                     f"{self.node.run_id}")
+        self.arrow.setToolTip(f"{action} this helper analysis's steps")
 
     def sync(self, deadline: float) -> bool:
         node = self.node
         version = node.version
         number = node.run_id.rsplit(".", 1)[-1]
-        self.title.setText(f"Helper run {number}")
+        self.title.setText(f"Helper analysis {number}")
         self.question.set_full(node.question or self.call.prompt_preview)
         facts = []
         if node.steps:
             facts.append(f"step {node.steps[-1].number} of {node.max_iterations}")
-        usage = usage_text(node.usage)
+        usage = usage_text(node.usage, self.details)
         if usage:
             facts.append(usage)
         facts.append(fmt.stop_title(node.stop_reason).lower() if node.finished else "working…")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from engine.events import StopReason
 from engine.rlm.citations import replace_markers
 from engine.rlm.parsing import strip_code
+from rlm_desktop.advice import in_app
 
 
 def plain_citations(text: str) -> str:
@@ -27,23 +28,23 @@ STOP_TEXT: dict[StopReason, tuple[str, str]] = {
     StopReason.ANSWERED: ("Answered", "The model found an answer."),
     StopReason.MAX_ITERATIONS: ("Stopped at the step limit",
                                 "The run used all its steps; this is its best answer so far."),
-    StopReason.BUDGET: ("Stopped at the cost budget",
-                        "The run reached its cost budget; this is its best answer so far."),
+    StopReason.BUDGET: ("Stopped at the spending limit",
+                        "The run reached its spending limit; this is its best answer so far."),
     StopReason.TIMEOUT: ("Stopped at the time limit",
                          "The run reached its time limit; this is its best answer so far."),
-    StopReason.MAX_SUB_CALLS: ("Stopped at the sub-query limit",
-                               "The run made as many sub-queries as allowed; this is its best "
-                               "answer."),
-    StopReason.MAX_ERRORS: ("Stopped after repeated code errors",
+    StopReason.MAX_SUB_CALLS: ("Stopped: too many helper questions",
+                               "The run asked as many helper questions as allowed; this is its "
+                               "best answer."),
+    StopReason.MAX_ERRORS: ("Stopped: the model's code kept failing",
                             "The model's code failed several times in a row, so the run "
                             "stopped."),
     StopReason.CANCELLED: ("Stopped by you", "You stopped this run; what it found so far is kept."),
-    StopReason.PROVIDER_ERROR: ("Failed: model provider error",
-                                "The model provider returned an error; check the connection in "
+    StopReason.PROVIDER_ERROR: ("The AI service failed",
+                                "The AI service returned an error; check the connection in "
                                 "Settings."),
-    StopReason.SANDBOX_ERROR: ("Failed: the code sandbox could not run",
-                               "The protected environment for the model's code could not be "
-                               "used."),
+    StopReason.SANDBOX_ERROR: ("The safe workspace could not start",
+                               "The safe workspace for the model's code could not start on this "
+                               "computer."),
     StopReason.ERROR: ("Error", "The run ended: error."),
     StopReason.WORKER_DIED: ("Interrupted: the engine stopped",
                              "The engine stopped before this run finished; the steps so far are "
@@ -173,8 +174,16 @@ def when(iso: str | None, now: datetime | None = None) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
+def plain_error(error: str) -> str:
+    """An error as the plain view says it: one sentence, never a traceback."""
+    text = error.strip()
+    if "Traceback (most recent call last)" in text or '\n  File "' in text:
+        return "Something went wrong in the model's code. Show details to see the error."
+    first = text.splitlines()[0] if text else ""
+    return first if len(first) <= 300 else first[:299] + "…"
+
+
 def notice_text(message: str) -> str:
     """A notice as the app says it: the command line's hints become the app's own places."""
-    message = message.replace("add it with --prices FILE", "add it in Settings, Prices")
-    message = message.replace("pass --allow-unsandboxed to rlm ask, or ", "")
+    message = in_app(message)
     return message[:1].upper() + message[1:]

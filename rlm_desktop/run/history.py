@@ -54,10 +54,11 @@ EMPTY_TEXT = ("No questions yet.\nAsk something in the Ask panel: every question
               "and each step the model took are kept here to look at again.")
 SHORT_RESULTS: dict[StopReason, str] = {
     StopReason.ANSWERED: "Answered", StopReason.MAX_ITERATIONS: "Partial: step limit",
-    StopReason.BUDGET: "Partial: budget", StopReason.TIMEOUT: "Partial: time limit",
-    StopReason.MAX_SUB_CALLS: "Partial: sub-query limit",
-    StopReason.MAX_ERRORS: "Stopped: code errors", StopReason.CANCELLED: "Stopped by you",
-    StopReason.PROVIDER_ERROR: "Failed: provider", StopReason.SANDBOX_ERROR: "Failed: sandbox",
+    StopReason.BUDGET: "Partial: spending limit", StopReason.TIMEOUT: "Partial: time limit",
+    StopReason.MAX_SUB_CALLS: "Partial: helper question limit",
+    StopReason.MAX_ERRORS: "Stopped: code kept failing", StopReason.CANCELLED: "Stopped by you",
+    StopReason.PROVIDER_ERROR: "Failed: AI service",
+    StopReason.SANDBOX_ERROR: "Failed: safe workspace",
     StopReason.ERROR: "Error", StopReason.WORKER_DIED: "Interrupted",
 }
 

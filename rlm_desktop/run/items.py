@@ -24,11 +24,14 @@ PROSE_CHARS = 420     # the model's words beyond this fold behind "more"
 ANSWER_CHARS = 1200
 
 
-def usage_text(usage: Usage) -> str:
+def usage_text(usage: Usage, details: bool = True) -> str:
+    """"14 calls · 20.1k tokens · $0.02"; the plain view says only the cost."""
     if not usage.calls:
         return ""
-    return (f"{fmt.plural(usage.calls, 'call')} · {fmt.compact(usage.tokens)} tokens · "
-            f"{fmt.money(usage.cost_usd) if usage.cost_usd is not None else 'cost unknown'}")
+    cost = fmt.money(usage.cost_usd) if usage.cost_usd is not None else "cost unknown"
+    if not details:
+        return cost
+    return f"{fmt.plural(usage.calls, 'call')} · {fmt.compact(usage.tokens)} tokens · {cost}"
 
 
 def vbox(widget: QWidget, margins: tuple[int, int, int, int] = (0, 0, 0, 0),
@@ -111,13 +114,14 @@ class FoldedMarkdown(QWidget):
 class ResponseView(QWidget):
     """What the run's model said this step (its code shows in the cells below)."""
 
-    def __init__(self, node: ResponseNode, parent: QWidget | None = None) -> None:
+    def __init__(self, node: ResponseNode, parent: QWidget | None = None,
+                 details: bool = True) -> None:
         super().__init__(parent)
         self.node = node
         self.seen = -1
         what = "asked for its best answer" if node.followup else "replied"
-        facts = [f"{node.model or 'The model'} {what}", fmt.seconds(node.latency_s),
-                 f"{node.prompt_tokens + node.completion_tokens:,} tokens",
+        tokens = f"{node.prompt_tokens + node.completion_tokens:,} tokens" if details else ""
+        facts = [f"{node.model or 'The model'} {what}", fmt.seconds(node.latency_s), tokens,
                  fmt.money(node.cost_usd) if node.cost_usd is not None else "cost unknown"]
         layout = vbox(self, spacing=2)
         layout.addWidget(muted_label(" · ".join(f for f in facts if f), elide=True))

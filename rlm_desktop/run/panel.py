@@ -1,4 +1,6 @@
-"""The live run panel: every step, code cell, output and sub-query of a question, with totals.
+"""The live run panel: every step, code cell, output and helper question of a question, with
+totals. The plain view (the default) leaves out code, output, tracebacks and token counts;
+"Show details" brings them back.
 
 Events are queued as they arrive and applied on a short timer with a time budget
 (``TICK_BUDGET_S``): a burst of a thousand events becomes a few small ticks, never one
@@ -21,11 +23,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.events import StopReason
+from rlm_desktop.advice import in_app
 from rlm_desktop.replies import AskResult, RunRecord
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import Elided, ToneIcon, muted_label, small_font
@@ -46,6 +50,7 @@ class RunPanel(QWidget):
     history (``show_run``)."""
 
     stop_requested = Signal()
+    details_toggled = Signal(bool)   # the person pressed Show details (the window remembers it)
 
     TICK_MS = 30              # events arriving within this time are applied together
     APPLY_BUDGET_S = 0.004    # per tick: folding events into the tree...
@@ -54,6 +59,7 @@ class RunPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Run panel")
+        self.details = False     # plain view until set_details(True)
         self.tree = RunTree()
         self.timeline: RunTimeline | None = None
         self.live = False
@@ -119,11 +125,23 @@ class RunPanel(QWidget):
         stats.setHorizontalSpacing(18)
         self.cost_box, self.tokens_box = StatBox("Cost"), StatBox("Tokens")
         self.calls_box, self.time_box = StatBox("Model calls"), StatBox("Elapsed")
-        for column, box in enumerate((self.cost_box, self.tokens_box, self.calls_box,
-                                      self.time_box)):
+        self.steps_box, self.helpers_box = StatBox("Steps"), StatBox("Helper questions")
+        boxes = (self.cost_box, self.steps_box, self.helpers_box, self.tokens_box,
+                 self.calls_box, self.time_box)
+        for column, box in enumerate(boxes):
             stats.addWidget(box, 0, column)
-        stats.setColumnStretch(4, 1)
+        stats.setColumnStretch(len(boxes), 1)
+        self.details_button = QToolButton(header)
+        self.details_button.setText("Show details")
+        self.details_button.setCheckable(True)
+        self.details_button.setAccessibleName("Show details")
+        self.details_button.setToolTip("Show the code the model writes, what it prints, error "
+                                       "messages and token counts")
+        self.details_button.toggled.connect(self._details_pressed)
+        stats.addWidget(self.details_button, 0, len(boxes) + 1,
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
         grid.addLayout(stats)
+        self._show_mode()
         self.budget_row = QWidget(header)
         budget = QHBoxLayout(self.budget_row)
         budget.setContentsMargins(0, 0, 0, 0)
@@ -180,7 +198,7 @@ class RunPanel(QWidget):
         self.stop_button.setVisible(True)
         self.stop_button.setEnabled(True)
         self.empty_title.setText("Starting…")
-        self.empty_text.setText("Getting the documents and the protected sandbox ready.")
+        self.empty_text.setText("Getting the documents and the safe workspace ready.")
         self._refresh_header(force=True)
 
     def add_event(self, event: dict[str, Any]) -> None:
@@ -230,6 +248,35 @@ class RunPanel(QWidget):
         self.empty.show()
         self._refresh_header(force=True)
 
+    def set_details(self, details: bool) -> None:
+        """Switch between the plain view and the details view; the run shown is redrawn."""
+        if details == self.details:
+            return
+        self.details = details
+        self._show_mode()
+        if self.timeline is not None:      # rebuilt from the tree on the next tick
+            self.timeline.hide()
+            self.timeline.deleteLater()
+            self.timeline = None
+            self._schedule()
+        self._refresh_header(force=True)
+
+    def _details_pressed(self, checked: bool) -> None:
+        if checked != self.details:
+            self.set_details(checked)
+            self.details_toggled.emit(checked)
+
+    def _show_mode(self) -> None:
+        details = self.details
+        self.details_button.blockSignals(True)
+        self.details_button.setChecked(details)
+        self.details_button.blockSignals(False)
+        self.details_button.setText("Hide details" if details else "Show details")
+        for box in (self.tokens_box, self.calls_box):
+            box.setVisible(details)
+        for box in (self.steps_box, self.helpers_box):
+            box.setVisible(not details)
+
     def request_stop(self) -> None:
         """Stop button or Esc: ask once, and say that stopping is under way."""
         if not self.live or self.stopping:
@@ -248,8 +295,8 @@ class RunPanel(QWidget):
 
     def pending(self) -> int:
         """Events not yet applied, plus one while widgets still catch up."""
-        behind = self.timeline is not None and self.tree.root is not None \
-            and self.timeline.seen != self.tree.root.version
+        root = self.tree.root
+        behind = root is not None and (self.timeline is None or self.timeline.seen != root.version)
         return len(self._queue) + int(behind)
 
     def flush(self) -> None:
@@ -283,7 +330,7 @@ class RunPanel(QWidget):
         root = self.tree.root
         if root is not None and self.timeline is None:
             self.empty.hide()
-            self.timeline = RunTimeline(root, self.content)
+            self.timeline = RunTimeline(root, self.content, self.details)
             self.content_layout.insertWidget(1, self.timeline)
         self._refresh_header()
         synced = True
@@ -302,10 +349,10 @@ class RunPanel(QWidget):
             if result.duration_s is not None:
                 self.final_elapsed = result.duration_s
             self.tree.close(result.stop_reason or "failed", answer=result.answer,
-                            partial=result.partial, error=error or result.error,
+                            partial=result.partial, error=in_app(error or result.error),
                             duration_s=self.final_elapsed, question=self.question)
         else:
-            self.tree.close("failed", error=error or "The run ended without a reply.",
+            self.tree.close("failed", error=in_app(error or "The run ended without a reply."),
                             duration_s=self.final_elapsed, question=self.question)
         self._end_live()
 
@@ -316,7 +363,7 @@ class RunPanel(QWidget):
         self.final_elapsed = run.duration_s
         self.tree.set_usage(run.usage)
         self.tree.close(reason, answer=run.answer or None, partial=run.partial,
-                        error=run.error or None, duration_s=self.final_elapsed,
+                        error=in_app(run.error) or None, duration_s=self.final_elapsed,
                         question=self.question)
         self._end_live()
 
@@ -370,7 +417,8 @@ class RunPanel(QWidget):
         has_run = self.live or self.tree.root is not None
         totals = self.tree.totals()
         if not has_run:
-            for box in (self.cost_box, self.tokens_box, self.calls_box):
+            for box in (self.cost_box, self.tokens_box, self.calls_box, self.steps_box,
+                        self.helpers_box):
                 box.set("–")
             self.budget_row.hide()
             return
@@ -386,6 +434,14 @@ class RunPanel(QWidget):
                             f"{totals.prompt_tokens:,} read + {totals.completion_tokens:,} "
                             "written by the models")
         self.calls_box.set(f"{totals.calls:,}", "Replies of the main model and of helpers")
+        root = self.tree.root
+        steps = root.steps[-1].number if root is not None and root.steps else 0
+        limit = root.max_iterations if root is not None else 0
+        self.steps_box.set(f"{steps:,}", "Steps the main model has taken" +
+                           (f" (at most {limit:,})" if limit else ""))
+        questions = sum(1 for call in self.tree.calls.values() if call.kind != "rlm_query")
+        self.helpers_box.set(f"{questions:,}", "Questions the main model handed to the helper "
+                             "model about pieces of the documents")
         budget = self.tree.budget_usd
         self.budget_row.setVisible(budget is not None)
         if budget is not None:

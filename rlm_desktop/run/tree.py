@@ -165,7 +165,7 @@ class RunNode(Node):
         return int(self.limits.get("max_iterations") or 0)
 
     def activity(self) -> str:
-        """What the run is doing now, in a few words ("2 sub-queries waiting")."""
+        """What the run is doing now, in a few words ("2 helper questions waiting")."""
         if not self.steps:
             return "getting ready"
         step = self.steps[-1]
@@ -179,9 +179,9 @@ class RunNode(Node):
         parts = []
         if len(running) > helpers:
             waiting = len(running) - helpers
-            parts.append(f"{waiting} sub-{'query' if waiting == 1 else 'queries'} waiting")
+            parts.append(f"{waiting} helper question{'' if waiting == 1 else 's'} waiting")
         if helpers:
-            parts.append(f"{helpers} helper run{'' if helpers == 1 else 's'} working")
+            parts.append(f"{helpers} helper analys{'is' if helpers == 1 else 'es'} working")
         return ", ".join(parts) or "running code"
 
     def step(self, number: int, max_iterations: int = 0) -> StepNode:

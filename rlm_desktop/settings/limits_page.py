@@ -56,14 +56,15 @@ LIMITS = (
     Number("timeout_s", "Time limit per question", "Stops the question after this long.",
            decimals=0, unit=" seconds", optional="No limit", maximum=10_000_000,
            suggested=600),
-    Number("max_depth", "Levels of helper runs",
-           "How deep the main model may hand whole sub-tasks to helper runs; 0 turns "
+    Number("max_depth", "Levels of helper analyses",
+           "How deep the main model may hand whole sub-tasks to helper analyses; 0 turns "
            "them off.", maximum=50),
-    Number("batch_concurrency", "Helper calls at the same time",
+    Number("batch_concurrency", "Helper questions at the same time",
            "More is faster; lower it if the service says you send too many requests.",
            maximum=4096),
-    Number("max_sub_calls", "Helper calls per question",
-           "Stops the question after this many calls to the helper model.", maximum=_INT_MAX),
+    Number("max_sub_calls", "Helper questions per question",
+           "Stops the question after this many helper questions (“Stopped: too many helper "
+           "questions”).", maximum=_INT_MAX),
     Number("max_consecutive_errors", "Failed steps in a row before stopping", "",
            maximum=1000, advanced=True),
     Number("cell_timeout_s", "Time limit for one step of code", "", decimals=0,

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rlm_desktop.advice import in_app
 from rlm_desktop.replies import ConnectionTest, ModelList
 from rlm_desktop.widgets.icons import icon, mix, semantic_color, status_icon
 
@@ -47,7 +48,8 @@ def call(owner: QObject, client: Client, cmd: str, args: dict[str, Any] | None,
 
 def reply_error(reply: Reply) -> str:
     """The person-readable error of a failed reply."""
-    return str(reply.get("error") or "The engine did not say what went wrong; see its log.")
+    return in_app(str(reply.get("error") or
+                      "The engine did not say what went wrong; see its log."))
 
 
 # --- notices -------------------------------------------------------------------
@@ -272,7 +274,7 @@ def describe_test(model: str, reply: Reply) -> tuple[str, str]:
     if not reply.get("ok"):
         return "error", f"The test could not run: {reply_error(reply)}"
     result = ConnectionTest.from_json(reply.get("result"))
-    message = result.message.strip()
+    message = in_app(result.message.strip()) if result.message.strip() else ""
     if result.ok:
         took = f" in {result.latency_s:.1f} s" if result.latency_s is not None else ""
         return "ok", f"It works: {model} answered{took}."

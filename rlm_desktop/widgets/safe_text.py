@@ -119,6 +119,12 @@ def safe_tooltip(text: str) -> str:
     return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
 
 
+def wrapped_tooltip(text: str) -> str:
+    """A tooltip that wraps (Qt wraps only rich text) and still shows ``text`` as typed:
+    every character is escaped, so a reason from a document never becomes markup."""
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+
+
 class MarkdownView(QTextBrowser):
     """Read-only rendered Markdown whose height fits its text; links go to ``on_link``.
 

@@ -34,6 +34,8 @@ class Banner(QFrame):
         self.text = QLabel()
         self.text.setTextFormat(Qt.TextFormat.PlainText)   # messages quote errors and names
         self.text.setWordWrap(True)
+        # Messages may carry a document's title or a path: shown as text, never as HTML.
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action = QPushButton()
         self.action.setAccessibleName("Message action")

@@ -6,8 +6,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QLabel,
@@ -22,10 +29,21 @@ from PySide6.QtWidgets import (
 
 import engine
 from engine.config import config_dir
+from rlm_desktop.advice import in_app
 from rlm_desktop.ask.panel import AskPanel
 from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
-from rlm_desktop.replies import AskResult, Hello, RunEvents, RunRecord, SavedSettings, list_of
+from rlm_desktop.library.table import open_with_system
+from rlm_desktop.library.titles import display_title
+from rlm_desktop.replies import (
+    AskResult,
+    Document,
+    Hello,
+    RunEvents,
+    RunRecord,
+    SavedSettings,
+    list_of,
+)
 from rlm_desktop.widgets.icons import app_icon, icon
 from rlm_desktop.widgets.safe_text import safe_tooltip
 from rlm_desktop.window.banner import Banner, BannerAction
@@ -94,7 +112,11 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.library = LibraryPanel(client)
-        self.ask_panel = AskPanel(client, self._scope, self.library.model.title_of)
+        # Titles and paths of every document seen in any collection, by id: an answer's
+        # citations keep their names after the shown collection changes.
+        self._known_docs: dict[int, tuple[str, str]] = {}
+        self.ask_panel = AskPanel(client, self._scope, self.title_of,
+                                  readable=self.library.readable_count)
         self.run_panel = run_panel if run_panel is not None else _run_panel()
         self.history_panel = history_panel if history_panel is not None else _history_panel()
         # The same objects, typed as the widgets they also are.
@@ -102,6 +124,14 @@ class MainWindow(QMainWindow):
         self.history_panel_widget = as_widget(self.history_panel, "history panel")
         self.run_panel_widget.setAccessibleName("Run panel")
         self.history_panel_widget.setAccessibleName("History")
+        # Plain view (no code, tracebacks or token counts) unless the person asked for the
+        # details once: the choice is remembered with the window's layout.
+        self.details_action = QAction("Show &details", self)
+        self.details_action.setCheckable(True)
+        self.details_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.details_action.setToolTip("Show the model's code, its output, error messages and "
+                                       "token counts")
+        self.details_action.toggled.connect(self.set_details)
         self.side_tabs = QTabWidget()
         self.side_tabs.setAccessibleName("Run and history")
         self.side_tabs.setDocumentMode(True)
@@ -130,8 +160,8 @@ class MainWindow(QMainWindow):
 
         self.engine_label = QLabel()
         self.engine_label.setAccessibleName("Engine state")
-        self.sandbox_label = QLabel("Sandbox: checked when a question runs")
-        self.sandbox_label.setAccessibleName("Sandbox state")
+        self.sandbox_label = QLabel("Safe workspace: checked when a question runs")
+        self.sandbox_label.setAccessibleName("Safe workspace state")
         self.statusBar().addWidget(self.engine_label)
         self.statusBar().addPermanentWidget(self.sandbox_label)
         built = build_menus(self)
@@ -141,6 +171,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self._engine_state(client.state)
         self._restore_layout()
+        self.set_details(bool(self._settings.value("view/details", False, type=bool)),
+                         remember=False)
         if client.state == "ready":       # the worker was started before this window
             QTimer.singleShot(0, lambda: self._engine_ready(client.hello))
 
@@ -153,6 +185,9 @@ class MainWindow(QMainWindow):
         client.died.connect(self._engine_died)
         library.scope_changed.connect(ask.update_scope)
         library.collection_changed.connect(lambda _name: self.refresh_history())
+        library.documents_changed.connect(self._remember_documents)
+        # The question box's hint follows the documents, not only the collection's name.
+        library.documents_changed.connect(ask.update_scope)
         library.ingest_finished.connect(self._ingest_finished)
         ask.files_dropped.connect(library.add_paths)
         ask.run_begun.connect(self._run_begun)
@@ -162,9 +197,28 @@ class MainWindow(QMainWindow):
         ask.citation_clicked.connect(self._open_citation)
         self.run_panel.stop_requested.connect(ask.stop)
         ask.stop_started.connect(self._show_stopping)
+        details_toggled = getattr(self.run_panel, "details_toggled", None)
+        if details_toggled is not None:
+            details_toggled.connect(self.details_action.setChecked)
         self.history_panel.open_requested.connect(self.open_run)
         self.history_panel.delete_requested.connect(self.delete_run)
         self.library.filter_box.setAcceptDrops(False)   # file drops belong to the library
+
+    def set_details(self, details: bool, remember: bool = True) -> None:
+        """The plain view or the details view, for every panel (and remembered)."""
+        self.details_action.blockSignals(True)
+        self.details_action.setChecked(details)
+        self.details_action.blockSignals(False)
+        for panel in (self.run_panel, self.library):
+            show = getattr(panel, "set_details", None)
+            if callable(show):
+                show(details)
+        if remember:
+            self._settings.setValue("view/details", details)
+
+    @property
+    def details(self) -> bool:
+        return self.details_action.isChecked()
 
     def _scope(self) -> tuple[str | None, list[int] | None]:
         return self.library.current_collection(), self.library.checked_ids() or None
@@ -250,8 +304,8 @@ class MainWindow(QMainWindow):
             return
         layers = [name.replace("_", " ") for name, on in (status.get("layers") or {}).items()
                   if on]
-        self.sandbox_label.setText("Sandbox: on" if status.get("enforced") else
-                                   "Sandbox: NOT isolated")
+        self.sandbox_label.setText("Safe workspace: on" if status.get("enforced") else
+                                   "Safe workspace: NOT sealed off")
         note = str(status.get("note") or "")
         self.sandbox_label.setToolTip(safe_tooltip(note + (f"\nActive layers: {', '.join(layers)}"
                                                            if layers else "")))
@@ -268,8 +322,8 @@ class MainWindow(QMainWindow):
     def open_run(self, run_id: str) -> None:
         def shown(reply: dict[str, Any]) -> None:
             if not reply.get("ok"):
-                self.statusBar().showMessage(f"That run could not be opened: "
-                                             f"{reply.get('error')}", 8000)
+                self.statusBar().showMessage("That analysis could not be opened: "
+                                             + in_app(str(reply.get("error"))), 8000)
                 return
             stored = RunEvents.from_json(reply.get("result"))
             self.run_panel.show_run(stored.run, stored.events)
@@ -281,15 +335,57 @@ class MainWindow(QMainWindow):
         self.client.request("delete_run", {"run_id": run_id},
                             on_done=lambda _reply: self.refresh_history())
 
+    def _remember_documents(self) -> None:
+        for row in self.library.model.documents():
+            self._known_docs[row.id] = (row.title, row.path)
+
+    def title_of(self, doc_id: int) -> str | None:
+        """A document's title, in whichever collection it is (None when never seen)."""
+        known = self._known_docs.get(doc_id)
+        return self.library.model.title_of(doc_id) or (known[0] if known else None)
+
     def _open_citation(self, doc_id: int, page: int) -> None:
         row = self.library.model.row_by_id(doc_id)
-        if row is None:
-            self.statusBar().showMessage(f"Document {doc_id} is not in this collection any "
-                                         "more.", 6000)
+        if row is not None:
+            self._open_document(row.title, row.path, page)
             return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(row.path))
-        self.statusBar().showMessage(f"Opened “{row.title}”: the citation is on page {page}.",
-                                     8000)
+        # Not in the collection shown: ask the engine, which knows every collection.
+        def found(reply: dict[str, Any]) -> None:
+            docs = list_of(Document.from_json, reply.get("result")) if reply.get("ok") else []
+            if not docs:
+                title = self.title_of(doc_id)
+                name = f"“{title}”" if title else "The document this citation names"
+                self.banner.show_message(f"{name} has been removed from the library, so the "
+                                         "cited page cannot be shown. Add the file again to "
+                                         "open it from here.", "warning")
+                return
+            doc = docs[0]
+            title = display_title(doc.title, doc.path)
+            self._known_docs[doc.id] = (title, doc.path)
+            self._open_document(title, doc.path, page)
+
+        self.client.request("documents", {"ids": [doc_id]}, on_done=found)
+
+    def _open_document(self, title: str, path: str, page: int) -> None:
+        """Open a cited file and say truthfully what happened, with the path to find it."""
+        if not Path(path).exists():
+            self.banner.show_message(
+                f"“{title}” is no longer where it was added (moved or deleted), so it cannot "
+                f"be opened. The citation is on page {page}. It was at: {path}",
+                "warning", self._copy_path_offer(path))
+            return
+        if open_with_system(path):
+            self.statusBar().showMessage(f"Asked your computer to open “{title}”: the "
+                                         f"citation is on page {page}.", 8000)
+            return
+        self.banner.show_message(
+            f"“{title}” could not be opened: no app on this computer is set up to open this "
+            f"kind of file. The citation is on page {page}. Open the file yourself from: "
+            f"{path}", "warning", self._copy_path_offer(path))
+
+    @staticmethod
+    def _copy_path_offer(path: str) -> BannerAction:
+        return BannerAction("Copy path", lambda: QGuiApplication.clipboard().setText(path))
 
     def _ingest_finished(self, outcome: IngestOutcome) -> None:
         self.statusBar().showMessage("Library updated.", 4000)
@@ -348,8 +444,9 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.NoIcon, "About RLM Desktop",
                           f"<b>RLM Desktop {engine.__version__}</b><p>Ask questions of a "
                           "whole document set with Recursive Language Models, and check "
-                          "every answer: each step the model takes, its code, its "
-                          "sub-queries and their cost are shown as it works.</p>",
+                          "every answer: each step the model takes, the questions it "
+                          "hands to a helper model and their cost are shown as it "
+                          "works.</p>",
                           QMessageBox.StandardButton.Close, self)
         box.setIconPixmap(app_icon().pixmap(64, 64))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

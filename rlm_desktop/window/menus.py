@@ -19,6 +19,7 @@ class MenuHost(Protocol):
     side_tabs: QTabWidget
     run_panel_widget: QWidget
     history_panel_widget: QWidget
+    details_action: QAction
 
     def menuBar(self) -> QMenuBar: ...
 
@@ -90,6 +91,8 @@ def build_menus(window: MenuHost) -> Menus:
         window.history_panel_widget), "Ctrl+H", "history"))
     view_menu.addAction(action("&Library", lambda: library.table.setFocus(), "Ctrl+1",
                                "library"))
+    view_menu.addSeparator()
+    view_menu.addAction(window.details_action)
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(action("Set up an AI &model…", window.open_setup))

@@ -150,3 +150,26 @@ def test_rescan_notices_a_vanished_source_and_prune_forgets_it(worker: WorkerPro
     worker.call("create_collection", {"name": "fresh"})
     empty = worker.call("rescan", {"collection": "fresh"})
     assert empty.line["kind"] == "config" and "no remembered" in empty.line["error"]
+
+
+def test_documents_by_id_across_collections(worker: WorkerProcess, tmp_path: Path) -> None:
+    first = write_docs(tmp_path / "one")
+    worker.call("ingest", {"paths": [str(first / "alpha.txt")], "collection": "one"})
+    worker.call("ingest", {"paths": [str(first / "beta.txt")], "collection": "two"})
+    alpha = worker.call("documents", {"collection": "one"}).result[0]
+    beta = worker.call("documents", {"collection": "two"}).result[0]
+    found = worker.call("documents", {"ids": [beta["id"], alpha["id"], 999_999]}).result
+    assert [d["id"] for d in found] == [beta["id"], alpha["id"]]
+    assert Path(found[1]["path"]).name == "alpha.txt"
+    assert worker.call("documents", {"collection": "two", "ids": [alpha["id"]]}).result == []
+    assert worker.call("documents", {"ids": "1"}).line["kind"] == "usage"
+
+
+def test_ingest_with_force_reads_unchanged_files_again(worker: WorkerProcess,
+                                                       tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs")
+    args = {"paths": [str(docs / "alpha.txt")], "collection": "c"}
+    assert worker.call("ingest", args).result["ingested"] == 1
+    assert worker.call("ingest", args).result["unchanged"] == 1
+    again = worker.call("ingest", {**args, "force": True}).result
+    assert again["unchanged"] == 0 and again["failed"] == []

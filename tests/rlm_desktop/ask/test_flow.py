@@ -57,7 +57,8 @@ def test_an_answer_with_its_facts_and_the_run_panel_fed_in_order(
     assert "The code is 7319 [Lease, p. 2]" in text           # Markdown rendered, cite linked
     assert 'href="cite:' in panel.view.toHtml()
     facts = next(line for line in text.splitlines() if line.startswith("Answered · $"))
-    assert "model calls" in facts and " s · " in facts
+    # Steps and helper questions, the words of the plain view (not "model calls").
+    assert "2 steps · 1 helper question" in facts and " s · " in facts
     assert panel.question.toPlainText() == ""
     # The run panel got begin, every event in the worker's order, then the reply.
     assert runs.calls[0] == ("begin", "What is the secret code?")
@@ -70,7 +71,7 @@ def test_an_answer_with_its_facts_and_the_run_panel_fed_in_order(
     assert "answer" in types and types.count("iteration_started") == 2
     stored = call(qtbot, window.client, "run_events", {"run_id": result.run_id})
     assert [e["type"] for e in stored["result"]["events"]] == types
-    assert window.sandbox_label.text().startswith("Sandbox: ")
+    assert window.sandbox_label.text().startswith("Safe workspace: ")   # VOCABULARY.md
     # History was refreshed with the new run.
     qtbot.waitUntil(lambda: any(r.run_id == result.run_id
                                 for r in window.history_panel.runs or []),
@@ -126,7 +127,7 @@ def test_stop_ends_the_run_within_two_seconds(qtbot: Any, window: Any,
     assert took < 3.5, f"Stop took {took:.1f} s (the engine promises 2 s; slack for load)"
     text = panel.answer_text()
     assert "Stopped by you" in text
-    assert "the run stopped before it finished" in text
+    assert "Partial answer — Stopped by you" in text or "No answer — Stopped by you." in text
     _, result, error = runs.finishes()[-1]
     assert result.stop_reason == "cancelled" and error is None
     assert panel.ask_button.text() == "Ask" and panel.ask_button.isEnabled()

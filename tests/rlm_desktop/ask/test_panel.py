@@ -62,7 +62,9 @@ def test_costs_and_facts() -> None:
         {"answer": "a", "stop_reason": "answered", "duration_s": 75.2,
          "usage": {"calls": 3, "prompt_tokens": 10, "completion_tokens": 5,
                    "cost_usd": 0.01234}}))
-    assert facts_line(turn) == "Answered · $0.0123 · 1 min 15 s · 3 model calls"
+    assert facts_line(turn) == "Answered · $0.0123 · 1 min 15 s"
+    turn.iteration, turn.helper_questions = 3, 12       # steps and helper questions, not calls
+    assert facts_line(turn) == "Answered · $0.0123 · 1 min 15 s · 3 steps · 12 helper questions"
     turn.apply_usage({"cost_usd": None, "known_cost_usd": 0.5, "unpriced_models": ["x"]})
     assert cost_text(turn) == "at least $0.5000 (a price is unknown)"
     turn.apply_usage({"cost_usd": None, "known_cost_usd": 0.0, "unpriced_models": ["x"]})
@@ -77,10 +79,9 @@ def test_a_partial_answer_is_flagged_with_its_reason(qtbot: Any) -> None:
     document = QTextDocument()
     render(document, [turn], QuestionBox().palette(), lambda _id: None)
     text = document.toPlainText()
-    assert "Partial answer — the run stopped before it finished (iteration limit reached)." \
-        in text
+    assert "Partial answer — Stopped at the step limit — here is what was found." in text
     assert "Clauses 3 and 9 so far" in text
-    assert "Stopped: iteration limit reached · $0.2000 · 3.0 s" in text
+    assert "Stopped at the step limit · $0.2000 · 3.0 s" in text
 
 
 def test_panel_asks_shows_progress_and_stops(qtbot: Any) -> None:
@@ -99,8 +100,10 @@ def test_panel_asks_shows_progress_and_stops(qtbot: Any) -> None:
     on_event({"type": "iteration_started", "iteration": 2, "depth": 0})
     on_event({"type": "usage_totals", "calls": 4, "prompt_tokens": 1, "completion_tokens": 1,
               "cost_usd": 0.5})
-    assert [e["type"] for e in events] == ["iteration_started", "usage_totals"]
-    qtbot.waitUntil(lambda: "iteration 2 · 4 model calls · $0.5000" in panel.answer_text())
+    on_event({"type": "subcall_started", "kind": "llm_query", "depth": 0})
+    assert [e["type"] for e in events] == ["iteration_started", "usage_totals",
+                                           "subcall_started"]
+    qtbot.waitUntil(lambda: "step 2 · 1 helper question · $0.5000" in panel.answer_text())
     panel.stop()
     panel.stop()                               # a second press does not cancel twice
     assert client.cancelled == [request_id]
@@ -108,8 +111,7 @@ def test_panel_asks_shows_progress_and_stops(qtbot: Any) -> None:
     on_done({"ok": True, "result": {"answer": "", "stop_reason": "cancelled", "partial": True,
                                     "conversation": "c-1", "usage": {}, "duration_s": 1.0}})
     assert not panel.running and panel.conversation == "c-1"
-    assert "No answer — the run stopped before it finished (stopped by you)." \
-        in panel.answer_text()
+    assert "No answer — Stopped by you." in panel.answer_text()
     # Other documents checked: the next question starts a new conversation.
     scope["value"] = ("acme", [4])
     panel.update_scope()
@@ -147,3 +149,18 @@ def test_saved_settings_start_a_new_conversation_at_the_next_question(qtbot: Any
     client.requests[-1][3](dict(answered, result=dict(answered["result"], conversation="c-2")))
     panel.ask("Then follow-ups continue the new one.")
     assert client.requests[-1][1]["conversation"] == "c-2"
+
+
+def test_the_question_box_hint_follows_the_readable_documents(qtbot: Any) -> None:
+    client = FakeClient()
+    readable = [0]
+    panel = AskPanel(client, lambda: ("default", None),  # type: ignore[arg-type]
+                     readable=lambda: readable[0])
+    qtbot.addWidget(panel)
+    assert "Add documents first" in panel.question.placeholderText()
+    assert "no readable documents yet" in panel.scope_label.text()
+    assert panel.ask("Anything?") == 0 and not client.requests
+    readable[0] = 3                 # documents were added: the library tells the panel
+    panel.update_scope()
+    assert panel.question.placeholderText().startswith("Ask a question")
+    assert panel.scope_label.text() == "About every readable document in “default”."

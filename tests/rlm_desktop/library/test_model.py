@@ -9,6 +9,7 @@ from PySide6.QtCore import QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QTableView
 
 from rlm_desktop.library.model import (
+    FILE,
     PAGES,
     STATUS,
     TITLE,
@@ -43,9 +44,9 @@ def test_rows_show_title_type_pages_tokens_and_status() -> None:
         doc(5, title="Broken", status="failed", error_kind="new_kind",
             error="the reader crashed on this file (SIGSEGV); the batch went on"),
     ])
-    assert model.rowCount() == 5 and model.columnCount() == 5
-    first = [model.index(0, c).data() for c in range(5)]
-    assert first == ["Lease", "PDF", "12", "3,456", "Ready"]
+    assert model.rowCount() == 5 and model.columnCount() == 6
+    first = [model.index(0, c).data() for c in range(6)]
+    assert first == ["Lease", "f1.pdf", "PDF", "12", "3,456", "Ready"]
     assert model.index(0, PAGES).data(Qt.ItemDataRole.TextAlignmentRole) & \
         Qt.AlignmentFlag.AlignRight
     assert model.index(1, TITLE).data() == "scan.pdf"            # no title: the file name
@@ -148,3 +149,39 @@ def test_ten_thousand_rows_stay_fast(qtbot: Any) -> None:
     # Measured ~60 ms, ~50 ms, ~100 ms on 2 cores; a proxy sort calling data() per comparison
     # takes over a second, which these bounds would catch.
     assert reset_s < 1.5 and sort_s < 0.6 and filter_s < 1.5
+
+
+def test_reasons_show_in_full_in_a_wrapping_tooltip_that_never_becomes_markup() -> None:
+    model = LibraryModel()
+    reason = ("3 pages are scans without text (p. 1-3); to read them, install Tesseract "
+              "<b>now</b> and run rlm ingest again with --force")
+    model.set_documents([doc(1, title="A5.0", path="/cases/Lease 2019.pdf", status="warning",
+                             warnings=[reason])])
+    assert model.index(0, TITLE).data() == "Lease 2019.pdf"      # junk title: the file name
+    assert model.index(0, FILE).data() == "Lease 2019.pdf"
+    tip = model.index(0, STATUS).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("<p style='white-space:pre-wrap'>")     # Qt wraps rich text only
+    assert "&lt;b&gt;now&lt;/b&gt;" in tip and "<b>" not in tip
+    assert "--force" not in tip and "Read again" in tip         # said as the app does it
+
+
+def test_the_status_column_fits_its_longest_reason_and_the_title_takes_the_rest(
+        qtbot: Any) -> None:
+    from rlm_desktop.library.table import DocumentTable
+
+    model = LibraryModel()
+    table = DocumentTable(LibraryProxy(model))
+    qtbot.addWidget(table)
+    table.resize(900, 300)
+    table.show()
+    model.set_documents([doc(1), doc(2, status="failed", error_kind="",
+                                    error="the reader crashed on this file (SIGSEGV)")])
+    header = table.horizontalHeader()
+    longest = table.fontMetrics().horizontalAdvance(model.index(1, STATUS).data())
+    assert header.sectionSize(STATUS) >= longest                 # read in full, room allowed
+    assert header.sectionSize(TITLE) > header.sectionSize(FILE)
+    table.resize(455, 300)        # the library's width in the default window: capped, elided
+    assert header.sectionSize(STATUS) <= int(table.viewport().width() * table.STATUS_SHARE)
+    assert header.sectionSize(TITLE) >= 0.8 * header.sectionSize(STATUS)  # the title keeps room
+    assert sum(header.sectionSize(c) for c in range(model.columnCount())) <= \
+        table.viewport().width()                                   # no sideways scrolling

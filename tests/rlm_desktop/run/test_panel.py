@@ -51,6 +51,7 @@ def root_cells(panel: RunPanel) -> list[CellView]:
 
 
 def test_events_build_the_timeline_in_order(panel: RunPanel) -> None:
+    panel.set_details(True)        # looks at code, output and token counts
     sample = SampleRun()
     sample.run(steps=6, calls_per_cell=12, child_at=(4,), finish=False)
     feed(panel, sample)
@@ -70,6 +71,7 @@ def test_events_build_the_timeline_in_order(panel: RunPanel) -> None:
 
 
 def test_status_says_what_the_run_is_doing(panel: RunPanel) -> None:
+    panel.set_details(True)        # looks at code, output and token counts
     sample = SampleRun()
     sample.run(steps=3, calls_per_cell=4, child_at=(), finish=False)
     events = sample.events
@@ -80,10 +82,10 @@ def test_status_says_what_the_run_is_doing(panel: RunPanel) -> None:
     for event in [*events[:first_call], *starts]:       # a batch: four calls at once
         panel.add_event(event)
     panel.flush()
-    assert panel.status_label.full == "Working · step 3 of 30 · 4 sub-queries waiting"
+    assert panel.status_label.full == "Working · step 3 of 30 · 4 helper questions waiting"
     panel.add_event(finishes[0])
     panel.flush()
-    assert panel.status_label.full.endswith("· 3 sub-queries waiting")
+    assert panel.status_label.full.endswith("· 3 helper questions waiting")
     step = next(e for e in events if e["type"] == "iteration_started")
     panel.add_event(step | {"iteration": 4})
     panel.flush()
@@ -124,6 +126,7 @@ def test_the_timeline_follows_the_newest_step_unless_scrolled_up(panel: RunPanel
 
 
 def test_sub_queries_sit_under_the_cell_that_made_them(panel: RunPanel) -> None:
+    panel.set_details(True)        # looks at code, output and token counts
     sample = SampleRun()
     sample.run(steps=4, calls_per_cell=12, child_at=(4,), finish=False)
     feed(panel, sample)
@@ -139,17 +142,19 @@ def test_sub_queries_sit_under_the_cell_that_made_them(panel: RunPanel) -> None:
     assert "Quote every clause" in cells[2].calls_title.toolTip()
     assert first.text(1) and first.text(2).startswith("$") and first.text(3).endswith(" s")
     assert "depth 1" in first.toolTip(0)
-    assert cells[2].calls_title.text().startswith("12 sub-queries to gpt-5-mini")
+    assert cells[2].calls_title.text().startswith("12 helper questions to gpt-5-mini")
     # The table shows at most VISIBLE_ROWS rows, then scrolls.
     assert table.height() < 12 * table._row_height
 
 
 def test_helper_runs_nest_under_their_rlm_query(panel: RunPanel, qtbot: Any) -> None:
+    panel.set_details(True)        # looks at code, output and token counts
     sample = SampleRun()
     sample.run(steps=4, calls_per_cell=2, child_at=(4,), child_steps=3)
     feed(panel, sample)
     cell = root_cells(panel)[3]
-    assert cell.calls is not None and cell.calls.topLevelItem(0).text(0).startswith("Helper run")
+    assert cell.calls is not None
+    assert cell.calls.topLevelItem(0).text(0).startswith("Helper analysis")
     (block,) = cell.children_.values()
     assert isinstance(block, ChildRunBlock)
     assert block.timeline is None  # folded: only its summary line is built
@@ -253,6 +258,7 @@ def test_finish_with_a_partial_answer_keeps_everything(panel: RunPanel) -> None:
 
 
 def test_finish_with_an_error_marks_the_run_failed(panel: RunPanel) -> None:
+    panel.set_details(True)        # looks at code, output and token counts
     sample = SampleRun()
     sample.run(steps=3, calls_per_cell=4, child_at=(), finish=False)
     feed(panel, sample)
@@ -441,6 +447,7 @@ def real_script(request: ChatRequest) -> str:
 def test_a_real_engine_trajectory(panel: RunPanel, tmp_path: Path, capsys: Any) -> None:
     """The engine's own event stream (a sandboxed REPL, the fake model server) fills the
     panel: three sub-queries under cell 1, a helper run nested under cell 2's rlm_query."""
+    panel.set_details(True)        # looks at code and output
     with FakeOpenAI(real_script) as server:
         outcome = ask(server, tmp_path, capsys, "What is the secret code?")
     assert outcome.code == 0, outcome.stderr
@@ -464,3 +471,69 @@ def test_a_real_engine_trajectory(panel: RunPanel, tmp_path: Path, capsys: Any) 
     assert panel.status_label.full == "Answered"
     assert panel.calls_box.value.text() == str(outcome.result["usage"]["calls"])
     assert panel.badge.state == "enforced"
+
+
+def visible_words(widget: Any) -> str:
+    """Every label's text a person can see in ``widget`` (hidden ones left out)."""
+    from PySide6.QtWidgets import QLabel
+
+    return "\n".join(label.text() for label in widget.findChildren(QLabel)
+                     if label.isVisibleTo(widget))
+
+
+def test_the_plain_view_shows_steps_helper_questions_cost_and_time_only(
+        panel: RunPanel, qtbot: Any) -> None:
+    sample = SampleRun()
+    sample.run(steps=6, calls_per_cell=12, child_at=(4,), finish=False)
+    feed(panel, sample)
+    QApplication.processEvents()       # the layout shows the new timeline in a queued call
+    assert not panel.details and not panel.details_button.isChecked()   # plain by default
+    cells = root_cells(panel)
+    # No code, no output, no traceback: a failed cell is one plain sentence.
+    assert all(not c.code.isVisibleTo(panel) for c in cells)
+    assert all(c.output is None and c.error is None for c in cells)
+    assert cells[4].error_row is not None and cells[4].error_row.isVisibleTo(panel)
+    words = visible_words(panel)
+    assert "Show details to see what went wrong" in words
+    assert "KeyError" not in words and "Traceback" not in words
+    assert "token" not in words.casefold() and "Model calls" not in words
+    asking = next(c for c in cells if c.calls is not None)
+    assert asking.calls is not None and asking.calls.isColumnHidden(1)
+    assert asking.calls_title is not None
+    assert asking.calls_title.text().startswith("12 helper questions to gpt-5-mini · $")
+    # The header counts steps and helper questions instead of tokens and calls.
+    assert panel.steps_box.isVisibleTo(panel) and panel.steps_box.value.text() == "6"
+    questions = [call for call in panel.tree.calls.values() if call.kind == "llm_query"]
+    assert len(questions) > 12 and panel.helpers_box.value.text() == f"{len(questions):,}"
+    assert not panel.tokens_box.isVisibleTo(panel) and not panel.calls_box.isVisibleTo(panel)
+    # Show details: the same run, with its code, output, errors and tokens.
+    toggled: list[bool] = []
+    panel.details_toggled.connect(toggled.append)
+    qtbot.mouseClick(panel.details_button, Qt.MouseButton.LeftButton)
+    panel.flush()
+    QApplication.processEvents()
+    assert toggled == [True] and panel.details
+    assert panel.details_button.text() == "Hide details"
+    cells = root_cells(panel)
+    assert cells[0].code.isVisibleTo(panel)
+    assert cells[0].code.block.toPlainText().startswith("print(len(context))")
+    assert cells[4].error is not None and "KeyError" in cells[4].error.full
+    assert panel.tokens_box.isVisibleTo(panel) and not panel.steps_box.isVisibleTo(panel)
+    asking = next(c for c in cells if c.calls is not None)
+    assert asking.calls is not None and not asking.calls.isColumnHidden(1)
+
+
+def test_the_plain_view_says_a_run_error_in_one_sentence(panel: RunPanel) -> None:
+    sample = SampleRun()
+    sample.run(steps=2, calls_per_cell=1, child_at=(), finish=False)
+    feed(panel, sample)
+    panel.finish(None, 'Traceback (most recent call last):\n  File "<cell>"\nKeyError: 1')
+    panel.flush()
+    outcome = panel.timeline.outcome
+    assert outcome is not None
+    assert outcome.error.text() == ("Something went wrong in the model's code. Show details "
+                                    "to see the error.")
+    panel.set_details(True)
+    panel.flush()
+    assert panel.timeline.outcome is not None
+    assert "KeyError" in panel.timeline.outcome.error.text()

@@ -198,6 +198,10 @@ def test_formatting_for_people() -> None:
     assert fmt.notice_text("the price of model 'x' is unknown, so its cost is not counted; "
                            "add it with --prices FILE").endswith("add it in Settings, Prices")
     assert fmt.reply_prose("Look:\n```repl\nprint(1)\n```\nThen more.") == "Look:\n\nThen more."
+    assert fmt.plain_error('Traceback (most recent call last):\n  File "x"\nKeyError: 1') == \
+        "Something went wrong in the model's code. Show details to see the error."
+    assert fmt.plain_error("The AI service refused the key.\nMore lines.") == \
+        "The AI service refused the key."
     now = datetime(2025, 11, 20, 15, 0, tzinfo=UTC).astimezone()
     assert fmt.when(now.isoformat(), now=now).startswith("Today")
     assert fmt.when("2019-01-02T03:04:05.000Z", now=now).endswith("2019")

@@ -124,6 +124,7 @@ class ModelClient:
         shared by several runs reports each retry to the run that made the call.
         """
         started = time.monotonic()
+        messages = _valid_messages(messages)
         response, attempts = await self._with_retries(
             lambda: self._bounded(self._chat_once(messages, max_tokens)), operation="chat",
             on_retry=on_retry)
@@ -425,10 +426,28 @@ def _message_text(content: object) -> str:
     if content is None:
         return ""  # some servers send null content
     if isinstance(content, str):
-        return content
+        return valid_text(content)
     if isinstance(content, list):  # content parts, as a few servers send
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return str(content)
+        return valid_text("".join(str(part.get("text", "")) for part in content
+                                  if isinstance(part, dict)))
+    return valid_text(str(content))
+
+
+def valid_text(text: str) -> str:
+    """``text`` with any lone surrogate as "?": JSON may carry one (a reply's "\\ud800"), and
+    the next request could not encode it (as the REPL's frames are decoded, see frames.py)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _valid_messages(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The messages as sent: a question typed with invalid bytes (argv keeps them as lone
+    surrogates) or a reply from a JSON line must not fail the request."""
+    return [{key: valid_text(value) if isinstance(value, str) else value
+             for key, value in message.items()} for message in messages]
 
 
 def _error_body(exc: openai.APIStatusError) -> dict[str, Any]:

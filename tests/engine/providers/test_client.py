@@ -417,3 +417,20 @@ def test_server_errors_keep_their_long_backoff() -> None:
         error = failure(srv, max_retries=3)
         assert len(srv.requests) == 4
     assert "gave up after 4 attempts" in str(error)
+
+
+def test_a_lone_surrogate_in_a_reply_or_a_message_never_fails_a_call() -> None:
+    """A reply's JSON may carry "\\ud800", and argv keeps invalid bytes as lone surrogates;
+    sending either back used to raise UnicodeEncodeError inside the SDK."""
+    async def two_turns(model_client: ModelClient) -> tuple[Completion, Completion]:
+        first = await model_client.complete([{"role": "user", "content": "q \udcff"}])
+        second = await model_client.complete([
+            {"role": "user", "content": "q"}, {"role": "assistant", "content": first.text},
+            {"role": "user", "content": "go on"}])
+        return first, second
+
+    with FakeOpenAI(lambda r: Reply(content="a \ud800 b")) as srv:
+        first, second = with_client(srv, two_turns)
+        sent = [r.last_user for r in srv.requests]
+    assert first.text == "a ? b" and second.text == "a ? b"
+    assert sent == ["q ?", "go on"]

@@ -47,6 +47,11 @@ def check_base_url(url: str, flag: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{flag} {secrets.safe_url(url)!r} is not an http(s) URL; for example "
                           "https://api.openai.com/v1 or http://localhost:11434/v1")
+    if parts.query or parts.fragment:
+        # The client appends /chat/completions to the base URL, after any query string.
+        raise ConfigError(f"{flag} {secrets.safe_url(url)!r} has a query string (?...) or "
+                          "fragment (#...), which an API address cannot carry: remove it "
+                          "(a key is kept separately, never in the address)")
     return url.rstrip("/")
 
 

@@ -64,8 +64,11 @@ def safe_url(url: str) -> str:
     if not parts.scheme or not parts.netloc:
         # Not a URL we can take apart: drop anything that looks like credentials or a query.
         return _CREDENTIALS.sub("", url).split("?", 1)[0].split("#", 1)[0]
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return f"{parts.scheme}://{host}{parts.path}"
+    # Cut at the last "@" of the whole rest, not of the parsed netloc: a password holding
+    # "/", "?" or "#" ends the netloc early, and the rest of it would be read as the path.
+    rest = url.strip().split("://", 1)[-1]
+    rest = rest.rsplit("@", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    return f"{parts.scheme}://{rest}"
 
 
 def scrub_urls(text: str) -> str:

@@ -70,3 +70,11 @@ def test_no_model_names_the_settings_file() -> None:
     with pytest.raises(ConfigError) as info:
         resolve_endpoints(EndpointChoice(), settings())
     assert str(settings_path()) in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["https://api.example.com/v1?key=SECRET123",
+                                 "https://api.example.com/v1#SECRET123"])
+def test_a_base_url_with_a_query_or_fragment_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(ConfigError, match="query string") as info:
+        resolve_endpoints(EndpointChoice(model="m", base_url=url), settings())
+    assert "SECRET123" not in str(info.value)

@@ -269,3 +269,11 @@ def test_missing_key_hint_leaves_out_an_unusable_keyring(backend: KeyringBackend
     message = str(info.value)
     assert "rlm key set" not in message
     assert "export OPENAI_API_KEY=" in message and "--api-key-env" in message
+
+
+@pytest.mark.parametrize("url", [
+    "https://user:pa/ss@api.example.com/v1", "https://user:p?ss@api.example.com/v1",
+    "https://user:p#ss@api.example.com/v1", "https://u:p@ss@api.example.com/v1?key=k#f",
+])
+def test_safe_url_drops_a_password_whatever_it_holds(url: str) -> None:
+    assert secrets.safe_url(url) == "https://api.example.com/v1"

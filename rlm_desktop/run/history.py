@@ -329,13 +329,15 @@ class HistoryPanel(QWidget):
     def confirm_delete(self, run: RunRecord) -> bool:
         """Ask before deleting (tests replace this method)."""
         question = fmt.one_line(run.question, 120)
-        answer = QMessageBox.question(
-            self, "Delete this question?",
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Delete this question?",
             f"Delete “{question}” and its saved steps from the history?\n\n"
             "Your documents are not affected.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Yes
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        # Not QMessageBox.question: it would read a question holding a tag as rich text.
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     def _open_index(self, index: QModelIndex) -> None:
         run_id = index.data(RUN_ID_ROLE)

@@ -133,15 +133,26 @@ def test_delete_only_after_confirmation(panel: HistoryPanel, qtbot: Any,
 
 def test_the_confirmation_asks_with_a_message_box(panel: HistoryPanel,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[str] = []
+    seen: list[QMessageBox] = []
 
-    def answer(parent: Any, title: str, text: str, *args: Any) -> QMessageBox.StandardButton:
-        seen.append(text)
-        return QMessageBox.StandardButton.Cancel
+    def answer(box: QMessageBox) -> int:
+        seen.append(box)
+        return QMessageBox.StandardButton.Cancel.value
 
-    monkeypatch.setattr(QMessageBox, "question", answer)
+    monkeypatch.setattr(QMessageBox, "exec", answer)
     assert panel.confirm_delete(RUNS[0]) is False
-    assert "Who may terminate the lease" in seen[0] and "documents are not affected" in seen[0]
+    text = seen[0].text()
+    assert "Who may terminate the lease" in text and "documents are not affected" in text
+
+
+def test_the_confirmation_shows_a_question_holding_tags_as_typed(
+        panel: HistoryPanel, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[QMessageBox] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: seen.append(box) or 0)
+    evil = RunRecord(run_id="x", question='<img src="/dev/zero"><b>bold</b>')
+    panel.confirm_delete(evil)
+    assert seen[0].textFormat() == Qt.TextFormat.PlainText
+    assert '<img src="/dev/zero">' in seen[0].text()
 
 
 def test_set_runs_keeps_the_selection(panel: HistoryPanel) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from engine.config import Limits
 from engine.events import StopReason
-from engine.sandbox.host import CallBytes
+from engine.sandbox.calls import CallBytes
 
 # Child runs (each with its own REPL process) running at once per depth; one semaphore per
 # depth, since a parent holding a slot waits on its children.

@@ -21,8 +21,8 @@ from engine.events import StopReason
 from engine.providers.client import Completion
 from engine.rlm.budget import MAX_SLICE_DISK_BYTES, LimitReached, RunBudget, UsageTotals
 from engine.rlm.clients import ClientPool
+from engine.sandbox.calls import SubCallRefused, megabytes, release_call_args
 from engine.sandbox.context_file import write_context
-from engine.sandbox.host import SubCallRefused, megabytes, release_call_args
 
 PREVIEW_CHARS = 300
 # One prompt for a sub-model (llm_query, each prompt of a batch, rlm_query's question): the

@@ -10,7 +10,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from engine.config import SandboxSettings
 from engine.errors import FrameError, SandboxError
 from engine.sandbox import policy as policy_mod
 from engine.sandbox import watchdog
+from engine.sandbox.calls import CURRENT_HOLD, CallBytes, SubCallRefused
 from engine.sandbox.frames import (
     MAX_FRAME_BYTES,
     PipeClosedError,
@@ -37,69 +37,7 @@ SHUTDOWN_WAIT = 1.0
 REAP_WAIT = 5.0
 MAX_INFLIGHT_CALLS = 64  # call frames handled at once; further frames wait (backpressure)
 WATCH_INTERVAL = 0.25    # seconds between memory readings while a cell runs
-# Bytes of call frames the host may hold at once for unanswered calls of a run tree: else 64
-# frames of up to 64 MB per REPL sat in the engine while an endpoint was slow (5.9 GB). 256 MB
-# is 32 of the largest prompts (8 MB) or 4 of the largest frames. A constant, not a setting:
-# it bounds runaway code, real work stays far below, and the model is told to wait for
-# answers. The HTTP client's copies of prompts on their way out are not counted here.
-MAX_CALL_BYTES_IN_FLIGHT = 256 * 1024 * 1024
 LOST = "all variables were lost; re-create what you need"
-
-
-class SubCallRefused(Exception):
-    """Raised by a call handler: the child's call raises SubCallError with this message."""
-
-
-def megabytes(size: int) -> str:
-    """A size as the model reads it in refusals: "40 MB", "0.5 MB"."""
-    return f"{size / (1024 * 1024):,.{0 if size >= 10 * 1024 * 1024 else 1}f} MB"
-
-
-class CallBytes:
-    """The bytes of call arguments held for calls not yet answered; one instance is shared
-    by the REPLs of a run tree (``engine/rlm/budget.py``), so child runs count too."""
-
-    def __init__(self, limit: int | None = None) -> None:
-        self.limit = MAX_CALL_BYTES_IN_FLIGHT if limit is None else limit
-        self.held = 0
-        self.peak = 0  # for tests and figures
-
-    def take(self, op: str, size: int) -> CallHold:
-        """Hold ``size`` bytes for a call, or refuse it when the total would pass the limit."""
-        if self.held + size > self.limit:
-            raise SubCallRefused(
-                f"{op} refused: calls still waiting for answers hold {megabytes(self.held)} "
-                f"of arguments and this call adds {megabytes(size)}; the limit is "
-                f"{megabytes(self.limit)} at once — wait for answers before sending more, "
-                "or pass smaller slices")
-        self.held += size
-        self.peak = max(self.peak, self.held)
-        return CallHold(self, size)
-
-
-class CallHold:
-    """One call's share of ``CallBytes``, given back once (when the call ends, or earlier)."""
-
-    def __init__(self, owner: CallBytes, size: int) -> None:
-        self.owner = owner
-        self.size = size
-
-    def release(self) -> None:
-        self.owner.held -= self.size
-        self.size = 0
-
-
-# The hold of the call whose handler runs in this task: each call is handled in a task of
-# its own, which copies the context, so a handler only ever sees its own call's hold.
-_CURRENT_HOLD: ContextVar[CallHold | None] = ContextVar("rlm_call_hold", default=None)
-
-
-def release_call_args() -> None:
-    """Say that the handler of the current call no longer keeps its arguments (rlm_query once
-    its slice is on disk), so they stop counting against ``MAX_CALL_BYTES_IN_FLIGHT``."""
-    hold = _CURRENT_HOLD.get()
-    if hold is not None:
-        hold.release()
 
 
 @dataclass
@@ -559,7 +497,7 @@ class ReplProcess:
         assert isinstance(op, str) and isinstance(args, dict)
         del frame  # the handler may drop its arguments early (see release_call_args)
         hold = self.call_bytes.take(op, size)
-        _CURRENT_HOLD.set(hold)  # this task's own context: see _CURRENT_HOLD
+        CURRENT_HOLD.set(hold)  # this task's own context: see CURRENT_HOLD
         try:
             return await self._handler(op, args)
         finally:

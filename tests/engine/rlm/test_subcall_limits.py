@@ -18,7 +18,7 @@ from engine.rlm import subcalls
 from engine.rlm.budget import RunBudget, UsageTotals
 from engine.rlm.loop import RLMRun
 from engine.rlm.subcalls import MAX_PROMPT_CHARS, SubCalls
-from engine.sandbox.host import SubCallRefused
+from engine.sandbox.calls import SubCallRefused
 
 
 class FakeClient:

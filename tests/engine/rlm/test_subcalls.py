@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine.rlm.subcalls import SubCalls
-from engine.sandbox.host import SubCallRefused
+from engine.sandbox.calls import SubCallRefused
 
 
 class CountingBudget:

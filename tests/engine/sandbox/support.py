@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from engine.sandbox.host import SubCallRefused
+from engine.sandbox.calls import SubCallRefused
 
 PAGES = {
     1: ("Alpha report", ["Alpha page one: revenue grew.", "Alpha page two: costs fell."]),

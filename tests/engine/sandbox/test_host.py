@@ -11,9 +11,10 @@ import pytest
 
 from engine.config import SandboxSettings
 from engine.errors import SandboxError
+from engine.sandbox.calls import CallBytes, release_call_args
 from engine.sandbox.context_file import write_context
 from engine.sandbox.contract import NAMES
-from engine.sandbox.host import CallBytes, CellResult, ReplProcess, release_call_args
+from engine.sandbox.host import CellResult, ReplProcess
 from tests.engine.sandbox.support import FakeHandler, build_context
 
 

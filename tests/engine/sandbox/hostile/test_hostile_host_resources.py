@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from engine.rlm import subcalls
-from engine.sandbox import host
+from engine.sandbox import calls
 from tests.engine.sandbox.hostile.test_hostile_protocol import CHANNEL
 from tests.support.fake_openai import ChatRequest, Reply
 from tests.support.harness import repl
@@ -94,7 +94,7 @@ def test_a_flood_of_call_frames_is_capped_in_flight(attack: Any,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     # 24 calls of 2 MB at once against a slow endpoint, with the cap lowered to 16 MB to keep
     # the test light: at most 8 are held; the rest are refused at once, and the run goes on.
-    monkeypatch.setattr(host, "MAX_CALL_BYTES_IN_FLIGHT", 16 * MB, raising=False)
+    monkeypatch.setattr(calls, "MAX_CALL_BYTES_IN_FLIGHT", 16 * MB)
     code = """
 from concurrent.futures import ThreadPoolExecutor
 big = 'x' * (2 * 2**20)
@@ -144,7 +144,7 @@ for i in range(4):
 
 def test_slices_on_disk_at_once_are_within_the_run_quota(
         attack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(subcalls, "MAX_SLICE_DISK_BYTES", 3 * MB, raising=False)
+    monkeypatch.setattr(subcalls, "MAX_SLICE_DISK_BYTES", 3 * MB)
     code = """
 from concurrent.futures import ThreadPoolExecutor
 def one(i):

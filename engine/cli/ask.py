@@ -98,7 +98,8 @@ def add_commands(commands: Any) -> None:
                         help=f"wall time for one piece of the model's code "
                         f"{_default('cell_timeout_s')}")
     limits.add_argument("--max-sub-calls", type=non_negative_int, metavar="N",
-                        help=f"helper questions and helper analyses in the whole question "
+                        help=f"helper questions and helper analyses (their own model calls "
+                        f"too) in the whole question "
                         f"{_default('max_sub_calls')}")
     limits.add_argument("--max-errors", type=non_negative_int, metavar="N",
                         help=f"stop after the model's code failed N times in a row "

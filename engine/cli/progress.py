@@ -137,11 +137,11 @@ def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = Non
             what = f" ({size(sent)})" if sent is not None else ""
             return (f"{indent}    helper question to {event.model}{what} → "
                     f"{event.latency_s:.1f} s, {money(event.cost_usd)}")
-        case ev.SubCallFinished():
+        case ev.SubCallFinished() if event.error:
             what = KIND_WORDS.get(event.kind, event.kind)
-            if event.error:
-                return f"{indent}    {what} with {event.model} failed: {one_line(event.error)}"
-            return f"{indent}    {what} with {event.model} done in {event.latency_s:.1f} s"
+            return f"{indent}    {what} with {event.model} failed: {one_line(event.error)}"
+        case ev.SubCallFinished():
+            return None   # a helper analysis that ran says how it ended itself
         case ev.UsageTotals():
             return None
         case ev.Notice():
@@ -151,7 +151,7 @@ def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = Non
             return stop_line(event.stop_reason, event.duration_s, answer=answer) + error
         case ev.RunFinished():
             return (f"{indent}helper analysis {nested_name(event.run_id)}: "
-                    f"{stop_title(event.stop_reason)}")
+                    f"{stop_title(event.stop_reason)} after {event.duration_s:.1f} s")
     return None
 
 

@@ -57,7 +57,7 @@ def test_the_last_line_says_how_the_question_ended_in_the_products_words() -> No
         "Interrupted: the engine stopped during the question after 4.0 s")
     assert finished(ev.StopReason.ERROR) == "Failed: an unexpected error after 4.0 s"
     assert finished(ev.StopReason.TIMEOUT, depth=1) == (
-        "  helper analysis r: Stopped at the time limit")
+        "  helper analysis r: Stopped at the time limit after 4.0 s")
     assert describe_stop("a_reason_of_a_later_version") == "a_reason_of_a_later_version"
     for reason in ev.StopReason:
         words = describe_stop(reason)
@@ -76,6 +76,11 @@ def test_helper_questions_and_analyses_read_in_plain_words() -> None:
                           sub_model="mini", context_chars=10, documents=1, limits={}))
     printer(ev.CellFinished(run_id="r.2", depth=1, iteration=1, cell=1, output="x" * 20,
                             error="boom", duration_s=0.5, restarted=True))
+    printer(ev.RunFinished(run_id="r.2", depth=1, stop_reason=ev.StopReason.ANSWERED,
+                           duration_s=1.5))
+    printer(ev.SubCallFinished(run_id="r", call_id="r:2", kind="rlm_query", model="mini"))
+    printer(ev.SubCallFinished(run_id="r", call_id="r:3", kind="rlm_query", model="mini",
+                               error="the limit is reached"))
     printer(ev.UsageTotals(run_id="r", calls=3, prompt_tokens=10, completion_tokens=5,
                            cached_tokens=0, cost_usd=0.0123, known_cost_usd=0.0123))
     printer(ev.AnswerReady(run_id="r", text="42", partial=True))
@@ -85,6 +90,8 @@ def test_helper_questions_and_analyses_read_in_plain_words() -> None:
         "    helper question to mini (12k characters) → 0.8 s, $0.000400",
         "  helper analysis 2 started: Which clauses?",
         "    code failed in 0.50 s, 20 characters of output; the safe workspace was restarted",
+        "  helper analysis 2: Answered after 1.5 s",
+        "    helper analysis with mini failed: the limit is reached",
         "Stopped: too many helper questions after 9.0 s — here is what was found",
         "total: 1 step, 1 helper question, $0.0123",
     ]

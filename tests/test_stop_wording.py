@@ -9,6 +9,7 @@ import pytest
 
 from engine.cli import ask as cli_ask
 from engine.cli import progress as cli_progress
+from engine.cli import show as cli_show
 from engine.events import StopReason
 from rlm_desktop.ask import render as ask_render
 from rlm_desktop.run import format as run_format
@@ -16,6 +17,7 @@ from rlm_desktop.run import history as run_history
 
 TABLES: dict[str, Mapping[StopReason, Any]] = {
     "cli progress and show": cli_progress.STOP_DESCRIPTIONS,
+    "cli list of questions": cli_show.LIST_WORDS,
     "cli exit codes": cli_ask.EXIT_CODES,
     "ask panel": ask_render.STOP_TEXT,
     "history list": run_history.SHORT_RESULTS,

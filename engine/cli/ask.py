@@ -22,7 +22,7 @@ from engine.cli.common import (
     EXIT_PROVIDER,
     EXIT_SANDBOX,
 )
-from engine.cli.progress import ProgressPrinter
+from engine.cli.progress import ProgressPrinter, stop_title
 from engine.cli.terminal import printable
 from engine.config import Limits, config_dir, load_settings, runs_dir
 from engine.endpoints import EndpointChoice, resolve_endpoints
@@ -68,44 +68,51 @@ def add_commands(commands: Any) -> None:
                         help="a stored collection (see `rlm collections`); with --docs, the "
                         "files join it")
     models = ask.add_argument_group("models")
-    models.add_argument("--base-url", help="OpenAI-compatible endpoint of the root model "
+    models.add_argument("--base-url", help="OpenAI-compatible endpoint of the main model "
                         "(default: settings, else https://api.openai.com/v1)")
-    models.add_argument("--model", help="root model name, e.g. gpt-5")
-    models.add_argument("--sub-model", help="model for llm_query and child runs "
-                        "(default: settings, else the root model)")
-    models.add_argument("--sub-base-url", help="endpoint of the sub-model "
-                        "(default: settings, else the root's)")
-    models.add_argument("--api-key-env", metavar="VAR", help="read the root model's key from VAR")
+    models.add_argument("--model", help="the main model (it plans and writes code), e.g. gpt-5")
+    models.add_argument("--sub-model", help="the helper model: it answers helper questions "
+                        "(llm_query) and runs helper analyses (rlm_query) "
+                        "(default: settings, else the main model)")
+    models.add_argument("--sub-base-url", help="endpoint of the helper model "
+                        "(default: settings, else the main model's)")
+    models.add_argument("--api-key-env", metavar="VAR", help="read the main model's key from VAR")
     models.add_argument("--sub-api-key-env", metavar="VAR",
-                        help="read the sub-model's key from VAR (default: as the root's)")
+                        help="read the helper model's key from VAR (default: as the main "
+                        "model's)")
     models.add_argument("--prices", type=Path, metavar="FILE",
                         help="JSON price table overriding the built-in one")
     limits = ask.add_argument_group(
         "limits", "each default is the settings file's value, else the one shown")
     limits.add_argument("--max-iterations", type=non_negative_int, metavar="N",
-                        help=f"steps of the root model {_default('max_iterations')}")
+                        help=f"steps of the main model {_default('max_iterations')}")
     limits.add_argument("--max-depth", type=non_negative_int, metavar="N",
-                        help=f"rlm_query nesting {_default('max_depth')}")
+                        help=f"how deep helper analyses (rlm_query) may nest "
+                        f"{_default('max_depth')}")
     limits.add_argument("--budget", type=positive_float, metavar="USD",
-                        help=f"stop when the run has cost this much {_default('budget_usd')}")
+                        help=f"stop when the question has cost this much "
+                        f"{_default('budget_usd')}")
     limits.add_argument("--timeout", type=positive_float, metavar="SECONDS",
-                        help=f"wall time for the whole run {_default('timeout_s')}")
+                        help=f"wall time for the whole question {_default('timeout_s')}")
     limits.add_argument("--cell-timeout", type=positive_float, metavar="SECONDS",
-                        help=f"wall time for one code cell {_default('cell_timeout_s')}")
+                        help=f"wall time for one piece of the model's code "
+                        f"{_default('cell_timeout_s')}")
     limits.add_argument("--max-sub-calls", type=non_negative_int, metavar="N",
-                        help=f"llm_query and rlm_query calls in the whole run "
+                        help=f"helper questions and helper analyses (their own model calls "
+                        f"too) in the whole question "
                         f"{_default('max_sub_calls')}")
     limits.add_argument("--max-errors", type=non_negative_int, metavar="N",
-                        help=f"stop after N failing cells in a row "
+                        help=f"stop after the model's code failed N times in a row "
                         f"{_default('max_consecutive_errors')}")
     limits.add_argument("--concurrency", type=non_negative_int, metavar="N",
-                        help=f"sub-calls at once in llm_query_batched "
+                        help=f"helper questions asked at once (llm_query_batched) "
                         f"{_default('batch_concurrency')}")
     limits.add_argument("--allow-unsandboxed", action="store_true",
-                        help="run model code even where the REPL cannot be fully isolated "
-                        "(old kernel, Windows); see the README's sandbox section")
+                        help="run the model's code even where the safe workspace cannot be "
+                        "fully isolated (old kernel, Windows); see the README's sandbox "
+                        "section")
     limits.add_argument("--output-limit", type=non_negative_int, metavar="CHARS",
-                        help=f"characters of a cell's output the model sees "
+                        help=f"characters of its code's output the model sees "
                         f"{_default('output_limit_chars')}")
     limits.add_argument("--call-timeout", type=positive_float, metavar="SECONDS",
                         help=f"wall time for one model call before it is retried "
@@ -115,7 +122,7 @@ def add_commands(commands: Any) -> None:
     output = ask.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     output.add_argument("--log", type=Path, metavar="FILE",
-                        help="also write the trajectory (JSON lines) to FILE")
+                        help="also write the record of the analysis (JSON lines) to FILE")
     output.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -205,7 +212,8 @@ def command_ask(args: argparse.Namespace) -> int:
             print(printable(result.answer))  # the model's words: no escape reaches the terminal
         if result.stop_reason != StopReason.ANSWERED:
             what = "this answer is partial" if result.answer else "no answer"
-            print(f"rlm: {what} ({result.stop_reason}); the whole trajectory: "
+            why = stop_title(result.stop_reason)
+            print(f"rlm: {what} ({why[:1].lower() + why[1:]}); the record of the analysis: "
                   f"rlm show {result.run_id}", file=sys.stderr)
     return EXIT_CODES[result.stop_reason]
 
@@ -219,8 +227,8 @@ def open_logs(paths: list[Path]) -> list[TrajectoryLog]:
         except OSError as exc:
             for log in logs:
                 log.close()
-            raise ConfigError(f"cannot write the run log {path}: {exc.strerror or exc}; "
-                              "choose another --log path") from exc
+            raise ConfigError(f"cannot write the record of the analysis to {path}: "
+                              f"{exc.strerror or exc}; choose another --log path") from exc
     return logs
 
 

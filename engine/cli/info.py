@@ -1,5 +1,5 @@
-"""``rlm info``: where the data lives, which versions run, and whether OCR, the REPL sandbox
-and the keyring work on this machine."""
+"""``rlm info``: where the data lives, which versions run, and whether OCR, the safe workspace
+(the REPL sandbox) and the keyring work on this machine."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ from typing import Any
 
 from engine import __version__, secrets
 from engine.cli.common import EXIT_OK
+from engine.cli.progress import ISOLATION_WORDS
 from engine.cli.terminal import printable
 from engine.config import DEFAULT_BASE_URL, config_dir, data_dir, load_settings, settings_path
 from engine.errors import ConfigError
+
+REPL_FAILED = "the REPL could not be started: "   # in --json as it always was
 
 
 def _size(path: Path) -> int:
@@ -86,7 +89,7 @@ def sandbox_info() -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="rlm-info-") as folder:
             status = asyncio.run(probe(Path(folder)))
     except (EngineError, OSError, RuntimeError, TypeError) as exc:
-        return {"enforced": False, "error": f"the REPL could not be started: {exc}"}
+        return {"enforced": False, "error": f"{REPL_FAILED}{exc}"}
     keep = ("enforced", "platform", "isolation", "layers", "missing", "note",
             "allowed_unsandboxed")
     return {k: status[k] for k in keep if k in status}
@@ -127,7 +130,7 @@ def render_info(info: dict[str, Any]) -> str:
                 f"{_n(store.get('collections', 0), 'collection')}, "
                 f"{_n(store.get('pages', 0), 'page')}" if store.get("exists") else
                 ", not created yet") + ")",
-             f"context cache    {store['context_cache']} "
+             f"document cache   {store['context_cache']} "
              f"({store['context_cache_bytes'] / 1e6:,.1f} MB)",
              f"settings         {info['settings_file']}"]
     if store.get("error"):
@@ -147,15 +150,22 @@ def render_info(info: dict[str, Any]) -> str:
     lines.append(f"OCR (Tesseract)  {info['ocr']}")
     sandbox = info["sandbox"]
     if sandbox.get("error"):
-        lines.append(f"sandbox          unknown: {sandbox['error']}")
+        # The JSON keeps the engine's sentence; here it reads in the product's words.
+        error = str(sandbox["error"]).removeprefix(REPL_FAILED)
+        lines.append(f"safe workspace   unknown: it could not be started: {error}")
     else:
         isolation = sandbox.get("isolation") or {}
-        active = ", ".join(k for k, on in isolation.items() if on) or "none"
-        state = "enforced" if sandbox.get("enforced") else "NOT enforced"
+        kept = [ISOLATION_WORDS.get(k, k) for k, on in isolation.items() if on]
+        open_ = [ISOLATION_WORDS.get(k, k) for k, on in isolation.items() if not on]
+        if sandbox.get("enforced"):
+            state = f"isolated ({', '.join(kept) or 'files, network, other programs'})"
+        else:
+            state = (f"NOT fully isolated (protected: {', '.join(kept) or 'nothing'}; "
+                     f"unprotected: {', '.join(open_) or 'unknown'})")
         detail = sandbox.get("missing") or sandbox.get("note") or ""
         if isinstance(detail, dict):
             detail = "; ".join(f"{k}: {m}" for k, m in detail.items())
-        lines.append(f"sandbox          {state} (isolated: {active})"
+        lines.append(f"safe workspace   {state}"
                      + (f" — {detail}" if detail and not sandbox.get("enforced") else ""))
     keyring = info["keyring"]
     lines.append(f"keyring          {'usable' if keyring.get('usable') else 'NOT usable'}: "
@@ -165,7 +175,8 @@ def render_info(info: dict[str, Any]) -> str:
 
 def add_commands(commands: Any) -> None:
     """Register ``info`` on the ``rlm`` subcommand parser."""
-    info = commands.add_parser("info", help="where data lives, versions, sandbox and keyring")
+    info = commands.add_parser("info", help="where data lives, versions, the safe workspace "
+                                "and the keyring")
     info.add_argument("--json", action="store_true", help="print JSON")
 
 

@@ -8,21 +8,26 @@ from engine import events as ev
 from engine.cli.terminal import printable
 from engine.events import StopReason
 
-# How a run's end reads on the command line (progress lines and ``rlm show``). ERROR and
-# WORKER_DIED are only ever in the store, never in an event: they read as their own name.
+# How a question's end reads on the command line (progress lines and ``rlm show``), in the
+# product's words (VOCABULARY.md, "How a question ended"). ERROR and WORKER_DIED are only ever
+# in the store (the GUI's worker records them), never in an event.
+FOUND = " — here is what was found"
 STOP_DESCRIPTIONS: dict[StopReason, str] = {
-    StopReason.ANSWERED: "answered",
-    StopReason.MAX_ITERATIONS: "stopped: iteration limit reached",
-    StopReason.BUDGET: "stopped: cost budget reached",
-    StopReason.TIMEOUT: "stopped: time limit reached",
-    StopReason.MAX_SUB_CALLS: "stopped: sub-call limit reached",
-    StopReason.MAX_ERRORS: "stopped: too many failing code cells in a row",
-    StopReason.CANCELLED: "cancelled",
-    StopReason.PROVIDER_ERROR: "failed: model provider error",
-    StopReason.SANDBOX_ERROR: "failed: the REPL process could not run",
-    StopReason.ERROR: "error",
-    StopReason.WORKER_DIED: "worker_died",
+    StopReason.ANSWERED: "Answered",
+    StopReason.MAX_ITERATIONS: "Stopped at the step limit" + FOUND,
+    StopReason.BUDGET: "Stopped at the spending limit" + FOUND,
+    StopReason.TIMEOUT: "Stopped at the time limit" + FOUND,
+    StopReason.MAX_SUB_CALLS: "Stopped: too many helper questions" + FOUND,
+    StopReason.MAX_ERRORS: "Stopped: the model's code kept failing" + FOUND,
+    StopReason.CANCELLED: "Stopped by you",
+    StopReason.PROVIDER_ERROR: "The AI service failed",
+    StopReason.SANDBOX_ERROR: "The safe workspace could not start on this computer",
+    StopReason.ERROR: "Failed: an unexpected error",
+    StopReason.WORKER_DIED: "Interrupted: the engine stopped during the question",
 }
+# What the model's code is kept away from, by the engine's name of each kind of isolation.
+ISOLATION_WORDS = {"filesystem": "files", "network": "network", "process": "other programs"}
+KIND_WORDS = {"llm_query": "helper question", "rlm_query": "helper analysis"}
 
 
 def money(cost: float | None) -> str:
@@ -37,72 +42,131 @@ def one_line(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'s' * (count != 1)}"
+
+
+def size(chars: int) -> str:
+    """12,345 characters as "12k characters": a sense of size, not a count."""
+    if chars >= 1_000_000:
+        return f"{chars / 1_000_000:.1f} million characters"
+    if chars >= 10_000:
+        return f"{chars // 1000:,}k characters"
+    return plural(chars, "character")
+
+
 def describe_stop(reason: StopReason | str) -> str:
     """The words for a stop reason; one this version does not know (a log written by another
     version) as it is."""
     return STOP_DESCRIPTIONS[reason] if isinstance(reason, StopReason) else reason
 
 
-def format_event(event: ev.Event) -> str | None:
-    """The progress line for an event, or None for events that need no line of their own."""
+def stop_title(reason: StopReason | str) -> str:
+    """The words for a stop reason without "here is what was found" (for a line where no
+    answer follows)."""
+    return describe_stop(reason).removesuffix(FOUND)
+
+
+def stop_line(reason: StopReason | str, duration_s: float, *, answer: bool = True) -> str:
+    """"Stopped at the step limit after 41.2 s — here is what was found"; without an answer,
+    "... after 41.2 s, with no answer"."""
+    text = describe_stop(reason)
+    line = f"{stop_title(reason)} after {duration_s:.1f} s"
+    if text.endswith(FOUND):
+        line += FOUND if answer else ", with no answer"
+    return line
+
+
+def nested_name(run_id: str) -> str:
+    """A helper analysis by its place under its parent: ``RUN.2`` is number 2."""
+    return run_id.rsplit(".", 1)[-1]
+
+
+def safe_workspace(status: dict[str, object]) -> str:
+    """"safe workspace: isolated (files, network, other programs)", or what is missing."""
+    isolation = status.get("isolation")
+    kinds = isolation if isinstance(isolation, dict) else {}
+    kept = [ISOLATION_WORDS.get(str(k), str(k)) for k, on in kinds.items() if on]
+    open_ = [ISOLATION_WORDS.get(str(k), str(k)) for k, on in kinds.items() if not on]
+    if status.get("enforced"):
+        return f"safe workspace: isolated ({', '.join(kept) or 'files, network, other programs'})"
+    note = status.get("note") or "kernel isolation is not applied"
+    return (f"safe workspace: NOT fully isolated: {note} "
+            f"(protected: {', '.join(kept) or 'nothing'}; "
+            f"unprotected: {', '.join(open_) or 'unknown'})")
+
+
+def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = None) -> str | None:
+    """The progress line for an event, or None for events that need no line of their own.
+    ``answer``: whether the question has an answer to show (the last line's wording);
+    ``sent``: the size of a finished helper question's prompt, when known."""
     indent = "  " * getattr(event, "depth", 0)
     match event:
         case ev.RunStarted() if event.depth == 0:
-            return (f"run {event.run_id}: {event.root_model} (sub-model {event.sub_model}), "
-                    f"{event.documents} document(s), {event.context_chars:,} characters")
+            return (f"question {event.run_id}: main model {event.root_model}, helper model "
+                    f"{event.sub_model}; {plural(event.documents, 'document')} "
+                    f"({size(event.context_chars)})")
         case ev.RunStarted():
-            return f"{indent}child run {event.run_id} started: {one_line(event.question, 60)}"
+            return (f"{indent}helper analysis {nested_name(event.run_id)} started: "
+                    f"{one_line(event.question, 60)}")
         case ev.SandboxStatus() if event.depth == 0:
-            layers = event.status.get("layers", {})
-            active = ", ".join(k for k, v in layers.items() if v) or "none"
-            if event.status.get("enforced"):
-                return f"sandbox: isolation enforced (active: {active})"
-            note = event.status.get("note") or "kernel isolation is not applied"
-            return f"sandbox: isolation NOT enforced: {note} (active: {active})"
+            return safe_workspace(event.status)
         case ev.IterationStarted():
-            return f"{indent}iteration {event.iteration}/{event.max_iterations}"
+            return f"{indent}step {event.iteration}/{event.max_iterations}"
         case ev.ModelResponse():
-            tokens = event.prompt_tokens + event.completion_tokens
-            return (f"{indent}  {event.model} replied: {tokens:,} tokens, "
-                    f"{money(event.cost_usd)}, {event.latency_s:.1f} s")
+            return (f"{indent}  {event.model} replied: {money(event.cost_usd)}, "
+                    f"{event.latency_s:.1f} s")
         case ev.CellStarted():
-            return f"{indent}  cell {event.cell}: {one_line(event.code.strip().splitlines()[0] if event.code.strip() else '(empty)', 70)}"  # noqa: E501
+            first = event.code.strip().splitlines()[0] if event.code.strip() else "(empty)"
+            return f"{indent}  code: {one_line(first, 70)}"
         case ev.CellFinished():
-            status = "error" if event.error else "ok"
+            status = "failed" if event.error else "ran"
             if event.timed_out:
                 status = "timed out"
-            extra = ", REPL restarted" if event.restarted else ""
-            return (f"{indent}  cell {event.cell} {status} in {event.duration_s:.2f} s, "
-                    f"{len(event.output):,} chars of output{extra}")
+            extra = "; the safe workspace was restarted" if event.restarted else ""
+            return (f"{indent}  code {status} in {event.duration_s:.2f} s, "
+                    f"{size(len(event.output))} of output{extra}")
         case ev.SubCallStarted():
+            # A helper question has its one line when its answer is back; a helper analysis
+            # says itself when it starts.
             return None
+        case ev.SubCallFinished(kind="llm_query"):
+            if event.error:
+                return (f"{indent}    helper question to {event.model} failed: "
+                        f"{one_line(event.error)}")
+            what = f" ({size(sent)})" if sent is not None else ""
+            return (f"{indent}    helper question to {event.model}{what} → "
+                    f"{event.latency_s:.1f} s, {money(event.cost_usd)}")
+        case ev.SubCallFinished() if event.error:
+            what = KIND_WORDS.get(event.kind, event.kind)
+            return f"{indent}    {what} with {event.model} failed: {one_line(event.error)}"
         case ev.SubCallFinished():
-            if event.error and event.kind == "llm_query":
-                return f"{indent}    {event.kind} {event.model} failed: {one_line(event.error)}"
-            tokens = event.prompt_tokens + event.completion_tokens
-            return (f"{indent}    {event.kind} {event.model}: {tokens:,} tokens, "
-                    f"{money(event.cost_usd) if event.kind == 'llm_query' else ''}"
-                    f"{', ' if event.kind == 'llm_query' else ''}{event.latency_s:.1f} s")
+            return None   # a helper analysis that ran says how it ended itself
         case ev.UsageTotals():
             return None
         case ev.Notice():
             return f"{indent}{event.level}: {event.message}"
         case ev.RunFinished() if event.depth == 0:
-            text = describe_stop(event.stop_reason)
             error = f": {event.error}" if event.error else ""
-            return f"{text} after {event.duration_s:.1f} s{error}"
+            return stop_line(event.stop_reason, event.duration_s, answer=answer) + error
         case ev.RunFinished():
-            return f"{indent}child run {event.run_id}: {event.stop_reason}"
+            return (f"{indent}helper analysis {nested_name(event.run_id)}: "
+                    f"{stop_title(event.stop_reason)} after {event.duration_s:.1f} s")
     return None
 
 
 class ProgressPrinter:
-    """Writes progress lines; the running total follows each root reply and ends the run."""
+    """Writes progress lines; a running total (steps, helper questions, cost) follows each reply
+    of the main model and ends the question."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream: TextIO | None = stream
         self.last_totals: ev.UsageTotals | None = None
         self._total_due = False
+        self.steps = 0                   # of the main model (depth 0)
+        self.helper_questions = 0        # llm_query calls at any depth
+        self.answer = False              # the question has an answer (partial or not) to show
+        self._sent: dict[str, int] = {}  # prompt size of each helper question in flight
 
     def __call__(self, event: ev.Event) -> None:
         if self.stream is None:
@@ -112,9 +176,24 @@ class ProgressPrinter:
         except (OSError, ValueError):  # stderr closed (say, piped into `head`): go quiet
             self.stream = None
 
+    def _count(self, event: ev.Event) -> int | None:
+        """Keep the counts; the prompt size of a helper question that just finished."""
+        match event:
+            case ev.IterationStarted() if event.depth == 0:
+                self.steps = event.iteration
+            case ev.SubCallStarted(kind="llm_query"):
+                self._sent[event.call_id] = event.prompt_chars
+            case ev.SubCallFinished(kind="llm_query"):
+                self.helper_questions += 1
+                return self._sent.pop(event.call_id, None)
+            case ev.AnswerReady() if event.depth == 0:
+                self.answer = bool(event.text.strip())
+        return None
+
     def _write(self, event: ev.Event) -> None:
         assert self.stream is not None
-        line = format_event(event)
+        sent = self._count(event)
+        line = format_event(event, answer=self.answer, sent=sent)
         if line is not None:
             # One event, one line: model names, notices and errors come from outside, and a
             # newline or escape in them could forge or overwrite a line (the sandbox's, say).
@@ -125,15 +204,25 @@ class ProgressPrinter:
             self.last_totals = event
             if self._total_due:
                 self._total_due = False
-                self.stream.write(f"{'  ' * event.depth}  total: {totals_line(event)}\n")
+                self.stream.write(f"{'  ' * event.depth}  so far: {self.summary(event)}\n")
         elif isinstance(event, ev.RunFinished) and event.depth == 0 and self.last_totals:
-            self.stream.write(f"total: {totals_line(self.last_totals)}\n")
+            self.stream.write(f"total: {self.summary(self.last_totals)}\n")
         self.stream.flush()
+
+    def summary(self, totals: ev.UsageTotals) -> str:
+        """"3 steps, 12 helper questions, $0.0400": steps and helper questions lead, tokens
+        are for ``rlm show``."""
+        return (f"{plural(self.steps, 'step')}, {plural(self.helper_questions, 'helper question')}"
+                f", {total_cost(totals)}")
+
+
+def total_cost(t: ev.UsageTotals) -> str:
+    if t.cost_usd is None and t.known_cost_usd:
+        return f"{money(t.known_cost_usd)} + unknown"
+    return money(t.cost_usd)
 
 
 def totals_line(t: ev.UsageTotals) -> str:
-    cost = money(t.cost_usd)
-    if t.cost_usd is None and t.known_cost_usd:
-        cost = f"{money(t.known_cost_usd)} + unknown"
-    return (f"{t.calls} calls, {t.prompt_tokens:,} prompt + {t.completion_tokens:,} completion "
-            f"tokens, {cost}")
+    """Model calls, tokens and cost, for the details view (``rlm show``)."""
+    return (f"{plural(t.calls, 'model call')}, {t.prompt_tokens:,} prompt + "
+            f"{t.completion_tokens:,} completion tokens, {total_cost(t)}")

@@ -1,4 +1,5 @@
-"""``rlm show``: list recent runs, or render one run's trajectory log as readable text."""
+"""``rlm show``: list recent questions, or render the record of one analysis (its trajectory
+log) as readable text: the details view, with the model's code and tokens."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ from typing import Any
 
 from engine import events as ev
 from engine.cli.common import EXIT_OK
-from engine.cli.progress import describe_stop, money, one_line, totals_line
+from engine.cli.progress import (
+    KIND_WORDS,
+    describe_stop,
+    money,
+    nested_name,
+    one_line,
+    plural,
+    safe_workspace,
+    stop_title,
+    totals_line,
+)
 from engine.cli.terminal import printable
 from engine.config import runs_dir
 from engine.errors import ConfigError
@@ -21,6 +32,24 @@ from engine.store.trajectory import read_events
 
 RULE = "─" * 72
 QUOTE_SHOWN_CHARS = 80
+# How a question ended, short enough for a column of the list (the record says it in full).
+LIST_WORDS: dict[ev.StopReason, str] = {
+    ev.StopReason.ANSWERED: "Answered",
+    ev.StopReason.MAX_ITERATIONS: "Step limit",
+    ev.StopReason.BUDGET: "Spending limit",
+    ev.StopReason.TIMEOUT: "Time limit",
+    ev.StopReason.MAX_SUB_CALLS: "Too many helper questions",
+    ev.StopReason.MAX_ERRORS: "Code kept failing",
+    ev.StopReason.CANCELLED: "Stopped by you",
+    ev.StopReason.PROVIDER_ERROR: "AI service failed",
+    ev.StopReason.SANDBOX_ERROR: "Safe workspace failed",
+    ev.StopReason.ERROR: "Failed",
+    ev.StopReason.WORKER_DIED: "Interrupted",
+}
+# The engine's words this details view uses, said once at the top of a record.
+ENGINE_WORDS = ("Details view: \"code\" is what the main model ran in the safe workspace; "
+                "llm_query is a helper question, rlm_query a helper analysis; tokens are "
+                "what the AI service bills by.")
 
 
 def short_call(call_id: str) -> str:
@@ -36,24 +65,25 @@ def find_log(name: str) -> Path:
     candidate = runs_dir() / f"{name}.jsonl"
     if candidate.is_file():
         return candidate
-    raise ConfigError(f"no run log {name!r}: give a log file or a run id "
-                      f"(run `rlm show` to list the runs in {runs_dir()})")
+    raise ConfigError(f"no saved analysis {name!r}: give a record file or a question's id "
+                      f"(`rlm show` lists the questions saved in {runs_dir()})")
 
 
 def list_runs(limit: int = 20) -> str:
     folder = runs_dir()
     logs = sorted(folder.glob("*.jsonl"), reverse=True)[:limit] if folder.is_dir() else []
     if not logs:
-        return f"no runs yet in {folder}"
+        return f"no questions saved yet in {folder}"
     lines = []
     for log in logs:
-        question, reason = "", "unfinished"
+        question, reason = "", "Unfinished"
         for event in read_events(log):
             if isinstance(event, ev.RunStarted) and event.depth == 0:
                 question = event.question
             elif isinstance(event, ev.RunFinished) and event.depth == 0:
-                reason = event.stop_reason
-        lines.append(f"{started_at(log)}  {log.stem}  {reason:<15} "
+                reason = LIST_WORDS.get(event.stop_reason, str(event.stop_reason)) \
+                    if isinstance(event.stop_reason, ev.StopReason) else event.stop_reason
+        lines.append(f"{started_at(log)}  {log.stem}  {reason:<25} "
                      f"{printable(one_line(question, 60), keep_layout=False)}")
     return "\n".join(lines)
 
@@ -99,43 +129,54 @@ def citation_lines(answer: str, prefix: str) -> list[str]:
 
 
 def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
-    """Iterations, the model's words and code, outputs, sub-calls, totals and the answer."""
+    """Steps, the model's words and code, outputs, helper questions, totals and the answer."""
     max_lines = None if full else 40
     out: list[str] = []
     totals: ev.UsageTotals | None = None
+    steps = helper_questions = 0
     for event in events:
         pad = "    " * event.depth if isinstance(event, ev.RunEvent) else ""
         match event:
             case ev.RunStarted():
-                kind = "Run" if event.depth == 0 else "Child run"
+                kind = ("Record of the analysis" if event.depth == 0
+                        else f"Helper analysis {nested_name(event.run_id)}:")
                 out += [f"{pad}{RULE}", f"{pad}{kind} {event.run_id}",
                         f"{pad}Question: {event.question}",
-                        f"{pad}Models: root {event.root_model}, sub {event.sub_model}",
-                        f"{pad}Context: {event.context_chars:,} characters in "
-                        f"{event.documents} document(s)", f"{pad}{RULE}"]
+                        f"{pad}Models: main {event.root_model}, helper {event.sub_model}",
+                        f"{pad}Documents: {event.documents:,} selected, "
+                        f"{event.context_chars:,} characters"]
+                if event.depth == 0:
+                    out += textwrap.wrap(ENGINE_WORDS, 72)
+                out.append(f"{pad}{RULE}")
             case ev.SandboxStatus():
-                state = "enforced" if event.status.get("enforced") else "not enforced"
-                out.append(f"{pad}Sandbox: {state}; {event.status.get('note', '')}".rstrip("; "))
+                line = safe_workspace(event.status)
+                out.append(f"{pad}{line[:1].upper()}{line[1:]}")
             case ev.IterationStarted():
-                out += ["", f"{pad}## Iteration {event.iteration} of {event.max_iterations}"]
+                if event.depth == 0:
+                    steps = event.iteration
+                out += ["", f"{pad}## Step {event.iteration} of {event.max_iterations}"]
             case ev.ModelResponse():
                 out.append(f"{pad}{event.model} ({event.prompt_tokens:,} + "
                            f"{event.completion_tokens:,} tokens, {money(event.cost_usd)}, "
                            f"{event.latency_s:.1f} s):")
                 out.append(_block(event.text, pad + "  │ ", max_lines))
             case ev.CellStarted():
-                out.append(f"{pad}▶ cell {event.cell}")
+                out.append(f"{pad}▶ code {event.cell}")
             case ev.CellFinished():
                 status = "timed out" if event.timed_out else ("error" if event.error else "ok")
-                out.append(f"{pad}◀ cell {event.cell}: {status}, {event.duration_s:.2f} s")
+                restarted = "; the safe workspace was restarted" if event.restarted else ""
+                out.append(f"{pad}◀ code {event.cell}: {status}, {event.duration_s:.2f} s"
+                           f"{restarted}")
                 if event.output.strip():
                     out.append(_block(event.output, pad + "  ┆ ", max_lines))
                 if event.error:
                     out.append(_block(event.error, pad + "  ! ", max_lines))
             case ev.SubCallStarted():
-                out.append(f"{pad}  → {event.kind} {short_call(event.call_id)} {event.model}: "
+                what = KIND_WORDS.get(event.kind, event.kind)
+                out.append(f"{pad}  → {what} {short_call(event.call_id)} to {event.model}: "
                            f"{textwrap.shorten(event.prompt_preview, 100)}")
             case ev.SubCallFinished():
+                helper_questions += event.kind == "llm_query"
                 result = (f"error: {event.error}" if event.error
                           else textwrap.shorten(event.response_preview, 100))
                 cost = money(event.cost_usd) if event.kind == "llm_query" else ""
@@ -151,19 +192,22 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                 out += ["", f"{pad}{label}:", _block(event.text, pad + "  ", None)]
                 out += citation_lines(event.text, pad)
             case ev.RunFinished():
-                description = describe_stop(event.stop_reason)
+                description = (describe_stop(event.stop_reason) if event.depth == 0
+                               else stop_title(event.stop_reason))
                 error = f" ({event.error})" if event.error else ""
-                out.append(f"{pad}{description} after {event.duration_s:.1f} s{error}")
+                out.append(f"{pad}{description} (after {event.duration_s:.1f} s){error}")
     if totals is not None:
-        out += ["", f"Total: {totals_line(totals)}"]
+        out += ["", f"Total: {plural(steps, 'step')}, "
+                f"{plural(helper_questions, 'helper question')}; {totals_line(totals)}"]
     # Every other field (question, model names, notices, errors) is untrusted too.
     return printable("\n".join(out) + "\n")
 
 
 def add_commands(commands: Any) -> None:
     """Register ``show`` on the ``rlm`` subcommand parser."""
-    show = commands.add_parser("show", help="print a run's trajectory, or list recent runs")
-    show.add_argument("run_log", nargs="?", help="a trajectory log file or a run id")
+    show = commands.add_parser("show", help="print the record of a saved analysis, or list recent "
+                                "questions")
+    show.add_argument("run_log", nargs="?", help="a record file (a run log) or a question's id")
     show.add_argument("--full", action="store_true", help="do not shorten long outputs")
 
 

@@ -87,7 +87,29 @@ def test_info_reports_paths_versions_and_status(capsys: Any) -> None:
     assert {"rlm", "python", "pymupdf", "python-docx", "sqlite"} <= set(info["versions"])
     assert "enforced" in info["sandbox"] and "usable" in info["keyring"]
     code, out, _ = run(capsys, "info")
-    assert "data directory" in out and "sandbox" in out and "keyring" in out
+    assert "data directory" in out and "safe workspace   " in out and "keyring" in out
+    assert "document cache   " in out and "sandbox" not in out and "REPL" not in out
+
+
+
+@pytest.mark.parametrize("status, line", [
+    ({"enforced": False, "isolation": {"filesystem": True, "network": False, "process": False},
+      "missing": {"seccomp": "disabled"}},
+     "safe workspace   NOT fully isolated (protected: files; unprotected: network, other "
+     "programs) — seccomp: disabled"),
+    ({"enforced": False, "error": "the REPL could not be started: no python"},
+     "safe workspace   unknown: it could not be started: no python"),
+])
+def test_info_says_how_the_safe_workspace_stands(status: dict[str, Any], line: str,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: Any) -> None:
+    from engine.cli import info as info_cli
+
+    monkeypatch.setattr(info_cli, "sandbox_info", lambda: status)
+    code, out, _ = run(capsys, "info")
+    assert code == 0 and line in out.splitlines()
+    code, out, _ = run(capsys, "info", "--json")
+    assert json.loads(out)["sandbox"] == status   # --json keeps the engine's words
 
 
 def test_ask_over_a_collection_cites_real_pages(tmp_path: Path, capsys: Any) -> None:

@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.cli.main import main
 from tests.support.fake_openai import ChatRequest, FakeOpenAI, Reply, by_model, sequence
-from tests.support.harness import ask, ask_subprocess, repl, write_prices
+from tests.support.harness import ask, ask_args, ask_subprocess, repl, write_prices
 
 
 def last_chance_aware(code: str, answer: str = "best guess") -> Any:
@@ -204,3 +205,17 @@ def test_max_sub_calls_counts_a_childs_own_model_calls(tmp_path: Path, capsys: A
         out = ask(server, tmp_path, capsys, "q", "--max-sub-calls", "5", "--max-depth", "1")
     assert out.code == 3 and out.result["stop_reason"] == "max_sub_calls"
     assert out.result["usage"]["calls"] <= 8
+
+
+def test_a_partial_answer_says_why_in_the_products_words(tmp_path: Path, capsys: Any) -> None:
+    with FakeOpenAI(last_chance_aware("x = 1")) as server:
+        args = [a for a in ask_args(server, tmp_path, "q", "--max-iterations", "1")
+                if a != "--json"]
+        assert main(args) == 3
+    captured = capsys.readouterr()
+    assert captured.out == "best guess\n"
+    assert "Stopped at the step limit after " in captured.err
+    assert "— here is what was found\n" in captured.err
+    assert ("rlm: this answer is partial (stopped at the step limit); the record of the "
+            "analysis: rlm show ") in captured.err
+    assert "max_iterations" not in captured.err

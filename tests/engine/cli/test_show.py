@@ -23,15 +23,17 @@ def run_once(tmp_path: Path, capsys: Any) -> Any:
         return ask(server, tmp_path, capsys)
 
 
-def test_show_prints_iterations_code_outputs_subcalls_and_cost(tmp_path: Path,
-                                                                capsys: Any) -> None:
+def test_show_prints_steps_code_outputs_helper_questions_and_cost(tmp_path: Path,
+                                                                  capsys: Any) -> None:
     out = run_once(tmp_path, capsys)
     assert main(["show", str(out.log)]) == 0
     text = capsys.readouterr().out
-    for expected in ("Question: What is the code?", "## Iteration 1 of 30", "## Iteration 2",
-                     "hits = context.count('secret')", "hits: 1", "→ llm_query",
-                     "confirm the code", "7319", "Answer:", "The code is 7319", "answered",
-                     "Total: 3 calls", "$"):
+    for expected in ("Question: What is the code?", "Models: main fake-root, helper fake-sub",
+                     "Documents: 3 selected", "## Step 1 of 30", "## Step 2",
+                     "▶ code 1", "◀ code 1: ok", "hits = context.count('secret')", "hits: 1",
+                     "→ helper question #1 to fake-sub", "llm_query is a helper question",
+                     "confirm the code", "7319", "Answer:", "The code is 7319", "Answered",
+                     "Total: 2 steps, 1 helper question; 3 model calls", "$"):
         assert expected in text, expected
 
 
@@ -40,14 +42,14 @@ def test_show_by_run_id_and_the_list_of_runs(tmp_path: Path, capsys: Any) -> Non
     run_id = out.result["run_id"]
     assert main(["show"]) == 0
     listing = capsys.readouterr().out
-    assert run_id in listing and "answered" in listing
+    assert run_id in listing and "Answered" in listing
     assert main(["show", run_id]) == 0
     assert "The code is 7319" in capsys.readouterr().out
 
 
 def test_show_unknown_log_is_a_usage_error(capsys: Any) -> None:
     assert main(["show", "no-such-run"]) == 2
-    assert "no run log" in capsys.readouterr().err
+    assert "no saved analysis 'no-such-run'" in capsys.readouterr().err
 
 
 def test_progress_lines_on_stderr_and_answer_alone_on_stdout(tmp_path: Path) -> None:
@@ -58,7 +60,9 @@ def test_progress_lines_on_stderr_and_answer_alone_on_stdout(tmp_path: Path) -> 
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "the answer\n"
-    for expected in ("iteration 1/30", "cell 1", "llm_query fake-sub", "total: ", "answered"):
+    for expected in ("step 1/30", "code: r = llm_query('x')",
+                     "helper question to fake-sub (1 character) → ",
+                     "total: 2 steps, 1 helper question, $", "Answered after"):
         assert expected in done.stderr, expected
 
 
@@ -84,7 +88,7 @@ def test_a_log_path_that_cannot_be_written_is_a_usage_error(tmp_path: Path,
     code = main(["ask", "q", "--docs", str(docs), "--base-url", "http://127.0.0.1:9/v1",
                  "--model", "m", "--log", str(tmp_path)])
     assert code == 2
-    assert "cannot write the run log" in capsys.readouterr().err
+    assert "cannot write the record of the analysis to" in capsys.readouterr().err
 
 
 def test_json_mode_keeps_progress_on_stderr(tmp_path: Path) -> None:
@@ -93,7 +97,7 @@ def test_json_mode_keeps_progress_on_stderr(tmp_path: Path) -> None:
                                *ask_args(server, tmp_path, "q")], cwd=ROOT,
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
-    assert "iteration 1/30" in done.stderr
+    assert "step 1/30" in done.stderr
     assert done.stdout.count("\n") == 1 and '"answer": "x"' in done.stdout
 
 
@@ -137,5 +141,5 @@ def test_run_list_has_dates_and_marks_a_cut_question(tmp_path: Path, capsys: Any
     assert main(["show"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     local = datetime(2026, 11, 20, 23, 18, tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
-    assert line.startswith(f"{local}  20261120-231800-4f2a9c  unfinished")
+    assert line.startswith(f"{local}  20261120-231800-4f2a9c  Unfinished")
     assert line.endswith("…") and question[:40] in line

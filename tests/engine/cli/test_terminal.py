@@ -25,7 +25,7 @@ from tests.support.harness import ask_args, repl
 # Clear the screen, write the clipboard (OSC 52), a disguised link (OSC 8), a C1 CSI,
 # a bidi override, a lone surrogate, a carriage return that would overwrite the line.
 HOSTILE = ("\x1b[2J\x1b]52;c;ZXZpbA==\x07\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\"
-           "\x9b31m\u202etxt.exe\ud800\rsandbox: isolation enforced")
+           "\x9b31m\u202etxt.exe\ud800\rsafe workspace: isolated")
 # What can travel as UTF-8 (a question sent to a model, a title in SQLite): no lone surrogate.
 ENCODABLE = HOSTILE.replace("\ud800", "")
 RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\ud800", "\r")
@@ -55,8 +55,8 @@ def test_progress_lines_escape_model_names_notices_and_errors() -> None:
                            duration_s=1.0, error=HOSTILE))
     text = stream.getvalue()
     assert_safe(text)
-    # One event, one line: a newline in a model's name cannot forge the sandbox line.
-    assert not any(line.startswith("sandbox:") for line in text.splitlines())
+    # One event, one line: a newline in a model's name cannot forge the safe workspace line.
+    assert not any(line.startswith("safe workspace:") for line in text.splitlines())
 
 
 def test_ask_answer_on_stdout_and_show_escape_what_the_model_wrote(tmp_path: Path,

@@ -85,7 +85,7 @@ def test_without_the_sandbox_the_cli_refuses_and_says_how_to_allow(
     assert "refusing to run model-written code" in error and "lacks network, process" in error
     assert "seccomp: disabled by the host" in error and "--allow-unsandboxed" in error
     assert out.result["sandbox"]["enforced"] is False
-    assert "isolation NOT enforced" in out.stderr
+    assert "safe workspace: NOT fully isolated" in out.stderr
     assert root_calls == 0  # refused before the model was even asked
     canaries.assert_untouched()
 
@@ -104,4 +104,4 @@ def test_allowing_an_incomplete_sandbox_from_the_cli(how: str, tmp_path: Any, ca
         out = ask(server, tmp_path, capsys, "q", *extra)
     assert out.code == 0 and out.result["answer"] == "ran"
     assert out.result["sandbox"]["allowed_unsandboxed"] is True
-    assert "isolation NOT enforced: ALLOWED UNSANDBOXED" in out.stderr
+    assert "safe workspace: NOT fully isolated: ALLOWED UNSANDBOXED" in out.stderr

@@ -30,6 +30,7 @@ def _run_gui(args: list[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
     import engine
+    from rlm_desktop.garbage import GarbageCollector
     from rlm_desktop.widgets.icons import app_icon
     from rlm_desktop.window.main_window import MainWindow
     from rlm_desktop.worker_client import WorkerClient
@@ -44,6 +45,7 @@ def _run_gui(args: list[str]) -> int:
     app.setApplicationVersion(engine.__version__)
     app.setDesktopFileName("rlm-desktop")
     app.setWindowIcon(app_icon())
+    GarbageCollector(app)   # automatic collection could free Qt objects inside a destructor
 
     client = WorkerClient(app)
     window = MainWindow(client)

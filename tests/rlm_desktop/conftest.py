@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Iterator
@@ -49,6 +50,19 @@ def configure(server: FakeOpenAI, **limits: Any) -> Path:
     path = save_settings(settings)
     (config_dir() / "prices.json").write_text(json.dumps(PRICES), encoding="utf-8")
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_collection_inside_qt() -> Iterator[None]:
+    """As the app does (``rlm_desktop/garbage.py``): no automatic garbage collection while Qt
+    runs, which could free a Qt object inside another one's destructor and hang for good;
+    collect between tests instead. Autouse, so it is set up first and torn down last."""
+    enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()
+    if enabled:
+        gc.enable()
 
 
 @pytest.fixture

@@ -7,11 +7,13 @@ a line, or at the start or end of a running header such as "236 FREE CULTURE" or
 ``ACME_000123``). A page's candidates become its label only as part of a consistent
 run: at least ``MIN_SUPPORT`` pages whose number minus their index is the same, close
 together (gaps of at most ``MAX_GAP - 1`` pages) and covering at least ``MIN_DENSITY``
-of their span. A page without a number inside such a run (a chapter opening, a blank
-page) is labelled from the run, since the numbered pages on both sides agree; pages
-outside every run get no label. Where runs compete for pages, the better supported
-wins. A number in body text seldom sits in the first or last lines, and when it does
-it forms no run, so it labels nothing.
+of their span. A number beside words counts only where those words recur on another
+page of the run, as a running header's do (a footnote's or a heading's do not).
+
+A page without a number inside such a run (a chapter opening, a blank page) is labelled
+from the run, since the numbered pages on both sides agree; pages outside every run get
+no label. Where runs compete for pages, the better supported wins. A number in body
+text seldom sits in the first or last lines, and when it does it forms no run.
 
 Pure Python on strings, no PDF library: cheap enough to run on every PDF at ingest.
 """
@@ -19,6 +21,7 @@ Pure Python on strings, no PDF library: cheap enough to run on every PDF at inge
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -95,42 +98,53 @@ def to_roman(value: int) -> str:
     return "".join(out)
 
 
-def _candidates(line: str) -> list[tuple[Key, int, str]]:
-    """(sequence kind, value, label as printed) for each number this line may carry."""
+def _candidates(line: str) -> list[tuple[Key, int, str, str]]:
+    """(sequence kind, value, label as printed, the running header's words) for each
+    number this line may carry; the words are "" for a number or a stamp alone."""
     if len(line) > MAX_LINE:
         return []
-    found: list[tuple[Key, int, str]] = []
+    found: list[tuple[Key, int, str, str]] = []
     for match in (_ALONE.match(line), _FIRST.match(line), _LAST.search(line)):
         if match is None:
             continue
         token = match.group(1)
+        words = "" if match.re is _ALONE else \
+            " ".join((line[:match.start()] + line[match.end():]).lower().split())
         if token.isdigit():
             value = int(token)
             if 0 < value <= MAX_ARABIC and not (len(token) > 1 and token[0] == "0"):
-                found.append((("arabic",), value, str(value)))
+                found.append((("arabic",), value, str(value), words))
         elif (roman := roman_value(token)) is not None and (token.islower() or len(token) > 1):
             # A capital "I" alone starts sentences; "II", "XIV" or "i" are numbers.
-            found.append((("roman",), roman, token))
+            found.append((("roman",), roman, token, words))
     if (bates := _BATES.search(line)) is not None:
         prefix, digits = bates.group(1), bates.group(2)
-        found.append((("bates", prefix, str(len(digits))), int(digits), prefix + digits))
+        found.append((("bates", prefix, str(len(digits))), int(digits), prefix + digits, ""))
     return found
 
 
 def detect_page_labels(texts: Sequence[str]) -> list[str | None]:
     """Each page's printed number (its label) where the pages' headers and footers show a
     consistent sequence; None for the others, and for every page when none shows."""
-    support: dict[tuple[Key, int], dict[int, str]] = {}
+    # (kind, offset) -> {page index: (label as printed, running header's words)}
+    support: dict[tuple[Key, int], dict[int, tuple[str, str]]] = {}
     for index, text in enumerate(texts):
         for line in edge_lines(text):
-            for key, value, printed in _candidates(line):
-                support.setdefault((key, value - index), {}).setdefault(index, printed)
+            for key, value, printed, words in _candidates(line):
+                shown = support.setdefault((key, value - index), {})
+                if index not in shown or not words:
+                    shown[index] = (printed, words)
     runs = []
     for (key, offset), shown in support.items():
         if len(shown) < MIN_SUPPORT:
             continue
+        # A number beside words counts when the words recur (a running header: the book's
+        # or the chapter's title), not beside words of their own (a footnote, a heading,
+        # a sentence).
+        recurring = Counter(words for _, words in shown.values() if words)
+        counted = [i for i, (_, words) in shown.items() if not words or recurring[words] > 1]
         clusters: list[list[int]] = []
-        for index in sorted(shown):
+        for index in sorted(counted):
             if clusters and index - clusters[-1][-1] <= MAX_GAP:
                 clusters[-1].append(index)
             else:
@@ -138,7 +152,7 @@ def detect_page_labels(texts: Sequence[str]) -> list[str | None]:
         for cluster in clusters:
             span = cluster[-1] - cluster[0] + 1
             if len(cluster) >= MIN_SUPPORT and len(cluster) / span >= MIN_DENSITY:
-                upper = sum(shown[i].isupper() for i in cluster) * 2 > len(cluster)
+                upper = sum(shown[i][0].isupper() for i in cluster) * 2 > len(cluster)
                 runs.append(_Run(key, offset, cluster, upper))
     labels: list[str | None] = [None] * len(texts)
     taken: list[tuple[int, int]] = []
@@ -151,7 +165,8 @@ def detect_page_labels(texts: Sequence[str]) -> list[str | None]:
         taken.append((first, last))
         shown = support[(run.key, run.offset)]
         for index in range(first, last + 1):
-            labels[index] = shown.get(index) or _label(run, index + run.offset)
+            labels[index] = shown[index][0] if index in shown else \
+                _label(run, index + run.offset)
     return labels
 
 

@@ -107,6 +107,20 @@ def test_numbers_in_body_text_do_not_make_or_break_a_sequence() -> None:
     assert detect_page_labels(texts) == [str(n + 20) for n in range(1, 11)]
 
 
+def test_footnotes_and_headings_that_count_up_are_not_page_numbers() -> None:
+    # One footnote a page, numbered 1, 2, 3... from the second page: a sequence by number,
+    # but beside words of its own each time, unlike a running header.
+    notes = ["Memo"] + [page(f"{n} See Smith v. Jones, case {n * 11}, at {n + 4}.")
+                        for n in range(1, 7)]
+    assert detect_page_labels(notes) == [None] * 7
+    headings = ["Report"] + [page(header=f"{n} {title}") for n, title in
+                             enumerate(["Scope", "Facts", "Law", "Analysis", "Costs"], 1)]
+    assert detect_page_labels(headings) == [None] * 6
+    # The same numbers with a recurring running header are page numbers.
+    running = ["Report"] + [page(header=f"{n} EXPERT REPORT") for n in range(1, 6)]
+    assert detect_page_labels(running) == [None, "1", "2", "3", "4", "5"]
+
+
 def test_no_consistent_sequence_gives_no_labels() -> None:
     assert detect_page_labels([]) == []
     assert detect_page_labels([BODY] * 10) == [None] * 10

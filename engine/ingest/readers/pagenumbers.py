@@ -45,6 +45,10 @@ _LAST = re.compile(rf"(?<=\S)(?:\s*[|·•]\s*|\s)({_NUMBER})$")
 # A Bates stamp: a prefix and zero-padded digits, alone or ending a line ("ACME_000123").
 _BATES = re.compile(r"(?:^|\s)([A-Z][A-Z0-9_\-.]*?\s?)(\d{4,10})$")
 
+_ROMAN_LETTERS = "ivxlcdmIVXLCDM"
+_MAY_START = frozenset("0123456789-–—pP" + _ROMAN_LETTERS)
+_MAY_END = frozenset("0123456789-–—" + _ROMAN_LETTERS)
+
 Key = tuple[str, ...]   # ("arabic",), ("roman",), ("bates", prefix, width)
 
 
@@ -104,7 +108,12 @@ def _candidates(line: str) -> list[tuple[Key, int, str, str]]:
     if len(line) > MAX_LINE:
         return []
     found: list[tuple[Key, int, str, str]] = []
-    for match in (_ALONE.match(line), _FIRST.match(line), _LAST.search(line)):
+    # Most lines neither start nor end with a number: skip the patterns cheaply.
+    head_may, tail_may = line[0] in _MAY_START, line[-1] in _MAY_END
+    matches = (_ALONE.match(line) if head_may and tail_may else None,
+               _FIRST.match(line) if head_may else None,
+               _LAST.search(line) if tail_may else None)
+    for match in matches:
         if match is None:
             continue
         token = match.group(1)
@@ -117,7 +126,7 @@ def _candidates(line: str) -> list[tuple[Key, int, str, str]]:
         elif (roman := roman_value(token)) is not None and (token.islower() or len(token) > 1):
             # A capital "I" alone starts sentences; "II", "XIV" or "i" are numbers.
             found.append((("roman",), roman, token, words))
-    if (bates := _BATES.search(line)) is not None:
+    if line[-1].isdigit() and (bates := _BATES.search(line)) is not None:
         prefix, digits = bates.group(1), bates.group(2)
         found.append((("bates", prefix, str(len(digits))), int(digits), prefix + digits, ""))
     return found

@@ -48,7 +48,7 @@ from engine.store.library import (
 )
 
 # Bump when extraction changes what is stored, so stored documents are read again.
-INGEST_VERSION = 1
+INGEST_VERSION = 2   # 2: printed page numbers label PDFs without labels
 EXTRACTOR = f"rlm-ingest/{INGEST_VERSION}"
 PROGRESS_INTERVAL_S = 0.1
 # A file of a format read in page ranges (a PDF) has a first task that reads this many pages

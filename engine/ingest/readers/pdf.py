@@ -31,6 +31,7 @@ from engine.ingest.model import (
     clean_text,
     usable_title,
 )
+from engine.ingest.readers.pagenumbers import detect_page_labels
 from engine.ingest.readers.tables import join_table_rows, lines_from_words, looks_tabular
 
 # Seconds added to a file's time limit for each page sent to OCR (Tesseract takes seconds).
@@ -317,8 +318,10 @@ def release_kept() -> None:
 
 
 def finish_pdf(extracted: Extracted) -> Extracted:
-    """Word the warnings of a whole PDF from its page kinds; refuse one with no readable page."""
+    """Word the warnings of a whole PDF from its page kinds; refuse one with no readable page;
+    label its pages with their printed numbers when the PDF gives no labels of its own."""
     pages = extracted.pages
+    label_printed_numbers(pages)
     damaged = [p.number for p in pages if p.kind == DAMAGED]
     if pages and len(damaged) == len(pages):
         raise ExtractionFailed(CORRUPT, "not a readable PDF: no page of it could be read "
@@ -333,6 +336,17 @@ def finish_pdf(extracted: Extracted) -> Extracted:
         extracted.warnings.insert(0, "the file is damaged (cut short or corrupted; it was "
                                   f"repaired to be read) and {what}: text may be missing")
     return extracted
+
+
+def label_printed_numbers(pages: list[ExtractedPage]) -> None:
+    """A PDF without page labels (none differs from its page number): each page's printed
+    number from its header or footer, where they form a consistent sequence (see
+    ``pagenumbers.py``). Run on the whole document, as a sequence spans the ranges read."""
+    if not pages or any(p.label for p in pages):
+        return
+    for page, label in zip(pages, detect_page_labels([p.text for p in pages]), strict=True):
+        if label and label != str(page.number):
+            page.label = label[:40]
 
 
 def pdf_warnings(pages: list[ExtractedPage], repaired: bool, ocr: str = "missing") -> list[str]:

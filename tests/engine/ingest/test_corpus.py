@@ -90,6 +90,26 @@ def test_known_samples_and_books(run: Any) -> None:
     assert docs["freeculture.pdf"].title == "Free Culture"
 
 
+def test_printed_page_numbers_label_free_culture(run: Any) -> None:
+    """Free Culture's PDF defines no page labels; its pages print their numbers in running
+    headers ("236 FREE CULTURE", "BALANCES 237") and its preface in roman numerals."""
+    report, library, _ = run
+    docs, _ = by_name(report)
+    rows = {r["page"]: r for r in library.pages(docs["freeculture.pdf"].content_hash or "")}
+    assert "236 FREE CULTURE" in rows[244]["text"]
+    assert rows[244]["label"] == "236" and rows[245]["label"] == "237"
+    assert [rows[n]["label"] for n in (12, 13, 14, 15)] == ["xiii", "xiv", "xv", "xvi"]
+    assert rows[17]["label"] == "1" and rows[351]["label"] == "345"
+    # Before the preface (cover, title, contents) nothing is numbered; page 30, the part
+    # title "PIRACY", sits between printed 13 and 17 (printed pages left out of the PDF),
+    # so its neighbours disagree and no label is made up.
+    assert all(rows[n]["label"] is None for n in range(1, 12))
+    assert rows[29]["label"] == "13" and rows[30]["label"] is None and rows[31]["label"] == "17"
+    assert sum(r["label"] is not None for r in rows.values()) > 320
+    for name in ("tracemonkey.pdf", "Brotli-Prototype-FileA.pdf"):   # no printed numbers
+        assert all(r["label"] is None for r in library.pages(docs[name].content_hash or ""))
+
+
 def test_word_files(run: Any) -> None:
     report, _, _ = run
     docs, failed = by_name(report)

@@ -178,6 +178,34 @@ def test_long_pdfs_are_read_in_ranges_and_joined_in_order(tmp_path: Path,
     assert doc.pages == total and report.pages == total
 
 
+def test_printed_page_numbers_label_a_pdf_without_labels_across_ranges(
+        tmp_path: Path, library: Library) -> None:
+    """A book's PDF defines no labels; its footers and running headers number its pages
+    (roman front matter, then arabic from the fifth page, chapter openings unnumbered)."""
+    total = FIRST_RANGE_PAGES * 3 + 5
+    pages = ["A BOOK\nby Someone", "Copyright 2004"]
+    pages += [f"Preface text {n}.\n{roman}" for n, roman in enumerate(["i", "ii", "iii"])]
+    for number in range(1, total - len(pages) + 1):
+        if number % 20 == 7:     # a chapter's first page: no number printed
+            pages.append(f"CHAPTER {number // 20 + 1}\nIt begins with 42 people in 1998")
+        elif number % 2:
+            pages.append(f"CHAPTER NAME {number}\nBody text of printed page {number}, "
+                         "citing page 12.\nMore body.")
+        else:
+            pages.append(f"Body text of printed page {number}.\nMore body.\n"
+                         f"{number} A BOOK\n<http://example.org/book>")
+    path = make_pdf(tmp_path / "book.pdf", pages)
+    report = ingest([path], IngestOptions(ocr="off", workers=2), library=library)
+    (doc,) = report.ingested
+    rows = list(library.pages(doc.content_hash or ""))
+    assert len(rows) == total
+    labels = [r["label"] for r in rows]
+    assert labels[:5] == [None, None, "i", "ii", "iii"]
+    assert labels[5:] == [str(n) for n in range(1, total - 4)]   # openings inferred too
+    # The PDF's 101st page is cited by what it prints: its label.
+    assert rows[100]["page"] == 101 and rows[100]["label"] == "96"
+
+
 @pytest.mark.parametrize(("total", "workers"), [(352, 2), (117, 2), (40, 2), (1000, 8), (33, 1)])
 def test_ranges_shrink_towards_the_end_and_cover_every_page(total: int, workers: int) -> None:
     ranges = split_ranges(FIRST_RANGE_PAGES, total, workers)

@@ -57,6 +57,27 @@ def test_pages_numbers_metadata_and_labels(tmp_path: Path) -> None:
     assert "Clause 1 rent" in doc.pages[2].text and doc.pages[2].kind == TEXT
 
 
+def test_printed_numbers_and_bates_stamps_label_a_pdf_without_labels(tmp_path: Path) -> None:
+    stamped = make_pdf(tmp_path / "production.pdf",
+                       [f"Email from A to B, item {n}.\nACME_{n:06d}" for n in range(41, 47)])
+    assert [p.label for p in extract_pdf(stamped, ocr=NO_OCR).pages] == \
+        [f"ACME_{n:06d}" for n in range(41, 47)]
+    # Read in ranges, the sequence is found once they are joined (finish_pdf).
+    book = make_pdf(tmp_path / "book.pdf", ["Title"] + [f"Text.\n{n}" for n in range(9, 17)])
+    head = extract_pdf(book, ocr=NO_OCR, pages=(0, 3))
+    assert [p.label for p in head.pages] == [None, None, None]   # not before the join
+    tail = extract_pdf(book, ocr=NO_OCR, pages=(3, None))
+    head.pages += tail.pages
+    assert [p.label for p in finish_pdf(head).pages] == [None] + [str(n) for n in range(9, 17)]
+    # A page number equal to the page's place is no label; neither is a lone footer number.
+    same = make_pdf(tmp_path / "same.pdf", [f"Text.\n{n}" for n in range(1, 5)])
+    assert [p.label for p in extract_pdf(same, ocr=NO_OCR).pages] == [None] * 4
+    # Labels the PDF defines win over what its pages print.
+    own = make_pdf(tmp_path / "own.pdf", [f"Text.\n{n}" for n in range(9, 13)],
+                   labels=[{"startpage": 0, "style": "D", "firstpagenum": 101}])
+    assert [p.label for p in extract_pdf(own, ocr=NO_OCR).pages] == ["101", "102", "103", "104"]
+
+
 def test_junk_metadata_titles_are_ignored(tmp_path: Path) -> None:
     path = make_pdf(tmp_path / "x.pdf", ["text"], title="Microsoft Word - draft7.docx")
     assert extract_pdf(path, ocr=NO_OCR).title is None

@@ -25,6 +25,7 @@ from engine.rlm.parsing import (
     strip_code,
 )
 from engine.rlm.subcalls import SubCalls
+from engine.rlm.verify import PageIndex, check_citations
 from engine.sandbox.host import CallHandler, CellResult, ReplProcess
 from engine.sandbox.policy import SandboxRefusedError
 
@@ -51,6 +52,7 @@ class RunResult:
     usage: dict[str, Any] = field(default_factory=dict)
     sandbox: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
 
 class CallRouter:
@@ -105,6 +107,7 @@ class RLMRun:
         self.subtree = UsageTotals()  # calls made by this run and its children
         self.provider_error: ProviderError | None = None
         self._priced_warned: set[str] = set()
+        self._page_index: PageIndex | None = None
 
     # --- events ---------------------------------------------------------
 
@@ -150,6 +153,16 @@ class RLMRun:
         return RLMRun(run_id=run_id, question=question, context=context, pool=self.pool,
                       budget=self.budget, emit=self.emit_raw, workdir=self.workdir,
                       parent=self, parent_call_id=parent_call_id)
+
+    def page_index(self) -> PageIndex:
+        """The pages of this run's context, read once when first needed (citations,
+        ``locate``); a child run over its parent's context shares the parent's."""
+        if self.parent is not None and self.parent.context is self.context:
+            return self.parent.page_index()
+        if self._page_index is None:
+            self._page_index = PageIndex.from_files(self.context.context_path,
+                                                    self.context.documents)
+        return self._page_index
 
     def root_client(self) -> ModelClient:
         # Child runs use the sub-model as their root, as the paper does.
@@ -346,13 +359,30 @@ class RLMRun:
     def finish(self, reason: StopReason, answer: str, *, partial: bool = False,
                error: str | None = None) -> RunResult:
         duration = time.monotonic() - self.started
+        citations: list[dict[str, Any]] = []
         if answer or reason == StopReason.ANSWERED:
             self.emit(ev.AnswerReady, text=answer, partial=partial)
+            citations = self._check_citations(answer)
         self.emit(ev.RunFinished, stop_reason=reason, duration_s=round(duration, 4), error=error)
         return RunResult(run_id=self.run_id, answer=answer, stop_reason=reason, partial=partial,
                          iterations=self.iteration, duration_s=duration,
                          usage=self.budget.usage.as_json(), sandbox=self.sandbox_status,
-                         error=error)
+                         error=error, citations=citations)
+
+    def _check_citations(self, answer: str) -> list[dict[str, Any]]:
+        """Resolve and check the answer's citation markers (a top-level run's only: a helper's
+        answer is read by its parent, whose own answer is checked), and say so in an event."""
+        if self.depth > 0 or "[[cite" not in answer:
+            return []
+        try:
+            checked = check_citations(answer, self.page_index())
+        except (OSError, ValueError) as exc:
+            self.notice(f"could not check the answer's citations: {exc}", level="warning")
+            return []
+        citations = [c.to_json() for c in checked]
+        if citations:
+            self.emit(ev.AnswerCitations, citations=citations)
+        return citations
 
 
 def add_user_turn(messages: Messages, text: str) -> None:

@@ -5,10 +5,11 @@ so checking needs no store access. A quote and the page texts are normalised the
 (Unicode NFKC, so ligatures split; curly quotes and dashes made straight; a hyphen at a line
 end joined; whitespace collapsed; case folded), then the quote is looked for with
 ``str.find`` on its cited page, then in the whole selection. Only when that fails comes a
-bounded approximate search: at most ``len(quote) // 20`` edits, with the digits and the
-number of words unchanged, so a typo or an OCR slip passes but a changed amount, date or an
-added "not" does not. It finds candidates by the pigeonhole rule (with k edits, one of k + 1
-pieces of the quote is found exactly) and checks each with a banded edit distance.
+bounded approximate search: at most ``len(quote) // 20`` edits, with the digits unchanged and
+the same number of words, each within a typo of its counterpart, so a typo or an OCR slip
+passes but a changed amount, date, number word or an added "not" does not. It finds
+candidates by the pigeonhole rule (with k edits, one of k + 1 pieces of the quote is found
+exactly) and checks each with a banded edit distance.
 
 A quote longer than ``MAX_QUOTE_CHARS`` (after normalising) is not searched: it is
 ``not_found`` with a reason, so hostile input costs nothing (the REPL's cite() clips quotes to
@@ -241,7 +242,6 @@ def fuzzy_find(text: str, quote: str) -> int | None:
             break
     checked: list[int] = []
     digits = _DIGITS.findall(quote)
-    words = len(quote.split())
     for start in sorted(starts):
         if checked and start - checked[-1] <= k:   # the last window already covered it
             continue
@@ -256,9 +256,19 @@ def fuzzy_find(text: str, quote: str) -> int | None:
         if end is None:
             continue
         span = _span(quote, window, end, k)
-        if span is not None and _DIGITS.findall(span) == digits and len(span.split()) == words:
+        if span is not None and _DIGITS.findall(span) == digits and _same_words(quote, span):
             return window_start + window.find(span)
     return None
+
+
+def _same_words(quote: str, span: str) -> bool:
+    """The same number of words, each within a typo of its counterpart: a quarter of its
+    letters (so none in a word under four). "thousend" passes for "thousand"; "twenty" for
+    "ten", or an added "not", does not."""
+    quote_words, span_words = quote.split(), span.split()
+    return len(quote_words) == len(span_words) and all(
+        a == b or _distance(a, b, len(a) // 4) is not None
+        for a, b in zip(quote_words, span_words, strict=True))
 
 
 def _one_page(window: str, anchor: int) -> str:

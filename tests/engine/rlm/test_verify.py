@@ -74,6 +74,8 @@ def test_ligatures_and_curly_quotes_in_the_page(index: PageIndex) -> None:
     "liability shall not exceed ten thousand dollars (USD 10,500) upon",  # one digit
     "The Landlord's liability shall exceed ten thousand dollars (USD 10,000)",  # no "not"
     "within thirty (31) days",
+    "liability shall not exceed twenty thousand dollars upon termination",  # a number word
+    "The Landlord's liability shall not exceed ten hundred dollars (USD 10,000)",
     "within three (30) days",                                           # short: exact only
     "the tenant may terminate the lease at any time without notice",    # invented
 ])

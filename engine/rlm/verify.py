@@ -4,12 +4,15 @@ The pages come from the context the run used (``context.txt`` and its ``document
 so checking needs no store access. A quote and the page texts are normalised the same way
 (Unicode NFKC, so ligatures split; curly quotes and dashes made straight; a hyphen at a line
 end joined; whitespace collapsed; case folded), then the quote is looked for with
-``str.find`` on its cited page, then in the whole selection. Only when that fails comes a
-bounded approximate search: at most ``len(quote) // 20`` edits, with the digits unchanged and
-the same number of words, each within a typo of its counterpart, so a typo or an OCR slip
-passes but a changed amount, date, number word or an added "not" does not. It finds
-candidates by the pigeonhole rule (with k edits, one of k + 1 pieces of the quote is found
-exactly) and checks each with a banded edit distance.
+``str.find`` on its cited page, then approximately there, then exactly in the whole
+selection, then approximately in the cited document only (the whole library would cost
+seconds). The approximate search allows at most ``len(quote) // 20`` edits, with the
+digits unchanged and the same number of words, each within a typo of its counterpart, so a
+typo or an OCR slip passes but a changed amount, date, number word or an added "not" does
+not. It finds candidates by the pigeonhole rule (k edits spoil at most k of k + 2 pieces of
+the quote, so two are found exactly, where they agree) and checks each with an edit distance.
+The work is bounded: so many hits of a piece are followed, so many windows checked; past
+that a quote is reported not found, never verified.
 
 A quote longer than ``MAX_QUOTE_CHARS`` (after normalising) is not searched: it is
 ``not_found`` with a reason, so hostile input costs nothing (the REPL's cite() clips quotes to
@@ -39,16 +42,19 @@ EDIT_FRACTION = 20              # at most len // 20 edits: 5 %
 MAX_CANDIDATES = 64             # windows checked by edit distance per search
 _PAGE_SEPARATOR = "\x00"        # between pages in the selection's text: no match spans two
 
+# Curly quotes and dashes made straight, a soft hyphen dropped, every whitespace character a
+# space (NFKC has already made no-break and other wide spaces plain ones).
 _STRAIGHT = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
     "\u00ab": '"', "\u00bb": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
-    "\u2212": "-", "\u00ad": None, "\x00": " ",
+    "\u2212": "-", "\u00ad": None,
+    **{space: " " for space in "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u2028\u2029\x00"},
 })
-_LINE_END_HYPHEN = re.compile(r"(?<=\w)-\s*\n\s*(?=\w)")
-_SPACED_HYPHEN = re.compile(r"(?<=\w)- (?=\w)")      # "termi- nation": a joined line end
-_SPACE = re.compile(r"\s+")
+_KEEP_SEPARATOR = {**_STRAIGHT}
+del _KEEP_SEPARATOR[0]
+_SPACED_HYPHEN = re.compile(r"- (?=\w)")
 _DIGITS = re.compile(r"\d")
 
 
@@ -62,12 +68,30 @@ class CitationStatus(enum.StrEnum):
     INVALID = "invalid"          # no such document or page
 
 
-def normalise(text: str) -> str:
-    """The form a quote and a page are compared in (see the module docstring)."""
-    text = unicodedata.normalize("NFKC", text).translate(_STRAIGHT)
-    text = _LINE_END_HYPHEN.sub("", text)
-    text = _SPACE.sub(" ", text).strip()
-    return _SPACED_HYPHEN.sub("", text).casefold()
+def normalise(text: str, *, pages: bool = False) -> str:
+    """The form a quote and a page are compared in (see the module docstring); with ``pages``
+    the page separator (``"\\x00"``) is kept."""
+    text = unicodedata.normalize("NFKC", text).translate(_KEEP_SEPARATOR if pages
+                                                          else _STRAIGHT)
+    while "  " in text:   # str.replace is far faster than a regular expression or split()
+        text = text.replace("    ", " ").replace("  ", " ")
+    text = text.strip(" ")
+    if "- " in text:
+        text = _join_line_ends(text)
+    return text.casefold()
+
+
+def _join_line_ends(text: str) -> str:
+    """"termi- nation" as "termination": a hyphen at a line end, once line breaks are spaces.
+    (The word before is checked in Python: a look-behind would make the pattern scan every
+    character instead of jumping to each "- ".)"""
+    return _SPACED_HYPHEN.sub(_joined, text)
+
+
+def _joined(match: re.Match[str]) -> str:
+    at = match.start()
+    before = match.string[at - 1] if at else " "
+    return "" if before.isalnum() or before == "_" else match.group()
 
 
 @dataclass(frozen=True)
@@ -129,10 +153,10 @@ class PageIndex:
         self.refs: list[PageRef] = []
         self._texts: list[str] = []
         self._by_key: dict[tuple[int, int], int] = {}
-        self._docs: set[int] = set()
+        self._docs: dict[int, list[int]] = {}     # doc id -> its page indexes, in order
         for ref, text in pages:
             self._by_key.setdefault((ref.doc_id, ref.page), len(self.refs))
-            self._docs.add(ref.doc_id)
+            self._docs.setdefault(ref.doc_id, []).append(len(self.refs))
             self.refs.append(ref)
             self._texts.append(text)
         self._normal: dict[int, str] = {}
@@ -171,37 +195,61 @@ class PageIndex:
         return self._by_key.get((doc_id, page))
 
     def normal(self, index: int) -> str:
+        if self._whole is not None:
+            return self._whole[self._starts[index]:self._end(index)]
         text = self._normal.get(index)
         if text is None:
             text = self._normal[index] = normalise(self._texts[index])
         return text
 
     def _whole_text(self) -> str:
+        """Every page normalised, joined by the separator: one call for the whole selection
+        (10,000 calls of ``normalise`` cost twice as much)."""
         if self._whole is None:
-            parts, offset = [], 0
-            for index in range(len(self.refs)):
-                self._starts.append(offset)
-                text = self.normal(index)
-                parts.append(text)
-                offset += len(text) + 1
-            self._whole = _PAGE_SEPARATOR.join(parts)
+            raw = _PAGE_SEPARATOR.join(text.replace(_PAGE_SEPARATOR, " ")
+                                       if _PAGE_SEPARATOR in text else text
+                                       for text in self._texts)
+            whole = normalise(raw, pages=True)
+            starts, at = [0], whole.find(_PAGE_SEPARATOR)
+            while at >= 0:
+                starts.append(at + 1)
+                at = whole.find(_PAGE_SEPARATOR, at + 1)
+            assert len(starts) == len(self._texts) or not self._texts
+            self._whole, self._starts = whole, starts
             self._normal.clear()   # the whole text holds them now
         return self._whole
 
-    def search(self, quote_normal: str, limit: int = 20) -> list[int]:
-        """Indexes of the pages the normalised quote is on (exact first, then approximate)."""
+    def _end(self, index: int) -> int:
+        assert self._whole is not None
+        return self._starts[index + 1] - 1 if index + 1 < len(self._starts) else len(self._whole)
+
+    def search(self, quote_normal: str, limit: int = 20, near: int | None = None) -> list[int]:
+        """Indexes of the pages the normalised quote is on: found exactly anywhere, else
+        approximately in the document ``near`` (an approximate search of the whole library
+        would cost seconds, and a near miss far away is more likely another passage)."""
         whole = self._whole_text()
+        pages = self._docs.get(near) if near is not None else None
+        base, end = (self._starts[pages[0]], self._end(pages[-1])) if pages else (0, 0)
+        # The cited document first: a wrong page of the right document is the common slip,
+        # and its text is a small part of a large library.
+        found = self._exact(whole, quote_normal, base, end, limit) if pages else []
+        if not found:
+            found = self._exact(whole, quote_normal, 0, len(whole), limit)
+        if found or not pages:
+            return found
+        match = fuzzy_find(whole[base:end], quote_normal)
+        return [] if match is None else [bisect.bisect_right(self._starts, base + match) - 1]
+
+    def _exact(self, whole: str, quote_normal: str, start: int, end: int,
+               limit: int) -> list[int]:
         found: list[int] = []
-        start = whole.find(quote_normal)
-        while start >= 0 and len(found) < limit:
-            page = bisect.bisect_right(self._starts, start) - 1
+        at = whole.find(quote_normal, start, end)
+        while at >= 0 and len(found) < limit:
+            page = bisect.bisect_right(self._starts, at) - 1
             if not found or found[-1] != page:
                 found.append(page)
-            start = whole.find(quote_normal, start + 1)
-        if found:
-            return found
-        match = fuzzy_find(whole, quote_normal)
-        return [] if match is None else [bisect.bisect_right(self._starts, match) - 1]
+            at = whole.find(quote_normal, at + 1, end)
+        return found
 
     def locate(self, quote: str, limit: int = 20) -> list[PageRef]:
         quote_normal = normalise(quote)
@@ -225,24 +273,26 @@ def fuzzy_find(text: str, quote: str) -> int | None:
     k = max_edits(quote)
     if k == 0:
         return None
-    size = len(quote) // (k + 1)
-    starts: set[int] = set()
-    for piece_no in range(k + 1):
+    # k edits spoil at most k of k + 2 pieces, so a true match has two found exactly, at
+    # offsets that agree to within k: windows with one piece only are never checked.
+    pieces = k + 2
+    size = len(quote) // pieces
+    votes: dict[int, set[int]] = {}
+    for piece_no in range(pieces):
         offset = piece_no * size
         piece = quote[offset:offset + size]
         if not piece.strip():
             continue
         hit = text.find(piece)
         seen = 0
-        while hit >= 0 and seen < MAX_CANDIDATES:
-            starts.add(max(0, hit - offset))
+        while hit >= 0 and seen < MAX_CANDIDATES * 4:
+            votes.setdefault(max(0, hit - offset), set()).add(piece_no)
             seen += 1
             hit = text.find(piece, hit + 1)
-        if len(starts) > MAX_CANDIDATES * 4:
-            break
+    starts = _agreeing(votes, k)
     checked: list[int] = []
     digits = _DIGITS.findall(quote)
-    for start in sorted(starts):
+    for start in starts:
         if checked and start - checked[-1] <= k:   # the last window already covered it
             continue
         checked.append(start)
@@ -259,6 +309,24 @@ def fuzzy_find(text: str, quote: str) -> int | None:
         if span is not None and _DIGITS.findall(span) == digits and _same_words(quote, span):
             return window_start + window.find(span)
     return None
+
+
+def _agreeing(votes: dict[int, set[int]], k: int) -> list[int]:
+    """The starts that two different pieces put within ``k`` of each other."""
+    ordered = sorted(votes)
+    chosen: list[int] = []
+    low = 0
+    for start in ordered:
+        while ordered[low] < start - k:
+            low += 1
+        high = bisect.bisect_right(ordered, start + k)
+        pieces: set[int] = set()
+        for near in ordered[low:high]:
+            pieces |= votes[near]
+            if len(pieces) >= 2:
+                chosen.append(start)
+                break
+    return chosen
 
 
 def _same_words(quote: str, span: str) -> bool:
@@ -368,7 +436,8 @@ def _relocate(n: int, citation: Citation, index: PageIndex,
     if len(quote_normal) > MAX_QUOTE_CHARS:
         status = CitationStatus.INVALID if reason else CitationStatus.NOT_FOUND
         return _unresolved(n, citation, status, reason or "the quote was not checked")
-    found = index.search(quote_normal) if len(quote_normal) >= MIN_RELOCATE_CHARS else []
+    found = (index.search(quote_normal, near=citation.doc_id)
+             if len(quote_normal) >= MIN_RELOCATE_CHARS else [])
     if not found:
         if reason:  # a broken page and a quote found nowhere: the citation is broken
             return _unresolved(n, citation, CitationStatus.INVALID, reason)

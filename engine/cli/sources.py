@@ -16,7 +16,7 @@ QUOTE_SHOWN_CHARS = 80
 # names the place itself and is shown alone.
 _PAGE_NUMBER = re.compile(r"[0-9A-Za-z.\-]{1,12}")
 JSON_FIELDS = ("n", "doc_id", "path", "title", "page", "page_label", "quote", "status",
-               "cited_page", "reason")
+               "cited_page", "cited_doc_id", "reason")
 
 
 def page_words(page: int, label: str | None) -> str:

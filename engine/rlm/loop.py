@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,6 +109,7 @@ class RLMRun:
         self.provider_error: ProviderError | None = None
         self._priced_warned: set[str] = set()
         self._page_index: PageIndex | None = None
+        self._checked: tuple[str, list[dict[str, Any]]] | None = None  # answer, its citations
 
     # --- events ---------------------------------------------------------
 
@@ -258,7 +260,7 @@ class RLMRun:
                 blocks = blocks[:-1]
             if not blocks:
                 if written_final and not written_final.is_var:
-                    return self.finish(StopReason.ANSWERED, written_final.value)
+                    return await self.finish_checked(StopReason.ANSWERED, written_final.value)
                 if written_final:  # FINAL_VAR(name) in prose: let the REPL resolve the name
                     blocks = [f"FINAL_VAR({written_final.value!r})"]
                 else:
@@ -274,7 +276,7 @@ class RLMRun:
                 result = await self._run_cell(code)
                 reports.append(prompts.cell_report(self.cell, result.output, result.error))
                 if result.final_set:
-                    return self.finish(StopReason.ANSWERED, result.final or "")
+                    return await self.finish_checked(StopReason.ANSWERED, result.final or "")
                 consecutive_errors = consecutive_errors + 1 if result.error else 0
                 if consecutive_errors >= self.limits.max_consecutive_errors:
                     add_user_turn(messages, self._outputs(reports))
@@ -332,7 +334,8 @@ class RLMRun:
                 add_user_turn(messages, prompts.LAST_CHANCE.format(
                     reason=_ASK_FOR_ANSWER[reason]))
                 reply = (await self._ask_root(client, messages)).text
-                return self.finish(reason, await self._last_answer(reply), partial=True)
+                return await self.finish_checked(reason, await self._last_answer(reply),
+                                                 partial=True)
             except (LimitReached, ProviderError, SandboxError) as exc:
                 self.notice(f"could not ask for a final answer: {exc}", level="warning")
         return self.finish(reason, self.partial_answer(), partial=True)
@@ -369,17 +372,38 @@ class RLMRun:
                          usage=self.budget.usage.as_json(), sandbox=self.sandbox_status,
                          error=error, citations=citations)
 
+    async def finish_checked(self, reason: StopReason, answer: str, *,
+                             partial: bool = False) -> RunResult:
+        """``finish``, with the answer's citations checked in a thread first: reading a large
+        context and searching it must not hold up the event loop (the worker's other
+        requests). ``finish`` alone (a limit, a cancel) checks them in place."""
+        if self._wants_check(answer):
+            try:
+                checked = await asyncio.to_thread(
+                    lambda: check_citations(answer, self.page_index()))
+            except (OSError, ValueError):
+                pass   # finish tries again and says why it could not
+            else:
+                self._checked = (answer, [c.to_json() for c in checked])
+        return self.finish(reason, answer, partial=partial)
+
+    def _wants_check(self, answer: str) -> bool:
+        # A helper's answer is read by its parent, whose own answer is checked.
+        return self.depth == 0 and "[[cite" in answer
+
     def _check_citations(self, answer: str) -> list[dict[str, Any]]:
-        """Resolve and check the answer's citation markers (a top-level run's only: a helper's
-        answer is read by its parent, whose own answer is checked), and say so in an event."""
-        if self.depth > 0 or "[[cite" not in answer:
+        """Resolve and check the answer's citation markers, and say so in an event."""
+        if not self._wants_check(answer):
             return []
-        try:
-            checked = check_citations(answer, self.page_index())
-        except (OSError, ValueError) as exc:
-            self.notice(f"could not check the answer's citations: {exc}", level="warning")
-            return []
-        citations = [c.to_json() for c in checked]
+        if self._checked is not None and self._checked[0] == answer:
+            citations = self._checked[1]
+        else:
+            try:
+                checked = check_citations(answer, self.page_index())
+            except (OSError, ValueError) as exc:
+                self.notice(f"could not check the answer's citations: {exc}", level="warning")
+                return []
+            citations = [c.to_json() for c in checked]
         if citations:
             self.emit(ev.AnswerCitations, citations=citations)
         return citations

@@ -88,14 +88,21 @@ def test_an_answer_without_citations_has_an_empty_list(tmp_path: Path, capsys: A
 
 def test_locate_answers_from_the_host(tmp_path: Path, capsys: Any) -> None:
     cell = IDS + ("import json\n"
+                  "def refused():\n"
+                  "    try:\n"
+                  "        locate('(a+)+$ ' * 20_000)\n"
+                  "    except SubCallError as exc:\n"
+                  "        return str(exc)\n"
                   "FINAL(json.dumps([locate('NOTICE must be given in   writing'), "
-                  "locate('words that are nowhere in these files'), ids['lease.txt']]))")
+                  "locate('words that are nowhere in these files'), ids['lease.txt'], "
+                  "refused()]))")
     out = run(tmp_path, capsys, cell)
     assert out.code == 0, out.stderr
-    found, nowhere, lease = json.loads(out.result["answer"])
+    found, nowhere, lease, refused = json.loads(out.result["answer"])
     assert [(f["doc_id"], f["page"]) for f in found] == [(lease, 3)]
     assert found[0]["title"] and "label" in found[0]
     assert nowhere == []
+    assert "locate refused" in refused and "at most 2,000" in refused
 
 
 def test_a_word_document_is_checked_like_any_other(tmp_path: Path, capsys: Any) -> None:

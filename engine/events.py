@@ -220,6 +220,16 @@ class AnswerReady(RunEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AnswerCitations(RunEvent):
+    """The answer's citations, resolved and checked (``engine.rlm.verify``), in the order the
+    markers appear: each a dict with ``n``, ``doc_id``, ``path``, ``title``, ``page``,
+    ``page_label``, ``quote``, ``status`` and ``cited_page`` (set when relocated)."""
+
+    type: ClassVar[str] = "answer_citations"
+    citations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunFinished(RunEvent):
     """How a run ended; ``stop_reason`` is a plain str only when read from another version's
     log with a reason this version does not know."""

@@ -23,6 +23,7 @@ from engine.cli.common import (
     EXIT_SANDBOX,
 )
 from engine.cli.progress import ProgressPrinter, stop_title
+from engine.cli.sources import citations_json, numbered, source_lines
 from engine.cli.terminal import printable
 from engine.config import Limits, config_dir, load_settings, runs_dir
 from engine.endpoints import EndpointChoice, resolve_endpoints
@@ -209,7 +210,10 @@ def command_ask(args: argparse.Namespace) -> int:
         if result.error and printer is None:  # the progress lines already said it
             print(f"rlm: {printable(result.error)}", file=sys.stderr)
         if result.answer:
-            print(printable(result.answer))  # the model's words: no escape reaches the terminal
+            # The model's words: no escape reaches the terminal.
+            print(printable(numbered(result.answer) if result.citations else result.answer))
+            for line in source_lines(result.citations):
+                print(line)
         if result.stop_reason != StopReason.ANSWERED:
             what = "this answer is partial" if result.answer else "no answer"
             why = stop_title(result.stop_reason)
@@ -243,7 +247,7 @@ def result_json(result: RunResult) -> dict[str, Any]:
                       "cached_tokens": usage.get("cached_tokens", 0),
                       "cost_usd": usage.get("cost_usd"),
                       "unpriced_models": usage.get("unpriced_models", [])},
-            "sandbox": result.sandbox}
+            "sandbox": result.sandbox, "citations": citations_json(result.citations)}
 
 
 HANDLERS = {"ask": command_ask}

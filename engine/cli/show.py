@@ -24,6 +24,7 @@ from engine.cli.progress import (
     stop_title,
     totals_line,
 )
+from engine.cli.sources import source_lines
 from engine.cli.terminal import printable
 from engine.config import runs_dir
 from engine.errors import ConfigError
@@ -191,6 +192,10 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                 label = "Partial answer" if event.partial else "Answer"
                 out += ["", f"{pad}{label}:", _block(event.text, pad + "  ", None)]
                 out += citation_lines(event.text, pad)
+            case ev.AnswerCitations():
+                # Under the markers as the model wrote them (this is the details view): the
+                # sources as the engine resolved and checked them, as `rlm ask` prints them.
+                out += source_lines(event.citations, pad)
             case ev.RunFinished():
                 description = (describe_stop(event.stop_reason) if event.depth == 0
                                else stop_title(event.stop_reason))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from engine.rlm.parsing import (
     strip_code,
 )
 from engine.rlm.subcalls import SubCalls
+from engine.rlm.verify import PageIndex, check_citations
 from engine.sandbox.host import CallHandler, CellResult, ReplProcess
 from engine.sandbox.policy import SandboxRefusedError
 
@@ -51,6 +53,7 @@ class RunResult:
     usage: dict[str, Any] = field(default_factory=dict)
     sandbox: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
 
 class CallRouter:
@@ -105,6 +108,8 @@ class RLMRun:
         self.subtree = UsageTotals()  # calls made by this run and its children
         self.provider_error: ProviderError | None = None
         self._priced_warned: set[str] = set()
+        self._page_index: PageIndex | None = None
+        self._checked: tuple[str, list[dict[str, Any]]] | None = None  # answer, its citations
 
     # --- events ---------------------------------------------------------
 
@@ -150,6 +155,16 @@ class RLMRun:
         return RLMRun(run_id=run_id, question=question, context=context, pool=self.pool,
                       budget=self.budget, emit=self.emit_raw, workdir=self.workdir,
                       parent=self, parent_call_id=parent_call_id)
+
+    def page_index(self) -> PageIndex:
+        """The pages of this run's context, read once when first needed (citations,
+        ``locate``); a child run over its parent's context shares the parent's."""
+        if self.parent is not None and self.parent.context is self.context:
+            return self.parent.page_index()
+        if self._page_index is None:
+            self._page_index = PageIndex.from_files(self.context.context_path,
+                                                    self.context.documents)
+        return self._page_index
 
     def root_client(self) -> ModelClient:
         # Child runs use the sub-model as their root, as the paper does.
@@ -245,7 +260,7 @@ class RLMRun:
                 blocks = blocks[:-1]
             if not blocks:
                 if written_final and not written_final.is_var:
-                    return self.finish(StopReason.ANSWERED, written_final.value)
+                    return await self.finish_checked(StopReason.ANSWERED, written_final.value)
                 if written_final:  # FINAL_VAR(name) in prose: let the REPL resolve the name
                     blocks = [f"FINAL_VAR({written_final.value!r})"]
                 else:
@@ -261,7 +276,7 @@ class RLMRun:
                 result = await self._run_cell(code)
                 reports.append(prompts.cell_report(self.cell, result.output, result.error))
                 if result.final_set:
-                    return self.finish(StopReason.ANSWERED, result.final or "")
+                    return await self.finish_checked(StopReason.ANSWERED, result.final or "")
                 consecutive_errors = consecutive_errors + 1 if result.error else 0
                 if consecutive_errors >= self.limits.max_consecutive_errors:
                     add_user_turn(messages, self._outputs(reports))
@@ -319,7 +334,8 @@ class RLMRun:
                 add_user_turn(messages, prompts.LAST_CHANCE.format(
                     reason=_ASK_FOR_ANSWER[reason]))
                 reply = (await self._ask_root(client, messages)).text
-                return self.finish(reason, await self._last_answer(reply), partial=True)
+                return await self.finish_checked(reason, await self._last_answer(reply),
+                                                 partial=True)
             except (LimitReached, ProviderError, SandboxError) as exc:
                 self.notice(f"could not ask for a final answer: {exc}", level="warning")
         return self.finish(reason, self.partial_answer(), partial=True)
@@ -346,13 +362,51 @@ class RLMRun:
     def finish(self, reason: StopReason, answer: str, *, partial: bool = False,
                error: str | None = None) -> RunResult:
         duration = time.monotonic() - self.started
+        citations: list[dict[str, Any]] = []
         if answer or reason == StopReason.ANSWERED:
             self.emit(ev.AnswerReady, text=answer, partial=partial)
+            citations = self._check_citations(answer)
         self.emit(ev.RunFinished, stop_reason=reason, duration_s=round(duration, 4), error=error)
         return RunResult(run_id=self.run_id, answer=answer, stop_reason=reason, partial=partial,
                          iterations=self.iteration, duration_s=duration,
                          usage=self.budget.usage.as_json(), sandbox=self.sandbox_status,
-                         error=error)
+                         error=error, citations=citations)
+
+    async def finish_checked(self, reason: StopReason, answer: str, *,
+                             partial: bool = False) -> RunResult:
+        """``finish``, with the answer's citations checked in a thread first: reading a large
+        context and searching it must not hold up the event loop (the worker's other
+        requests). ``finish`` alone (a limit, a cancel) checks them in place."""
+        if self._wants_check(answer):
+            try:
+                checked = await asyncio.to_thread(
+                    lambda: check_citations(answer, self.page_index()))
+            except (OSError, ValueError):
+                pass   # finish tries again and says why it could not
+            else:
+                self._checked = (answer, [c.to_json() for c in checked])
+        return self.finish(reason, answer, partial=partial)
+
+    def _wants_check(self, answer: str) -> bool:
+        # A helper's answer is read by its parent, whose own answer is checked.
+        return self.depth == 0 and "[[cite" in answer
+
+    def _check_citations(self, answer: str) -> list[dict[str, Any]]:
+        """Resolve and check the answer's citation markers, and say so in an event."""
+        if not self._wants_check(answer):
+            return []
+        if self._checked is not None and self._checked[0] == answer:
+            citations = self._checked[1]
+        else:
+            try:
+                checked = check_citations(answer, self.page_index())
+            except (OSError, ValueError) as exc:
+                self.notice(f"could not check the answer's citations: {exc}", level="warning")
+                return []
+            citations = [c.to_json() for c in checked]
+        if citations:
+            self.emit(ev.AnswerCitations, citations=citations)
+        return citations
 
 
 def add_user_turn(messages: Messages, text: str) -> None:

@@ -40,9 +40,11 @@ read the parts that matter.
 page), ask the sub-model about each chunk with `llm_query_batched`, collect the answers in \
 variables, and combine them.
 3. Verify what you found before answering; quote the source text where it matters.
-4. Answer in the question's language, in plain prose for a reader who does not program, \
-with citations from `cite(...)` after the claims they support. Call `FINAL(...)` inside a \
-`repl` block only when you are done; do not guess an answer before you have looked.
+4. Answer in the question's language, in plain prose for a reader who does not program. \
+After each claim put a citation from `cite(doc_id, page, quote)` with the page's exact \
+words quoted (a short passage, copied, not paraphrased); `locate(words)` tells you which \
+page words are on. Call `FINAL(...)` inside a `repl` block only when you are done; do not \
+guess an answer before you have looked.
 """
 
 FIRST_TURN = """\

@@ -21,6 +21,7 @@ from engine.events import StopReason
 from engine.providers.client import Completion
 from engine.rlm.budget import MAX_SLICE_DISK_BYTES, LimitReached, RunBudget, UsageTotals
 from engine.rlm.clients import ClientPool
+from engine.rlm.verify import MAX_QUOTE_CHARS, PageIndex
 from engine.sandbox.calls import SubCallRefused, megabytes, release_call_args
 from engine.sandbox.context_file import write_context
 
@@ -95,6 +96,8 @@ class ParentRun(Protocol):
 
     def emit(self, cls: type[ev.RunEvent], **fields: Any) -> None: ...
 
+    def page_index(self) -> PageIndex: ...
+
     def notice(self, message: str, level: str = "info") -> None: ...
 
     def retry_notice(self, message: str) -> None: ...
@@ -135,6 +138,15 @@ class SubCalls:
     async def _on_rlm_query(self, args: dict[str, Any]) -> str:
         # Popped, not read: once the slice is on disk nothing holds the text in memory.
         return await self.rlm_query(str(args.get("prompt", "")), args.pop("context", None))
+
+    async def _on_locate(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        quote = str(args.get("quote", ""))
+        if len(quote) > MAX_QUOTE_CHARS * 4:
+            raise SubCallRefused(f"locate refused: the words are {len(quote):,} characters; "
+                                 f"pass at most {MAX_QUOTE_CHARS:,}")
+        refs = await asyncio.to_thread(lambda: self.run.page_index().locate(quote))
+        return [{"doc_id": ref.doc_id, "page": ref.page, "label": ref.label,
+                 "title": ref.title} for ref in refs]
 
     def _call_id(self) -> str:
         return f"{self.run.run_id}:{next(self._ids)}"
@@ -295,4 +307,5 @@ HANDLERS: dict[str, Callable[[SubCalls, dict[str, Any]], Awaitable[Any]]] = {
     "llm_query": SubCalls._on_llm_query,
     "llm_query_batched": SubCalls._on_llm_query_batched,
     "rlm_query": SubCalls._on_rlm_query,
+    "locate": SubCalls._on_locate,
 }

@@ -446,6 +446,11 @@ def cite(doc_id: Any, page: Any, quote: Any = None) -> str:
     return marker + "]]"
 
 
+def locate(quote: Any) -> list[dict[str, Any]]:
+    """Where these words are: ``{doc_id, page, label, title}`` per page, best first."""
+    return list(_call("locate", {"quote": str(quote)}))
+
+
 def _int_text(value: Any, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"{name} must be an int or a numeric string, not {type(value).__name__}")

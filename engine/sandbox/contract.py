@@ -87,7 +87,15 @@ CONTRACT: tuple[ReplName, ...] = (
     ReplName(
         "cite", "cite(doc_id, page, quote=None) -> str",
         "a citation marker to put in your answer after each claim, e.g. "
-        "`cite(3, 12, \"liability shall not exceed\")`."),
+        "`cite(3, 12, \"liability shall not exceed\")`. Quote the page's exact words: after "
+        "the run each quote is checked against its page, and a quote not found there is "
+        "flagged to the reader."),
+    ReplName(
+        "locate", "locate(quote) -> list[dict]",
+        "where exact words sit in the documents: a list of `{doc_id, page, label, title}` "
+        "(label: the printed page number, if any), best first; empty when they are nowhere. "
+        "Use it to find the page to cite.",
+        op="locate", args=(("quote", STR),)),
     ReplName("FINAL", "FINAL(answer)", "end the task with this answer."),
     ReplName(
         "FINAL_VAR", "FINAL_VAR(name)",

@@ -185,7 +185,7 @@ async def _answer(svc: Services, req: Request, conversation: Conversation, quest
     return {"run_id": result.run_id, "conversation": conversation.id, "answer": result.answer,
             "stop_reason": result.stop_reason, "partial": result.partial,
             "usage": result.usage, "duration_s": round(result.duration_s, 3),
-            "error": result.error, "sandbox": result.sandbox}
+            "error": result.error, "sandbox": result.sandbox, "citations": result.citations}
 
 
 async def _run(svc: Services, req: Request, conversation: Conversation, question: str,

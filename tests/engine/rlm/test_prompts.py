@@ -12,6 +12,12 @@ def test_system_prompt_names_every_repl_function() -> None:
     assert "```repl" in prompts.SYSTEM_PROMPT
 
 
+def test_system_prompt_asks_for_a_quoted_citation_after_each_claim_and_names_locate() -> None:
+    prompt = " ".join(prompts.SYSTEM_PROMPT.split())
+    assert "After each claim put a citation" in prompt and "exact words quoted" in prompt
+    assert "`locate(quote) -> list[dict]`" in prompt and "`locate(words)`" in prompt
+
+
 def docs(n: int) -> list[dict]:
     return [{"id": i, "title": f"Doc {i}", "type": "text", "start": i * 100,
              "end": i * 100 + 90, "pages": [{"page": 1, "start": 0, "end": 1}]}

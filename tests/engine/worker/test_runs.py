@@ -24,6 +24,9 @@ def root_script(request: ChatRequest) -> Reply | str:
     text = request.last_user
     if "Follow-up question: slow" in text or text.startswith("Question: slow"):
         return repl("import time\ntime.sleep(60)")
+    if text.startswith("Question: cite"):
+        return repl("d = next(d for d in documents if d['path'].endswith('beta.txt'))\n"
+                    "FINAL('The code is 7319 ' + cite(d['id'], 1, 'the secret code is 7319'))")
     if "Follow-up question:" in text:
         if "variables you set earlier are gone" in text:
             return repl("FINAL('lost: ' + str('secret' in globals()))")
@@ -51,6 +54,21 @@ def setup(tmp_path: Path) -> Iterator[tuple[WorkerProcess, FakeOpenAI]]:
 def ask(worker: WorkerProcess, question: str, **args: Any) -> Any:
     return worker.call("ask", {"question": question, "collection": "c",
                                "document_ids": None, "conversation": None, **args})
+
+
+def test_the_answers_citations_are_checked_streamed_and_recorded(
+        setup: tuple[WorkerProcess, FakeOpenAI]) -> None:
+    worker, _ = setup
+    reply = ask(worker, "cite the code")
+    [citation] = reply.result["citations"]
+    assert citation["status"] == "relocated" and (citation["page"], citation["cited_page"]) == \
+        (2, 1)
+    assert citation["path"].endswith("beta.txt")
+    types = reply.types()
+    assert types.index("answer") < types.index("answer_citations") < types.index("run_finished")
+    recorded = worker.call("run_events", {"run_id": reply.result["run_id"]}).result
+    [event] = [e for e in recorded["events"] if e["type"] == "answer_citations"]
+    assert event["citations"] == reply.result["citations"]
 
 
 def test_ask_streams_events_in_order_and_records_the_run(

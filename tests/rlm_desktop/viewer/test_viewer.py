@@ -1,0 +1,136 @@
+"""The source viewer in the window: citations and the library open it at the right page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtWidgets import QApplication
+
+from tests.engine.ingest.makers import make_pdf
+from tests.rlm_desktop.ask.test_flow import add_lease, ask
+from tests.rlm_desktop.conftest import REPLY_TIMEOUT_MS
+from tests.support.fake_openai import FakeOpenAI, by_model, sequence
+from tests.support.harness import repl
+
+
+def quoting_script(quote: str) -> Any:
+    root = sequence(
+        repl('hits = [d for d in documents if "Lease" in d["title"]]\n'
+             f'FINAL("The code is 7319 " + cite(hits[0]["id"], 2, {quote!r}))'))
+    return by_model({"fake-root": root, "fake-sub": lambda request: "unused"})
+
+
+def shown(qtbot: Any, viewer: Any, mode: str) -> None:
+    qtbot.waitUntil(lambda: viewer.mode == mode and viewer.doc is not None,
+                    timeout=REPLY_TIMEOUT_MS)
+
+
+def click_citation(panel: Any) -> None:
+    """Click the first citation link of the Ask panel's answer (as a mouse click would)."""
+    html = panel.view.toHtml()
+    start = html.index('href="cite:') + len('href="')
+    panel.view.anchorClicked.emit(QUrl(html[start:html.index('"', start)]))
+
+
+def test_a_citation_opens_the_cited_pdf_page_with_the_quote_highlighted(
+        qtbot: Any, window: Any, configured: FakeOpenAI, tmp_path: Path) -> None:
+    add_lease(qtbot, window, tmp_path / "docs")
+    configured.set_script(quoting_script("the secret code is 7319"))
+    ask(qtbot, window, "What is the code?")
+    click_citation(window.ask_panel)
+    viewer = window.viewer
+    shown(qtbot, viewer, "pdf")
+    assert window.side_tabs.currentWidget() is viewer
+    assert viewer.page == 2 and viewer.page_label.text() == "p. 2 of 2"
+    assert viewer.title.text() == "Lease" and viewer.notice_text() == ""
+    rects = viewer.canvas.highlight_rects()
+    assert len(rects) == 1 and rects[0].width() > 50
+    qtbot.waitUntil(lambda: viewer.canvas.drawn_rects == rects, timeout=5000)  # painted
+    assert viewer.last_render_s < 2.0
+    # Zoom and pages, by keyboard.
+    width = viewer.canvas.width()
+    window.activateWindow()
+    viewer.scroll_area.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is viewer.scroll_area, timeout=2000)
+    qtbot.keyClick(viewer.scroll_area, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: viewer.canvas.width() > width * 1.2, timeout=REPLY_TIMEOUT_MS)
+    assert not viewer.fit_width
+    qtbot.keyClick(viewer.scroll_area, Qt.Key.Key_PageUp)
+    qtbot.waitUntil(lambda: viewer.page_label.text() == "p. 1 of 2", timeout=REPLY_TIMEOUT_MS)
+    assert not viewer.prev_button.isEnabled() and viewer.next_button.isEnabled()
+
+
+def test_a_quote_not_on_the_page_shows_the_page_and_says_so(
+        qtbot: Any, window: Any, configured: FakeOpenAI, tmp_path: Path) -> None:
+    add_lease(qtbot, window, tmp_path / "docs")
+    configured.set_script(quoting_script("words that are nowhere in this lease"))
+    ask(qtbot, window, "What is the code?")
+    click_citation(window.ask_panel)
+    shown(qtbot, window.viewer, "pdf")
+    assert window.viewer.canvas.highlight_rects() == []
+    assert window.viewer.notice_text() == "Quote not found on this page."
+
+
+def test_double_click_in_the_library_opens_page_one(qtbot: Any, window: Any,
+                                                    tmp_path: Path) -> None:
+    add_lease(qtbot, window, tmp_path / "docs")
+    table = window.library.table
+    index = table.model().index(0, 0)
+    table.doubleClicked.emit(index)
+    shown(qtbot, window.viewer, "pdf")
+    assert window.viewer.page == 1 and window.side_tabs.currentWidget() is window.viewer
+
+
+def test_a_moved_file_shows_the_stored_text_and_says_so(qtbot: Any, window: Any,
+                                                        tmp_path: Path) -> None:
+    add_lease(qtbot, window, tmp_path / "docs")
+    lease = window.library.model.documents()[0]
+    os.rename(lease.path, tmp_path / "elsewhere.pdf")
+    window.show_source(lease.id, 2, ["secret code is 7319"])
+    viewer = window.viewer
+    shown(qtbot, viewer, "text")
+    assert "no longer where it was added" in viewer.notice_text()
+    assert "Clause 9: the secret code is 7319." in viewer.text_view.toPlainText()
+    start, end = viewer.text_spans[0]
+    assert viewer.text_view.toPlainText()[start:end] == "secret code is 7319"
+    assert len(viewer.text_view.extraSelections()) == 1
+
+
+def test_a_changed_file_is_never_shown_as_the_cited_page(qtbot: Any, window: Any,
+                                                         tmp_path: Path) -> None:
+    add_lease(qtbot, window, tmp_path / "docs")
+    lease = window.library.model.documents()[0]
+    make_pdf(Path(lease.path), ["A new first page.", "Another page entirely.", "And more."])
+    window.show_source(lease.id, 2)
+    shown(qtbot, window.viewer, "text")
+    assert "has changed since it was added" in window.viewer.notice_text()
+    assert "secret code is 7319" in window.viewer.text_view.toPlainText()
+
+
+def test_a_text_document_shows_hostile_text_as_typed_with_the_quote_highlighted(
+        qtbot: Any, window: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    hostile = "Memo <b>bold</b> <img src='file:///etc/passwd'> &amp; the fee is 12%."
+    (folder / "memo.txt").write_text(hostile, encoding="utf-8")
+    window.library.add_paths([str(folder)])
+    qtbot.waitUntil(lambda: window.library.document_count() == 1 and
+                    not window.library.runner.running, timeout=REPLY_TIMEOUT_MS)
+    memo = window.library.model.documents()[0]
+    window.show_source(memo.id, 1, ["<b>bold</b> <img"])
+    viewer = window.viewer
+    shown(qtbot, viewer, "text")
+    assert viewer.text_view.toPlainText().strip() == hostile
+    start, end = viewer.text_spans[0]
+    assert viewer.text_view.toPlainText()[start:end] == "<b>bold</b> <img"
+    assert viewer.notice_text() == "" and not viewer.zoom_in_button.isEnabled()
+
+
+def test_a_document_removed_from_the_library_says_so(qtbot: Any, window: Any) -> None:
+    window.show_source(987_654, 1)
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=REPLY_TIMEOUT_MS)
+    assert "removed from the library" in window.banner.text.text()
+    assert "removed from the library" in window.viewer.notice_text()

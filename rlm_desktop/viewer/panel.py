@@ -13,22 +13,21 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import (
+    QAction,
     QColor,
     QDesktopServices,
     QKeySequence,
     QResizeEvent,
-    QShortcut,
     QTextCharFormat,
     QTextCursor,
 )
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QScrollArea,
     QStackedWidget,
     QTextEdit,
-    QToolButton,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -96,26 +95,26 @@ class SourceViewer(QWidget):
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setWordWrap(True)
         self.title.setAccessibleName("Document shown")
-        self.prev_button = self._button("‹", "Previous page (Page Up)", self.previous_page)
-        self.next_button = self._button("›", "Next page (Page Down)", self.next_page)
+        # A tool bar: when the panel is narrow, what does not fit goes behind its » button.
+        self.toolbar = QToolBar("Page")
+        self.toolbar.setAccessibleName("Page tools")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.prev_action = self._action("‹", "Previous page", ("PgUp",), self.previous_page)
         self.page_label = QLabel("")
         self.page_label.setTextFormat(Qt.TextFormat.PlainText)
         self.page_label.setAccessibleName("Page")
-        self.zoom_out_button = self._button("−", "Zoom out (Ctrl+-)", self.zoom_out)
-        self.zoom_in_button = self._button("+", "Zoom in (Ctrl+=)", self.zoom_in)
-        self.fit_button = self._button("Fit width", "Fit the page to the panel's width",
+        self.page_label.setContentsMargins(4, 0, 4, 0)
+        self.toolbar.addWidget(self.page_label)
+        self.next_action = self._action("›", "Next page", ("PgDown",), self.next_page)
+        self.toolbar.addSeparator()
+        self.zoom_out_action = self._action("−", "Zoom out", ("Ctrl+-",), self.zoom_out)
+        self.zoom_in_action = self._action("+", "Zoom in", ("Ctrl+=", "Ctrl++"), self.zoom_in)
+        self.fit_action = self._action("Fit width", "Fit the page to the panel's width", (),
                                        self.fit_to_width)
-        self.system_button = self._button("Open in system viewer",
-                                          "Open the file in your computer's own viewer",
+        self.toolbar.addSeparator()
+        self.system_action = self._action("Open in system viewer",
+                                          "Open the file in your computer's own viewer", (),
                                           self.open_in_system)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.prev_button, self.page_label, self.next_button):
-            bar.addWidget(widget)
-        bar.addStretch(1)
-        for widget in (self.zoom_out_button, self.zoom_in_button, self.fit_button,
-                       self.system_button):
-            bar.addWidget(widget)
         self.notice = QLabel("")
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
@@ -137,28 +136,31 @@ class SourceViewer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.title)
-        layout.addLayout(bar)
+        layout.addWidget(self.toolbar)
         layout.addWidget(self.notice)
         layout.addWidget(self.stack, 1)
-        for keys, slot in ((("Ctrl+=", "Ctrl++"), self.zoom_in), (("Ctrl+-",), self.zoom_out),
-                           (("PgUp",), self.previous_page), (("PgDown",), self.next_page)):
-            for key in keys:
-                shortcut = QShortcut(QKeySequence(key), self)
-                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                shortcut.activated.connect(slot)
         self._refit = QTimer(self)
         self._refit.setSingleShot(True)
         self._refit.setInterval(120)
         self._refit.timeout.connect(self._render)
         self._update_buttons()
 
-    def _button(self, text: str, tip: str, slot: Any) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setToolTip(tip)
-        button.setAccessibleName(tip.split(" (")[0])
-        button.clicked.connect(slot)
-        return button
+    def _action(self, text: str, name: str, keys: tuple[str, ...], slot: Any) -> QAction:
+        """A tool bar action; its shortcuts work wherever the focus is inside the viewer."""
+        action = QAction(text, self)
+        shown = [QKeySequence(key) for key in keys]
+        tip = name + (f" ({shown[0].toString(QKeySequence.SequenceFormat.NativeText)})"
+                      if shown else "")
+        action.setToolTip(tip)
+        action.setShortcuts(shown)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        self.toolbar.addAction(action)
+        button = self.toolbar.widgetForAction(action)
+        if button is not None:
+            button.setAccessibleName(name)
+        return action
 
     # --- opening ----------------------------------------------------------------------
 
@@ -387,8 +389,8 @@ class SourceViewer(QWidget):
 
     def _update_buttons(self) -> None:
         shown = self.doc is not None
-        self.prev_button.setEnabled(shown and self.page > 1)
-        self.next_button.setEnabled(shown and (not self.pages or self.page < self.pages))
-        for button in (self.zoom_in_button, self.zoom_out_button, self.fit_button):
-            button.setEnabled(self.mode == "pdf")
-        self.system_button.setEnabled(shown)
+        self.prev_action.setEnabled(shown and self.page > 1)
+        self.next_action.setEnabled(shown and (not self.pages or self.page < self.pages))
+        for action in (self.zoom_in_action, self.zoom_out_action, self.fit_action):
+            action.setEnabled(self.mode == "pdf")
+        self.system_action.setEnabled(shown)

@@ -49,6 +49,7 @@ from rlm_desktop.worker_client import WorkerClient
 ZOOM_STEP = 1.25
 ZOOM_MIN, ZOOM_MAX = 0.25, 6.0
 NOT_FOUND = "Quote not found on this page."
+GUESSED_WIDTH_PT = 600.0     # between A4 (595) and Letter (612)
 
 
 def page_caption(page: int, label: str, pages: int) -> str:
@@ -222,8 +223,10 @@ class SourceViewer(QWidget):
         if self.doc is None or not _is_pdf(self.doc) or self._stale:
             return
         self._token += 1
-        if self.fit_width and self._width_pt:
-            self.zoom = self._fit_zoom(self._width_pt)
+        if self.fit_width:
+            # A new document's width is not known yet: guess a Letter/A4 page, and draw
+            # again only if the guess was wrong (see _rendered).
+            self.zoom = self._fit_zoom(self._width_pt or GUESSED_WIDTH_PT)
         ratio = self.devicePixelRatioF() or 1.0
         request = PageRequest(path=self.doc.path, page=self.page, scale=self.zoom * ratio,
                               quotes=self.quotes, size=self.doc.size,
@@ -246,7 +249,7 @@ class SourceViewer(QWidget):
         if self.fit_width and not self._width_pt and result.width_pt:
             # The first page of a document: now that its width is known, draw it to fit.
             self._width_pt = result.width_pt
-            if not math.isclose(self._fit_zoom(result.width_pt), self.zoom, rel_tol=0.02):
+            if not math.isclose(result.width_pt, GUESSED_WIDTH_PT, rel_tol=0.03):
                 self._render()
                 return
         self._width_pt = result.width_pt or self._width_pt

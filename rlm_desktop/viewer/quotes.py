@@ -22,6 +22,7 @@ def normalised(quote: str) -> str:
 
 def quote_forms(quote: str) -> list[str]:
     """The forms of a quote to look for, best first (no duplicates, none empty)."""
+    quote = "".join(ch for ch in quote if ch.isprintable() or ch.isspace())
     forms = [" ".join(quote.split()), normalised(quote)]
     words = normalised(quote).split()
     forms += [" ".join(words[:count]) for count in FIRST_WORDS if len(words) > count]
@@ -43,7 +44,10 @@ def find_on_pdf_page(page: Any, quotes: list[str]) -> tuple[list[Rect], bool]:
     for quote in quotes:
         hits: list[Any] = []
         for form in quote_forms(quote):
-            hits = page.search_for(form)
+            try:
+                hits = list(page.search_for(form) or [])   # None for some odd text ("\x00")
+            except Exception:     # a damaged page: the page is still shown, unhighlighted
+                hits = []
             if hits:
                 break
         every = every and bool(hits)

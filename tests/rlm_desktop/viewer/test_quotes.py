@@ -44,3 +44,18 @@ def test_find_in_text_ignores_spacing_case_and_typographic_quotes() -> None:
 def test_page_caption_names_the_printed_label_when_it_differs() -> None:
     assert page_caption(244, "236", 300) == "p. 236 (PDF p. 244 of 300)"
     assert page_caption(3, "3", 9) == "p. 3 of 9" and page_caption(3, "", 0) == "p. 3"
+
+
+def test_a_page_whose_search_gives_none_or_fails_is_shown_unhighlighted() -> None:
+    class OddPage:      # PyMuPDF's search_for returns None on some pages ("\x00" text)
+        def __init__(self, result: object) -> None:
+            self.result = result
+
+        def search_for(self, text: str) -> object:
+            if isinstance(self.result, Exception):
+                raise self.result
+            return self.result
+
+    assert find_on_pdf_page(OddPage(None), ["a quote"]) == ([], False)
+    assert find_on_pdf_page(OddPage(RuntimeError("damaged")), ["a quote"]) == ([], False)
+    assert quote_forms("a\x00 quote") == ["a quote"]

@@ -11,12 +11,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
     QDesktopServices,
     QKeySequence,
+    QPalette,
     QResizeEvent,
     QTextCharFormat,
     QTextCursor,
@@ -44,6 +45,7 @@ from rlm_desktop.viewer.render import (
     RenderJob,
     RenderSignals,
 )
+from rlm_desktop.widgets.palette_tones import tint, tone
 from rlm_desktop.worker_client import WorkerClient
 
 ZOOM_STEP = 1.25
@@ -96,6 +98,9 @@ class SourceViewer(QWidget):
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setWordWrap(True)
         self.title.setAccessibleName("Document shown")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
         # A tool bar: when the panel is narrow, what does not fit goes behind its » button.
         self.toolbar = QToolBar("Page")
         self.toolbar.setAccessibleName("Page tools")
@@ -120,7 +125,10 @@ class SourceViewer(QWidget):
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.notice.setAccessibleName("Viewer notice")
+        self.notice.setMargin(6)
+        self.notice.setAutoFillBackground(True)
         self.notice.hide()
+        self._tone_notice()
 
         self.canvas = PageCanvas()
         self.scroll_area = QScrollArea()
@@ -382,6 +390,18 @@ class SourceViewer(QWidget):
                       f"yourself from: {self.doc.path}")
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _tone_notice(self) -> None:
+        """A warning's soft background and readable text, from the current palette."""
+        palette = self.notice.palette()
+        palette.setColor(QPalette.ColorRole.Window, tint(self.palette(), "warn", 0.18))
+        palette.setColor(QPalette.ColorRole.WindowText, tone(self.palette(), "warn"))
+        self.notice.setPalette(palette)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._tone_notice()
 
     def notice_text(self) -> str:
         return self.notice.text() if self.notice.isVisibleTo(self) else ""

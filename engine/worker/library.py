@@ -87,7 +87,8 @@ async def page_text(svc: Services, req: Request) -> dict[str, Any]:
     def query(library: Library) -> dict[str, Any]:
         docs = library.documents(ids=[doc_id])
         if not docs:
-            raise RequestError(f"there is no document {doc_id} in the library", "not_found")
+            raise RequestError(f"there is no document {doc_id} in the library; it was removed "
+                               "or never added")
         doc = docs[0]
         row = library.page(doc.content_hash, page) if doc.content_hash else None
         return {"doc_id": doc_id, "page": page, "pages": doc.pages,

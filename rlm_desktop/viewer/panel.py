@@ -54,11 +54,12 @@ NOT_FOUND = "Quote not found on this page."
 GUESSED_WIDTH_PT = 600.0     # between A4 (595) and Letter (612)
 
 
-def page_caption(page: int, label: str, pages: int) -> str:
-    """"p. 236 (PDF p. 244)" when the printed label differs from the page number."""
+def page_caption(page: int, label: str, pages: int, *, pdf: bool = True) -> str:
+    """"p. 236 (PDF p. 244 of 300)" when the printed label differs from the page number
+    ("p. ¶12–¶30 (page 3 of 9)" for a Word file's paragraph-labelled page)."""
     of = f" of {pages}" if pages else ""
     if label and label != str(page):
-        return f"p. {label} (PDF p. {page}{of})"
+        return f"p. {label} ({'PDF p.' if pdf else 'page'} {page}{of})"
     return f"p. {page}{of}"
 
 
@@ -79,7 +80,8 @@ class SourceViewer(QWidget):
         self.doc: Document | None = None
         self.page = 1
         self.pages = 0
-        self.quotes: tuple[str, ...] = ()
+        self.quotes: tuple[str, ...] = ()       # highlighted on the cited page only
+        self.cited_page = 0
         self.zoom = 1.0
         self.fit_width = True
         self.mode = ""                 # "pdf", "text" or "" (nothing shown)
@@ -178,6 +180,7 @@ class SourceViewer(QWidget):
         self._token += 1
         token = self._token
         self.quotes = tuple(q for q in (quotes or []) if q.strip())
+        self.cited_page = page
 
         def found(reply: dict[str, Any]) -> None:
             if token != self._token:
@@ -237,7 +240,7 @@ class SourceViewer(QWidget):
             self.zoom = self._fit_zoom(self._width_pt or GUESSED_WIDTH_PT)
         ratio = self.devicePixelRatioF() or 1.0
         request = PageRequest(path=self.doc.path, page=self.page, scale=self.zoom * ratio,
-                              quotes=self.quotes, size=self.doc.size,
+                              quotes=self._page_quotes(), size=self.doc.size,
                               mtime_ns=self.doc.mtime_ns)
         self._pool.start(RenderJob(self._token, request, self._signals))
 
@@ -303,7 +306,8 @@ class SourceViewer(QWidget):
         self.pages = stored.pages or self.pages
         self.text_view.setPlainText(stored.text)       # plain text: tags show as typed
         self.stack.setCurrentWidget(self.text_view)
-        self.page_label.setText(page_caption(self.page, stored.label, self.pages))
+        self.page_label.setText(page_caption(self.page, stored.label, self.pages,
+                                                 pdf=_is_pdf(doc)))
         notes = []
         if self._stale == MISSING:
             notes.append(f"The file is no longer where it was added (moved or deleted): "
@@ -317,8 +321,9 @@ class SourceViewer(QWidget):
                          "it was read when it was added.")
         if not stored.found:
             notes.append("The library has no text for this page.")
-        spans = [span for q in self.quotes if (span := find_in_text(stored.text, q))]
-        if self.quotes and not spans:
+        quotes = self._page_quotes()
+        spans = [span for q in quotes if (span := find_in_text(stored.text, q))]
+        if quotes and not spans:
             notes.append(NOT_FOUND)
         self.text_spans = spans
         selections = []
@@ -390,6 +395,10 @@ class SourceViewer(QWidget):
                       f"yourself from: {self.doc.path}")
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _page_quotes(self) -> tuple[str, ...]:
+        """The quotes to look for on the page shown: the citation's, on its page only."""
+        return self.quotes if self.page == self.cited_page else ()
 
     def _tone_notice(self) -> None:
         """A warning's soft background and readable text, from the current palette."""

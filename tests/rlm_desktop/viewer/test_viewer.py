@@ -135,3 +135,30 @@ def test_a_document_removed_from_the_library_says_so(qtbot: Any, window: Any) ->
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=REPLY_TIMEOUT_MS)
     assert "removed from the library" in window.banner.text.text()
     assert "removed from the library" in window.viewer.notice_text()
+
+
+def test_a_printed_page_label_is_shown_beside_the_pdf_page(qtbot: Any, window: Any,
+                                                           tmp_path: Path) -> None:
+    folder = tmp_path / "book"
+    folder.mkdir()
+    make_pdf(folder / "book.pdf", [f"Page {n} of the book." for n in range(1, 6)],
+             labels=[{"startpage": 0, "prefix": "", "style": "r", "firstpagenum": 1},
+                     {"startpage": 2, "prefix": "", "style": "D", "firstpagenum": 235}])
+    window.library.add_paths([str(folder)])
+    qtbot.waitUntil(lambda: window.library.document_count() == 1 and
+                    not window.library.runner.running, timeout=REPLY_TIMEOUT_MS)
+    book = window.library.model.documents()[0]
+    window.show_source(book.id, 4, ["Page 4 of the book"])
+    viewer = window.viewer
+    shown(qtbot, viewer, "pdf")
+    assert viewer.page_label.text() == "p. 236 (PDF p. 4 of 5)"
+    assert len(viewer.canvas.highlight_rects()) == 1
+    viewer.next_action.trigger()
+    qtbot.waitUntil(lambda: viewer.page_label.text() == "p. 237 (PDF p. 5 of 5)",
+                    timeout=REPLY_TIMEOUT_MS)
+    # The quote belongs to the cited page: no highlight and no "not found" elsewhere.
+    assert viewer.canvas.highlight_rects() == [] and viewer.notice_text() == ""
+    assert not viewer.next_action.isEnabled()
+    viewer.prev_action.trigger()
+    qtbot.waitUntil(lambda: viewer.page == 4 and len(viewer.canvas.highlight_rects()) == 1,
+                    timeout=REPLY_TIMEOUT_MS)

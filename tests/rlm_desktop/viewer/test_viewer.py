@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QApplication
 
+from rlm_desktop.viewer import render
 from tests.engine.ingest.makers import make_pdf
 from tests.rlm_desktop.ask.test_flow import add_lease, ask
 from tests.rlm_desktop.conftest import REPLY_TIMEOUT_MS
@@ -75,14 +78,23 @@ def test_a_quote_not_on_the_page_shows_the_page_and_says_so(
     assert window.viewer.notice_text() == "Quote not found on this page."
 
 
-def test_double_click_in_the_library_opens_page_one(qtbot: Any, window: Any,
-                                                    tmp_path: Path) -> None:
+def test_double_click_in_the_library_opens_page_one_drawn_off_the_gui_thread(
+        qtbot: Any, window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[threading.Thread] = []
+    real = render.render_page
+
+    def recording(request: render.PageRequest) -> render.RenderedPage:
+        threads.append(threading.current_thread())
+        return real(request)
+
+    monkeypatch.setattr(render, "render_page", recording)
     add_lease(qtbot, window, tmp_path / "docs")
     table = window.library.table
     index = table.model().index(0, 0)
     table.doubleClicked.emit(index)
     shown(qtbot, window.viewer, "pdf")
     assert window.viewer.page == 1 and window.side_tabs.currentWidget() is window.viewer
+    assert threads and threading.main_thread() not in threads
 
 
 def test_a_moved_file_shows_the_stored_text_and_says_so(qtbot: Any, window: Any,
@@ -128,6 +140,27 @@ def test_a_text_document_shows_hostile_text_as_typed_with_the_quote_highlighted(
     start, end = viewer.text_spans[0]
     assert viewer.text_view.toPlainText()[start:end] == "<b>bold</b> <img"
     assert viewer.notice_text() == "" and not viewer.zoom_in_action.isEnabled()
+
+
+def test_a_word_document_shows_its_stored_page_text(qtbot: Any, window: Any,
+                                                    tmp_path: Path) -> None:
+    import docx
+
+    folder = tmp_path / "word"
+    folder.mkdir()
+    document = docx.Document()
+    document.add_paragraph("The indemnity is capped at <i>EUR 2 million</i> per claim.")
+    document.save(str(folder / "memo.docx"))
+    window.library.add_paths([str(folder)])
+    qtbot.waitUntil(lambda: window.library.document_count() == 1 and
+                    not window.library.runner.running, timeout=REPLY_TIMEOUT_MS)
+    memo = window.library.model.documents()[0]
+    window.show_source(memo.id, 1, ["capped at <i>EUR 2 million</i>"])
+    viewer = window.viewer
+    shown(qtbot, viewer, "text")
+    start, end = viewer.text_spans[0]
+    assert viewer.text_view.toPlainText()[start:end] == "capped at <i>EUR 2 million</i>"
+    assert viewer.page_label.text() == "p. ¶1 (page 1 of 1)"      # paragraph-labelled page
 
 
 def test_a_document_removed_from_the_library_says_so(qtbot: Any, window: Any) -> None:

@@ -7,6 +7,11 @@ corpus PDFs when ``../shared/corpus`` exists.
 
     python -m tests.benchmarks.bench_viewer                 # fit width in a ~460 px panel
     python -m tests.benchmarks.bench_viewer --scale 1.5     # zoomed in, or a high-DPI screen
+    python -m tests.benchmarks.bench_viewer --gui           # end to end in the window
+
+``--gui`` measures what a person waits for: from the click on a citation (``show_source``) to
+the page on screen, through the real worker's ``documents`` reply and the render thread,
+with a stall meter on the GUI thread (temporary folders and keyring, offscreen Qt).
 """
 
 from __future__ import annotations
@@ -61,7 +66,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.72,
                         help="pixels per PDF point (0.72: a Letter page 440 px wide)")
     parser.add_argument("--corpus-files", type=int, default=12)
+    parser.add_argument("--gui", action="store_true", help="end to end in the main window")
     args = parser.parse_args()
+    if args.gui:
+        bench_gui()
+        return
     print(f"render_page at scale {args.scale} (budget {BUDGET_MS:.0f} ms a page)")
     with tempfile.TemporaryDirectory() as tmp:
         pdf = make_pdf(Path(tmp) / "dense.pdf", dense_pages(30))
@@ -103,6 +112,53 @@ def corpus_times(files: list[Path], scale: float, pages: int = 3) -> list[float 
         chosen = {1 + (count - 1) * i // max(1, pages - 1) for i in range(pages)}
         times += [timed(path, page, scale, " ".join(words)) for page in sorted(chosen)]
     return times
+
+def bench_gui(pages: int = 30) -> None:
+    """Citation click -> page shown, in the main window with the real worker."""
+    import time
+
+    from tests.benchmarks.bench_gui_stall import StallMeter, isolate, wait
+
+    tmp = Path(tempfile.mkdtemp(prefix="rlm-bench-viewer-"))
+    isolate(tmp / "home")
+    from PySide6.QtWidgets import QApplication
+
+    from rlm_desktop.window.main_window import MainWindow
+    from rlm_desktop.worker_client import WorkerClient
+
+    app = QApplication([])
+    folder = tmp / "docs"
+    folder.mkdir()
+    make_pdf(folder / "dense.pdf", dense_pages(pages))
+    client = WorkerClient()
+    window = MainWindow(client, offer_setup=False)
+    window.resize(1500, 900)
+    window.show()
+    client.start()
+    wait(app, lambda: client.state == "ready", 60)
+    window.library.add_paths([str(folder)])
+    wait(app, lambda: window.library.document_count() == 1
+         and not window.library.runner.running, 120)
+    doc_id = window.library.model.documents()[0].id
+    viewer = window.viewer
+    shown: list[float] = []
+    viewer.page_shown.connect(lambda: shown.append(time.perf_counter()))
+    times: list[float | None] = []
+    meter = StallMeter()
+    meter.start()
+    for page in [1, *range(1, pages + 1)]:          # the first opens the document (warm-up)
+        shown.clear()
+        started = time.perf_counter()
+        window.show_source(doc_id, page, [LINE.format(n=f"clause {page - 1}.20")])
+        wait(app, lambda: bool(shown), 30)
+        times.append((shown[0] - started) * 1000)
+        assert viewer.canvas.highlight_rects(), f"page {page}: no highlight"
+    meter.stop()
+    report(f"window: citation click -> page shown ({viewer.canvas.width()} px wide)", times[1:])
+    print(f"longest GUI stall meanwhile: {max(meter.gaps, default=0):.1f} ms")
+    client.stop()
+    wait(app, lambda: client.state in ("stopped", "failed"), 15)
+
 
 if __name__ == "__main__":
     main()

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from rlm_desktop.advice import in_app
+from rlm_desktop.library.titles import display_title
 from rlm_desktop.replies import Document, PageText, list_of
 from rlm_desktop.viewer.canvas import HIGHLIGHT_FILL, PageCanvas
 from rlm_desktop.viewer.quotes import find_in_text
@@ -46,6 +47,7 @@ from rlm_desktop.viewer.render import (
     RenderSignals,
 )
 from rlm_desktop.widgets.palette_tones import tint, tone
+from rlm_desktop.widgets.safe_text import safe_tooltip
 from rlm_desktop.worker_client import WorkerClient
 
 ZOOM_STEP = 1.25
@@ -72,6 +74,7 @@ class SourceViewer(QWidget):
 
     unavailable = Signal(str)      # the document is gone from the library: say so elsewhere
     page_shown = Signal()          # a page (drawn or as text) is on screen
+    document_opened = Signal(int, str, str)    # id, title as shown, path
 
     def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -203,8 +206,10 @@ class SourceViewer(QWidget):
         self.doc = doc
         self.pages = doc.pages
         self.page = max(1, min(page, doc.pages)) if doc.pages else max(1, page)
-        self.title.setText(doc.title or Path(doc.path).name)
-        self.title.setToolTip(doc.path)
+        title = display_title(doc.title, doc.path)
+        self.title.setText(title)
+        self.title.setToolTip(safe_tooltip(doc.path))
+        self.document_opened.emit(doc.id, title, doc.path)
         self._stale = ""
         self._width_pt = 0.0
         self._show_page()

@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         ask.settings_requested.connect(self.open_settings)
         ask.citation_clicked.connect(self._open_citation)
         library.view_requested.connect(lambda doc_id: self.show_source(doc_id, 1))
+        self.viewer.document_opened.connect(self._remember_document)
         self.viewer.unavailable.connect(lambda message: self.banner.show_message(message,
                                                                                  "warning"))
         self.run_panel.stop_requested.connect(ask.stop)
@@ -341,6 +342,11 @@ class MainWindow(QMainWindow):
     def _remember_documents(self) -> None:
         for row in self.library.model.documents():
             self._known_docs[row.id] = (row.title, row.path)
+
+    def _remember_document(self, doc_id: int, title: str, path: str) -> None:
+        """A document the viewer opened (perhaps of another collection): its citations keep
+        their names."""
+        self._known_docs[doc_id] = (title, path)
 
     def title_of(self, doc_id: int) -> str | None:
         """A document's title, in whichever collection it is (None when never seen)."""

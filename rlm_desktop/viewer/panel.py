@@ -333,8 +333,10 @@ class SourceViewer(QWidget):
         self.text_spans = spans
         selections = []
         fmt = QTextCharFormat()
+        # A solid marker yellow with black text: readable on light and dark palettes alike.
         fmt.setBackground(QColor(HIGHLIGHT_FILL.red(), HIGHLIGHT_FILL.green(),
-                                 HIGHLIGHT_FILL.blue(), 160))
+                                 HIGHLIGHT_FILL.blue()))
+        fmt.setForeground(QColor("black"))
         for start, end in spans:
             selection = QTextEdit.ExtraSelection()
             cursor = QTextCursor(self.text_view.document())

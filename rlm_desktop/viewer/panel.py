@@ -41,6 +41,7 @@ from rlm_desktop.viewer.quotes import find_in_text
 from rlm_desktop.viewer.render import (
     CHANGED,
     MISSING,
+    PASSWORD,
     PageRequest,
     RenderedPage,
     RenderJob,
@@ -258,7 +259,7 @@ class SourceViewer(QWidget):
             return
         self.last_render_s = result.seconds
         if result.problem:
-            self._stale = result.problem
+            self._stale = PASSWORD if result.detail == PASSWORD else result.problem
             self._request_text()
             return
         assert result.image is not None
@@ -321,6 +322,9 @@ class SourceViewer(QWidget):
             notes.append("The file has changed since it was added to the library, so its "
                          "pages may no longer match. Below is the text of this page as it "
                          "was read then, not the file as it is now.")
+        elif self._stale == PASSWORD:
+            notes.append("The file is password-protected, so it is not drawn here. Below is "
+                         "the text of this page as it was read when it was added.")
         elif self._stale:
             notes.append("The file could not be drawn, so below is the text of this page as "
                          "it was read when it was added.")

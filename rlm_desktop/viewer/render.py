@@ -15,6 +15,7 @@ from rlm_desktop.viewer.quotes import Rect, find_on_pdf_page
 MISSING = "missing"          # no file at the recorded path
 CHANGED = "changed"          # size or modification time differ from what was read
 UNREADABLE = "unreadable"    # PyMuPDF could not open it, or the page is not there
+PASSWORD = "password"        # the detail of UNREADABLE for a password-protected file
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ def render_page(request: PageRequest) -> RenderedPage:
         return RenderedPage(problem=problem, seconds=time.perf_counter() - started)
     try:
         with pymupdf.open(request.path) as doc:
+            if doc.needs_pass:
+                return RenderedPage(problem=UNREADABLE, detail=PASSWORD,
+                                    seconds=time.perf_counter() - started)
             pages = doc.page_count
             if not 1 <= request.page <= pages:
                 return RenderedPage(pages=pages, problem=UNREADABLE,

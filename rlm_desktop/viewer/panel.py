@@ -54,6 +54,8 @@ from rlm_desktop.worker_client import WorkerClient
 ZOOM_STEP = 1.25
 ZOOM_MIN, ZOOM_MAX = 0.25, 6.0
 NOT_FOUND = "Quote not found on this page."
+SCANNED = ("This page is a scanned picture with no text layer, so the quote cannot be marked "
+           "on it; look for it on the page.")
 GUESSED_WIDTH_PT = 600.0     # between A4 (595) and Letter (612)
 
 
@@ -276,7 +278,8 @@ class SourceViewer(QWidget):
         self.mode = "pdf"
         self.stack.setCurrentWidget(self.scroll_area)
         self.page_label.setText(page_caption(self.page, result.label, self.pages))
-        self._say(NOT_FOUND if result.quote_found is False else "")
+        self._say(SCANNED if result.scanned else
+                  NOT_FOUND if result.quote_found is False else "")
         self._update_buttons()
         rects = self.canvas.highlight_rects()
         if rects:

@@ -41,6 +41,7 @@ class RenderedPage:
     pages: int = 0
     label: str = ""                # the printed page label, "" when none
     quote_found: bool | None = None    # None: there was no quote to look for
+    scanned: bool = False          # the page has no text layer (a picture of text)
     problem: str = ""
     detail: str = ""
     seconds: float = 0.0
@@ -76,6 +77,7 @@ def render_page(request: PageRequest) -> RenderedPage:
                                     detail=f"the file has {pages} pages, not {request.page}")
             page = doc.load_page(request.page - 1)
             rects, found = find_on_pdf_page(page, list(request.quotes))
+            scanned = bool(request.quotes) and not found and not page.get_text().strip()
             label = page.get_label() or ""
             pixmap = page.get_pixmap(matrix=pymupdf.Matrix(request.scale, request.scale),
                                      alpha=False)
@@ -84,6 +86,7 @@ def render_page(request: PageRequest) -> RenderedPage:
             return RenderedPage(image=image, rects=rects, width_pt=page.rect.width,
                                 height_pt=page.rect.height, pages=pages, label=label,
                                 quote_found=found if request.quotes else None,
+                                scanned=scanned,
                                 seconds=time.perf_counter() - started)
     except Exception as exc:     # a damaged or encrypted file: say so, show the stored text
         return RenderedPage(problem=UNREADABLE, detail=str(exc)[:200],

@@ -13,7 +13,7 @@ from rlm_desktop.viewer.render import (
     PageRequest,
     render_page,
 )
-from tests.engine.ingest.makers import make_pdf
+from tests.engine.ingest.makers import make_pdf, make_scanned_pdf
 
 
 def request(path: Path, page: int = 1, **kwargs: Any) -> PageRequest:
@@ -44,3 +44,11 @@ def test_a_moved_changed_short_or_locked_file_is_not_drawn(qapp: Any, tmp_path: 
     locked = make_pdf(tmp_path / "locked.pdf", ["Secret."], password="pw")
     drawn = render_page(request(locked))
     assert drawn.problem == UNREADABLE and drawn.detail == PASSWORD
+
+
+def test_a_scanned_page_is_drawn_and_marked_as_a_picture(qapp: Any, tmp_path: Path) -> None:
+    scan = make_scanned_pdf(tmp_path / "scan.pdf")
+    drawn = render_page(request(scan, quotes=("SCANNED CONTRACT",)))
+    assert drawn.image is not None and drawn.quote_found is False and drawn.scanned
+    typed = make_pdf(tmp_path / "typed.pdf", ["Typed words."])
+    assert not render_page(request(typed, quotes=("absent",))).scanned

@@ -60,12 +60,17 @@ GUESSED_WIDTH_PT = 600.0     # between A4 (595) and Letter (612)
 
 
 def page_caption(page: int, label: str, pages: int, *, pdf: bool = True) -> str:
-    """"p. 236 (PDF p. 244 of 300)" when the printed label differs from the page number
-    ("p. ¶12–¶30 (page 3 of 9)" for a Word file's paragraph-labelled page)."""
-    of = f" of {pages}" if pages else ""
+    """The printed number first, the position second (VOCABULARY.md): "p. 236 (PDF p. 244)",
+    "p. ¶12–¶30 (page 3)" for a Word file's paragraph-labelled page; "p. 3 of 9" when the
+    printed number is the position."""
     if label and label != str(page):
-        return f"p. {label} ({'PDF p.' if pdf else 'page'} {page}{of})"
-    return f"p. {page}{of}"
+        return f"p. {label} ({'PDF p.' if pdf else 'page'} {page})"
+    return f"p. {page} of {pages}" if pages else f"p. {page}"
+
+
+def _set_caption(label: QLabel, caption: str, pages: int) -> None:
+    label.setText(caption)
+    label.setToolTip(f"{pages} pages in all" if pages else "")
 
 
 def _is_pdf(doc: Document) -> bool:
@@ -221,7 +226,7 @@ class SourceViewer(QWidget):
         if self.doc is None:
             return
         self._update_buttons()
-        self.page_label.setText(page_caption(self.page, "", self.pages))
+        _set_caption(self.page_label, page_caption(self.page, "", self.pages), self.pages)
         if _is_pdf(self.doc) and not self._stale:
             self._render()
         else:
@@ -277,7 +282,8 @@ class SourceViewer(QWidget):
         self.canvas.set_page(result.image, result.rects, self.zoom)
         self.mode = "pdf"
         self.stack.setCurrentWidget(self.scroll_area)
-        self.page_label.setText(page_caption(self.page, result.label, self.pages))
+        _set_caption(self.page_label, page_caption(self.page, result.label, self.pages),
+                     self.pages)
         self._say(SCANNED if result.scanned else
                   NOT_FOUND if result.quote_found is False else "")
         self._update_buttons()
@@ -315,8 +321,8 @@ class SourceViewer(QWidget):
         self.pages = stored.pages or self.pages
         self.text_view.setPlainText(stored.text)       # plain text: tags show as typed
         self.stack.setCurrentWidget(self.text_view)
-        self.page_label.setText(page_caption(self.page, stored.label, self.pages,
-                                                 pdf=_is_pdf(doc)))
+        _set_caption(self.page_label, page_caption(self.page, stored.label, self.pages,
+                                                  pdf=_is_pdf(doc)), self.pages)
         notes = []
         if self._stale == MISSING:
             notes.append(f"The file is no longer where it was added (moved or deleted): "

@@ -161,6 +161,21 @@ class Document(Reply):
     error: str = ""
     error_kind: str = ""    # why it failed: password, corrupt, ... (engine/ingest/model.py)
     warnings: tuple[str, ...] = ()
+    size: int = 0           # the file's size and modification time when it was read: the
+    mtime_ns: int = 0       # viewer compares them with the file on disk now
+
+
+@dataclass(frozen=True)
+class PageText(Reply):
+    """The result of ``page_text``: one page's stored text and its printed label."""
+
+    doc_id: int = 0
+    page: int = 0
+    pages: int = 0
+    found: bool = False     # False: the store has no such page
+    label: str = ""         # the printed page label ("236"), "" when it is the page number
+    kind: str = ""
+    text: str = ""
 
 
 @dataclass(frozen=True)

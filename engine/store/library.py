@@ -390,6 +390,12 @@ class Library:
         yield from self.conn.execute("SELECT page, label, kind, start, end, text FROM pages "
                                      "WHERE content_hash = ? ORDER BY page", (content_hash,))
 
+    def page(self, content_hash: str, page: int) -> sqlite3.Row | None:
+        """One page of a document (page, label, kind, start, end, text), or None."""
+        return self.conn.execute("SELECT page, label, kind, start, end, text FROM pages "
+                                 "WHERE content_hash = ? AND page = ?",
+                                 (content_hash, page)).fetchone()
+
     def page_count(self, content_hash: str) -> int:
         row = self.conn.execute("SELECT pages FROM contents WHERE hash = ?",
                                 (content_hash,)).fetchone()

@@ -62,8 +62,40 @@ async def documents(svc: Services, req: Request) -> list[dict[str, Any]]:
         docs = library.documents(collection=collection, ids=ids)
         warnings = library.content_warnings(sorted({d.content_hash for d in docs
                                                     if d.content_hash}))
+        # size and mtime_ns as recorded at ingest: the viewer compares them with the file
+        # on disk so it never shows a changed file's page as the cited one.
         return [{**d.to_json(), "tokens": d.tokens, "added_at": d.added_at,
+                 "mtime_ns": d.mtime_ns,
                  "warnings": warnings.get(d.content_hash or "", [])} for d in docs]
+
+    return await svc.store.call(query)
+
+
+def _whole_number(args: dict[str, Any], name: str, what: str) -> int:
+    value = args.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise RequestError(f'"{name}" must be {what} (a whole number, 1 or more)')
+    return value
+
+
+async def page_text(svc: Services, req: Request) -> dict[str, Any]:
+    """The stored text of one page of a document, with its printed label: what the viewer
+    shows for Word and text sources, and for a file that moved or changed since it was read."""
+    doc_id = _whole_number(req.args, "doc_id", "a document id")
+    page = _whole_number(req.args, "page", "a page number")
+
+    def query(library: Library) -> dict[str, Any]:
+        docs = library.documents(ids=[doc_id])
+        if not docs:
+            raise RequestError(f"there is no document {doc_id} in the library; it was removed "
+                               "or never added")
+        doc = docs[0]
+        row = library.page(doc.content_hash, page) if doc.content_hash else None
+        return {"doc_id": doc_id, "page": page, "pages": doc.pages,
+                "found": row is not None,
+                "label": (row["label"] or "") if row is not None else "",
+                "kind": row["kind"] if row is not None else "",
+                "text": row["text"] if row is not None else ""}
 
     return await svc.store.call(query)
 
@@ -188,5 +220,5 @@ async def rescan(svc: Services, req: Request) -> dict[str, Any]:
 
 
 HANDLERS = {"collections": collections, "create_collection": create_collection,
-            "delete_collection": delete_collection, "documents": documents,
+            "delete_collection": delete_collection, "documents": documents, "page_text": page_text,
             "remove_documents": remove_documents, "ingest": ingest_cmd, "rescan": rescan}

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.rlm.citations import parse_markers
 from rlm_desktop.advice import in_app
 from rlm_desktop.ask.render import Turn, parse_cite_url, render
 from rlm_desktop.replies import AskResult
@@ -382,6 +383,15 @@ class AskPanel(QWidget):
         render(document, self.turns, self.view.palette(), self._title_of)
         if at_end or self.running:
             scroll.setValue(scroll.maximum())
+
+    def quotes_for(self, doc_id: int, page: int) -> list[str]:
+        """The quotes the latest answer citing this page gives for it (for the viewer)."""
+        for turn in reversed(self.turns):
+            cited = [c for c in parse_markers(turn.answer) if c.doc_id == doc_id
+                     and c.page == page]
+            if cited:
+                return [c.quote for c in cited if c.quote]
+        return []
 
     def answer_text(self) -> str:
         """The conversation as plain text (what a screen reader or a test sees)."""

@@ -51,6 +51,7 @@ class LibraryPanel(QWidget):
     collection_changed = Signal(str)
     scope_changed = Signal()           # the collection or the checked documents changed
     documents_changed = Signal()       # the table was refreshed from the worker
+    view_requested = Signal(int)       # a document's id: show it in the source viewer
     ingest_finished = Signal(object)   # IngestRunner's IngestOutcome
 
     def __init__(self, client: WorkerClient, parent: QWidget | None = None) -> None:
@@ -138,6 +139,7 @@ class LibraryPanel(QWidget):
         self.table.setColumnHidden(TOKENS, True)      # plain view until set_details(True)
         self.table.selectionModel().selectionChanged.connect(self._update_actions)
         self.table.open_failed.connect(self._open_failed)
+        self.table.view_requested.connect(self.view_requested)
         self.table.addAction(self.remove_action)
         self.table.menu_actions = [self.read_again_action, self.remove_action,
                                    self.add_files_action, self.add_folder_action]

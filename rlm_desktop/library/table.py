@@ -30,6 +30,7 @@ class DocumentTable(QTableView):
     """A QTableView over LibraryProxy; ``menu_actions`` are appended to its context menu."""
 
     open_failed = Signal(str, str)    # what ("“Lease”"), path: nothing on this computer opened it
+    view_requested = Signal(int)      # a document's id: show it in the source viewer
 
     def __init__(self, proxy: LibraryProxy, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,7 +74,9 @@ class DocumentTable(QTableView):
         proxy.modelReset.connect(self._measure_status)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
-        self.doubleClicked.connect(lambda index: self.open_file(index.row()))
+        # Double-click shows the document in the app's viewer; "Open file" in the context
+        # menu hands it to the system's own app.
+        self.doubleClicked.connect(lambda index: self.view_document(index.row()))
 
     STATUS_SHARE = 0.42   # of the width left by the type, pages and tokens columns
     FILE_SHARE = 0.2
@@ -113,6 +116,12 @@ class DocumentTable(QTableView):
     def selected_ids(self) -> list[int]:
         return [int(index.data(DOC_ID_ROLE)) for index in self.selectionModel().selectedRows(TITLE)]
 
+    def view_document(self, proxy_row: int) -> None:
+        """Ask for a document to be shown in the source viewer (``view_requested``)."""
+        index = self.proxy.index(proxy_row, TITLE)
+        if index.isValid():
+            self.view_requested.emit(int(index.data(DOC_ID_ROLE)))
+
     def open_file(self, proxy_row: int, folder: bool = False) -> bool:
         """Open a document (or its folder) with the system's default application; say so
         (``open_failed``) when nothing opened it."""
@@ -131,6 +140,7 @@ class DocumentTable(QTableView):
         menu = QMenu(self)
         if index.isValid():
             row = index.row()
+            menu.addAction("View page 1", lambda: self.view_document(row))
             menu.addAction("Open file", lambda: self.open_file(row))
             menu.addAction("Show in folder", lambda: self.open_file(row, folder=True))
             menu.addSeparator()

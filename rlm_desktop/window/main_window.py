@@ -12,7 +12,6 @@ from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDropEvent,
-    QGuiApplication,
     QKeySequence,
 )
 from PySide6.QtWidgets import (
@@ -33,17 +32,15 @@ from rlm_desktop.advice import in_app
 from rlm_desktop.ask.panel import AskPanel
 from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
-from rlm_desktop.library.table import open_with_system
-from rlm_desktop.library.titles import display_title
 from rlm_desktop.replies import (
     AskResult,
-    Document,
     Hello,
     RunEvents,
     RunRecord,
     SavedSettings,
     list_of,
 )
+from rlm_desktop.viewer.panel import SourceViewer
 from rlm_desktop.widgets.icons import app_icon, icon
 from rlm_desktop.widgets.safe_text import safe_tooltip
 from rlm_desktop.window.banner import Banner, BannerAction
@@ -137,6 +134,9 @@ class MainWindow(QMainWindow):
         self.side_tabs.setDocumentMode(True)
         self.side_tabs.addTab(self.run_panel_widget, icon("run"), "Run")
         self.side_tabs.addTab(self.history_panel_widget, icon("history"), "History")
+        # The cited page, next to the answer that cites it.
+        self.viewer = SourceViewer(client)
+        self.side_tabs.addTab(self.viewer, icon("document"), "Source")
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
@@ -195,6 +195,10 @@ class MainWindow(QMainWindow):
         ask.run_finished.connect(self._run_finished)
         ask.settings_requested.connect(self.open_settings)
         ask.citation_clicked.connect(self._open_citation)
+        library.view_requested.connect(lambda doc_id: self.show_source(doc_id, 1))
+        self.viewer.document_opened.connect(self._remember_document)
+        self.viewer.unavailable.connect(lambda message: self.banner.show_message(message,
+                                                                                 "warning"))
         self.run_panel.stop_requested.connect(ask.stop)
         ask.stop_started.connect(self._show_stopping)
         details_toggled = getattr(self.run_panel, "details_toggled", None)
@@ -339,53 +343,24 @@ class MainWindow(QMainWindow):
         for row in self.library.model.documents():
             self._known_docs[row.id] = (row.title, row.path)
 
+    def _remember_document(self, doc_id: int, title: str, path: str) -> None:
+        """A document the viewer opened (perhaps of another collection): its citations keep
+        their names."""
+        self._known_docs[doc_id] = (title, path)
+
     def title_of(self, doc_id: int) -> str | None:
         """A document's title, in whichever collection it is (None when never seen)."""
         known = self._known_docs.get(doc_id)
         return self.library.model.title_of(doc_id) or (known[0] if known else None)
 
     def _open_citation(self, doc_id: int, page: int) -> None:
-        row = self.library.model.row_by_id(doc_id)
-        if row is not None:
-            self._open_document(row.title, row.path, page)
-            return
-        # Not in the collection shown: ask the engine, which knows every collection.
-        def found(reply: dict[str, Any]) -> None:
-            docs = list_of(Document.from_json, reply.get("result")) if reply.get("ok") else []
-            if not docs:
-                title = self.title_of(doc_id)
-                name = f"“{title}”" if title else "The document this citation names"
-                self.banner.show_message(f"{name} has been removed from the library, so the "
-                                         "cited page cannot be shown. Add the file again to "
-                                         "open it from here.", "warning")
-                return
-            doc = docs[0]
-            title = display_title(doc.title, doc.path)
-            self._known_docs[doc.id] = (title, doc.path)
-            self._open_document(title, doc.path, page)
+        """Show the cited page in the source viewer, its quotes highlighted."""
+        self.show_source(doc_id, page, self.ask_panel.quotes_for(doc_id, page))
 
-        self.client.request("documents", {"ids": [doc_id]}, on_done=found)
-
-    def _open_document(self, title: str, path: str, page: int) -> None:
-        """Open a cited file and say truthfully what happened, with the path to find it."""
-        if not Path(path).exists():
-            self.banner.show_message(
-                f"“{title}” is no longer where it was added (moved or deleted), so it cannot "
-                f"be opened. The citation is on page {page}. It was at: {path}",
-                "warning", self._copy_path_offer(path))
-            return
-        if open_with_system(path):
-            self.statusBar().showMessage(f"Asked your computer to open “{title}”: the "
-                                         f"citation is on page {page}.", 8000)
-            return
-        self.banner.show_message(
-            f"“{title}” could not be opened: no app on this computer is set up to open this "
-            f"kind of file. The citation is on page {page}. Open the file yourself from: "
-            f"{path}", "warning", self._copy_path_offer(path))
-
-    @staticmethod
-    def _copy_path_offer(path: str) -> BannerAction:
-        return BannerAction("Copy path", lambda: QGuiApplication.clipboard().setText(path))
+    def show_source(self, doc_id: int, page: int, quotes: list[str] | None = None) -> None:
+        """Open a document of the library (any collection) at a page in the Source tab."""
+        self.viewer.show_document(doc_id, page, quotes)
+        self.side_tabs.setCurrentWidget(self.viewer)
 
     def _ingest_finished(self, outcome: IngestOutcome) -> None:
         self.statusBar().showMessage("Library updated.", 4000)

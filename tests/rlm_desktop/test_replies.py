@@ -21,6 +21,7 @@ from rlm_desktop.replies import (
     KeyStatus,
     LocalServer,
     ModelList,
+    PageText,
     PriceTables,
     RunEvents,
     RunRecord,
@@ -32,7 +33,7 @@ PARSERS = [AskResult.from_json, Collection.from_json, ConnectionTest.from_json,
            Document.from_json, Hello.from_json, IngestFailure.from_json, IngestResult.from_json,
            KeyringStatus.from_json, KeyStatus.from_json, ModelList.from_json,
            PriceTables.from_json, RunEvents.from_json, RunRecord.from_json,
-           SavedSettings.from_json]
+           SavedSettings.from_json, PageText.from_json]
 
 
 @pytest.mark.parametrize("parse", PARSERS)
@@ -167,3 +168,12 @@ def test_every_reply_reads_nothing_and_garbage_as_its_defaults() -> None:
     for cls in classes:
         for data in ({}, None, [], "x", {"unknown": 1}):
             assert isinstance(cls.from_json(data), cls)
+
+
+def test_page_text_and_the_recorded_file() -> None:
+    page = PageText.from_json({"doc_id": 3, "page": 2, "pages": 9, "found": True,
+                               "label": "236", "text": "<b>x</b>", "kind": 5})
+    assert (page.doc_id, page.page, page.pages, page.found) == (3, 2, 9, True)
+    assert page.label == "236" and page.text == "<b>x</b>" and page.kind == "5"
+    doc = Document.from_json({"size": 1234, "mtime_ns": 1_700_000_000_123_456_789})
+    assert doc.size == 1234 and doc.mtime_ns == 1_700_000_000_123_456_789

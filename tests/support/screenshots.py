@@ -195,11 +195,34 @@ def main() -> None:
         wait(app, lambda: bool(finished), 120)
         settle(app, 0.8)
         window.grab().save(str(args.out / f"main-window-answer{suffix}.png"))
+        shots = ["main-window-mid-run", "main-window-answer", *viewer_shots(app, window, tmp,
+                                                                          args.out, suffix)]
         client.stop()
         wait(app, lambda: client.state in ("stopped", "failed"), 15)
         window.close()
-    print(f"wrote {args.out}/main-window-mid-run{suffix}.png and "
-          f"main-window-answer{suffix}.png")
+    print("wrote " + ", ".join(f"{args.out}/{name}{suffix}.png" for name in shots))
+
+
+def viewer_shots(app: Any, window: Any, tmp: Path, out: Path, suffix: str) -> list[str]:
+    """The source viewer: a citation clicked in the answer, then a file that has moved."""
+    from PySide6.QtCore import QUrl
+
+    html = window.ask_panel.view.toHtml()
+    start = html.index('href="cite:') + len('href="')
+    window.ask_panel.view.anchorClicked.emit(QUrl(html[start:html.index('"', start)]))
+    viewer = window.viewer
+    wait(app, lambda: viewer.mode == "pdf" and not viewer.canvas.sizeHint().isEmpty(), 60)
+    settle(app, 0.5)
+    window.grab().save(str(out / f"viewer-citation{suffix}.png"))
+    report = next(row for row in window.library.model.documents()
+                  if row.title.startswith("Annual"))
+    Path(report.path).rename(tmp / "moved.pdf")
+    window.show_source(report.id, 2, ["one-off costs"])
+    wait(app, lambda: viewer.mode == "text" and viewer.doc is not None
+         and viewer.doc.id == report.id, 60)
+    settle(app, 0.3)
+    window.grab().save(str(out / f"viewer-moved-file{suffix}.png"))
+    return ["viewer-citation", "viewer-moved-file"]
 
 
 def settle(app: Any, seconds: float) -> None:

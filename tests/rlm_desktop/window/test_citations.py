@@ -1,4 +1,4 @@
-"""Clicking a citation: say truthfully what happened, in any collection."""
+"""Clicking a citation: the viewer shows its page in any collection, or says why not."""
 
 from __future__ import annotations
 
@@ -6,19 +6,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtGui import QDesktopServices
 
-from rlm_desktop.window import main_window
 from tests.rlm_desktop.ask.test_flow import add_lease
 from tests.rlm_desktop.conftest import REPLY_TIMEOUT_MS
 
 
-def test_a_citation_opens_its_document_from_another_collection_or_says_why_not(
+def test_a_citation_opens_its_document_from_another_collection_in_the_viewer(
         qtbot: Any, window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A citation now opens the app's source viewer, not the system's viewer (which stays
+    # one button away, "Open in system viewer").
     add_lease(qtbot, window, tmp_path / "docs")
     lease = window.library.model.documents()[0]
     opened: list[str] = []
-    monkeypatch.setattr(main_window, "open_with_system",
-                        lambda path: bool(opened.append(path)))   # no app opens anything
+    monkeypatch.setattr(QDesktopServices, "openUrl",
+                        lambda url: bool(opened.append(url.toLocalFile())))
     window.library._create_collection("Other matter")
     qtbot.waitUntil(lambda: window.library.current_collection() == "Other matter",
                     timeout=REPLY_TIMEOUT_MS)
@@ -26,14 +28,18 @@ def test_a_citation_opens_its_document_from_another_collection_or_says_why_not(
     # The earlier answer's citation keeps its title after the switch...
     assert window.title_of(lease.id) == "Lease"
     window.ask_panel.citation_clicked.emit(lease.id, 2)
-    # ...and is found by id in its own collection, then reported as not opened.
-    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=REPLY_TIMEOUT_MS)
-    text = window.banner.text.text()
+    # ...and is found by id in its own collection, then shown at its page.
+    viewer = window.viewer
+    qtbot.waitUntil(lambda: viewer.mode == "pdf", timeout=REPLY_TIMEOUT_MS)
+    assert viewer.page == 2 and viewer.title.text() == "Lease"
+    assert opened == [] and not window.banner.isVisible()
+    viewer.system_action.trigger()
     assert opened == [lease.path]
-    assert "could not be opened" in text and "page 2" in text and lease.path in text
-    assert "Opened" not in window.statusBar().currentMessage()
-    assert window.banner.current_action is not None
-    assert window.banner.current_action.label == "Copy path"
+    assert "could not" not in viewer.notice_text()
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    viewer.system_action.trigger()
+    assert "No app on this computer" in viewer.notice_text() and lease.path in \
+        viewer.notice_text()
 
 
 def test_a_citation_whose_document_was_removed_says_so(qtbot: Any, window: Any,

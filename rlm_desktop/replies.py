@@ -216,6 +216,7 @@ class AskResult(Reply):
     error: str = ""
     usage: dict[str, Any] = field(default_factory=dict)     # as in a usage_totals event
     sandbox: dict[str, Any] = field(default_factory=dict)   # as in a sandbox_status event
+    citations: list[dict[str, Any]] = field(default_factory=list)  # as in answer_citations
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from engine.rlm.citations import parse_markers
 from rlm_desktop.advice import in_app
 from rlm_desktop.ask.render import Turn, parse_cite_url, render
 from rlm_desktop.replies import AskResult
+from rlm_desktop.widgets.citation_marks import checked
 from rlm_desktop.widgets.empty_state import EmptyState
 from rlm_desktop.widgets.icons import icon
 from rlm_desktop.widgets.panel_header import panel_header
@@ -327,6 +328,9 @@ class AskPanel(QWidget):
         elif kind == "subcall_started" and event.get("kind") != "rlm_query":
             turn.helper_questions += 1
             self._render_live()
+        elif kind == "answer_citations" and not event.get("depth"):
+            citations = event.get("citations")
+            turn.citations = citations if isinstance(citations, list) else []
         self.run_event.emit(event)
 
     def _done(self, turn: Turn, reply: dict[str, Any]) -> None:
@@ -387,10 +391,14 @@ class AskPanel(QWidget):
     def quotes_for(self, doc_id: int, page: int) -> list[str]:
         """The quotes the latest answer citing this page gives for it (for the viewer)."""
         for turn in reversed(self.turns):
-            cited = [c for c in parse_markers(turn.answer) if c.doc_id == doc_id
-                     and c.page == page]
+            checked_citations = checked(turn.citations)
+            if checked_citations:   # at the page each was found on (relocated: corrected)
+                quotes = [(c.doc_id, c.page, c.quote) for c in checked_citations]
+            else:
+                quotes = [(c.doc_id, c.page, c.quote) for c in parse_markers(turn.answer)]
+            cited = [quote for doc, at, quote in quotes if doc == doc_id and at == page]
             if cited:
-                return [c.quote for c in cited if c.quote]
+                return [quote for quote in cited if quote]
         return []
 
     def answer_text(self) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +12,13 @@ from PySide6.QtGui import QPalette, QTextBlockFormat, QTextCharFormat, QTextCurs
 from engine.events import StopReason
 from engine.rlm.citations import Citation, replace_markers
 from rlm_desktop.replies import AskResult
+from rlm_desktop.widgets.citation_marks import (
+    checked,
+    cite_url,
+    cited_markdown,
+    decorate,
+)
+from rlm_desktop.widgets.citation_marks import parse_cite_url as parse_cite_url
 from rlm_desktop.widgets.icons import mix, semantic_color
 from rlm_desktop.widgets.safe_text import insert_markdown
 
@@ -52,6 +58,7 @@ class Turn:
     error_kind: str = ""
     run_id: str = ""
     notes: list[str] = field(default_factory=list)
+    citations: list[dict[str, Any]] = field(default_factory=list)   # answer_citations
 
     def apply_result(self, result: AskResult) -> None:
         self.status = "done"
@@ -61,6 +68,7 @@ class Turn:
         self.duration_s = result.duration_s
         self.run_id = result.run_id
         self.error = result.error
+        self.citations = result.citations or self.citations
         self.apply_usage(result.usage)
 
     def apply_usage(self, usage: dict[str, Any]) -> None:
@@ -129,6 +137,11 @@ def work_facts(turn: Turn) -> list[str]:
 
 def cite_links(text: str, title_of: Callable[[int], str | None]) -> str:
     """Turn ``[[cite doc=3 page=12 quote="..."]]`` markers into Markdown links."""
+    return replace_markers(text, _linker(title_of))
+
+
+def _linker(title_of: Callable[[int], str | None]) -> Callable[[Citation], str]:
+    """A marker as a link "[Title, p. 12]" (a run without checked citations)."""
 
     def link(cite: Citation) -> str:
         title = title_of(cite.doc_id) or f"document {cite.doc_id}"
@@ -137,7 +150,7 @@ def cite_links(text: str, title_of: Callable[[int], str | None]) -> str:
         tip = f' "{quote}"' if quote else ""
         return f"[\\[{label}\\]]({cite_url(cite.doc_id, cite.page)}{tip})"
 
-    return replace_markers(text, link)
+    return link
 
 
 def _link_title(quote: str) -> str:
@@ -201,7 +214,13 @@ def _render_answer(cursor: QTextCursor, turn: Turn, palette: QPalette, muted: st
         cursor.insertBlock()
     answer = turn.answer.strip() or ("_The run ended without an answer._"
                                      if not turn.error else turn.error)
-    insert_markdown(cursor, cite_links(answer, title_of))   # no HTML, images as their alt text
+    citations = checked(turn.citations)
+    if citations:   # checked after FINAL: numbered markers with their status, then sources
+        start = cursor.position()
+        insert_markdown(cursor, cited_markdown(answer, citations, _linker(title_of)))
+        decorate(cursor.document(), citations, palette, start)
+    else:
+        insert_markdown(cursor, cite_links(answer, title_of))  # no HTML, images as alt text
     _plain_block(cursor)
     cursor.insertHtml(f'<p style="color:{muted}"><small>{html.escape(facts_line(turn))}'
                       "</small></p>")
@@ -216,18 +235,3 @@ def _plain_block(cursor: QTextCursor) -> None:
         current.remove(cursor.block())
     cursor.setBlockFormat(QTextBlockFormat())
 
-
-def cite_url(doc_id: int, page: int) -> str:
-    """The link a citation carries in the Ask panel (read back by ``parse_cite_url``)."""
-    return f"cite:{doc_id}/{page}"
-
-
-# At most 9 digits: the panel's citation_clicked signal carries 32-bit ints, and any link in
-# an answer's Markdown, written by the model, reaches parse_cite_url.
-_CITE_URL = re.compile(r"cite:(-?[0-9]{1,9})/(-?[0-9]{1,9})")
-
-
-def parse_cite_url(url: str) -> tuple[int, int] | None:
-    """``cite:3/12`` -> (3, 12)."""
-    match = _CITE_URL.fullmatch(url)
-    return (int(match.group(1)), int(match.group(2))) if match else None

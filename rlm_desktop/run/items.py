@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from engine.events import StopReason
+from engine.rlm.verify import CheckedCitation
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import (
     Card,
@@ -17,6 +18,13 @@ from rlm_desktop.run.blocks import (
     small_font,
 )
 from rlm_desktop.run.tree import NoticeNode, ResponseNode, RunNode, Usage
+from rlm_desktop.widgets.citation_marks import (
+    checked,
+    decorate,
+    numbered_markdown,
+    parse_cite_url,
+    sources_markdown,
+)
 from rlm_desktop.widgets.safe_links import open_untrusted_link
 from rlm_desktop.widgets.safe_text import MarkdownView
 
@@ -85,8 +93,10 @@ class FoldedMarkdown(QWidget):
         super().__init__(parent)
         self.limit = limit
         self.full = ""
+        self.tail = ""              # shown whole after the folded text (the sources list)
+        self.citations: list[CheckedCitation] = []
         self.expanded = False
-        self.view = MarkdownView(self, on_link=lambda url: open_untrusted_link(url, self))
+        self.view = MarkdownView(self, on_link=self._link)
         self.view.setAccessibleName("Answer")
         self.more = LinkButton("more", self)
         self.more.clicked.connect(self._toggle)
@@ -94,10 +104,18 @@ class FoldedMarkdown(QWidget):
         layout.addWidget(self.view)
         layout.addWidget(self.more)
 
-    def set_text(self, markdown: str) -> None:
-        if markdown != self.full:
-            self.full = markdown
+    def set_text(self, markdown: str, tail: str = "",
+                 citations: list[CheckedCitation] | None = None) -> None:
+        """Show ``markdown`` folded, then ``tail``; links to ``citations`` get their status
+        tooltip and colour."""
+        citations = citations or []
+        if (markdown, tail, citations) != (self.full, self.tail, self.citations):
+            self.full, self.tail, self.citations = markdown, tail, citations
             self._show()
+
+    def _link(self, url: QUrl) -> None:
+        if parse_cite_url(url.toString()) is None:   # a citation here opens nothing
+            open_untrusted_link(url, self)
 
     def _toggle(self) -> None:
         self.expanded = not self.expanded
@@ -106,7 +124,9 @@ class FoldedMarkdown(QWidget):
     def _show(self) -> None:
         long = len(self.full) > self.limit + 40
         shown = self.full if self.expanded or not long else self.full[: self.limit].rstrip() + " …"
-        self.view.set_markdown(shown)
+        self.view.set_markdown(f"{shown}\n\n{self.tail}" if self.tail else shown)
+        if self.citations:
+            decorate(self.view.document(), self.citations, self.view.palette())
         self.more.set_label("less" if self.expanded else "more")
         self.more.setVisible(long)
 
@@ -201,7 +221,14 @@ class OutcomeCard(Card):
         sentence = "" if reason == StopReason.ANSWERED else fmt.stop_sentence(reason)
         self.sentence.setText(sentence)
         self.sentence.setVisible(bool(sentence))
-        self.answer.set_text(fmt.markdown_citations(run.answer or ""))
+        citations = checked(run.citations)
+        if citations:   # checked after FINAL: "[1]✓" markers and the sources list
+            self.answer.set_text(
+                numbered_markdown(run.answer or "", citations,
+                                  lambda cite: f"\\[doc {cite.doc_id}, p. {cite.page}\\]"),
+                sources_markdown(citations), citations)
+        else:
+            self.answer.set_text(fmt.markdown_citations(run.answer or ""))
         self.answer.setVisible(bool(run.answer))
         self.error.setText(f"Details: {run.error}" if run.error else "")
         self.error.setVisible(bool(run.error))

@@ -148,6 +148,7 @@ class RunNode(Node):
     steps: list[StepNode] = field(default_factory=list)
     sandbox: dict[str, Any] | None = None
     answer: str | None = None
+    citations: list[dict[str, Any]] = field(default_factory=list)   # answer_citations
     partial: bool = False
     stop_reason: str | None = None
     duration_s: float | None = None
@@ -228,7 +229,7 @@ class RunTree:
             "cell_started": self._cell_started, "cell_finished": self._cell_finished,
             "subcall_started": self._call_started, "subcall_finished": self._call_finished,
             "usage_totals": self._usage, "notice": self._notice, "answer": self._answer,
-            "run_finished": self._run_finished,
+            "answer_citations": self._citations, "run_finished": self._run_finished,
         }
 
     # --- reading --------------------------------------------------------------
@@ -428,6 +429,12 @@ class RunTree:
     def _answer(self, run: RunNode, e: dict[str, Any]) -> None:
         run.answer = str(e.get("text") or "")
         run.partial = bool(e.get("partial"))
+        run.touch()
+
+    def _citations(self, run: RunNode, e: dict[str, Any]) -> None:
+        citations = e.get("citations")
+        run.citations = [c for c in citations if isinstance(c, dict)] \
+            if isinstance(citations, list) else []
         run.touch()
 
     def _run_finished(self, run: RunNode, e: dict[str, Any]) -> None:

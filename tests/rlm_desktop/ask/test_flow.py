@@ -54,8 +54,11 @@ def test_an_answer_with_its_facts_and_the_run_panel_fed_in_order(
     assert turn.status == "done" and turn.stop_reason == "answered", turn
     text = panel.answer_text()
     assert "You asked" in text and "What is the secret code?" in text
-    assert "The code is 7319 [Lease, p. 2]" in text           # Markdown rendered, cite linked
+    # Markdown rendered; the engine checked the citation, so it is numbered, with a source.
+    assert "The code is 7319 [1]" in text
+    assert "[1] Lease, p. 2 — Page cited without a quote" in text
     assert 'href="cite:' in panel.view.toHtml()
+    assert [c["status"] for c in turn.citations] == ["no_quote"]
     facts = next(line for line in text.splitlines() if line.startswith("Answered · $"))
     # Steps and helper questions, the words of the plain view (not "model calls").
     assert "2 steps · 1 helper question" in facts and " s · " in facts

@@ -9,9 +9,8 @@ from engine.cli.terminal import printable
 from engine.events import StopReason
 from engine.rlm.words import FOUND, describe_stop, money, safe_workspace
 from engine.rlm.words import ISOLATION_WORDS as ISOLATION_WORDS
+from engine.rlm.words import KIND_WORDS as KIND_WORDS
 from engine.rlm.words import STOP_DESCRIPTIONS as STOP_DESCRIPTIONS
-
-KIND_WORDS = {"llm_query": "helper question", "rlm_query": "helper analysis"}
 
 
 def one_line(text: str, limit: int = 80) -> str:

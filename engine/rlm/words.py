@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 
 from engine.events import StopReason
 from engine.rlm.citations import Citation, replace_markers
@@ -28,9 +29,30 @@ STOP_DESCRIPTIONS: dict[StopReason, str] = {
 }
 # What the model's code is kept away from, by the engine's name of each kind of isolation.
 ISOLATION_WORDS = {"filesystem": "files", "network": "network", "process": "other programs"}
+# What the model's code asks: a helper question (one model call) or a helper analysis (a run).
+KIND_WORDS = {"llm_query": "helper question", "rlm_query": "helper analysis"}
+# Control (C0, DEL, C1), format (bidi overrides and isolates, zero-width), surrogate and
+# line/paragraph separator characters: a terminal would act on them (clear the screen, write
+# the clipboard with OSC 52, hide a link with OSC 8, reorder a line) or choke on them, and a
+# Word or PDF file cannot hold some of them.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# Layout a reader needs: kept as they are in multi-line text.
+_LAYOUT = frozenset("\n\t")
 # A printed page number ("12", "xiv", "A-3"); any other label ("lines 101–200", "¶12–¶30")
 # names the place itself and is shown alone.
 _PAGE_NUMBER = re.compile(r"[0-9A-Za-z.\-]{1,12}")
+
+
+def _escape(ch: str) -> str:
+    return ch.encode("unicode_escape").decode("ascii")
+
+
+def printable(text: str, *, keep_layout: bool = True) -> str:
+    """``text`` with every control or format character as a visible escape (``\\x1b``,
+    ``\\u202e``); newlines and tabs stay unless ``keep_layout`` is False (a one-line field)."""
+    keep = _LAYOUT if keep_layout else frozenset()
+    return "".join(_escape(ch) if ch not in keep and unicodedata.category(ch) in _UNPRINTABLE
+                   else ch for ch in text)
 
 
 def describe_stop(reason: StopReason | str) -> str:

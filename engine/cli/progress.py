@@ -7,34 +7,10 @@ from typing import TextIO
 from engine import events as ev
 from engine.cli.terminal import printable
 from engine.events import StopReason
-
-# How a question's end reads on the command line (progress lines and ``rlm show``), in the
-# product's words (VOCABULARY.md, "How a question ended"). ERROR and WORKER_DIED are only ever
-# in the store (the GUI's worker records them), never in an event.
-FOUND = " — here is what was found"
-STOP_DESCRIPTIONS: dict[StopReason, str] = {
-    StopReason.ANSWERED: "Answered",
-    StopReason.MAX_ITERATIONS: "Stopped at the step limit" + FOUND,
-    StopReason.BUDGET: "Stopped at the spending limit" + FOUND,
-    StopReason.TIMEOUT: "Stopped at the time limit" + FOUND,
-    StopReason.MAX_SUB_CALLS: "Stopped: too many helper questions" + FOUND,
-    StopReason.MAX_ERRORS: "Stopped: the model's code kept failing" + FOUND,
-    StopReason.CANCELLED: "Stopped by you",
-    StopReason.PROVIDER_ERROR: "The AI service failed",
-    StopReason.SANDBOX_ERROR: "The safe workspace could not start on this computer",
-    StopReason.ERROR: "Failed: an unexpected error",
-    StopReason.WORKER_DIED: "Interrupted: the engine stopped during the question",
-}
-# What the model's code is kept away from, by the engine's name of each kind of isolation.
-ISOLATION_WORDS = {"filesystem": "files", "network": "network", "process": "other programs"}
-KIND_WORDS = {"llm_query": "helper question", "rlm_query": "helper analysis"}
-
-
-def money(cost: float | None) -> str:
-    """Dollars with enough digits that a sub-cent call does not read as free."""
-    if cost is None:
-        return "cost unknown"
-    return f"${cost:.4f}" if cost >= 0.01 or cost == 0 else f"${cost:.6f}"
+from engine.rlm.words import FOUND, describe_stop, money, safe_workspace
+from engine.rlm.words import ISOLATION_WORDS as ISOLATION_WORDS
+from engine.rlm.words import KIND_WORDS as KIND_WORDS
+from engine.rlm.words import STOP_DESCRIPTIONS as STOP_DESCRIPTIONS
 
 
 def one_line(text: str, limit: int = 80) -> str:
@@ -53,12 +29,6 @@ def size(chars: int) -> str:
     if chars >= 10_000:
         return f"{chars // 1000:,}k characters"
     return plural(chars, "character")
-
-
-def describe_stop(reason: StopReason | str) -> str:
-    """The words for a stop reason; one this version does not know (a log written by another
-    version) as it is."""
-    return STOP_DESCRIPTIONS[reason] if isinstance(reason, StopReason) else reason
 
 
 def stop_title(reason: StopReason | str) -> str:
@@ -80,21 +50,6 @@ def stop_line(reason: StopReason | str, duration_s: float, *, answer: bool = Tru
 def nested_name(run_id: str) -> str:
     """A helper analysis by its place under its parent: ``RUN.2`` is number 2."""
     return run_id.rsplit(".", 1)[-1]
-
-
-def safe_workspace(status: dict[str, object]) -> str:
-    """"safe workspace: isolated (files, network, other programs)", or what is missing."""
-    isolation = status.get("isolation")
-    kinds = isolation if isinstance(isolation, dict) else {}
-    kept = [ISOLATION_WORDS.get(str(k), str(k)) for k, on in kinds.items() if on]
-    open_ = [ISOLATION_WORDS.get(str(k), str(k)) for k, on in kinds.items() if not on]
-    if status.get("enforced"):
-        return f"safe workspace: isolated ({', '.join(kept) or 'files, network, other programs'})"
-    note = status.get("note") or "kernel isolation is not applied"
-    return (f"safe workspace: NOT fully isolated: {note} "
-            f"(protected: {', '.join(kept) or 'nothing'}; "
-            f"unprotected: {', '.join(open_) or 'unknown'})")
-
 
 def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = None) -> str | None:
     """The progress line for an event, or None for events that need no line of their own.

@@ -246,6 +246,17 @@ class RunEvents(Reply):
     events: list[dict[str, Any]] = field(default_factory=list)   # engine event JSON
 
 
+@dataclass(frozen=True)
+class SavedAnalysis(Reply):
+    """The result of ``read_log``: the run a record of an analysis (a file) makes, as
+    ``run_events`` gives a stored one; its events came before as the request's events."""
+
+    run: RunRecord = field(default_factory=RunRecord)
+    events_sent: int = 0
+    skipped: int = 0          # damaged lines left out
+    path: str = ""
+
+
 # --- settings ------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -48,3 +48,24 @@ def read_events(path: Path) -> Iterator[Event]:
                 yield event_from_json(json.loads(line))
             except (ValueError, TypeError, AttributeError):  # not an event object
                 continue
+
+
+def read_lines(path: Path) -> tuple[list[Event], int]:
+    """All events of a log and how many non-blank lines were skipped as damaged (not JSON,
+    or not an event this version knows)."""
+    events: list[Event] = []
+    skipped = 0
+    try:
+        handle = path.open(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ConfigError(f"cannot open run log {path}: {exc.strerror or exc}") from exc
+    with handle:
+        for line in handle:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                events.append(event_from_json(json.loads(line)))
+            except (ValueError, TypeError, AttributeError, KeyError):
+                skipped += 1
+    return events, skipped

@@ -1,5 +1,6 @@
 """The worker's question commands: ask (new conversation or follow-up), end_conversation,
-history, run_events, delete_run. Runs are recorded in the store as their events arrive.
+history, run_events, delete_run, and read_log (a trajectory log file, to replay it). Runs are
+recorded in the store as their events arrive.
 
 A new conversation takes its models, keys, limits and sandbox policy from the saved settings
 and its documents from ``collection`` or ``document_ids``. A follow-up (``conversation``
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from secrets import token_hex
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +36,7 @@ from engine.store import runs as run_store
 from engine.store.contexts import prepare_context
 from engine.store.db import connect
 from engine.store.library import FAILED, Library
-from engine.store.trajectory import TrajectoryLog
+from engine.store.trajectory import TrajectoryLog, read_lines
 from engine.worker.state import Request, RequestError, Services, arg_ids, arg_str, need_str
 
 if TYPE_CHECKING:   # the run machinery imports the openai SDK (~1 s): loaded on first ask
@@ -290,5 +293,57 @@ async def delete_run(svc: Services, req: Request) -> dict[str, Any]:
     return {"deleted": deleted}
 
 
+# A record of an analysis larger than this is refused rather than read into memory.
+MAX_LOG_BYTES = 200 * 1024 * 1024
+
+
+def _log_record(path: Path, send: Callable[[ev.Event], object]) -> dict[str, Any]:
+    """A trajectory log, its events sent one by one with ``send`` (small lines the GUI takes
+    in slices, never one huge reply), then the run as ``run_events`` gives a stored one, with
+    how many lines were skipped as damaged. Plain-worded errors for what cannot be replayed;
+    nothing is sent before the file is known to be a record of an analysis."""
+    if not path.exists():
+        raise RequestError(f"There is no file at {path}.", "usage")
+    if not path.is_file():
+        raise RequestError(f"{path} is a folder, not a file.", "usage")
+    size = path.stat().st_size
+    if size > MAX_LOG_BYTES:
+        raise RequestError(f"{path.name} is {size / 1024 / 1024:.0f} MB; records larger than "
+                           f"{MAX_LOG_BYTES // 1024 // 1024} MB are not opened.", "usage")
+    if size == 0:
+        raise RequestError(f"{path.name} is empty.", "usage")
+    events, skipped = read_lines(path)
+    if not events and not skipped:
+        raise RequestError(f"{path.name} is empty.", "usage")
+    roots = [e for e in events if isinstance(e, ev.RunStarted) and e.parent_run_id is None]
+    if not roots:
+        raise RequestError(f"{path.name} is not a record of an analysis (it has no question "
+                           "in it).", "usage")
+    root_id = roots[0].run_id
+    run: dict[str, Any] = {"run_id": root_id, "question": roots[0].question,
+                           "status": "interrupted", "started_at": ""}
+    for event in events:
+        if getattr(event, "run_id", None) != root_id:
+            continue
+        if isinstance(event, ev.AnswerReady):
+            run["answer"], run["partial"] = event.text, event.partial
+        elif isinstance(event, ev.UsageTotals):
+            run["usage"] = event.to_json()
+            run["cost_usd"] = event.cost_usd
+        elif isinstance(event, ev.RunFinished):
+            run.update(status="finished", stop_reason=str(event.stop_reason),
+                       duration_s=event.duration_s, error=event.error or "")
+    for event in events:
+        send(event)
+    return {"run": run, "events_sent": len(events), "skipped": skipped, "path": str(path)}
+
+
+async def read_log(_svc: Services, req: Request) -> dict[str, Any]:
+    """Read a trajectory log (``rlm ask --log`` or the data folder's runs/) to replay it: its
+    events stream as this request's events, the reply has the run they make."""
+    path = Path(need_str(req.args, "path")).expanduser()
+    return await asyncio.to_thread(_log_record, path, req.event)
+
+
 HANDLERS = {"ask": ask, "end_conversation": end_conversation, "history": history,
-            "run_events": run_events, "delete_run": delete_run}
+            "run_events": run_events, "delete_run": delete_run, "read_log": read_log}

@@ -16,6 +16,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QDialog,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -37,6 +38,7 @@ from rlm_desktop.replies import (
     Hello,
     RunEvents,
     RunRecord,
+    SavedAnalysis,
     SavedSettings,
     list_of,
 )
@@ -49,6 +51,7 @@ from rlm_desktop.window.protocols import HistoryPanelView, RunPanelView, as_widg
 from rlm_desktop.worker_client import WorkerClient
 
 DialogFactory = Callable[[WorkerClient, QWidget], QDialog]
+SAVED_ANALYSIS_FILTER = "Records of an analysis (*.jsonl);;All files (*)"
 ENGINE_STATES = {
     "starting": "Engine starting…",
     "ready": "Engine ready",
@@ -112,6 +115,7 @@ class MainWindow(QMainWindow):
         # Titles and paths of every document seen in any collection, by id: an answer's
         # citations keep their names after the shown collection changes.
         self._known_docs: dict[int, tuple[str, str]] = {}
+        self.last_open_message = ""     # what File > Open a saved analysis… last said
         self.ask_panel = AskPanel(client, self._scope, self.title_of,
                                   readable=self.library.readable_count)
         self.run_panel = run_panel if run_panel is not None else _run_panel()
@@ -329,11 +333,72 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("That analysis could not be opened: "
                                              + in_app(str(reply.get("error"))), 8000)
                 return
-            stored = RunEvents.from_json(reply.get("result"))
-            self.run_panel.show_run(stored.run, stored.events)
-            self.side_tabs.setCurrentWidget(self.run_panel_widget)
+            self._replay(RunEvents.from_json(reply.get("result")))
 
         self.client.request("run_events", {"run_id": run_id}, on_done=shown)
+
+    def _replay(self, stored: RunEvents) -> None:
+        """Show a recorded run read-only in the run panel (History's open, and File > Open a
+        saved analysis…)."""
+        self.run_panel.show_run(stored.run, stored.events)
+        self.side_tabs.setCurrentWidget(self.run_panel_widget)
+
+    def open_saved_analysis(self) -> None:
+        """File > Open a saved analysis…: choose a record of an analysis (a trajectory log)."""
+        dialog = QFileDialog(self, "Open a saved analysis")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilter(SAVED_ANALYSIS_FILTER)
+        dialog.fileSelected.connect(self.open_saved_file)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def open_saved_file(self, path: str) -> None:
+        """Replay the record of an analysis at ``path``, read-only; no model is asked. The
+        engine reads the file (off this thread); what cannot be shown is said in plain words
+        and leaves the run panel as it was."""
+        name = Path(path).name or path
+        if self.ask_panel.running:
+            self._saved_analysis_message(
+                f"{name} was not opened: a question is running. Open it when the question "
+                "has finished, or stop it first.")
+            return
+
+        # The events arrive one line each (the client takes them in slices, so a long record
+        # never stalls the window); the reply then says which run they make.
+        events: list[dict[str, Any]] = []
+
+        def read(reply: dict[str, Any]) -> None:
+            if not reply.get("ok"):
+                self._saved_analysis_message(f"{name} could not be opened: "
+                                             + in_app(str(reply.get("error") or "")))
+                return
+            if self.ask_panel.running:     # a question began while the file was read
+                self._saved_analysis_message(
+                    f"{name} was not shown: a question started while it was being read. "
+                    "Open it again when the question has finished.")
+                return
+            saved = SavedAnalysis.from_json(reply.get("result"))
+            self._replay(RunEvents(run=saved.run, events=events))
+            if saved.skipped:
+                lines = "line" if saved.skipped == 1 else "lines"
+                were = "was" if saved.skipped == 1 else "were"
+                self._saved_analysis_message(
+                    f"Opened {name}, but {saved.skipped:,} damaged {lines} could not be read "
+                    f"and {were} skipped; the rest is shown.")
+            else:
+                self._saved_analysis_message(f"Opened the saved analysis {name}.",
+                                             problem=False)
+
+        self.statusBar().showMessage(f"Opening {name}…")
+        self.client.request("read_log", {"path": path}, on_done=read, on_event=events.append)
+
+    def _saved_analysis_message(self, text: str, problem: bool = True) -> None:
+        """What opening a saved analysis did: a problem stays in the banner until dismissed
+        (plain text: it may quote a path); success is a passing note in the status bar."""
+        self.last_open_message = text
+        self.statusBar().showMessage(text, 15000)
+        if problem:
+            self.banner.show_message(text, "warning")
 
     def delete_run(self, run_id: str) -> None:
         self.client.request("delete_run", {"run_id": run_id},

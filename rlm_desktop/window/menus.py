@@ -27,6 +27,8 @@ class MenuHost(Protocol):
 
     def open_settings(self) -> None: ...
 
+    def open_saved_analysis(self) -> None: ...
+
     def open_setup(self) -> None: ...
 
     def show_engine_log(self) -> None: ...
@@ -67,6 +69,9 @@ def build_menus(window: MenuHost) -> Menus:
     for act in (library.new_collection_action, library.delete_collection_action,
                 library.rescan_action, library.prune_action, library.remove_action):
         file_menu.addAction(act)
+    file_menu.addSeparator()
+    file_menu.addAction(action("&Open a saved analysis…", window.open_saved_analysis,
+                               "Ctrl+Alt+O", "history"))
     file_menu.addSeparator()
     settings_action = action("&Settings…", window.open_settings, "Ctrl+,", "settings")
     settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)

@@ -35,19 +35,7 @@ class TrajectoryLog:
 
 def read_events(path: Path) -> Iterator[Event]:
     """Events of a log; a damaged line (say, a crash mid-write) is skipped, not fatal."""
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot open run log {path}: {exc.strerror or exc}") from exc
-    with handle:
-        for line in handle:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                yield event_from_json(json.loads(line))
-            except (ValueError, TypeError, AttributeError):  # not an event object
-                continue
+    return (event for event in _parsed_lines(path) if event is not None)
 
 
 def read_lines(path: Path) -> tuple[list[Event], int]:
@@ -55,6 +43,17 @@ def read_lines(path: Path) -> tuple[list[Event], int]:
     or not an event this version knows)."""
     events: list[Event] = []
     skipped = 0
+    for event in _parsed_lines(path):
+        if event is None:
+            skipped += 1
+        else:
+            events.append(event)
+    return events, skipped
+
+
+def _parsed_lines(path: Path) -> Iterator[Event | None]:
+    """Each non-blank line of a log as its event, or None when the line is damaged; bytes
+    that are not UTF-8 are replaced, so a damaged line never stops the rest."""
     try:
         handle = path.open(encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -65,7 +64,6 @@ def read_lines(path: Path) -> tuple[list[Event], int]:
             if not line:
                 continue
             try:
-                events.append(event_from_json(json.loads(line)))
-            except (ValueError, TypeError, AttributeError, KeyError):
-                skipped += 1
-    return events, skipped
+                yield event_from_json(json.loads(line))
+            except (ValueError, TypeError, AttributeError, KeyError):   # not an event object
+                yield None

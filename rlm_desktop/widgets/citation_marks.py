@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from PySide6.QtGui import QPalette, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QPalette, QTextCharFormat, QTextDocument
 
 from engine.rlm.citations import Citation, replace_markers
 from engine.rlm.verify import CheckedCitation, citation_from_json
 from rlm_desktop.widgets.icons import semantic_color
-from rlm_desktop.widgets.safe_text import wrapped_tooltip
+from rlm_desktop.widgets.safe_text import fragments, select, wrapped_tooltip
 
 MARKS = {"verified": "✓", "relocated": "↪", "not_found": "⚠", "invalid": "⚠", "no_quote": ""}
 WARNING = frozenset({"not_found", "invalid"})
@@ -153,25 +153,15 @@ def decorate(document: QTextDocument, citations: list[CheckedCitation], palette:
     by_number = {cite.n: cite for cite in citations}
     warning = semantic_color("warning", palette)
     spans: list[tuple[int, int, CheckedCitation]] = []
-    block = document.findBlock(start)
-    while block.isValid():
-        iterator = block.begin()
-        while not iterator.atEnd():
-            fragment = iterator.fragment()
-            iterator += 1
-            if not fragment.isValid() or fragment.position() < start:
-                continue
-            char_format = fragment.charFormat()
-            if not char_format.isAnchor():
-                continue
-            cite = by_number.get(cite_number(char_format.anchorHref()))
-            if cite is not None:
-                spans.append((fragment.position(), fragment.length(), cite))
-        block = block.next()
+    for fragment in fragments(document, start):
+        char_format = fragment.charFormat()
+        if not char_format.isAnchor():
+            continue
+        cite = by_number.get(cite_number(char_format.anchorHref()))
+        if cite is not None:
+            spans.append((fragment.position(), fragment.length(), cite))
     for position, length, cite in spans:
-        cursor = QTextCursor(document)
-        cursor.setPosition(position)
-        cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
+        cursor = select(document, position, length)
         extra = QTextCharFormat()
         extra.setToolTip(wrapped_tooltip(tooltip_text(cite)))
         if str(cite.status) in WARNING:

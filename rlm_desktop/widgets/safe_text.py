@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QUrl
@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QTextCursor,
     QTextDocument,
     QTextFormat,
+    QTextFragment,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
@@ -59,33 +60,40 @@ def make_safe(document: QTextDocument, start: int = 0) -> int:
     many images were replaced."""
     images: list[tuple[int, int, str]] = []
     tips: list[tuple[int, int, str]] = []
+    for fragment in fragments(document, start):
+        char_format = fragment.charFormat()
+        span = (fragment.position(), fragment.length())
+        if char_format.isImageFormat():
+            alt = char_format.property(QTextFormat.Property.ImageAltText)
+            images.append((*span, str(alt or "")))
+        elif char_format.toolTip() and Qt.mightBeRichText(char_format.toolTip()):
+            tips.append((*span, safe_tooltip(char_format.toolTip())))
+    for position, length, tip in tips:            # the text does not move: any order
+        cursor = select(document, position, length)
+        escaped = QTextCharFormat()
+        escaped.setToolTip(tip)
+        cursor.mergeCharFormat(escaped)
+    for position, length, alt in reversed(images):   # from the end: positions stay valid
+        select(document, position, length).insertText(image_text(alt), QTextCharFormat())
+    return len(images)
+
+
+def fragments(document: QTextDocument, start: int = 0) -> Iterator[QTextFragment]:
+    """The document's text fragments (runs of one format) from ``start`` on, in order; read
+    them all before changing the document."""
     block = document.findBlock(start)
     while block.isValid():
         iterator = block.begin()
         while not iterator.atEnd():
             fragment = iterator.fragment()
             iterator += 1
-            if not fragment.isValid() or fragment.position() < start:
-                continue
-            char_format = fragment.charFormat()
-            span = (fragment.position(), fragment.length())
-            if char_format.isImageFormat():
-                alt = char_format.property(QTextFormat.Property.ImageAltText)
-                images.append((*span, str(alt or "")))
-            elif char_format.toolTip() and Qt.mightBeRichText(char_format.toolTip()):
-                tips.append((*span, safe_tooltip(char_format.toolTip())))
+            if fragment.isValid() and fragment.position() >= start:
+                yield fragment
         block = block.next()
-    for position, length, tip in tips:            # the text does not move: any order
-        cursor = _select(document, position, length)
-        escaped = QTextCharFormat()
-        escaped.setToolTip(tip)
-        cursor.mergeCharFormat(escaped)
-    for position, length, alt in reversed(images):   # from the end: positions stay valid
-        _select(document, position, length).insertText(image_text(alt), QTextCharFormat())
-    return len(images)
 
 
-def _select(document: QTextDocument, position: int, length: int) -> QTextCursor:
+def select(document: QTextDocument, position: int, length: int) -> QTextCursor:
+    """A cursor selecting ``length`` characters from ``position``."""
     cursor = QTextCursor(document)
     cursor.setPosition(position)
     cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)

@@ -488,11 +488,8 @@ def FINAL(answer: Any) -> None:  # named by the REPL contract
 
 def FINAL_VAR(value_or_name: Any) -> None:
     """End the run with a variable's value: pass the variable, or its name as a string."""
-    name = value_or_name.strip() if isinstance(value_or_name, str) else None
-    if name is not None and name.isidentifier() and name in NAMESPACE:
-        FINAL(NAMESPACE[name])
-    else:
-        FINAL(value_or_name)
+    name = value_or_name.strip() if isinstance(value_or_name, str) else ""
+    FINAL(NAMESPACE[name] if name.isidentifier() and name in NAMESPACE else value_or_name)
 
 
 def SHOW_VARS() -> str:

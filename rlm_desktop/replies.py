@@ -153,7 +153,8 @@ class Document(Reply):
 
     id: int = 0
     title: str = ""
-    path: str = ""
+    path: str = ""          # the real path (to open the file); may hold a newline or, for a
+    display_path: str = ""  # name that is not UTF-8, surrogates: show ``shown_path`` instead
     type: str = ""
     pages: int = 0
     tokens: int = 0
@@ -163,6 +164,11 @@ class Document(Reply):
     warnings: tuple[str, ...] = ()
     size: int = 0           # the file's size and modification time when it was read: the
     mtime_ns: int = 0       # viewer compares them with the file on disk now
+
+    @property
+    def shown_path(self) -> str:
+        """The path as people see it: printable, newlines and odd bytes as escapes."""
+        return self.display_path or self.path
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 import signal
 import sys
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from engine.cli.common import (
 )
 from engine.cli.progress import ProgressPrinter, stop_title
 from engine.cli.sources import citations_json, numbered, source_lines
-from engine.cli.terminal import printable
+from engine.cli.terminal import json_text, printable
 from engine.config import Limits, config_dir, load_settings, runs_dir
 from engine.endpoints import EndpointChoice, resolve_endpoints
 from engine.errors import ConfigError
@@ -205,7 +204,7 @@ def command_ask(args: argparse.Namespace) -> int:
         for log in logs:
             log.close()
     if args.json:
-        print(json.dumps(result_json(result), ensure_ascii=False))
+        print(json_text(result_json(result)))
     else:
         if result.error and printer is None:  # the progress lines already said it
             print(f"rlm: {printable(result.error)}", file=sys.stderr)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import platform
 import sqlite3
 import sys
@@ -16,7 +15,7 @@ from typing import Any
 from engine import __version__, secrets
 from engine.cli.common import EXIT_OK
 from engine.cli.progress import ISOLATION_WORDS
-from engine.cli.terminal import printable
+from engine.cli.terminal import json_text, printable
 from engine.config import DEFAULT_BASE_URL, config_dir, data_dir, load_settings, settings_path
 from engine.errors import ConfigError
 
@@ -183,7 +182,7 @@ def add_commands(commands: Any) -> None:
 def command_info(args: argparse.Namespace) -> int:
     info = gather_info()
     # Paths, the keyring's and the sandbox's words may hold anything: escapes made visible.
-    print(json.dumps(info, ensure_ascii=False, indent=1) if args.json
+    print(json_text(info, indent=1) if args.json
           else printable(render_info(info)))
     return EXIT_OK
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import os
 import shutil
 import signal
@@ -16,7 +15,7 @@ from typing import Any, TextIO
 
 from engine.cli.argtypes import at_least_one, positive_float
 from engine.cli.ingest_progress import IngestDisplay
-from engine.cli.terminal import printable
+from engine.cli.terminal import json_text, printable
 from engine.errors import ConfigError
 from engine.ingest.formats import SUPPORTED_TEXT
 from engine.ingest.pipeline import IngestOptions, IngestReport, describe, ingest
@@ -95,7 +94,7 @@ def command_ingest(args: argparse.Namespace) -> int:
               "command picks up where this one stopped", file=sys.stderr)
         raise
     if args.json:
-        print(json.dumps(describe(report), ensure_ascii=False))
+        print(json_text(describe(report)))
     else:
         print_summary(report, sys.stdout)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
@@ -186,7 +185,7 @@ def command_docs(args: argparse.Namespace) -> int:
     with Library() as library:
         docs = library.documents(collection=args.collection, status=args.status)
     if args.json:
-        print(json.dumps([d.to_json() for d in docs], ensure_ascii=False, indent=1))
+        print(json_text([d.to_json() for d in docs], indent=1))
         return EXIT_OK
     if not docs:
         print("no documents" + (f" in collection {args.collection!r}" if args.collection else "")
@@ -211,7 +210,7 @@ def command_collections(args: argparse.Namespace) -> int:
     with Library() as library:
         collections = library.collections()
     if args.json:
-        print(json.dumps(collections, ensure_ascii=False, indent=1))
+        print(json_text(collections, indent=1))
         return EXIT_OK
     if not collections:
         print("no collections yet; add files with: rlm ingest PATH --collection NAME")

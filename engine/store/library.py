@@ -3,6 +3,7 @@ GUI need. Every document is written in one transaction, so a kill leaves no half
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sqlite3
@@ -51,6 +52,20 @@ def path_key(path: Path | str) -> bytes:
     return os.fsencode(path)
 
 
+def path_fields(key: bytes) -> dict[str, str]:
+    """A stored path for JSON: ``path`` the real one (a newline stays a newline; a byte that
+    is not UTF-8 becomes Python's lone-surrogate escape, as ``os.fsdecode`` gives it, so
+    ``os.fsencode`` turns it back into the same bytes), ``display_path`` a printable form
+    for people, and ``path_base64`` the exact bytes when they are not UTF-8, for readers
+    other than Python."""
+    fields = {"path": os.fsdecode(key), "display_path": display_path(os.fsdecode(key))}
+    try:
+        key.decode("utf-8")
+    except UnicodeDecodeError:
+        fields["path_base64"] = base64.b64encode(key).decode("ascii")
+    return fields
+
+
 @dataclass(frozen=True)
 class FileRef:
     """A file as found on disk: its path, how it prints, and what stat said about it."""
@@ -94,7 +109,7 @@ class DocumentRecord:
         return Path(os.fsdecode(self.path_key))
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "collection": self.collection, "path": self.path,
+        return {"id": self.id, "collection": self.collection, **path_fields(self.path_key),
                 "title": self.title, "type": self.type, "pages": self.pages,
                 "chars": self.chars, "tokens": self.tokens, "status": self.status,
                 "error": self.error, "error_kind": self.error_kind, "size": self.size,

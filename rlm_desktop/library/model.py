@@ -57,21 +57,22 @@ class DocRow:
     status: str
     status_text: str
     reason: str
-    path: str
+    path: str               # as shown (printable)
     error_kind: str
     file: str = ""
+    file_path: str = ""     # the real path, to read the file again
 
     @classmethod
     def from_document(cls, doc: Document) -> DocRow:
         reason = in_app(doc.error)
         if doc.status == "warning" and not reason and doc.warnings:
             reason = "; ".join(in_app(warning) for warning in doc.warnings)
-        title = display_title(doc.title, doc.path)
+        title = display_title(doc.title, doc.shown_path)
         return cls(id=doc.id, title=title, type=doc.type.upper(), pages=doc.pages,
                    tokens=doc.tokens, status=doc.status,
                    status_text=status_text(doc.status, doc.error_kind, reason),
-                   reason=reason, path=doc.path, error_kind=doc.error_kind,
-                   file=file_name(doc.path))
+                   reason=reason, path=doc.shown_path, error_kind=doc.error_kind,
+                   file=file_name(doc.shown_path), file_path=doc.path)
 
 
 def status_text(status: str, kind: str, reason: str) -> str:

@@ -283,7 +283,7 @@ class LibraryPanel(QWidget):
 
     def read_again_selected(self) -> None:
         """Extract the selected documents' files again (unchanged files too)."""
-        paths = [row.path for row in self.model.documents() if row.id in
+        paths = [row.file_path for row in self.model.documents() if row.id in
                  set(self.selected_ids())]
         if paths and self._collection:
             self.message.hide()

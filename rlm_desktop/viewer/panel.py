@@ -46,6 +46,7 @@ from rlm_desktop.viewer.render import (
     RenderedPage,
     RenderJob,
     RenderSignals,
+    is_text,
 )
 from rlm_desktop.widgets.palette_tones import tint, tone
 from rlm_desktop.widgets.safe_text import safe_tooltip
@@ -214,10 +215,10 @@ class SourceViewer(QWidget):
         self.doc = doc
         self.pages = doc.pages
         self.page = max(1, min(page, doc.pages)) if doc.pages else max(1, page)
-        title = display_title(doc.title, doc.path)
+        title = display_title(doc.title, doc.shown_path)
         self.title.setText(title)
-        self.title.setToolTip(safe_tooltip(doc.path))
-        self.document_opened.emit(doc.id, title, doc.path)
+        self.title.setToolTip(safe_tooltip(doc.shown_path))
+        self.document_opened.emit(doc.id, title, doc.shown_path)
         self._stale = ""
         self._width_pt = 0.0
         self._show_page()
@@ -326,7 +327,7 @@ class SourceViewer(QWidget):
         notes = []
         if self._stale == MISSING:
             notes.append(f"The file is no longer where it was added (moved or deleted): "
-                         f"{doc.path}. Below is the text of this page as it was read then.")
+                         f"{doc.shown_path}. Below is the text of this page as it was read then.")
         elif self._stale == CHANGED:
             notes.append("The file has changed since it was added to the library, so its "
                          "pages may no longer match. Below is the text of this page as it "
@@ -407,12 +408,14 @@ class SourceViewer(QWidget):
     def open_in_system(self) -> None:
         if self.doc is None:
             return
+        shown = self.doc.shown_path
         if not Path(self.doc.path).exists():
-            self._say(f"The file is no longer where it was added (moved or deleted): "
-                      f"{self.doc.path}")
-        elif not QDesktopServices.openUrl(QUrl.fromLocalFile(self.doc.path)):
+            self._say(f"The file is no longer where it was added (moved or deleted): {shown}")
+        elif not is_text(self.doc.path) or \
+                not QDesktopServices.openUrl(QUrl.fromLocalFile(self.doc.path)):
+            # A name that is not text (bytes no encoding reads) cannot be handed to Qt.
             self._say("No app on this computer is set up to open this kind of file. Open it "
-                      f"yourself from: {self.doc.path}")
+                      f"yourself from: {shown}")
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 from PySide6.QtGui import QImage
@@ -67,7 +68,7 @@ def render_page(request: PageRequest) -> RenderedPage:
     if problem:
         return RenderedPage(problem=problem, seconds=time.perf_counter() - started)
     try:
-        with pymupdf.open(request.path) as doc:
+        with _open_pdf(pymupdf, request.path) as doc:
             if doc.needs_pass:
                 return RenderedPage(problem=UNREADABLE, detail=PASSWORD,
                                     seconds=time.perf_counter() - started)
@@ -91,6 +92,22 @@ def render_page(request: PageRequest) -> RenderedPage:
     except Exception as exc:     # a damaged or encrypted file: say so, show the stored text
         return RenderedPage(problem=UNREADABLE, detail=str(exc)[:200],
                             seconds=time.perf_counter() - started)
+
+
+def is_text(path: str) -> bool:
+    """False for a path holding lone surrogates: bytes of its name that are not UTF-8."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _open_pdf(pymupdf: Any, path: str) -> Any:
+    if is_text(path):
+        return pymupdf.open(path)
+    with open(path, "rb") as file:    # MuPDF takes UTF-8 names only: hand it the bytes
+        return pymupdf.open(stream=file.read(), filetype="pdf")
 
 
 class RenderSignals(QObject):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -307,3 +308,37 @@ def test_ingest_force_keeps_an_unlocked_pdf_and_warns(tmp_path: Path, capsys: An
     assert "0 failed" in out and "warning: " in out and "the text read before is kept" in out
     docs = json.loads(run(capsys, "docs", "--json")[1])
     assert [(d["status"], d["pages"]) for d in docs] == [("ok", 1)]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX names: any bytes but / and NUL")
+def test_odd_file_names_round_trip_through_docs_json(tmp_path: Path, capsys: Any) -> None:
+    """A name with a newline, and one with a byte that is not UTF-8: ``docs --json`` gives
+    the real path (and its printable form), so the file can be found and read again."""
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    newline = folder / "lease\nsigned.pdf"
+    make_pdf(newline, ["Lease signed by both parties."])
+    latin1 = os.fsencode(folder) + b"/contrat \xe9t\xe9.txt"     # Latin-1, not UTF-8
+    with open(latin1, "wb") as file:
+        file.write(b"Contract for the summer.\n")
+    assert run(capsys, "ingest", str(folder), "--collection", "odd", "-q")[0] == 0
+
+    code, out, _ = run(capsys, "docs", "--collection", "odd", "--json")
+    assert code == 0
+    assert "\udce9" not in out        # printable and encodable: the escape, not the surrogate
+    docs = {Path(d["path"]).name: d for d in json.loads(out)}
+    assert len(docs) == 2
+    first = docs["lease\nsigned.pdf"]
+    assert Path(first["path"]) == newline and Path(first["path"]).is_file()
+    assert first["display_path"].endswith("lease\\nsigned.pdf")
+    assert "path_base64" not in first
+    second = next(d for name, d in docs.items() if name.startswith("contrat"))
+    assert os.fsencode(second["path"]) == latin1
+    assert Path(second["path"]).read_bytes() == b"Contract for the summer.\n"
+    assert base64.b64decode(second["path_base64"]) == latin1
+    assert second["display_path"].endswith("contrat \\xe9t\\xe9.txt")
+
+    # Reading again by the path docs gave finds the same documents, unchanged.
+    code, out, _ = run(capsys, "ingest", first["path"], second["path"], "--collection", "odd",
+                       "--json")
+    assert code == 0 and json.loads(out)["unchanged"] == 2

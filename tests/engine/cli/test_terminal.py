@@ -16,7 +16,7 @@ from engine.cli.library import print_summary
 from engine.cli.main import main
 from engine.cli.progress import ProgressPrinter
 from engine.cli.show import render
-from engine.cli.terminal import printable
+from engine.cli.terminal import json_text, printable
 from engine.ingest.pipeline import Failure, IngestReport
 from engine.store.library import Library
 from tests.support.fake_openai import FakeOpenAI, by_model, sequence
@@ -142,3 +142,12 @@ def test_info_and_key_escape_what_they_print(monkeypatch: pytest.MonkeyPatch,
     assert_safe(capsys.readouterr().out)
     assert main(["key", "delete", HOSTILE]) == 0
     assert_safe(capsys.readouterr().out)
+
+
+def test_json_output_escapes_what_a_terminal_would_act_on_and_reads_back_the_same() -> None:
+    data = {"title": HOSTILE, "path": "/data/contrat \udce9t\udce9.txt", "note": "déjà vu"}
+    text = json_text(data, indent=1)
+    assert_safe(text)
+    assert "déjà vu" in text                 # readable: non-ASCII letters are kept
+    assert json.loads(text) == data           # the escapes mean the same strings
+    text.encode("utf-8")                      # always printable on a UTF-8 terminal

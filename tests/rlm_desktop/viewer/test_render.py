@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from rlm_desktop.viewer.render import (
     CHANGED,
@@ -52,3 +56,16 @@ def test_a_scanned_page_is_drawn_and_marked_as_a_picture(qapp: Any, tmp_path: Pa
     assert drawn.image is not None and drawn.quote_found is False and drawn.scanned
     typed = make_pdf(tmp_path / "typed.pdf", ["Typed words."])
     assert not render_page(request(typed, quotes=("absent",))).scanned
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX names: any bytes but / and NUL")
+def test_a_file_whose_name_is_not_utf8_or_holds_a_newline_is_drawn(qapp: Any,
+                                                                     tmp_path: Path) -> None:
+    made = make_pdf(tmp_path / "made.pdf", ["The deposit is returned."])
+    for name in (b"lease\nsigned.pdf", b"contrat \xe9t\xe9.pdf"):
+        target = os.fsencode(tmp_path) + b"/" + name
+        os.rename(made, target)
+        path = Path(os.fsdecode(target))     # as the worker's JSON gives it to the app
+        drawn = render_page(request(path, quotes=("deposit is returned",)))
+        assert drawn.problem == "" and drawn.quote_found is True, name
+        made = path

@@ -95,4 +95,58 @@ MIGRATIONS: dict[int, tuple[str, list[str]]] = {
             UNIQUE (collection_id, path_key)
         )""",
     ]),
+    # Review tables: documents (rows) asked the same questions (columns); one answer per cell,
+    # written as each finishes so a crash loses only the cells in flight.
+    3: ("reviews, review columns, rows and cells", [
+        """CREATE TABLE reviews (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            collection TEXT COLLATE NOCASE,
+            status TEXT NOT NULL DEFAULT 'new',
+            budget_usd REAL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE review_columns (
+            id INTEGER PRIMARY KEY,
+            review_id TEXT NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            question TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            choices TEXT NOT NULL DEFAULT '[]'
+        )""",
+        """CREATE TABLE review_rows (
+            review_id TEXT NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            PRIMARY KEY (review_id, doc_id)
+        ) WITHOUT ROWID""",
+        # status: answered, not_stated, unreadable (the answer is not of the column's type),
+        # failed (the model or the run failed), stopped (budget or cancel). value is JSON.
+        """CREATE TABLE review_cells (
+            review_id TEXT NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+            doc_id INTEGER NOT NULL,
+            column_id INTEGER NOT NULL REFERENCES review_columns(id) ON DELETE CASCADE,
+            status TEXT NOT NULL,
+            raw TEXT NOT NULL DEFAULT '',
+            value TEXT NOT NULL DEFAULT 'null',
+            shown TEXT NOT NULL DEFAULT '',
+            problem TEXT NOT NULL DEFAULT '',
+            explanation TEXT NOT NULL DEFAULT '',
+            citations TEXT NOT NULL DEFAULT '[]',
+            strategy TEXT NOT NULL DEFAULT '',
+            run_id TEXT,
+            cost_usd REAL,
+            tokens INTEGER NOT NULL DEFAULT 0,
+            seconds REAL NOT NULL DEFAULT 0,
+            finished_at TEXT NOT NULL,
+            reviewed INTEGER NOT NULL DEFAULT 0,
+            flagged INTEGER NOT NULL DEFAULT 0,
+            note TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (review_id, doc_id, column_id),
+            FOREIGN KEY (review_id, doc_id) REFERENCES review_rows(review_id, doc_id)
+                ON DELETE CASCADE
+        ) WITHOUT ROWID""",
+    ]),
 }

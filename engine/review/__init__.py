@@ -1,0 +1,1 @@
+"""Review tables: the same questions asked of every document, each answer typed and cited."""

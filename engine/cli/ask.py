@@ -21,11 +21,11 @@ from engine.cli.common import (
     EXIT_PROVIDER,
     EXIT_SANDBOX,
 )
+from engine.cli.model_flags import add_model_flags, endpoints_from
 from engine.cli.progress import ProgressPrinter, stop_title
 from engine.cli.sources import citations_json, numbered, source_lines
 from engine.cli.terminal import json_text, printable
 from engine.config import Limits, config_dir, load_settings, runs_dir
-from engine.endpoints import EndpointChoice, resolve_endpoints
 from engine.errors import ConfigError
 from engine.events import LIMIT_REASONS, StopReason
 from engine.providers.prices import PriceTable, check_budget_prices
@@ -67,21 +67,7 @@ def add_commands(commands: Any) -> None:
     source.add_argument("--collection", metavar="NAME",
                         help="a stored collection (see `rlm collections`); with --docs, the "
                         "files join it")
-    models = ask.add_argument_group("models")
-    models.add_argument("--base-url", help="OpenAI-compatible endpoint of the main model "
-                        "(default: settings, else https://api.openai.com/v1)")
-    models.add_argument("--model", help="the main model (it plans and writes code), e.g. gpt-5")
-    models.add_argument("--sub-model", help="the helper model: it answers helper questions "
-                        "(llm_query) and runs helper analyses (rlm_query) "
-                        "(default: settings, else the main model)")
-    models.add_argument("--sub-base-url", help="endpoint of the helper model "
-                        "(default: settings, else the main model's)")
-    models.add_argument("--api-key-env", metavar="VAR", help="read the main model's key from VAR")
-    models.add_argument("--sub-api-key-env", metavar="VAR",
-                        help="read the helper model's key from VAR (default: as the main "
-                        "model's)")
-    models.add_argument("--prices", type=Path, metavar="FILE",
-                        help="JSON price table overriding the built-in one")
+    add_model_flags(ask)
     limits = ask.add_argument_group(
         "limits", "each default is the settings file's value, else the one shown")
     limits.add_argument("--max-iterations", type=non_negative_int, metavar="N",
@@ -151,10 +137,7 @@ def spec_from(args: argparse.Namespace) -> RunSpec:
             print(f"documents: the collection {args.collection!r} (the only one)",
                   file=sys.stderr)
     library_cli.check_ask_sources(args.docs, args.collection)
-    choice = EndpointChoice(model=args.model, base_url=args.base_url,
-                            api_key_env=args.api_key_env, sub_model=args.sub_model,
-                            sub_base_url=args.sub_base_url, sub_api_key_env=args.sub_api_key_env)
-    root, sub = resolve_endpoints(choice, settings)
+    root, sub = endpoints_from(args, settings)
     limits = limits_from(args, settings.limits)
     prices = PriceTable.load(config_dir(), args.prices)
     check_budget_prices(limits.budget_usd, prices, (root.model, sub.model))

@@ -78,6 +78,12 @@ class CellPlan:
 
 
 @dataclass
+class _CellCost:
+    usd: float = 0.0
+    unpriced: bool = False
+
+
+@dataclass
 class _Shared:
     spent: float = 0.0
     unpriced: bool = False
@@ -233,13 +239,13 @@ class ReviewRunner:
             return base
         kind = AnswerType(cell.column.kind)
         pages = await self._store(lambda lib: _pages(lib, cell.doc))
-        cost_before = self._shared.spent
+        spent = _CellCost()
         try:
             if cell.strategy == "direct":
-                reply, tokens = await self._direct(cell, kind, pages)
+                reply, tokens = await self._direct(cell, kind, pages, spent)
                 run_id = None
             else:
-                reply, tokens, run_id = await self._rlm(cell, kind, remaining)
+                reply, tokens, run_id = await self._rlm(cell, kind, remaining, spent)
         except LimitReached as exc:
             self._shared.stop = "budget" if exc.reason == StopReason.BUDGET else str(exc.reason)
             base.status, base.problem = store.STOPPED, "budget reached"
@@ -260,21 +266,23 @@ class ReviewRunner:
                                                   else "the model did not answer in the form "
                                                        "asked; its whole reply was read"),
                        explanation=reply.explanation[:4000], citations=citations,
-                       run_id=run_id, cost_usd=round(self._shared.spent - cost_before, 8),
+                       run_id=run_id,
+                       cost_usd=None if spent.unpriced else round(spent.usd, 8),
                        tokens=tokens, seconds=round(time.monotonic() - started, 3))
 
     async def _direct(self, cell: CellPlan, kind: AnswerType,
-                      pages: list[tuple[int, str | None, str]]) -> tuple[CellReply, int]:
+                      pages: list[tuple[int, str | None, str]],
+                      spent: _CellCost) -> tuple[CellReply, int]:
         client = self.pool.sub()
         messages = direct_messages(cell.column.question, kind, cell.column.choices,
                                    cell.doc.title, pages)
         completion = await client.complete(messages)
-        self._count(completion.cost_usd)
+        self._count(spent, completion.cost_usd)
         return (read_reply(completion.text),
                 completion.prompt_tokens + completion.completion_tokens)
 
-    async def _rlm(self, cell: CellPlan, kind: AnswerType,
-                   remaining: float | None) -> tuple[CellReply, int, str]:
+    async def _rlm(self, cell: CellPlan, kind: AnswerType, remaining: float | None,
+                   spent: _CellCost) -> tuple[CellReply, int, str]:
         prepared = await self._store(
             lambda lib: prepare_context(lib, [cell.doc], self.context_cache))
         limits = replace(self.limits, budget_usd=remaining)
@@ -290,7 +298,7 @@ class ReviewRunner:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
             usage = budget.usage
-            self._count(usage.known_cost_usd, unpriced=bool(usage.unpriced_models))
+            self._count(spent, usage.known_cost_usd, unpriced=bool(usage.unpriced_models))
         if result.stop_reason == StopReason.BUDGET:
             raise LimitReached(StopReason.BUDGET, "the review's budget is spent")
         if result.stop_reason == StopReason.PROVIDER_ERROR:
@@ -300,11 +308,12 @@ class ReviewRunner:
         reply = read_reply(result.answer)
         return reply, budget.usage.prompt_tokens + budget.usage.completion_tokens, run_id
 
-    def _count(self, cost: float | None, unpriced: bool = False) -> None:
-        if cost is None:
-            self._shared.unpriced = True
-        else:
-            self._shared.spent += cost
+    def _count(self, cell: _CellCost, cost: float | None, unpriced: bool = False) -> None:
+        """Add a cell's spending to the cell's and the review's totals."""
+        unpriced = unpriced or cost is None
+        cell.usd += cost or 0.0
+        cell.unpriced |= unpriced
+        self._shared.spent += cost or 0.0
         self._shared.unpriced |= unpriced
 
 

@@ -96,6 +96,9 @@ def test_cells_are_typed_cited_and_stored_as_they_finish(tmp_path: Path) -> None
     assert first.value["currency"] == "EUR" and first.shown.startswith("EUR 1,00")
     assert [c["status"] for c in first.citations] == ["verified"]
     assert first.cost_usd and first.cost_usd > 0 and first.tokens > 0
+    # Each cell is charged its own calls, however many ran at the same time.
+    assert sum(c.cost_usd or 0 for c in cells.values()) == pytest.approx(
+        outcome.progress.cost_usd)
     governing = cells[(doc_ids[1], law.id)]
     assert governing.value == "English"
     assert governing.citations[0]["status"] == "relocated" and governing.citations[0]["page"] == 2

@@ -1,0 +1,129 @@
+"""``rlm review``: start, resume with a new question, show, list, export to Excel, CSV, Word."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import docx
+import openpyxl
+import pytest
+
+from engine.cli.main import main
+from tests.engine.review.test_runner import lease_answers, library_with_leases
+from tests.support.fake_openai import ChatRequest, FakeOpenAI, Reply
+from tests.support.harness import write_prices
+
+
+def run(capsys: Any, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def models(server: FakeOpenAI, tmp_path: Path) -> list[str]:
+    return ["--base-url", server.base_url, "--model", "fake-root", "--sub-model", "fake-sub",
+            "--prices", str(write_prices(tmp_path))]
+
+
+def answers(request: ChatRequest) -> Reply | str:
+    question = request.last_user.split("Question:")[-1]
+    if "end" in question:
+        return 'ANSWER: 2029-06-30\nEXPLANATION: Clause 2.\nQUOTES:\n- page 1: "Lease 0"'
+    if "note" in question:
+        return "ANSWER: =HYPERLINK(\"http://x.example\",\"click\")\nEXPLANATION: -"
+    return lease_answers(request)
+
+
+def test_a_review_runs_resumes_with_a_new_question_and_exports(tmp_path: Path,
+                                                               capsys: Any) -> None:
+    library_with_leases(tmp_path)
+    capsys.readouterr()
+    out_xlsx = tmp_path / "review.xlsx"
+    with FakeOpenAI(answers) as server:
+        code, out, err = run(capsys, "review", "--collection", "leases",
+                             "--column", "What is the monthly rent?:money",
+                             "--column", "Which law governs?:choice(English|New York)",
+                             *models(server, tmp_path), "-o", str(out_xlsx), "--json")
+        assert code == 0, err
+        assert "4 answers to find, about $" in err and "answer 4/4" in err
+        result = json.loads(out)
+        review_id = result["review"]["id"]
+        assert len(result["cells"]) == 4 and result["run"]["stopped"] is None
+        asked = len(server.requests)
+
+        # A new question later: only its cells run.
+        code, out, err = run(capsys, "review", "resume", review_id, "--column",
+                             "When does the term end?:date", "--column",
+                             "Any note?", *models(server, tmp_path), "-q")
+        assert code == 0, err
+        assert len(server.requests) == asked + 4
+        assert "When does the term end?: 30 June 2029" in out
+
+    book = openpyxl.load_workbook(out_xlsx)
+    grid = book["Review"]
+    assert [c.value for c in grid[1]] == ["Document", "What is the monthly rent?",
+                                          "Which law governs?"]
+    assert grid["B2"].value == 1000 and '"EUR"' in grid["B2"].number_format
+    assert grid["C3"].value == "English"
+    sources = list(book["Sources"].iter_rows(min_row=2, values_only=True))
+    assert sources[0][:2] == ("B2", "What is the monthly rent?")
+    assert {row[5] for row in sources} == {"Quote checked on this page",
+                                           "Quote found on another page"}
+
+    # Exports of the whole table now: Excel keeps a formula-looking answer as text.
+    code, _, _ = run(capsys, "review", "export", review_id, "-o", str(tmp_path / "all.xlsx"))
+    assert code == 0
+    grid = openpyxl.load_workbook(tmp_path / "all.xlsx")["Review"]
+    assert grid["D2"].value == dt.datetime(2029, 6, 30)
+    assert grid["E2"].data_type == "s" and grid["E2"].value.startswith("=HYPERLINK")
+    run(capsys, "review", "export", review_id, "-o", str(tmp_path / "all.csv"))
+    rows = list(csv.reader((tmp_path / "all.csv").read_text(encoding="utf-8-sig")
+                           .splitlines()))
+    assert rows[0][2:] == ["What is the monthly rent?", "Which law governs?",
+                           "When does the term end?", "Any note?"]
+    assert rows[1][2] == "EUR 1,000" and rows[1][5].startswith("'=HYPERLINK")
+    run(capsys, "review", "export", review_id, "-o", str(tmp_path / "all.docx"))
+    word = docx.Document(str(tmp_path / "all.docx"))
+    cells = [c.text for c in word.tables[0].rows[1].cells]
+    assert cells[1].startswith("EUR 1,000 [1]")
+    assert any(p.text.startswith("[1] ") and "Quote checked on this page" in p.text
+               for p in word.paragraphs)
+
+    code, out, _ = run(capsys, "review", "list")
+    assert code == 0 and f"{review_id}  leases: 2 documents × 4 questions, 8/8 answered" in out
+
+
+def test_a_template_gives_its_questions(tmp_path: Path, capsys: Any) -> None:
+    library_with_leases(tmp_path, count=1)
+    capsys.readouterr()
+    with FakeOpenAI(lambda r: "ANSWER: NOT STATED") as server:
+        code, out, _ = run(capsys, "review", "--collection", "leases", "--template", "lease",
+                           *models(server, tmp_path), "--json", "-q")
+    assert code == 0
+    result = json.loads(out)
+    assert len(result["review"]["columns"]) == 11
+    assert {c["status"] for c in result["cells"]} == {"not_stated"}
+    assert result["review"]["name"] == "Leases — leases"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["review", "--column", "x"], "which documents? give --collection NAME"),
+    (["review", "--collection", "leases"], "which questions?"),
+    (["review", "show"], "which review? give its id"),
+    (["review", "show", "rv_nope"], "there is no review 'rv_nope'"),
+    (["review", "export", "rv_nope"], "where to? give -o FILE"),
+    (["review", "--collection", "leases", "--column", "Kind:choice(Only one)"],
+     "give 2 to 50 choices"),
+    (["review", "--collection", "leases", "--column", "x", "-o", "table.pdf"],
+     "cannot tell the format"),
+])
+def test_usage_errors_say_what_to_do(tmp_path: Path, capsys: Any, argv: list[str],
+                                     message: str) -> None:
+    library_with_leases(tmp_path, count=1)
+    capsys.readouterr()
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and message in err

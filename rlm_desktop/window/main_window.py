@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
         ask.run_finished.connect(self._run_finished)
         ask.settings_requested.connect(self.open_settings)
         ask.citation_clicked.connect(self._open_citation)
-        library.view_requested.connect(lambda doc_id: self.show_source(doc_id, 1))
+        library.view_requested.connect(lambda doc_id: self.show_source(doc_id, 1, focus=True))
         self.viewer.document_opened.connect(self._remember_document)
         self.viewer.unavailable.connect(lambda message: self.banner.show_message(message,
                                                                                  "warning"))
@@ -420,12 +420,14 @@ class MainWindow(QMainWindow):
 
     def _open_citation(self, doc_id: int, page: int) -> None:
         """Show the cited page in the source viewer, its quotes highlighted."""
-        self.show_source(doc_id, page, self.ask_panel.quotes_for(doc_id, page))
+        self.show_source(doc_id, page, self.ask_panel.quotes_for(doc_id, page), focus=True)
 
-    def show_source(self, doc_id: int, page: int, quotes: list[str] | None = None) -> None:
-        """Open a document of the library (any collection) at a page in the Source tab."""
-        self.viewer.show_document(doc_id, page, quotes)
+    def show_source(self, doc_id: int, page: int, quotes: list[str] | None = None, *,
+                    focus: bool = False) -> None:
+        """Open a document of the library (any collection) at a page in the Source tab; with
+        ``focus`` (opened by the person's click) its page takes the keyboard."""
         self.side_tabs.setCurrentWidget(self.viewer)
+        self.viewer.show_document(doc_id, page, quotes, focus=focus)
 
     def _ingest_finished(self, outcome: IngestOutcome) -> None:
         self.statusBar().showMessage("Library updated.", 4000)

@@ -395,7 +395,9 @@ class SourceViewer(QWidget):
 
     def _focus_page(self) -> None:
         """The shown page (drawn, or its text) takes the keyboard focus."""
-        self.stack.currentWidget().setFocus(Qt.FocusReason.OtherFocusReason)
+        page = self.stack.currentWidget()
+        if page is not None:
+            page.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _focus_when_shown(self) -> None:
         if not self._take_focus:

@@ -199,7 +199,7 @@ class HistoryPanel(QWidget):
 
     open_requested = Signal(str)     # run_id
     delete_requested = Signal(str)   # run_id, after the person confirmed
-    export_requested = Signal(str)   # run_id
+    export_requested = Signal(str, str)   # run_id, the question
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -376,7 +376,7 @@ class HistoryPanel(QWidget):
     def export_selected(self) -> None:
         run = self.selected_run()
         if run is not None and run.status != "running":
-            self.export_requested.emit(run.run_id)
+            self.export_requested.emit(run.run_id, run.question)
 
     def delete_selected(self) -> None:
         run = self.selected_run()

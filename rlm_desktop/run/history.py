@@ -52,6 +52,7 @@ META_ROLE = Qt.ItemDataRole.UserRole + 3     # the second line: collection, date
 KIND_ROLE = Qt.ItemDataRole.UserRole + 4     # the outcome's mark: ok, warn, running, info
 CITES_ROLE = Qt.ItemDataRole.UserRole + 5    # "4 sources checked · 1 not found", or ""
 CITES_WARN_ROLE = Qt.ItemDataRole.UserRole + 6   # True: a quote was not found, or is broken
+CITES_SHORT_ROLE = Qt.ItemDataRole.UserRole + 7  # "4 sources · 1 not found", for a narrow list
 ALL = "All collections"
 EMPTY_TEXT = ("No questions yet.\nAsk something in the Ask panel: every question, its answer "
               "and each step the model took are kept here to look at again.")
@@ -88,15 +89,16 @@ CITATION_COUNT_WORDS = (("not_found", "not found"), ("invalid", "broken"),
 WARNING_STATUSES = ("not_found", "invalid")
 
 
-def citation_summary(counts: dict[str, object]) -> tuple[str, bool]:
+def citation_summary(counts: dict[str, object], *,
+                     short: bool = False) -> tuple[str, bool]:
     """("4 sources checked · 1 not found", True when any is not found or broken); ("", False)
-    for an answer with no checked citations."""
+    for an answer with no checked citations. ``short`` leaves out "checked"."""
     numbers = {str(k): v for k, v in counts.items()
                if isinstance(v, int) and not isinstance(v, bool) and v > 0}
     total = sum(numbers.values())
     if not total:
         return "", False
-    parts = [f"{total:,} source{'s' if total != 1 else ''} checked"]
+    parts = [f"{total:,} source{'s' if total != 1 else ''}" + ("" if short else " checked")]
     parts += [f"{numbers[status]:,} {words}" for status, words in CITATION_COUNT_WORDS
               if numbers.get(status)]
     return " · ".join(parts), any(numbers.get(status) for status in WARNING_STATUSES)
@@ -145,14 +147,16 @@ class HistoryDelegate(QStyledItemDelegate):
         metrics = painter.fontMetrics()
         left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         room = second.width() - side - 6
-        # The citations' check last, kept whole (the rest is cut first), in the warning tone
-        # when a quote was not found.
+        # The citations' check last, kept whole (the rest is cut first; a narrow list gets
+        # the short words), in the warning tone when a quote was not found or is broken.
+        meta = str(index.data(META_ROLE) or "")
         cites = str(index.data(CITES_ROLE) or "")
+        if cites and metrics.horizontalAdvance(f"{meta} · {cites}") > room:
+            cites = str(index.data(CITES_SHORT_ROLE) or cites)
         cites = " · " + cites if cites else ""
-        cites_width = min(metrics.horizontalAdvance(cites), room // 2)
+        cites_width = min(metrics.horizontalAdvance(cites), room * 3 // 5)
         painter.setPen(palette.color(text_role) if selected else tones.muted(palette))
-        meta = metrics.elidedText(str(index.data(META_ROLE) or ""),
-                                  Qt.TextElideMode.ElideRight, room - cites_width)
+        meta = metrics.elidedText(meta, Qt.TextElideMode.ElideRight, room - cites_width)
         meta_rect = second.adjusted(side + 6, 0, 0, 0)
         painter.drawText(meta_rect, int(left), meta)
         if cites:
@@ -327,6 +331,7 @@ class HistoryPanel(QWidget):
         cites, warn = citation_summary(run.citation_counts)
         item.setData(cites, CITES_ROLE)
         item.setData(warn, CITES_WARN_ROLE)
+        item.setData(citation_summary(run.citation_counts, short=True)[0], CITES_SHORT_ROLE)
         answer = run.answer
         item.setToolTip(safe_tooltip(f"{question}\n\n{result_of(run)[1]}"
                                      + (f"\n{cites}" if cites else "")

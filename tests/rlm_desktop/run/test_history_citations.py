@@ -39,6 +39,11 @@ def test_the_summary_counts_in_plain_words(counts: dict[str, Any], words: str,
     assert citation_summary(counts) == (words, warn)
 
 
+def test_a_narrow_list_gets_the_short_words() -> None:
+    assert citation_summary({"verified": 3, "not_found": 1}, short=True) == \
+        ("4 sources · 1 not found", True)
+
+
 def warn_pixels(image: QImage, colour: QColor) -> int:
     return sum(1 for y in range(image.height()) for x in range(image.width())
                if _near(image.pixelColor(x, y), colour))

@@ -21,13 +21,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.rlm.citations import parse_markers
 from rlm_desktop.advice import in_app
-from rlm_desktop.ask.render import Turn, parse_cite_url, render
+from rlm_desktop.ask.render import EXPORT_LINK, Turn, exportable, parse_cite_url, render
 from rlm_desktop.replies import AskResult
 from rlm_desktop.widgets.citation_marks import checked
 from rlm_desktop.widgets.empty_state import EmptyState
@@ -102,6 +103,7 @@ class AskPanel(QWidget):
     run_finished = Signal(object, object)   # (AskResult | None, error str | None)
     settings_requested = Signal()
     citation_clicked = Signal(int, int)     # document id, page
+    export_requested = Signal(str, str)     # an answered question's run id, the question
     files_dropped = Signal(list)
 
     def __init__(self, client: WorkerClient, scope: Callable[[], Scope],
@@ -149,6 +151,17 @@ class AskPanel(QWidget):
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self.stop)
         header = panel_header("Ask", self.new_action, "New conversation", text_beside=True)
+        self.export_action = QAction(icon("export"), "&Export…", self)
+        self.export_action.setToolTip("Save the latest answer and its sources as a Word, PDF "
+                                      "or Markdown file")
+        self.export_action.triggered.connect(self.export_latest)
+        self.export_button = QToolButton()
+        self.export_button.setDefaultAction(self.export_action)
+        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.export_button.setAccessibleName("Export the answer")
+        self.export_button.setAutoRaise(True)
+        self.export_button.setVisible(False)      # until there is an answer to export
+        header.insertWidget(header.count() - 1, self.export_button)
 
         self.view = AnswerView()
         self.view.setAccessibleName("Conversation")
@@ -192,6 +205,7 @@ class AskPanel(QWidget):
 
     def refresh_icons(self) -> None:
         self.new_action.setIcon(icon("new-conversation"))
+        self.export_action.setIcon(icon("export"))
         self.stop_action.setIcon(icon("stop"))
         self.ask_button.setIcon(icon("stop" if self.running else "ask"))
 
@@ -381,6 +395,7 @@ class AskPanel(QWidget):
 
     def _render(self) -> None:
         self.stack.setCurrentWidget(self.view if self.turns else self.empty)
+        self.export_button.setVisible(self.latest_answer() is not None)
         scroll = self.view.verticalScrollBar()
         at_end = scroll.value() >= scroll.maximum() - 4
         document: QTextDocument = self.view.document()
@@ -401,6 +416,17 @@ class AskPanel(QWidget):
                 return [quote for quote in cited if quote]
         return []
 
+    def latest_answer(self) -> Turn | None:
+        """The last question of the conversation, when its answer can be exported."""
+        if self.running or not self.turns or not exportable(self.turns[-1]):
+            return None
+        return self.turns[-1]
+
+    def export_latest(self) -> None:
+        turn = self.latest_answer()
+        if turn is not None:
+            self.export_requested.emit(turn.run_id, turn.question)
+
     def answer_text(self) -> str:
         """The conversation as plain text (what a screen reader or a test sees)."""
         return self.view.toPlainText()
@@ -412,5 +438,10 @@ class AskPanel(QWidget):
             self.citation_clicked.emit(*cite)
         elif text == "rlm:settings":
             self.settings_requested.emit()
+        elif text.startswith(EXPORT_LINK):
+            run_id = text[len(EXPORT_LINK):]
+            turn = next((t for t in self.turns if t.run_id == run_id and exportable(t)), None)
+            if turn is not None:
+                self.export_requested.emit(turn.run_id, turn.question)
         else:   # a link the model wrote: web links after a confirmation, others refused
             open_untrusted_link(url, self)

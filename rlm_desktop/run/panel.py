@@ -50,6 +50,7 @@ class RunPanel(QWidget):
     history (``show_run``)."""
 
     stop_requested = Signal()
+    export_requested = Signal()      # Export… pressed: the window knows which run is shown
     details_toggled = Signal(bool)   # the person pressed Show details (the window remembers it)
 
     TICK_MS = 30              # events arriving within this time are applied together
@@ -110,6 +111,13 @@ class RunPanel(QWidget):
         self.stop_button.setIcon(stop_icon(self.stop_button))
         self.stop_button.clicked.connect(self.request_stop)
         top.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setAccessibleName("Export this answer")
+        self.export_button.setToolTip("Save this answer and its sources as a Word, PDF or "
+                                      "Markdown file")
+        self.export_button.clicked.connect(self.export_requested)
+        self.export_button.setVisible(False)
+        top.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignTop)
         grid.addLayout(top)
         status = QHBoxLayout()
         status.setSpacing(6)
@@ -387,6 +395,8 @@ class RunPanel(QWidget):
         self.status_label.setAccessibleDescription(text)
         self.badge.set_status(self.tree.sandbox, checking=self.live)
         busy = self.live or self.read_only or root is not None
+        self.export_button.setVisible(not self.live and root is not None and root.finished
+                                      and bool(root.answer))
         self.header.setVisible(busy)        # idle: only the empty state says what comes here
         self.header_line.setVisible(busy)
         self._show_totals()

@@ -20,6 +20,7 @@ class MenuHost(Protocol):
     run_panel_widget: QWidget
     history_panel_widget: QWidget
     details_action: QAction
+    exports: Any            # WindowExports: its action is File > Export answer…
 
     def menuBar(self) -> QMenuBar: ...
 
@@ -72,6 +73,7 @@ def build_menus(window: MenuHost) -> Menus:
     file_menu.addSeparator()
     file_menu.addAction(action("&Open a saved analysis…", window.open_saved_analysis,
                                "Ctrl+Alt+O", "history"))
+    file_menu.addAction(window.exports.action)       # Export answer… (Ctrl+E)
     file_menu.addSeparator()
     settings_action = action("&Settings…", window.open_settings, "Ctrl+,", "settings")
     settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)

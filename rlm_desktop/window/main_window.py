@@ -46,6 +46,7 @@ from rlm_desktop.viewer.panel import SourceViewer
 from rlm_desktop.widgets.icons import app_icon, icon
 from rlm_desktop.widgets.safe_text import safe_tooltip
 from rlm_desktop.window.banner import Banner, BannerAction
+from rlm_desktop.window.demo import ACTION_TEXT, Demo
 from rlm_desktop.window.menus import build_menus
 from rlm_desktop.window.protocols import HistoryPanelView, RunPanelView, as_widget
 from rlm_desktop.worker_client import WorkerClient
@@ -154,6 +155,11 @@ class MainWindow(QMainWindow):
         self._restart_offer = BannerAction("Restart engine", self.restart_engine)
         self._log_offer = BannerAction("Show engine log", self.show_engine_log)
         self._setup_offer = BannerAction("Set up a model", self.open_setup)
+        self.demo = Demo(client, self.ask_panel, self.library, self.banner, self._replay,
+                         self._remember_document,
+                         lambda text: self.statusBar().showMessage(text, 8000),
+                         self._setup_offer)
+        self._demo_offer = BannerAction(ACTION_TEXT, self.open_demo)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
@@ -437,8 +443,9 @@ class MainWindow(QMainWindow):
             return
         if bool(self._settings.value("setup/skipped", False, type=bool)):
             self.banner.show_message("No AI model is set up yet. You can add and browse "
-                                     "documents; to ask questions, set up a model.",
-                                     "info", self._setup_offer)
+                                     "documents, or see a demo of a question answered "
+                                     "earlier; to ask questions, set up a model.",
+                                     "info", self._setup_offer, self._demo_offer)
             return
         QTimer.singleShot(0, self.open_setup)
 
@@ -448,6 +455,9 @@ class MainWindow(QMainWindow):
             return
         self.wizard = self._wizard_factory(self.client, self)
         self.wizard.finished.connect(self._setup_finished)
+        demo_requested = getattr(self.wizard, "demo_requested", None)
+        if demo_requested is not None:
+            demo_requested.connect(self.open_demo)
         self._on_saved(self.wizard)
         self.wizard.open()
 
@@ -455,6 +465,11 @@ class MainWindow(QMainWindow):
         if result != QDialog.DialogCode.Accepted:
             self._settings.setValue("setup/skipped", True)
         self.ask_panel.update_scope()
+
+    def open_demo(self) -> None:
+        """Help > See a demo: a question answered earlier about sample documents, replayed
+        with its sources; no model is asked."""
+        self.demo.open()
 
     def open_settings(self) -> None:
         if self.settings_dialog is not None and self.settings_dialog.isVisible():

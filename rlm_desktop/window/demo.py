@@ -23,6 +23,7 @@ from rlm_desktop.worker_client import WorkerClient
 
 DEMO_FOLDER = RESOURCES / "demo"
 ACTION_TEXT = "See a demo"
+RUN_KIND = "Demo, recorded earlier"
 ACTION_TIP = ("See a question answered earlier about three sample documents, with every step "
               "and checked sources; no AI model or key is needed")
 NOTE = ("Demo: this question was answered earlier about three sample documents (a lease, an "
@@ -42,7 +43,7 @@ class Demo:
     ask_panel: AskPanel
     library: LibraryPanel
     banner: Banner
-    replay: Callable[[RunEvents], None]              # shows a recorded run in the run panel
+    replay: Callable[[RunEvents, str], None]         # shows a recorded run in the run panel
     remember: Callable[[int, str, str], None]        # a document's id, title and path
     status: Callable[[str], None]                    # a passing note in the status bar
     setup: BannerAction                              # "Set up a model"
@@ -75,7 +76,7 @@ class Demo:
         for doc in demo.documents:
             self.remember(doc.id, doc.title, doc.path)
         self.library.show_collection(demo.collection)
-        self.replay(RunEvents(run=demo.run, events=events))
+        self.replay(RunEvents(run=demo.run, events=events), RUN_KIND)
         self.shown += 1
         self.status("")
         self.client.request("settings_get", {}, on_done=self._explain)

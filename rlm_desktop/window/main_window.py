@@ -343,10 +343,10 @@ class MainWindow(QMainWindow):
 
         self.client.request("run_events", {"run_id": run_id}, on_done=shown)
 
-    def _replay(self, stored: RunEvents) -> None:
-        """Show a recorded run read-only in the run panel (History's open, and File > Open a
-        saved analysis…)."""
-        self.run_panel.show_run(stored.run, stored.events)
+    def _replay(self, stored: RunEvents, kind: str = "Saved run") -> None:
+        """Show a recorded run read-only in the run panel (History's open, File > Open a
+        saved analysis… and the demo)."""
+        self.run_panel.show_run(stored.run, stored.events, kind)
         self.side_tabs.setCurrentWidget(self.run_panel_widget)
 
     def open_saved_analysis(self) -> None:

@@ -101,8 +101,8 @@ READ = '''I'll ask a helper model to read each document for notice periods and d
 
 ```repl
 notes = llm_query_batched([
-    "What does this document say about giving notice to end the lease, and on which dates? "
-    "Quote the exact words.\\n\\n" + context[d["start"]:d["end"]] for d in documents])
+    f"{d['title']}: what does it say about giving notice to end the lease, and on which "
+    "dates? Quote the exact words.\\n\\n" + context[d["start"]:d["end"]] for d in documents])
 for d, note in zip(documents, notes):
     print(d["title"], "->", note)
 ```'''

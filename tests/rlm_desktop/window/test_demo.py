@@ -120,6 +120,7 @@ def test_the_setup_wizard_offers_the_demo_and_it_replays_offline(
     panel.flush()
     root = panel.tree.root
     assert panel.read_only and root is not None and root.finished
+    assert panel.status_label.full.startswith("Demo, recorded earlier · Answered")
     assert root.answer and root.answer.startswith("**Yes.**") and len(root.citations) == 4
     assert win.side_tabs.currentWidget() is win.run_panel_widget
     # It says that it is a demo and what to do next.

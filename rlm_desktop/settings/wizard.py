@@ -65,7 +65,8 @@ class ServicePage(QWizardPage):
         self._wizard = wizard
         self.setTitle("Which AI service should answer your questions?")
         self.setSubTitle("RLM Desktop sends pieces of your documents to an AI model and shows "
-                         "you every step it takes. You can change this later in Settings.")
+                         "you every step it takes. You can change this later in Settings. "
+                         f"No key yet? “{DEMO_TEXT}” shows an answer recorded earlier.")
         self.group = QButtonGroup(self)
         self.group.idToggled.connect(lambda *_: self._changed())
         self.options: dict[str, QRadioButton] = {}

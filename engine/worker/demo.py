@@ -13,12 +13,13 @@ import dataclasses
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from engine import events as ev
 from engine.ingest.pipeline import IngestOptions, ingest
-from engine.rlm.citations import format_marker, replace_markers
+from engine.rlm.citations import Citation, format_marker, replace_markers
 from engine.store.library import FAILED, Library
 from engine.worker.runs import _log_record
 from engine.worker.state import Request, RequestError, Services, in_daemon_thread, need_str
@@ -65,8 +66,8 @@ def _recorded_names(events: list[ev.Event]) -> dict[int, str]:
     return names
 
 
-def _marker(ids: Ids) -> Any:
-    def rewrite(cite: Any) -> str:
+def _marker(ids: Ids) -> Callable[[Citation], str]:
+    def rewrite(cite: Citation) -> str:
         return format_marker(ids.get(cite.doc_id, cite.doc_id), cite.page, cite.quote)
     return rewrite
 
@@ -133,7 +134,8 @@ async def open_demo(svc: Services, req: Request) -> dict[str, Any]:
     folder = Path(need_str(req.args, "folder")).expanduser()
     key = COLLECTION.casefold()
     if key in svc.ingesting:
-        raise RequestError("The demo is already being opened; wait a moment.", "busy")
+        raise RequestError("The demo is already being opened, or files are being added to its "
+                           "“Demo” collection; wait a moment and try again.", "busy")
     cancel = threading.Event()
     req.on_cancel = cancel.set
     svc.ingesting[key] = req.id

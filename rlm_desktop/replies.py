@@ -276,6 +276,16 @@ class ExportResult(Reply):
     sources: int = 0
 
 
+@dataclass(frozen=True)
+class DemoReplay(Reply):
+    """The result of ``open_demo``: the demo's documents as the library holds them, and the
+    run their recorded analysis makes (its events came before as the request's events)."""
+
+    run: RunRecord = field(default_factory=RunRecord)
+    collection: str = ""
+    documents: tuple[Document, ...] = ()
+
+
 # --- settings ------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from engine.rlm.citations import parse_markers
 from rlm_desktop.advice import in_app
 from rlm_desktop.ask.render import EXPORT_LINK, Turn, exportable, parse_cite_url, render
-from rlm_desktop.replies import AskResult
+from rlm_desktop.replies import AskResult, RunRecord
 from rlm_desktop.widgets.citation_marks import checked
 from rlm_desktop.widgets.empty_state import EmptyState
 from rlm_desktop.widgets.icons import icon
@@ -332,20 +332,27 @@ class AskPanel(QWidget):
     # --- replies ----------------------------------------------------------------------
 
     def _event(self, turn: Turn, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        if kind == "usage_totals":
-            turn.apply_usage(event)
+        if _fold(turn, event):
             self._render_live()
-        elif kind == "iteration_started" and not event.get("depth"):
-            turn.iteration = int(event.get("iteration") or 0)
-            self._render_live()
-        elif kind == "subcall_started" and event.get("kind") != "rlm_query":
-            turn.helper_questions += 1
-            self._render_live()
-        elif kind == "answer_citations" and not event.get("depth"):
-            citations = event.get("citations")
-            turn.citations = citations if isinstance(citations, list) else []
         self.run_event.emit(event)
+
+    def show_recorded(self, run: RunRecord, events: list[dict[str, Any]], note: str) -> bool:
+        """A recorded analysis (the demo) as the one finished question of a new conversation,
+        its citations opening the viewer as a live answer's do; False while a question runs."""
+        if self.running:
+            return False
+        self._end_conversation()
+        self._pending_note = ""
+        turn = Turn(question=run.question, notes=[note])
+        for event in events:
+            _fold(turn, event)
+        turn.status = "done"
+        turn.answer, turn.stop_reason, turn.partial = run.answer, run.stop_reason, run.partial
+        turn.duration_s, turn.run_id, turn.error = run.duration_s, run.run_id, in_app(run.error)
+        self.turns = [turn]
+        self.update_scope()
+        self._render()
+        return True
 
     def _done(self, turn: Turn, reply: dict[str, Any]) -> None:
         self._request_id = 0
@@ -445,3 +452,21 @@ class AskPanel(QWidget):
                 self.export_requested.emit(turn.run_id, turn.question)
         else:   # a link the model wrote: web links after a confirmation, others refused
             open_untrusted_link(url, self)
+
+
+def _fold(turn: Turn, event: dict[str, Any]) -> bool:
+    """What one run event changes in a question's facts; True when the text shown changes."""
+    kind = event.get("type")
+    if kind == "usage_totals":
+        turn.apply_usage(event)
+    elif kind == "iteration_started" and not event.get("depth"):
+        turn.iteration = int(event.get("iteration") or 0)
+    elif kind == "subcall_started" and event.get("kind") != "rlm_query":
+        turn.helper_questions += 1
+    elif kind == "answer_citations" and not event.get("depth"):
+        citations = event.get("citations")
+        turn.citations = citations if isinstance(citations, list) else []
+        return False
+    else:
+        return False
+    return True

@@ -39,6 +39,7 @@ from rlm_desktop.run.sandbox_badge import SandboxBadge
 from rlm_desktop.run.tree import RunTree
 from rlm_desktop.widgets.safe_text import safe_tooltip
 
+SAVED = "Saved run"          # how a replayed run's status begins
 EMPTY_TITLE = "Watch the model work"
 EMPTY_TEXT = ("When you ask a question, you can watch the work here: each step the model "
               "takes, the code it runs and what it prints, every question it hands to a "
@@ -65,6 +66,7 @@ class RunPanel(QWidget):
         self.timeline: RunTimeline | None = None
         self.live = False
         self.read_only = False
+        self.replay_kind = SAVED
         self.stopping = False
         self.question = ""
         self.final_elapsed: float | None = None
@@ -219,10 +221,13 @@ class RunPanel(QWidget):
         self._queue.append(("finish", result, error))
         self._schedule()
 
-    def show_run(self, run: RunRecord, events: list[dict[str, Any]]) -> None:
-        """Replay a stored run, read-only (no Stop)."""
+    def show_run(self, run: RunRecord, events: list[dict[str, Any]],
+                 kind: str = SAVED) -> None:
+        """Replay a stored run, read-only (no Stop); ``kind`` heads its status ("Saved run",
+        or the demo's words)."""
         self.clear()
         self.read_only = True
+        self.replay_kind = kind
         self._follow = False
         self.question = run.question
         self.question_label.setText(fmt.one_line(self.question, 240))
@@ -243,6 +248,7 @@ class RunPanel(QWidget):
             self.timeline = None
         self.tree = RunTree()
         self.live = self.read_only = self.stopping = False
+        self.replay_kind = SAVED
         self.question = ""
         self.final_elapsed = None
         self._started_at = None
@@ -404,7 +410,7 @@ class RunPanel(QWidget):
 
     def _status(self) -> tuple[str, str]:
         root = self.tree.root
-        prefix = "Saved run · " if self.read_only else ""
+        prefix = f"{self.replay_kind} · " if self.read_only else ""
         if root is not None and root.finished:  # (the reply itself may still be on its way)
             text = fmt.stop_title(root.stop_reason)
             if root.answer and root.stop_reason != StopReason.ANSWERED:

@@ -308,6 +308,8 @@ class SourceViewer(QWidget):
         self.stack.setCurrentWidget(self.scroll_area)
         _set_caption(self.page_label, page_caption(self.page, result.label, self.pages),
                      self.pages)
+        if not result.label:
+            self._request_printed_number(token)
         self._say(SCANNED if result.scanned else
                   NOT_FOUND if result.quote_found is False else "")
         self._update_buttons()
@@ -321,6 +323,23 @@ class SourceViewer(QWidget):
         self.page_shown.emit()
 
     # --- stored text ------------------------------------------------------------------------
+
+    def _request_printed_number(self, token: int) -> None:
+        """A PDF without page labels: the printed number found at ingest (its footer's "3"),
+        so the caption says "p. 3 (PDF p. 4)" as the citation does."""
+        if self.doc is None:
+            return
+        page = self.page
+
+        def got(reply: dict[str, Any]) -> None:
+            if token != self._token or not reply.get("ok") or self.mode != "pdf":
+                return
+            label = PageText.from_json(reply.get("result")).label
+            if label:
+                _set_caption(self.page_label, page_caption(page, label, self.pages),
+                             self.pages)
+
+        self.client.request("page_text", {"doc_id": self.doc.id, "page": page}, on_done=got)
 
     def _request_text(self) -> None:
         if self.doc is None:

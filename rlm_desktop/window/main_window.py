@@ -47,6 +47,7 @@ from rlm_desktop.viewer.panel import SourceViewer
 from rlm_desktop.widgets.icons import app_icon, icon
 from rlm_desktop.widgets.safe_text import safe_tooltip
 from rlm_desktop.window.banner import Banner, BannerAction
+from rlm_desktop.window.demo import ACTION_TEXT, Demo
 from rlm_desktop.window.exports import WindowExports
 from rlm_desktop.window.menus import build_menus
 from rlm_desktop.window.protocols import HistoryPanelView, RunPanelView, as_widget
@@ -156,6 +157,11 @@ class MainWindow(QMainWindow):
         self._restart_offer = BannerAction("Restart engine", self.restart_engine)
         self._log_offer = BannerAction("Show engine log", self.show_engine_log)
         self._setup_offer = BannerAction("Set up a model", self.open_setup)
+        self.demo = Demo(client, self.ask_panel, self.library, self.banner, self._replay,
+                         self._remember_document,
+                         lambda text: self.statusBar().showMessage(text, 8000),
+                         self._setup_offer)
+        self._demo_offer = BannerAction(ACTION_TEXT, self.open_demo)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
@@ -356,10 +362,10 @@ class MainWindow(QMainWindow):
 
         self.client.request("run_events", {"run_id": run_id}, on_done=shown)
 
-    def _replay(self, stored: RunEvents) -> None:
-        """Show a recorded run read-only in the run panel (History's open, and File > Open a
-        saved analysis…)."""
-        self.run_panel.show_run(stored.run, stored.events)
+    def _replay(self, stored: RunEvents, kind: str = "Saved run") -> None:
+        """Show a recorded run read-only in the run panel (History's open, File > Open a
+        saved analysis… and the demo)."""
+        self.run_panel.show_run(stored.run, stored.events, kind)
         self.side_tabs.setCurrentWidget(self.run_panel_widget)
 
     def open_saved_analysis(self) -> None:
@@ -471,8 +477,9 @@ class MainWindow(QMainWindow):
             return
         if bool(self._settings.value("setup/skipped", False, type=bool)):
             self.banner.show_message("No AI model is set up yet. You can add and browse "
-                                     "documents; to ask questions, set up a model.",
-                                     "info", self._setup_offer)
+                                     "documents, or see a demo of a question answered "
+                                     "earlier; to ask questions, set up a model.",
+                                     "info", self._setup_offer, self._demo_offer)
             return
         QTimer.singleShot(0, self.open_setup)
 
@@ -482,6 +489,9 @@ class MainWindow(QMainWindow):
             return
         self.wizard = self._wizard_factory(self.client, self)
         self.wizard.finished.connect(self._setup_finished)
+        demo_requested = getattr(self.wizard, "demo_requested", None)
+        if demo_requested is not None:
+            demo_requested.connect(self.open_demo)
         self._on_saved(self.wizard)
         self.wizard.open()
 
@@ -489,6 +499,11 @@ class MainWindow(QMainWindow):
         if result != QDialog.DialogCode.Accepted:
             self._settings.setValue("setup/skipped", True)
         self.ask_panel.update_scope()
+
+    def open_demo(self) -> None:
+        """Help > See a demo: a question answered earlier about sample documents, replayed
+        with its sources; no model is asked."""
+        self.demo.open()
 
     def open_settings(self) -> None:
         if self.settings_dialog is not None and self.settings_dialog.isVisible():

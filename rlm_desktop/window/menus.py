@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QTabWidget, QWidget
 
 from rlm_desktop.widgets.icons import icon
+from rlm_desktop.window.demo import ACTION_TIP
 
 
 class MenuHost(Protocol):
@@ -31,6 +32,8 @@ class MenuHost(Protocol):
     def open_saved_analysis(self) -> None: ...
 
     def open_setup(self) -> None: ...
+
+    def open_demo(self) -> None: ...
 
     def show_engine_log(self) -> None: ...
 
@@ -103,6 +106,9 @@ def build_menus(window: MenuHost) -> Menus:
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(action("Set up an AI &model…", window.open_setup))
+    demo = action("See a &demo", window.open_demo)
+    demo.setToolTip(ACTION_TIP)
+    help_menu.addAction(demo)
     help_menu.addAction(action("Engine &log", window.show_engine_log))
     restart_engine_action = action("&Restart engine", window.restart_engine,
                                           icon_name="engine")

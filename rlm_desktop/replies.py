@@ -242,6 +242,8 @@ class RunRecord(Reply):
     started_at: str = ""      # UTC, ISO 8601
     duration_s: float | None = None
     usage: dict[str, Any] = field(default_factory=dict)     # as in a usage_totals event
+    # In ``history``: how many of the answer's citations ended with each status.
+    citation_counts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,27 @@ class SavedAnalysis(Reply):
     events_sent: int = 0
     skipped: int = 0          # damaged lines left out
     path: str = ""
+
+
+@dataclass(frozen=True)
+class ExportResult(Reply):
+    """The result of ``export_run``: the file written and what went into it."""
+
+    path: str = ""
+    format: str = ""          # docx, pdf or md
+    with_trajectory: bool = False
+    run_id: str = ""
+    sources: int = 0
+
+
+@dataclass(frozen=True)
+class DemoReplay(Reply):
+    """The result of ``open_demo``: the demo's documents as the library holds them, and the
+    run their recorded analysis makes (its events came before as the request's events)."""
+
+    run: RunRecord = field(default_factory=RunRecord)
+    collection: str = ""
+    documents: tuple[Document, ...] = ()
 
 
 # --- settings ------------------------------------------------------------------------

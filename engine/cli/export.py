@@ -12,12 +12,9 @@ from engine.cli.common import EXIT_OK
 from engine.cli.show import find_log
 from engine.cli.terminal import printable
 from engine.errors import ConfigError
-from engine.export import docx, markdown, pdf
 from engine.export.document import build
+from engine.export.formats import SUFFIXES, WRITERS
 from engine.store.trajectory import read_events
-
-WRITERS = {"md": markdown.write, "docx": docx.write, "pdf": pdf.write}
-SUFFIXES = {".md": "md", ".markdown": "md", ".docx": "docx", ".pdf": "pdf"}
 
 
 def add_commands(commands: Any) -> None:

@@ -14,6 +14,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 RUNNING, FINISHED, INTERRUPTED = "running", "finished", "interrupted"
 PREVIEW_CHARS = 300
 BATCH_INTERVAL_S = 0.1
+# The answer's citations are checked as a run ends: its check is among its last events.
+CITATION_TAIL_EVENTS = 16
+_CITATIONS_PREFIX = '{"type":"answer_citations"'   # as the worker encodes events
 _RUN_FIELDS = ("run_id", "conversation", "collection", "question", "answer", "stop_reason",
                "partial", "cost_usd", "usage", "status", "error", "started_at", "finished_at",
                "duration_s")
@@ -60,7 +64,30 @@ def history(conn: sqlite3.Connection, collection: str | None = None,
         params.append(collection)
     sql += " ORDER BY started_at DESC, rowid DESC LIMIT ?"
     params.append(limit)
-    return [_run_json(row, preview=True) for row in conn.execute(sql, params)]
+    runs = [_run_json(row, preview=True) for row in conn.execute(sql, params)]
+    for run in runs:
+        run["citation_counts"] = citation_counts(conn, run["run_id"])
+    return runs
+
+
+def citation_counts(conn: sqlite3.Connection, run_id: str) -> dict[str, int]:
+    """How many of a run's answer's citations ended with each status (``verified``,
+    ``not_found``...); empty when none were checked. Reads only the run's last few events."""
+    rows = conn.execute("SELECT json FROM run_events WHERE run_id = ? ORDER BY seq DESC "
+                        "LIMIT ?", (run_id, CITATION_TAIL_EVENTS))
+    for (text,) in rows:
+        if not text.startswith(_CITATIONS_PREFIX):
+            continue
+        try:
+            data = json.loads(text)
+        except ValueError:
+            continue
+        citations = data.get("citations")
+        if data.get("depth") or not isinstance(citations, list):
+            continue
+        return dict(Counter(str(c.get("status") or "unknown") for c in citations
+                            if isinstance(c, dict)))
+    return {}
 
 
 def load_run(conn: sqlite3.Connection, run_id: str) -> dict[str, Any] | None:

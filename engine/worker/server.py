@@ -13,8 +13,9 @@ Run as ``python -m engine.worker``. Protocol 1 (the full contract is in the READ
   close the REPLs and exit 0.
 - Commands: hello, shutdown, cancel; collections, create_collection, delete_collection,
   documents, ingest, rescan, remove_documents (``library``); ask, end_conversation,
-  history, run_events, delete_run (``runs``); settings_get/set, prices_get/set,
-  key_status/set/delete, discover_local, list_models, test_connection (``settings``).
+  history, run_events, delete_run, read_log (``runs``); export_run (``exports``);
+  settings_get/set, prices_get/set, key_status/set/delete, discover_local, list_models,
+  test_connection (``settings``); open_demo (``demo``).
 
 stdout carries protocol lines only (anything else printing goes to stderr, which is
 free-form log text). The worker is the only process holding API keys.
@@ -38,7 +39,7 @@ from engine import __version__, secrets
 from engine.config import config_dir, data_dir
 from engine.errors import ConfigError, ProviderError, SandboxError
 from engine.store.db import store_path
-from engine.worker import library, runs, settings
+from engine.worker import demo, exports, library, runs, settings
 from engine.worker.jsonio import LineWriter, start_reader
 from engine.worker.state import Request, RequestError, Services
 
@@ -48,7 +49,7 @@ log = logging.getLogger("engine.worker")
 
 Handler = Callable[[Services, Request], Awaitable[Any]]
 # One module per group of commands, each with a HANDLERS table of command name -> handler.
-COMMAND_GROUPS = (library, runs, settings)
+COMMAND_GROUPS = (library, runs, exports, settings, demo)
 
 
 def error_kind(exc: BaseException) -> str:

@@ -21,14 +21,15 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.rlm.citations import parse_markers
 from rlm_desktop.advice import in_app
-from rlm_desktop.ask.render import Turn, parse_cite_url, render
-from rlm_desktop.replies import AskResult
+from rlm_desktop.ask.render import EXPORT_LINK, Turn, exportable, parse_cite_url, render
+from rlm_desktop.replies import AskResult, RunRecord
 from rlm_desktop.widgets.citation_marks import checked
 from rlm_desktop.widgets.empty_state import EmptyState
 from rlm_desktop.widgets.icons import icon
@@ -102,6 +103,7 @@ class AskPanel(QWidget):
     run_finished = Signal(object, object)   # (AskResult | None, error str | None)
     settings_requested = Signal()
     citation_clicked = Signal(int, int)     # document id, page
+    export_requested = Signal(str, str)     # an answered question's run id, the question
     files_dropped = Signal(list)
 
     def __init__(self, client: WorkerClient, scope: Callable[[], Scope],
@@ -149,6 +151,17 @@ class AskPanel(QWidget):
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self.stop)
         header = panel_header("Ask", self.new_action, "New conversation", text_beside=True)
+        self.export_action = QAction(icon("export"), "&Export…", self)
+        self.export_action.setToolTip("Save the latest answer and its sources as a Word, PDF "
+                                      "or Markdown file")
+        self.export_action.triggered.connect(self.export_latest)
+        self.export_button = QToolButton()
+        self.export_button.setDefaultAction(self.export_action)
+        self.export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.export_button.setAccessibleName("Export the answer")
+        self.export_button.setAutoRaise(True)
+        self.export_button.setVisible(False)      # until there is an answer to export
+        header.insertWidget(header.count() - 1, self.export_button)
 
         self.view = AnswerView()
         self.view.setAccessibleName("Conversation")
@@ -192,6 +205,7 @@ class AskPanel(QWidget):
 
     def refresh_icons(self) -> None:
         self.new_action.setIcon(icon("new-conversation"))
+        self.export_action.setIcon(icon("export"))
         self.stop_action.setIcon(icon("stop"))
         self.ask_button.setIcon(icon("stop" if self.running else "ask"))
 
@@ -318,20 +332,27 @@ class AskPanel(QWidget):
     # --- replies ----------------------------------------------------------------------
 
     def _event(self, turn: Turn, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        if kind == "usage_totals":
-            turn.apply_usage(event)
+        if _fold(turn, event):
             self._render_live()
-        elif kind == "iteration_started" and not event.get("depth"):
-            turn.iteration = int(event.get("iteration") or 0)
-            self._render_live()
-        elif kind == "subcall_started" and event.get("kind") != "rlm_query":
-            turn.helper_questions += 1
-            self._render_live()
-        elif kind == "answer_citations" and not event.get("depth"):
-            citations = event.get("citations")
-            turn.citations = citations if isinstance(citations, list) else []
         self.run_event.emit(event)
+
+    def show_recorded(self, run: RunRecord, events: list[dict[str, Any]], note: str) -> bool:
+        """A recorded analysis (the demo) as the one finished question of a new conversation,
+        its citations opening the viewer as a live answer's do; False while a question runs."""
+        if self.running:
+            return False
+        self._end_conversation()
+        self._pending_note = ""
+        turn = Turn(question=run.question, notes=[note])
+        for event in events:
+            _fold(turn, event)
+        turn.status = "done"
+        turn.answer, turn.stop_reason, turn.partial = run.answer, run.stop_reason, run.partial
+        turn.duration_s, turn.run_id, turn.error = run.duration_s, run.run_id, in_app(run.error)
+        self.turns = [turn]
+        self.update_scope()
+        self._render()
+        return True
 
     def _done(self, turn: Turn, reply: dict[str, Any]) -> None:
         self._request_id = 0
@@ -381,6 +402,7 @@ class AskPanel(QWidget):
 
     def _render(self) -> None:
         self.stack.setCurrentWidget(self.view if self.turns else self.empty)
+        self.export_button.setVisible(self.latest_answer() is not None)
         scroll = self.view.verticalScrollBar()
         at_end = scroll.value() >= scroll.maximum() - 4
         document: QTextDocument = self.view.document()
@@ -401,6 +423,17 @@ class AskPanel(QWidget):
                 return [quote for quote in cited if quote]
         return []
 
+    def latest_answer(self) -> Turn | None:
+        """The last question of the conversation, when its answer can be exported."""
+        if self.running or not self.turns or not exportable(self.turns[-1]):
+            return None
+        return self.turns[-1]
+
+    def export_latest(self) -> None:
+        turn = self.latest_answer()
+        if turn is not None:
+            self.export_requested.emit(turn.run_id, turn.question)
+
     def answer_text(self) -> str:
         """The conversation as plain text (what a screen reader or a test sees)."""
         return self.view.toPlainText()
@@ -412,5 +445,28 @@ class AskPanel(QWidget):
             self.citation_clicked.emit(*cite)
         elif text == "rlm:settings":
             self.settings_requested.emit()
+        elif text.startswith(EXPORT_LINK):
+            run_id = text[len(EXPORT_LINK):]
+            turn = next((t for t in self.turns if t.run_id == run_id and exportable(t)), None)
+            if turn is not None:
+                self.export_requested.emit(turn.run_id, turn.question)
         else:   # a link the model wrote: web links after a confirmation, others refused
             open_untrusted_link(url, self)
+
+
+def _fold(turn: Turn, event: dict[str, Any]) -> bool:
+    """What one run event changes in a question's facts; True when the text shown changes."""
+    kind = event.get("type")
+    if kind == "usage_totals":
+        turn.apply_usage(event)
+    elif kind == "iteration_started" and not event.get("depth"):
+        turn.iteration = int(event.get("iteration") or 0)
+    elif kind == "subcall_started" and event.get("kind") != "rlm_query":
+        turn.helper_questions += 1
+    elif kind == "answer_citations" and not event.get("depth"):
+        citations = event.get("citations")
+        turn.citations = citations if isinstance(citations, list) else []
+        return False
+    else:
+        return False
+    return True

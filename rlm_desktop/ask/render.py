@@ -92,6 +92,14 @@ def _float(value: Any) -> float | None:
         return None
 
 
+EXPORT_LINK = "rlm:export:"     # + a turn's run id: its answer's Export… link
+
+
+def exportable(turn: Turn) -> bool:
+    """Whether a turn's answer can be exported: it finished with one, and the store has it."""
+    return turn.status == "done" and bool(turn.run_id) and bool(turn.answer.strip())
+
+
 def stop_text(reason: str) -> str:
     known = StopReason.parse(reason)
     if known is not None:
@@ -222,8 +230,10 @@ def _render_answer(cursor: QTextCursor, turn: Turn, palette: QPalette, muted: st
     else:
         insert_markdown(cursor, cite_links(answer, title_of))  # no HTML, images as alt text
     _plain_block(cursor)
+    export = (f' · <a href="{EXPORT_LINK}{html.escape(turn.run_id)}">Export…</a>'
+              if exportable(turn) else "")
     cursor.insertHtml(f'<p style="color:{muted}"><small>{html.escape(facts_line(turn))}'
-                      "</small></p>")
+                      f"{export}</small></p>")
 
 
 def _plain_block(cursor: QTextCursor) -> None:

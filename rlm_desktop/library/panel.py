@@ -311,6 +311,11 @@ class LibraryPanel(QWidget):
 
     # --- refreshing from the worker -----------------------------------------------------
 
+    def show_collection(self, name: str) -> None:
+        """Reload the collections and show ``name`` (once the worker lists it)."""
+        self._want = name
+        self.refresh()
+
     def refresh(self) -> None:
         """Reload the collections, then the documents of the current one."""
         self._refresh_serial += 1

@@ -16,6 +16,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QKeySequence,
     QPainter,
+    QPalette,
     QShortcut,
     QStandardItem,
     QStandardItemModel,
@@ -49,6 +50,9 @@ RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 META_ROLE = Qt.ItemDataRole.UserRole + 3     # the second line: collection, date, cost, result
 KIND_ROLE = Qt.ItemDataRole.UserRole + 4     # the outcome's mark: ok, warn, running, info
+CITES_ROLE = Qt.ItemDataRole.UserRole + 5    # "4 sources checked · 1 not found", or ""
+CITES_WARN_ROLE = Qt.ItemDataRole.UserRole + 6   # True: a quote was not found, or is broken
+CITES_SHORT_ROLE = Qt.ItemDataRole.UserRole + 7  # "4 sources · 1 not found", for a narrow list
 ALL = "All collections"
 EMPTY_TEXT = ("No questions yet.\nAsk something in the Ask panel: every question, its answer "
               "and each step the model took are kept here to look at again.")
@@ -77,6 +81,27 @@ def result_of(run: RunRecord, short: bool = False) -> tuple[str, str]:
     if run.partial and known not in (StopReason.ANSWERED, StopReason.WORKER_DIED):
         text += " (partial answer)"
     return kind, text
+
+
+# What became of the checked citations, in VOCABULARY.md's words, shortened for a list.
+CITATION_COUNT_WORDS = (("not_found", "not found"), ("invalid", "broken"),
+                        ("relocated", "corrected"), ("no_quote", "without a quote"))
+WARNING_STATUSES = ("not_found", "invalid")
+
+
+def citation_summary(counts: dict[str, object], *,
+                     short: bool = False) -> tuple[str, bool]:
+    """("4 sources checked · 1 not found", True when any is not found or broken); ("", False)
+    for an answer with no checked citations. ``short`` leaves out "checked"."""
+    numbers = {str(k): v for k, v in counts.items()
+               if isinstance(v, int) and not isinstance(v, bool) and v > 0}
+    total = sum(numbers.values())
+    if not total:
+        return "", False
+    parts = [f"{total:,} source{'s' if total != 1 else ''}" + ("" if short else " checked")]
+    parts += [f"{numbers[status]:,} {words}" for status, words in CITATION_COUNT_WORDS
+              if numbers.get(status)]
+    return " · ".join(parts), any(numbers.get(status) for status in WARNING_STATUSES)
 
 
 def cost_text(run: RunRecord) -> str:
@@ -119,12 +144,29 @@ class HistoryDelegate(QStyledItemDelegate):
         paint_mark(painter, QRectF(second.left(), second.top() + 2, side, side),
                    str(index.data(KIND_ROLE) or "info"), palette)
         painter.setFont(option.font)
+        metrics = painter.fontMetrics()
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        room = second.width() - side - 6
+        # The citations' check last, kept whole (the rest is cut first; a narrow list gets
+        # the short words), in the warning tone when a quote was not found or is broken.
+        meta = str(index.data(META_ROLE) or "")
+        cites = str(index.data(CITES_ROLE) or "")
+        if cites and metrics.horizontalAdvance(f"{meta} · {cites}") > room:
+            cites = str(index.data(CITES_SHORT_ROLE) or cites)
+        cites = " · " + cites if cites else ""
+        cites_width = min(metrics.horizontalAdvance(cites), room * 3 // 5)
         painter.setPen(palette.color(text_role) if selected else tones.muted(palette))
-        meta = painter.fontMetrics().elidedText(str(index.data(META_ROLE) or ""),
-                                                Qt.TextElideMode.ElideRight,
-                                                second.width() - side - 6)
-        painter.drawText(second.adjusted(side + 6, 0, 0, 0),
-                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), meta)
+        meta = metrics.elidedText(meta, Qt.TextElideMode.ElideRight, room - cites_width)
+        meta_rect = second.adjusted(side + 6, 0, 0, 0)
+        painter.drawText(meta_rect, int(left), meta)
+        if cites:
+            if index.data(CITES_WARN_ROLE) and not selected:
+                painter.setPen(tones.tone(palette, "warn"))
+            start = meta_rect.left() + metrics.horizontalAdvance(meta)
+            painter.drawText(QRect(start, second.top(), meta_rect.right() - start,
+                                   second.height()), int(left),
+                             metrics.elidedText(cites, Qt.TextElideMode.ElideRight,
+                                                meta_rect.right() - start))
         painter.restore()
 
 
@@ -161,6 +203,7 @@ class HistoryPanel(QWidget):
 
     open_requested = Signal(str)     # run_id
     delete_requested = Signal(str)   # run_id, after the person confirmed
+    export_requested = Signal(str, str)   # run_id, the question
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -231,6 +274,9 @@ class HistoryPanel(QWidget):
         preview.addWidget(self.preview_answer)
         self.preview_facts = muted_label(wrap=True)
         preview.addWidget(self.preview_facts)
+        self.preview_citations = muted_label(wrap=True)
+        self.preview_citations.setAccessibleName("Citations checked")
+        preview.addWidget(self.preview_citations)
         buttons = QHBoxLayout()
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("See every step of this question again (Enter)")
@@ -240,7 +286,13 @@ class HistoryPanel(QWidget):
         self.delete_button.setToolTip("Delete this question from the history (Delete)")
         self.delete_button.setAccessibleName("Delete the selected question from the history")
         self.delete_button.clicked.connect(self.delete_selected)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save this question's answer and its sources as a Word, "
+                                      "PDF or Markdown file")
+        self.export_button.setAccessibleName("Export the selected question's answer")
+        self.export_button.clicked.connect(self.export_selected)
         buttons.addWidget(self.open_button)
+        buttons.addWidget(self.export_button)
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
         preview.addLayout(buttons)
@@ -276,10 +328,15 @@ class HistoryPanel(QWidget):
         item.setData(run.started_at, SORT_ROLE)
         item.setData(" · ".join(m for m in meta if m), META_ROLE)
         item.setData(kind, KIND_ROLE)
+        cites, warn = citation_summary(run.citation_counts)
+        item.setData(cites, CITES_ROLE)
+        item.setData(warn, CITES_WARN_ROLE)
+        item.setData(citation_summary(run.citation_counts, short=True)[0], CITES_SHORT_ROLE)
         answer = run.answer
         item.setToolTip(safe_tooltip(f"{question}\n\n{result_of(run)[1]}"
+                                     + (f"\n{cites}" if cites else "")
                                      + (f"\n{answer}" if answer else "")))
-        item.setData(f"{question}. {' · '.join(m for m in meta if m)}",
+        item.setData(f"{question}. {' · '.join(m for m in [*meta, cites] if m)}",
                      Qt.ItemDataRole.AccessibleTextRole)
         return item
 
@@ -321,6 +378,11 @@ class HistoryPanel(QWidget):
         if run is not None:
             self.open_requested.emit(run.run_id)
 
+    def export_selected(self) -> None:
+        run = self.selected_run()
+        if run is not None and run.status != "running":
+            self.export_requested.emit(run.run_id, run.question)
+
     def delete_selected(self) -> None:
         run = self.selected_run()
         if run is not None and self.confirm_delete(run):
@@ -348,6 +410,7 @@ class HistoryPanel(QWidget):
         run = self.selected_run()
         self.open_button.setEnabled(run is not None)
         self.delete_button.setEnabled(run is not None)
+        self.export_button.setEnabled(run is not None and run.status != "running")
         self.preview.setVisible(run is not None)
         if run is None:
             return
@@ -361,8 +424,22 @@ class HistoryPanel(QWidget):
         facts = [run.collection, fmt.when(run.started_at), fmt.seconds(run.duration_s),
                  f"cost {fmt.money(cost)}" if cost is not None else "cost unknown", result]
         self.preview_facts.setText(" · ".join(f for f in facts if f))
+        cites, warn = citation_summary(run.citation_counts)
+        self.preview_citations.setText(cites + (": check the claims marked ⚠ before relying "
+                                                "on them" if warn else ""))
+        self.preview_citations.setVisible(bool(cites))
+        self._tone_citations(warn)
+
+    def _tone_citations(self, warn: bool) -> None:
+        label, palette = self.preview_citations, QPalette(self.palette())
+        palette.setColor(QPalette.ColorRole.WindowText, tones.tone(palette, "warn"))
+        label.setPalette(palette)
+        label.setForegroundRole(QPalette.ColorRole.WindowText if warn
+                                else QPalette.ColorRole.PlaceholderText)
+        label.setProperty("warn", warn)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self.view.viewport().update()
+            self._tone_citations(bool(self.preview_citations.property("warn")))

@@ -39,6 +39,7 @@ from rlm_desktop.run.sandbox_badge import SandboxBadge
 from rlm_desktop.run.tree import RunTree
 from rlm_desktop.widgets.safe_text import safe_tooltip
 
+SAVED = "Saved run"          # how a replayed run's status begins
 EMPTY_TITLE = "Watch the model work"
 EMPTY_TEXT = ("When you ask a question, you can watch the work here: each step the model "
               "takes, the code it runs and what it prints, every question it hands to a "
@@ -50,6 +51,7 @@ class RunPanel(QWidget):
     history (``show_run``)."""
 
     stop_requested = Signal()
+    export_requested = Signal()      # Export… pressed: the window knows which run is shown
     details_toggled = Signal(bool)   # the person pressed Show details (the window remembers it)
 
     TICK_MS = 30              # events arriving within this time are applied together
@@ -64,6 +66,7 @@ class RunPanel(QWidget):
         self.timeline: RunTimeline | None = None
         self.live = False
         self.read_only = False
+        self.replay_kind = SAVED
         self.stopping = False
         self.question = ""
         self.final_elapsed: float | None = None
@@ -110,6 +113,13 @@ class RunPanel(QWidget):
         self.stop_button.setIcon(stop_icon(self.stop_button))
         self.stop_button.clicked.connect(self.request_stop)
         top.addWidget(self.stop_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setAccessibleName("Export this answer")
+        self.export_button.setToolTip("Save this answer and its sources as a Word, PDF or "
+                                      "Markdown file")
+        self.export_button.clicked.connect(self.export_requested)
+        self.export_button.setVisible(False)
+        top.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignTop)
         grid.addLayout(top)
         status = QHBoxLayout()
         status.setSpacing(6)
@@ -211,10 +221,13 @@ class RunPanel(QWidget):
         self._queue.append(("finish", result, error))
         self._schedule()
 
-    def show_run(self, run: RunRecord, events: list[dict[str, Any]]) -> None:
-        """Replay a stored run, read-only (no Stop)."""
+    def show_run(self, run: RunRecord, events: list[dict[str, Any]],
+                 kind: str = SAVED) -> None:
+        """Replay a stored run, read-only (no Stop); ``kind`` heads its status ("Saved run",
+        or the demo's words)."""
         self.clear()
         self.read_only = True
+        self.replay_kind = kind
         self._follow = False
         self.question = run.question
         self.question_label.setText(fmt.one_line(self.question, 240))
@@ -235,6 +248,7 @@ class RunPanel(QWidget):
             self.timeline = None
         self.tree = RunTree()
         self.live = self.read_only = self.stopping = False
+        self.replay_kind = SAVED
         self.question = ""
         self.final_elapsed = None
         self._started_at = None
@@ -387,6 +401,8 @@ class RunPanel(QWidget):
         self.status_label.setAccessibleDescription(text)
         self.badge.set_status(self.tree.sandbox, checking=self.live)
         busy = self.live or self.read_only or root is not None
+        self.export_button.setVisible(not self.live and root is not None and root.finished
+                                      and bool(root.answer))
         self.header.setVisible(busy)        # idle: only the empty state says what comes here
         self.header_line.setVisible(busy)
         self._show_totals()
@@ -394,7 +410,7 @@ class RunPanel(QWidget):
 
     def _status(self) -> tuple[str, str]:
         root = self.tree.root
-        prefix = "Saved run · " if self.read_only else ""
+        prefix = f"{self.replay_kind} · " if self.read_only else ""
         if root is not None and root.finished:  # (the reply itself may still be on its way)
             text = fmt.stop_title(root.stop_reason)
             if root.answer and root.stop_reason != StopReason.ANSWERED:

@@ -47,6 +47,7 @@ from rlm_desktop.widgets.icons import app_icon
 
 SERVICE, KEY, MODELS, TEST = range(4)
 SKIP_TEXT = "Skip: browse my library first"
+DEMO_TEXT = "See a demo first"
 
 
 def _text(text: str, parent: QWidget) -> QLabel:
@@ -64,7 +65,8 @@ class ServicePage(QWizardPage):
         self._wizard = wizard
         self.setTitle("Which AI service should answer your questions?")
         self.setSubTitle("RLM Desktop sends pieces of your documents to an AI model and shows "
-                         "you every step it takes. You can change this later in Settings.")
+                         "you every step it takes. You can change this later in Settings. "
+                         f"No key yet? “{DEMO_TEXT}” shows an answer recorded earlier.")
         self.group = QButtonGroup(self)
         self.group.idToggled.connect(lambda *_: self._changed())
         self.options: dict[str, QRadioButton] = {}
@@ -308,6 +310,7 @@ class SetupWizard(QWizard):
 
     skipped = Signal()  # "browse my library first": nothing was saved
     saved = Signal()
+    demo_requested = Signal()   # "see a demo first": nothing saved, the demo is shown
 
     def __init__(self, client: Client, parent: QWidget | None = None, *,
                  local_candidates: list[dict[str, str]] | None = None) -> None:
@@ -330,8 +333,16 @@ class SetupWizard(QWizard):
         self.skip_button.setAccessibleName(SKIP_TEXT)
         self.skip_button.setToolTip("Add and read documents now; set up a model later in "
                                     "Settings")
-        self.customButtonClicked.connect(lambda _which: self.skip())
-        self.setButtonLayout([QWizard.WizardButton.CustomButton1, QWizard.WizardButton.Stretch,
+        self.setOption(QWizard.WizardOption.HaveCustomButton2, True)
+        self.setButtonText(QWizard.WizardButton.CustomButton2, DEMO_TEXT)
+        self.demo_button = self.button(QWizard.WizardButton.CustomButton2)
+        self.demo_button.setAccessibleName(DEMO_TEXT)
+        self.demo_button.setToolTip("See a question answered earlier about three sample "
+                                    "documents, with its sources; no AI model or key is "
+                                    "needed. You can set up a model afterwards.")
+        self.customButtonClicked.connect(self._custom_button)
+        self.setButtonLayout([QWizard.WizardButton.CustomButton1,
+                              QWizard.WizardButton.CustomButton2, QWizard.WizardButton.Stretch,
                               QWizard.WizardButton.BackButton, QWizard.WizardButton.NextButton,
                               QWizard.WizardButton.FinishButton])
         for button, name in ((QWizard.WizardButton.BackButton, "Back"),
@@ -403,6 +414,17 @@ class SetupWizard(QWizard):
 
     def skip(self) -> None:
         self.reject()
+
+    def _custom_button(self, which: int) -> None:
+        if which == QWizard.WizardButton.CustomButton2.value:
+            self.see_demo()
+        else:
+            self.skip()
+
+    def see_demo(self) -> None:
+        """Close without saving and show the demo (the window opens it)."""
+        self.reject()
+        self.demo_requested.emit()
 
     def reject(self) -> None:
         """Skip, the Escape key and closing the window all mean: nothing saved, maybe later."""

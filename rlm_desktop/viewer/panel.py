@@ -23,7 +23,9 @@ from PySide6.QtGui import (
     QTextCursor,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QScrollArea,
     QStackedWidget,
@@ -78,6 +80,18 @@ def _is_pdf(doc: Document) -> bool:
     return doc.type.lower() == "pdf" or Path(doc.path).suffix.lower() == ".pdf"
 
 
+def _typing_outside(viewer: QWidget) -> bool:
+    """Whether the keyboard is in a text field outside ``viewer`` that the person types in."""
+    widget = QApplication.focusWidget()
+    if widget is None or viewer.isAncestorOf(widget):
+        return False
+    if isinstance(widget, QLineEdit):
+        return not widget.isReadOnly()
+    if isinstance(widget, QPlainTextEdit | QTextEdit):
+        return not widget.isReadOnly()
+    return False
+
+
 class SourceViewer(QWidget):
     """Shows one page of one document; ``show_document`` opens it (asks the worker first)."""
 
@@ -106,6 +120,8 @@ class SourceViewer(QWidget):
         self._pool.setMaxThreadCount(1)          # PyMuPDF is used from one thread at a time
         self._signals = RenderSignals(self)
         self._signals.done.connect(self._rendered)
+        self._take_focus = False       # the page takes the keyboard once it is shown
+        self.page_shown.connect(self._focus_when_shown)
 
         self.title = QLabel("Click a citation in an answer, or double-click a document in "
                             "the library, to see its page here.")
@@ -127,8 +143,9 @@ class SourceViewer(QWidget):
         self.toolbar.addWidget(self.page_label)
         self.next_action = self._action("›", "Next page", ("PgDown",), self.next_page)
         self.toolbar.addSeparator()
-        self.zoom_out_action = self._action("−", "Zoom out", ("Ctrl+-",), self.zoom_out)
-        self.zoom_in_action = self._action("+", "Zoom in", ("Ctrl+=", "Ctrl++"), self.zoom_in)
+        self.zoom_out_action = self._action("−", "Zoom out", ("Ctrl+-", "-"), self.zoom_out)
+        self.zoom_in_action = self._action("+", "Zoom in", ("Ctrl+=", "Ctrl++", "+"),
+                                           self.zoom_in)
         self.fit_action = self._action("Fit width", "Fit the page to the panel's width", (),
                                        self.fit_to_width)
         self.toolbar.addSeparator()
@@ -187,8 +204,14 @@ class SourceViewer(QWidget):
 
     # --- opening ----------------------------------------------------------------------
 
-    def show_document(self, doc_id: int, page: int = 1, quotes: list[str] | None = None) -> None:
-        """Open a document of the library at a page, highlighting ``quotes`` on it."""
+    def show_document(self, doc_id: int, page: int = 1, quotes: list[str] | None = None, *,
+                      focus: bool = False) -> None:
+        """Open a document of the library at a page, highlighting ``quotes`` on it; with
+        ``focus`` (the person clicked to open it), the page takes the keyboard, so that
+        PgUp/PgDn, the arrows and +/- work at once."""
+        self._take_focus = focus
+        if focus:
+            self._focus_page()
         self._token += 1
         token = self._token
         self.quotes = tuple(q for q in (quotes or []) if q.strip())
@@ -285,6 +308,8 @@ class SourceViewer(QWidget):
         self.stack.setCurrentWidget(self.scroll_area)
         _set_caption(self.page_label, page_caption(self.page, result.label, self.pages),
                      self.pages)
+        if not result.label:
+            self._request_printed_number(token)
         self._say(SCANNED if result.scanned else
                   NOT_FOUND if result.quote_found is False else "")
         self._update_buttons()
@@ -298,6 +323,23 @@ class SourceViewer(QWidget):
         self.page_shown.emit()
 
     # --- stored text ------------------------------------------------------------------------
+
+    def _request_printed_number(self, token: int) -> None:
+        """A PDF without page labels: the printed number found at ingest (its footer's "3"),
+        so the caption says "p. 3 (PDF p. 4)" as the citation does."""
+        if self.doc is None:
+            return
+        page = self.page
+
+        def got(reply: dict[str, Any]) -> None:
+            if token != self._token or not reply.get("ok") or self.mode != "pdf":
+                return
+            label = PageText.from_json(reply.get("result")).label
+            if label:
+                _set_caption(self.page_label, page_caption(page, label, self.pages),
+                             self.pages)
+
+        self.client.request("page_text", {"doc_id": self.doc.id, "page": page}, on_done=got)
 
     def _request_text(self) -> None:
         if self.doc is None:
@@ -368,6 +410,22 @@ class SourceViewer(QWidget):
         self._say(" ".join(notes))
         self._update_buttons()
         self.page_shown.emit()
+
+    # --- keyboard focus ----------------------------------------------------------------------
+
+    def _focus_page(self) -> None:
+        """The shown page (drawn, or its text) takes the keyboard focus."""
+        page = self.stack.currentWidget()
+        if page is not None:
+            page.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _focus_when_shown(self) -> None:
+        if not self._take_focus:
+            return
+        self._take_focus = False
+        # Not while the person types elsewhere (say, a question they began meanwhile).
+        if not _typing_outside(self) and self.isVisible():
+            self._focus_page()
 
     # --- navigation and zoom ---------------------------------------------------------------
 

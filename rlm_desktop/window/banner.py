@@ -21,8 +21,8 @@ class BannerAction:
 
 
 class Banner(QFrame):
-    """Icon, text, an optional action button and a close button; tinted by its kind.
-    Pressing the button runs the message's action, then the banner closes."""
+    """Icon, text, up to two action buttons and a close button; tinted by its kind.
+    Pressing a button runs its action, then the banner closes."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -30,6 +30,7 @@ class Banner(QFrame):
         self.setAccessibleName("Message")
         self.kind = "warning"
         self.current_action: BannerAction | None = None
+        self.other_action: BannerAction | None = None
         self.picture = QLabel()
         self.text = QLabel()
         self.text.setTextFormat(Qt.TextFormat.PlainText)   # messages quote errors and names
@@ -40,6 +41,9 @@ class Banner(QFrame):
         self.action = QPushButton()
         self.action.setAccessibleName("Message action")
         self.action.clicked.connect(self._act)
+        self.other = QPushButton()          # a second choice ("See a demo" beside setup)
+        self.other.setAccessibleName("Other message action")
+        self.other.clicked.connect(self._act_other)
         self.close_button = QToolButton()
         self.close_button.setAutoRaise(True)
         self.close_button.setAccessibleName("Dismiss message")
@@ -50,14 +54,21 @@ class Banner(QFrame):
         layout.setSpacing(10)
         layout.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.text, 1)
+        layout.addWidget(self.other, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.action, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
     def show_message(self, text: str, kind: str = "warning",
-                     action: BannerAction | None = None) -> None:
+                     action: BannerAction | None = None,
+                     other: BannerAction | None = None) -> None:
         self.kind = kind
         self.current_action = action
+        self.other_action = other
+        self.other.setText(other.label if other is not None else "")
+        self.other.setAccessibleName(other.label if other is not None
+                                     else "Other message action")
+        self.other.setVisible(other is not None)
         self.text.setText(text)
         self.setAccessibleDescription(text)
         label = action.label if action is not None else ""
@@ -71,6 +82,13 @@ class Banner(QFrame):
         if self.current_action is not None:
             self.current_action.run()
         self.hide()
+
+    def _act_other(self) -> None:
+        # The action may put up a message of its own: hide first, so it is not hidden.
+        action = self.other_action
+        self.hide()
+        if action is not None:
+            action.run()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):

@@ -31,6 +31,7 @@ import engine
 from engine.config import config_dir
 from rlm_desktop.advice import in_app
 from rlm_desktop.ask.panel import AskPanel
+from rlm_desktop.export.exporter import ExportTarget
 from rlm_desktop.library.ingest import IngestOutcome
 from rlm_desktop.library.panel import LibraryPanel
 from rlm_desktop.replies import (
@@ -46,6 +47,8 @@ from rlm_desktop.viewer.panel import SourceViewer
 from rlm_desktop.widgets.icons import app_icon, icon
 from rlm_desktop.widgets.safe_text import safe_tooltip
 from rlm_desktop.window.banner import Banner, BannerAction
+from rlm_desktop.window.demo import ACTION_TEXT, Demo
+from rlm_desktop.window.exports import WindowExports
 from rlm_desktop.window.menus import build_menus
 from rlm_desktop.window.protocols import HistoryPanelView, RunPanelView, as_widget
 from rlm_desktop.worker_client import WorkerClient
@@ -154,6 +157,11 @@ class MainWindow(QMainWindow):
         self._restart_offer = BannerAction("Restart engine", self.restart_engine)
         self._log_offer = BannerAction("Show engine log", self.show_engine_log)
         self._setup_offer = BannerAction("Set up a model", self.open_setup)
+        self.demo = Demo(client, self.ask_panel, self.library, self.banner, self._replay,
+                         self._remember_document,
+                         lambda text: self.statusBar().showMessage(text, 8000),
+                         self._setup_offer)
+        self._demo_offer = BannerAction(ACTION_TEXT, self.open_demo)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
@@ -168,6 +176,9 @@ class MainWindow(QMainWindow):
         self.sandbox_label.setAccessibleName("Safe workspace state")
         self.statusBar().addWidget(self.engine_label)
         self.statusBar().addPermanentWidget(self.sandbox_label)
+        self.exports = WindowExports(self, client, self._settings, self._export_reported)
+        self._export_problem = ""
+        self._live_question = ""
         built = build_menus(self)
         self.menus = built.menus
         self.settings_action = built.settings_action
@@ -199,7 +210,7 @@ class MainWindow(QMainWindow):
         ask.run_finished.connect(self._run_finished)
         ask.settings_requested.connect(self.open_settings)
         ask.citation_clicked.connect(self._open_citation)
-        library.view_requested.connect(lambda doc_id: self.show_source(doc_id, 1))
+        library.view_requested.connect(lambda doc_id: self.show_source(doc_id, 1, focus=True))
         self.viewer.document_opened.connect(self._remember_document)
         self.viewer.unavailable.connect(lambda message: self.banner.show_message(message,
                                                                                  "warning"))
@@ -210,6 +221,14 @@ class MainWindow(QMainWindow):
             details_toggled.connect(self.details_action.setChecked)
         self.history_panel.open_requested.connect(self.open_run)
         self.history_panel.delete_requested.connect(self.delete_run)
+        ask.export_requested.connect(self.exports.export)
+        # Optional in the panels' protocols: stand-ins in tests may leave them out.
+        history_export = getattr(self.history_panel, "export_requested", None)
+        if history_export is not None:
+            history_export.connect(self.exports.export)
+        run_export = getattr(self.run_panel, "export_requested", None)
+        if run_export is not None:
+            run_export.connect(self.exports.export_shown)
         self.library.filter_box.setAcceptDrops(False)   # file drops belong to the library
 
     def set_details(self, details: bool, remember: bool = True) -> None:
@@ -284,6 +303,8 @@ class MainWindow(QMainWindow):
     # --- runs ---------------------------------------------------------------------------
 
     def _run_begun(self, question: str) -> None:
+        self._live_question = question
+        self.exports.show(None)
         self.side_tabs.setCurrentWidget(self.run_panel_widget)
         self.run_panel.begin(question)
 
@@ -305,6 +326,8 @@ class MainWindow(QMainWindow):
         self.run_panel.finish(result, error)
         if result is not None:
             self._show_sandbox(result.sandbox)
+            if result.run_id:
+                self.exports.show(ExportTarget(result.run_id, self._live_question))
         self.refresh_history()
 
     def _show_sandbox(self, status: dict[str, Any]) -> None:
@@ -333,14 +356,16 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("That analysis could not be opened: "
                                              + in_app(str(reply.get("error"))), 8000)
                 return
-            self._replay(RunEvents.from_json(reply.get("result")))
+            stored = RunEvents.from_json(reply.get("result"))
+            self._replay(stored)
+            self.exports.show(ExportTarget(stored.run.run_id, stored.run.question))
 
         self.client.request("run_events", {"run_id": run_id}, on_done=shown)
 
-    def _replay(self, stored: RunEvents) -> None:
-        """Show a recorded run read-only in the run panel (History's open, and File > Open a
-        saved analysis…)."""
-        self.run_panel.show_run(stored.run, stored.events)
+    def _replay(self, stored: RunEvents, kind: str = "Saved run") -> None:
+        """Show a recorded run read-only in the run panel (History's open, File > Open a
+        saved analysis… and the demo)."""
+        self.run_panel.show_run(stored.run, stored.events, kind)
         self.side_tabs.setCurrentWidget(self.run_panel_widget)
 
     def open_saved_analysis(self) -> None:
@@ -379,6 +404,8 @@ class MainWindow(QMainWindow):
                 return
             saved = SavedAnalysis.from_json(reply.get("result"))
             self._replay(RunEvents(run=saved.run, events=events))
+            self.exports.show(ExportTarget(saved.run.run_id, saved.run.question,
+                                           log=saved.path or path))
             if saved.skipped:
                 lines = "line" if saved.skipped == 1 else "lines"
                 were = "was" if saved.skipped == 1 else "were"
@@ -400,6 +427,17 @@ class MainWindow(QMainWindow):
         if problem:
             self.banner.show_message(text, "warning")
 
+    def _export_reported(self, message: str, problem: bool, retry: object) -> None:
+        """What an export did: a problem stays in the banner, with another try on offer;
+        success (and "Saving…") is a note in the status bar."""
+        self.statusBar().showMessage(message, 30000 if problem else 15000)
+        if problem:
+            self._export_problem = message
+            offer = BannerAction("Choose another place…", retry) if callable(retry) else None
+            self.banner.show_message(message, "warning", offer)
+        elif self._export_problem and self.banner.text.text() == self._export_problem:
+            self.banner.hide()          # an earlier failure, now done right
+
     def delete_run(self, run_id: str) -> None:
         self.client.request("delete_run", {"run_id": run_id},
                             on_done=lambda _reply: self.refresh_history())
@@ -420,12 +458,14 @@ class MainWindow(QMainWindow):
 
     def _open_citation(self, doc_id: int, page: int) -> None:
         """Show the cited page in the source viewer, its quotes highlighted."""
-        self.show_source(doc_id, page, self.ask_panel.quotes_for(doc_id, page))
+        self.show_source(doc_id, page, self.ask_panel.quotes_for(doc_id, page), focus=True)
 
-    def show_source(self, doc_id: int, page: int, quotes: list[str] | None = None) -> None:
-        """Open a document of the library (any collection) at a page in the Source tab."""
-        self.viewer.show_document(doc_id, page, quotes)
+    def show_source(self, doc_id: int, page: int, quotes: list[str] | None = None, *,
+                    focus: bool = False) -> None:
+        """Open a document of the library (any collection) at a page in the Source tab; with
+        ``focus`` (opened by the person's click) its page takes the keyboard."""
         self.side_tabs.setCurrentWidget(self.viewer)
+        self.viewer.show_document(doc_id, page, quotes, focus=focus)
 
     def _ingest_finished(self, outcome: IngestOutcome) -> None:
         self.statusBar().showMessage("Library updated.", 4000)
@@ -437,8 +477,9 @@ class MainWindow(QMainWindow):
             return
         if bool(self._settings.value("setup/skipped", False, type=bool)):
             self.banner.show_message("No AI model is set up yet. You can add and browse "
-                                     "documents; to ask questions, set up a model.",
-                                     "info", self._setup_offer)
+                                     "documents, or see a demo of a question answered "
+                                     "earlier; to ask questions, set up a model.",
+                                     "info", self._setup_offer, self._demo_offer)
             return
         QTimer.singleShot(0, self.open_setup)
 
@@ -448,6 +489,9 @@ class MainWindow(QMainWindow):
             return
         self.wizard = self._wizard_factory(self.client, self)
         self.wizard.finished.connect(self._setup_finished)
+        demo_requested = getattr(self.wizard, "demo_requested", None)
+        if demo_requested is not None:
+            demo_requested.connect(self.open_demo)
         self._on_saved(self.wizard)
         self.wizard.open()
 
@@ -455,6 +499,11 @@ class MainWindow(QMainWindow):
         if result != QDialog.DialogCode.Accepted:
             self._settings.setValue("setup/skipped", True)
         self.ask_panel.update_scope()
+
+    def open_demo(self) -> None:
+        """Help > See a demo: a question answered earlier about sample documents, replayed
+        with its sources; no model is asked."""
+        self.demo.open()
 
     def open_settings(self) -> None:
         if self.settings_dialog is not None and self.settings_dialog.isVisible():

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QTabWidget, QWidget
 
 from rlm_desktop.widgets.icons import icon
+from rlm_desktop.window.demo import ACTION_TIP
 
 
 class MenuHost(Protocol):
@@ -20,6 +21,7 @@ class MenuHost(Protocol):
     run_panel_widget: QWidget
     history_panel_widget: QWidget
     details_action: QAction
+    exports: Any            # WindowExports: its action is File > Export answer…
 
     def menuBar(self) -> QMenuBar: ...
 
@@ -30,6 +32,8 @@ class MenuHost(Protocol):
     def open_saved_analysis(self) -> None: ...
 
     def open_setup(self) -> None: ...
+
+    def open_demo(self) -> None: ...
 
     def show_engine_log(self) -> None: ...
 
@@ -72,6 +76,7 @@ def build_menus(window: MenuHost) -> Menus:
     file_menu.addSeparator()
     file_menu.addAction(action("&Open a saved analysis…", window.open_saved_analysis,
                                "Ctrl+Alt+O", "history"))
+    file_menu.addAction(window.exports.action)       # Export answer… (Ctrl+E)
     file_menu.addSeparator()
     settings_action = action("&Settings…", window.open_settings, "Ctrl+,", "settings")
     settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
@@ -101,6 +106,9 @@ def build_menus(window: MenuHost) -> Menus:
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(action("Set up an AI &model…", window.open_setup))
+    demo = action("See a &demo", window.open_demo)
+    demo.setToolTip(ACTION_TIP)
+    help_menu.addAction(demo)
     help_menu.addAction(action("Engine &log", window.show_engine_log))
     restart_engine_action = action("&Restart engine", window.restart_engine,
                                           icon_name="engine")

@@ -22,7 +22,8 @@ class RunPanelView(Protocol):
 
     def finish(self, result: AskResult | None, error: str | None = None) -> None: ...
 
-    def show_run(self, run: RunRecord, events: list[dict[str, Any]]) -> None: ...
+    def show_run(self, run: RunRecord, events: list[dict[str, Any]],
+                 kind: str = ...) -> None: ...
 
 
 class HistoryPanelView(Protocol):

@@ -28,7 +28,8 @@ class RecordingRunPanel(QWidget):
     def finish(self, result: AskResult | None, error: str | None = None) -> None:
         self.calls.append(("finish", result, error))
 
-    def show_run(self, run: RunRecord, events: list[dict[str, Any]]) -> None:
+    def show_run(self, run: RunRecord, events: list[dict[str, Any]],
+                 kind: str = "Saved run") -> None:
         self.calls.append(("show_run", run, events))
 
     def clear(self) -> None:

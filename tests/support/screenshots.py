@@ -1,6 +1,6 @@
-"""Render the README's screenshots of the main window, mid-run and after an answer, from a
-scripted fake model and generated documents (nothing real is touched: temporary folders, the
-in-memory keyring, offscreen Qt).
+"""Render the README's screenshots of the main window: the demo a newcomer sees, then mid-run
+and after an answer, from a scripted fake model and generated documents (nothing real is
+touched: temporary folders, the in-memory keyring, offscreen Qt).
 
     python -m tests.support.screenshots resources/screenshots          # light palette
     python -m tests.support.screenshots resources/screenshots --dark
@@ -147,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     width, height = (int(n) for n in args.size.split("x"))
     tmp = Path(tempfile.mkdtemp(prefix="rlm-shots-"))
-    isolate(tmp / "home")
+    isolate(tmp / "demo-home")      # the demo as a newcomer sees it: nothing set up yet
 
     from PySide6.QtWidgets import QApplication
 
@@ -160,9 +160,11 @@ def main() -> None:
     app.setStyle("Fusion")
     if args.dark:
         app.setPalette(dark_palette())
-    make_documents(tmp / "Acme data room")
     suffix = "-dark" if args.dark else ""
     args.out.mkdir(parents=True, exist_ok=True)
+    demo = demo_shots(app, args.out, suffix, (width, height))
+    isolate(tmp / "home")
+    make_documents(tmp / "Acme data room")
     with FakeOpenAI(scripts(), models=["gpt-5", "gpt-5-mini"]) as server:
         settings = Settings(root=ModelSettings(model="gpt-5", base_url=server.base_url),
                             sub=ModelSettings(model="gpt-5-mini", base_url=server.base_url))
@@ -195,12 +197,46 @@ def main() -> None:
         wait(app, lambda: bool(finished), 120)
         settle(app, 0.8)
         window.grab().save(str(args.out / f"main-window-answer{suffix}.png"))
-        shots = ["main-window-mid-run", "main-window-answer", *viewer_shots(app, window, tmp,
-                                                                          args.out, suffix)]
+        shots = [*demo, "main-window-mid-run", "main-window-answer",
+                 *viewer_shots(app, window, tmp, args.out, suffix)]
         client.stop()
         wait(app, lambda: client.state in ("stopped", "failed"), 15)
         window.close()
     print("wrote " + ", ".join(f"{args.out}/{name}{suffix}.png" for name in shots))
+
+
+def demo_shots(app: Any, out: Path, suffix: str, size: tuple[int, int]) -> list[str]:
+    """A first start without a model: the banner's "See a demo", then a citation clicked."""
+    from PySide6.QtCore import QSettings, QUrl
+
+    from engine.config import config_dir
+    from rlm_desktop.window.main_window import MainWindow
+    from rlm_desktop.worker_client import WorkerClient
+
+    store = QSettings(str(config_dir() / "window.ini"), QSettings.Format.IniFormat)
+    store.setValue("setup/skipped", True)     # the wizard was skipped once: the banner offers
+    client = WorkerClient()
+    window = MainWindow(client, settings=store)
+    window.resize(*size)
+    window.show()
+    client.start()
+    wait(app, lambda: window.banner.isVisible() and window.banner.other.isVisible(), 60)
+    window.banner.other.click()
+    wait(app, lambda: bool(window.demo.shown and window.demo.last_message)
+         and window.library.document_count() == 3, 60)
+    settle(app, 0.8)
+    window.grab().save(str(out / f"demo{suffix}.png"))
+    html = window.ask_panel.view.toHtml()
+    start = html.index('href="cite:') + len('href="')
+    window.ask_panel.view.anchorClicked.emit(QUrl(html[start:html.index('"', start)]))
+    viewer = window.viewer
+    wait(app, lambda: viewer.mode == "pdf" and "PDF p." in viewer.page_label.text(), 60)
+    settle(app, 0.5)
+    window.grab().save(str(out / f"demo-citation{suffix}.png"))
+    client.stop()
+    wait(app, lambda: client.state in ("stopped", "failed"), 15)
+    window.close()
+    return ["demo", "demo-citation"]
 
 
 def viewer_shots(app: Any, window: Any, tmp: Path, out: Path, suffix: str) -> list[str]:

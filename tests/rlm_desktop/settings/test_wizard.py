@@ -142,6 +142,18 @@ def test_skip_saves_nothing(qtbot: Any, client: SettingsStandIn) -> None:
     assert client.sent("settings_set") == [] and client.sent("key_set") == []
 
 
+def test_see_a_demo_first_saves_nothing_and_asks_for_the_demo(
+        qtbot: Any, client: SettingsStandIn) -> None:
+    wizard = open_wizard(qtbot, client)
+    demo = wizard.button(QWizard.WizardButton.CustomButton2)
+    assert demo.text() == "See a demo first" and demo.isVisible()
+    with qtbot.waitSignal(wizard.demo_requested, timeout=1000), \
+            qtbot.waitSignal(wizard.skipped, timeout=1000):
+        qtbot.mouseClick(demo, Qt.MouseButton.LeftButton)
+    assert not wizard.isVisible()
+    assert client.sent("settings_set") == [] and client.sent("key_set") == []
+
+
 def test_a_refused_save_keeps_the_wizard_open(qtbot: Any, client: SettingsStandIn) -> None:
     from tests.rlm_desktop.settings_stand_in import Refused
 

@@ -317,3 +317,39 @@ class IngestFinished(Event):
     pages: int = 0
     collection: str | None = None
     cancelled: bool = False         # stopped early; what was stored so far is kept
+
+
+# --- review tables ------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewStarted(Event):
+    """A review begins: how many answers it will look for and about what they will cost."""
+
+    type: ClassVar[str] = "review_started"
+    review_id: str
+    total: int
+    estimate_usd: float | None = None
+    long_documents: int = 0        # cells of documents read step by step (an RLM run each)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewCellDone(Event):
+    """One answer found (or failed), as stored; the review's progress after it."""
+
+    type: ClassVar[str] = "review_cell"
+    review_id: str
+    cell: dict[str, Any]
+    done: int
+    total: int
+    failed: int = 0
+    cost_usd: float | None = None   # the review's so far; None while a price is unknown
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewFinished(Event):
+    type: ClassVar[str] = "review_finished"
+    review_id: str
+    ran: int
+    stopped: str | None = None      # "budget" or "cancelled" when it did not finish
+    cost_usd: float | None = None
+    seconds: float = 0.0

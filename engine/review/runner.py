@@ -94,8 +94,9 @@ class _Shared:
 class ReviewRunner:
     """Runs the missing cells of one review; see the module docstring.
 
-    ``on_cell`` is called (on the event loop) with each finished cell and the progress;
-    ``emit`` receives the events of RLM cells' runs, as a question's events.
+    ``emit`` receives the review's events (``ReviewStarted``, a ``ReviewCellDone`` per
+    finished cell, ``ReviewFinished``) and the events of RLM cells' runs, as a question's;
+    ``on_cell`` is also called (on the event loop) with each finished cell and the progress.
     """
 
     def __init__(self, *, library_path: Path | None, pool: ClientPool, limits: Limits,
@@ -182,6 +183,9 @@ class ReviewRunner:
         progress = ReviewProgress(total=len(plans))
         slots = asyncio.Semaphore(self.concurrency)
         await self._store(lambda lib: store.set_status(lib.conn, review_id, "running"))
+        self.emit(ev.ReviewStarted(review_id=review_id, total=len(plans),
+                                   estimate_usd=self.estimate(plans),
+                                   long_documents=sum(p.strategy == "rlm" for p in plans)))
 
         async def one(cell: CellPlan) -> None:
             async with slots:
@@ -195,6 +199,10 @@ class ReviewRunner:
                 progress.failed += record.status == store.FAILED
                 progress.cost_usd = round(self._shared.spent, 8)
                 progress.unpriced = self._shared.unpriced
+                self.emit(ev.ReviewCellDone(
+                    review_id=review_id, cell=record.to_json(), done=progress.done,
+                    total=progress.total, failed=progress.failed,
+                    cost_usd=None if progress.unpriced else progress.cost_usd))
                 if self.on_cell is not None:
                     self.on_cell(record, progress)
 
@@ -214,9 +222,14 @@ class ReviewRunner:
                 waiter.cancel()
         status = "stopped" if self._shared.stop else "finished"
         await self._store(lambda lib: store.set_status(lib.conn, review_id, status))
-        return ReviewOutcome(review_id=review_id, ran=progress.done,
-                             stopped_reason=self._shared.stop, progress=progress,
-                             seconds=time.monotonic() - started)
+        outcome = ReviewOutcome(review_id=review_id, ran=progress.done,
+                                stopped_reason=self._shared.stop, progress=progress,
+                                seconds=time.monotonic() - started)
+        self.emit(ev.ReviewFinished(review_id=review_id, ran=outcome.ran,
+                                    stopped=outcome.stopped_reason,
+                                    cost_usd=None if progress.unpriced else progress.cost_usd,
+                                    seconds=round(outcome.seconds, 3)))
+        return outcome
 
     def _remaining_budget(self) -> float | None:
         if self.budget_usd is None:

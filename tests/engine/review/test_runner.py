@@ -82,11 +82,17 @@ def test_cells_are_typed_cited_and_stored_as_they_finish(tmp_path: Path) -> None
         review_id = store.create_review(library.conn, "Leases", "leases", [RENT, LAW, ENDS],
                                         doc_ids)
     seen: list[int] = []
+    events: list[Any] = []
     with FakeOpenAI(lease_answers) as server:
-        runner = make_runner(server, on_cell=lambda cell, progress: seen.append(progress.done))
+        runner = make_runner(server, on_cell=lambda cell, progress: seen.append(progress.done),
+                             emit=events.append)
         plans, outcome = asyncio.run(run_review(runner, review_id))
     assert {p.strategy for p in plans} == {"direct"} and len(plans) == 6
     assert outcome.stopped_reason is None and outcome.ran == 6 and seen == [1, 2, 3, 4, 5, 6]
+    assert [e.type for e in events] == ["review_started"] + ["review_cell"] * 6 + \
+        ["review_finished"]
+    assert events[0].total == 6 and events[0].estimate_usd and events[-1].ran == 6
+    assert events[-2].done == 6 and events[-2].cost_usd == outcome.progress.cost_usd
     with Library() as library:
         cells = {(c.doc_id, c.column_id): c for c in store.cells(library.conn, review_id)}
         record = store.require_review(library.conn, review_id)

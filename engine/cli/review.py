@@ -14,7 +14,7 @@ from engine.cli.argtypes import non_negative_int, positive_float
 from engine.cli.common import EXIT_CANCELLED, EXIT_LIMIT, EXIT_OK
 from engine.cli.model_flags import add_model_flags, endpoints_from
 from engine.cli.terminal import json_text, printable
-from engine.config import config_dir, load_settings
+from engine.config import config_dir, load_settings, runs_dir
 from engine.errors import ConfigError
 from engine.review import export as review_export
 from engine.review.columns import load_template, parse_column, template_names
@@ -142,7 +142,7 @@ def _run(review_id: str, args: argparse.Namespace) -> int:
         runner = ReviewRunner(library_path=None, pool=pool, limits=settings.limits,
                               sandbox=settings.sandbox, budget_usd=budget,
                               concurrency=args.concurrency or DEFAULT_CONCURRENCY,
-                              on_cell=on_cell)
+                              on_cell=on_cell, runs_folder=runs_dir())
         cancel = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -36,6 +36,7 @@ from engine.sandbox.policy import SandboxRefusedError
 from engine.store import reviews as store
 from engine.store.contexts import page_text, prepare_context
 from engine.store.library import DocumentRecord, Library
+from engine.store.trajectory import TrajectoryLog
 
 # A document is answered in one call when its tokens (and the question's) fill at most this
 # share of the helper model's window; the rest is left for the reply and the tokenizer's
@@ -104,7 +105,7 @@ class ReviewRunner:
                  budget_usd: float | None = None,
                  on_cell: Callable[[store.CellRecord, ReviewProgress], None] | None = None,
                  emit: Callable[[ev.Event], None] | None = None,
-                 context_cache: Path | None = None) -> None:
+                 context_cache: Path | None = None, runs_folder: Path | None = None) -> None:
         self.library_path = library_path
         self.pool = pool
         self.limits = limits
@@ -114,6 +115,8 @@ class ReviewRunner:
         self.on_cell = on_cell
         self.emit = emit or (lambda _event: None)
         self.context_cache = context_cache
+        # Where an RLM cell's record of the analysis is kept (``rlm show RUN_ID`` reads it).
+        self.runs_folder = runs_folder
         # One thread owns the store's connection: cells are written in order, never at once.
         self._db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="review-store")
         self._library: Library | None = None
@@ -302,14 +305,23 @@ class ReviewRunner:
         budget = RunBudget(limits)
         run_id = new_run_id()
         workdir = Path(tempfile.mkdtemp(prefix=f"rlm-review-{run_id}-"))
+        log = self._open_log(run_id)
+
+        def emit(event: ev.Event) -> None:
+            if log is not None:
+                log.write(event)
+            self.emit(event)
+
         run = RLMRun(run_id=run_id, question=rlm_question(cell.column.question, kind,
                                                           cell.column.choices),
-                     context=prepared, pool=self.pool, budget=budget, emit=self.emit,
+                     context=prepared, pool=self.pool, budget=budget, emit=emit,
                      workdir=workdir, sandbox=self.sandbox)
         try:
             result = await run.run()
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+            if log is not None:
+                log.close()
             usage = budget.usage
             self._count(spent, usage.known_cost_usd, unpriced=bool(usage.unpriced_models))
         if result.stop_reason == StopReason.BUDGET:
@@ -320,6 +332,14 @@ class ReviewRunner:
             raise SandboxError(result.error or "the safe workspace failed")
         reply = read_reply(result.answer)
         return reply, budget.usage.prompt_tokens + budget.usage.completion_tokens, run_id
+
+    def _open_log(self, run_id: str) -> TrajectoryLog | None:
+        if self.runs_folder is None:
+            return None
+        try:
+            return TrajectoryLog(self.runs_folder / f"{run_id}.jsonl")
+        except OSError:     # the answer matters more than its record
+            return None
 
     def _count(self, cell: _CellCost, cost: float | None, unpriced: bool = False) -> None:
         """Add a cell's spending to the cell's and the review's totals."""

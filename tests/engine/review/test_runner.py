@@ -19,6 +19,7 @@ from engine.review.runner import ReviewRunner
 from engine.rlm.clients import ClientPool
 from engine.store import reviews as store
 from engine.store.library import Library
+from engine.store.trajectory import read_events
 from tests.engine.ingest.makers import make_pdf
 from tests.support.fake_openai import ChatRequest, FakeOpenAI, Reply
 
@@ -175,13 +176,17 @@ def test_a_long_document_is_answered_by_its_own_recursive_run(tmp_path: Path,
         return final
 
     with FakeOpenAI(script) as server:
-        plans, outcome = asyncio.run(run_review(make_runner(server), review_id))
+        runner = make_runner(server, runs_folder=tmp_path / "runs")
+        plans, outcome = asyncio.run(run_review(runner, review_id))
     assert [p.strategy for p in plans] == ["rlm"] and outcome.ran == 1
     with Library() as library:
         cell, = store.cells(library.conn, review_id)
     assert cell.strategy == "rlm" and cell.run_id and cell.status == store.ANSWERED
     assert cell.value == {"amount": "1000", "currency": "EUR"}
     assert cell.citations[0]["status"] == "verified"
+    # The run that produced it is kept, as a question's record is.
+    kinds = [e.type for e in read_events(tmp_path / "runs" / f"{cell.run_id}.jsonl")]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
 
 
 @pytest.mark.parametrize("stop_after", [1])

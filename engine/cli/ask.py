@@ -171,8 +171,14 @@ def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunRes
 
 
 def command_ask(args: argparse.Namespace) -> int:
-    spec = spec_from(args)
-    logs = open_logs([runs_dir() / f"{spec.run_id}.jsonl", *([args.log] if args.log else [])])
+    return answer(spec_from(args), args)
+
+
+def answer(spec: RunSpec, args: argparse.Namespace) -> int:
+    """Run ``spec`` with progress on stderr (unless ``args.quiet``), its record kept, and print
+    the answer and its checked sources (or JSON with ``args.json``); the exit code."""
+    log_path = getattr(args, "log", None)
+    logs = open_logs([runs_dir() / f"{spec.run_id}.jsonl", *([log_path] if log_path else [])])
     printer = None if args.quiet else ProgressPrinter(sys.stderr)
 
     def emit(event: ev.Event) -> None:

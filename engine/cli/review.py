@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import signal
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from engine.review.columns import load_template, parse_column, template_names
 from engine.store import reviews as store
 from engine.store.library import Library
 
-ACTIONS = ("list", "show", "resume", "export")
+ACTIONS = ("list", "show", "resume", "export", "ask")
 AGAIN = {"failed": (store.FAILED, store.STOPPED), "unreadable": (store.UNREADABLE,),
          "all": store.CELL_STATUSES}
 
@@ -32,10 +33,13 @@ def add_commands(commands: Any) -> None:
         "review", help="ask the same questions of every document, in a table",
         description="Without ACTION: start a review of --collection with --column questions "
         "(or a --template). list: the reviews; show ID: a review's table; resume ID: run what "
-        "is missing (and any new --column); export ID -o FILE: Excel, CSV or Word.")
+        "is missing (and any new --column); export ID -o FILE: Excel, CSV or Word; ask ID "
+        "QUESTION: a question about the whole table, with the documents still at hand.")
     review.add_argument("action", nargs="?", choices=ACTIONS, metavar="ACTION",
                         help=f"one of {', '.join(ACTIONS)} (default: start a new review)")
     review.add_argument("review_id", nargs="?", metavar="ID", help="a review's id")
+    review.add_argument("question", nargs="?", metavar="QUESTION",
+                        help="with ask: the question about the table (quote it)")
     review.add_argument("--collection", metavar="NAME", help="the documents to review")
     review.add_argument("--column", action="append", default=[], metavar="QUESTION[:TYPE]",
                         help="a question asked of every document; TYPE is text (default), "
@@ -59,11 +63,13 @@ def add_commands(commands: Any) -> None:
 def command_review(args: argparse.Namespace) -> int:
     if args.action == "list":
         return _list(args)
-    if args.action in ("show", "resume", "export") and not args.review_id:
+    if args.action in ("show", "resume", "export", "ask") and not args.review_id:
         raise ConfigError(f"which review? give its id: rlm review {args.action} ID "
                           "(rlm review list shows them)")
     if args.action == "show":
         return _show(args)
+    if args.action == "ask":
+        return _ask(args)
     if args.action == "export":
         if args.output is None:
             raise ConfigError("where to? give -o FILE (.xlsx, .csv or .docx)")
@@ -240,6 +246,32 @@ def _show(args: argparse.Namespace) -> int:
     else:
         _print_table(table)
     return EXIT_OK
+
+
+def _ask(args: argparse.Namespace) -> int:
+    """A question over the table and its documents, answered and printed as ``rlm ask``."""
+    from engine.cli.ask import answer
+    from engine.context_format import build_context
+    from engine.providers.prices import PriceTable, check_budget_prices
+    from engine.review.table_context import table_question, table_sources
+    from engine.rlm.session import RunSpec, new_run_id
+
+    if not args.question or not args.question.strip():
+        raise ConfigError("what is the question? rlm review ask ID \"QUESTION\"")
+    settings = load_settings()
+    root, sub = endpoints_from(args, settings)
+    prices = PriceTable.load(config_dir(), args.prices)
+    limits = settings.limits
+    if args.budget is not None:
+        limits = dataclasses.replace(limits, budget_usd=args.budget)
+    check_budget_prices(limits.budget_usd, prices, (root.model, sub.model))
+    with Library() as library:
+        table = review_export.read_table(library, args.review_id)
+        context, documents = build_context(table_sources(library, table))
+    spec = RunSpec(question=table_question(args.question, table), context=context,
+                   documents=documents, root=root, sub=sub, limits=limits, prices=prices,
+                   run_id=new_run_id(), sandbox=settings.sandbox)
+    return answer(spec, args)
 
 
 def _export(review_id: str, output: Path, args: argparse.Namespace) -> int:

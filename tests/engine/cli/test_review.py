@@ -177,3 +177,39 @@ def _stored_cells() -> int:
             return int(conn.execute("SELECT COUNT(*) FROM review_cells").fetchone()[0])
     except sqlite3.Error:     # the table is not there yet
         return 0
+
+
+def test_a_question_about_the_whole_table_reads_the_table_and_cites_the_documents(
+        tmp_path: Path, capsys: Any) -> None:
+    doc_ids = library_with_leases(tmp_path)
+    capsys.readouterr()
+    with FakeOpenAI(answers) as server:
+        code, out, _ = run(capsys, "review", "--collection", "leases", "--column",
+                           "What is the monthly rent?:money", *models(server, tmp_path),
+                           "--json", "-q")
+        review_id = json.loads(out)["review"]["id"]
+        highest = doc_ids[1]
+        code_cell = ('```repl\ntable = context[:context.index("=== DOCUMENT", 10)]\n'
+                     'print(table)\n```')
+        final = (f'FINAL("Lease 1 has the highest rent, EUR 1,001 a month '
+                 f'[[cite doc={highest} page=2 quote=\\"The rent is EUR 1001,00 per '
+                 f'month\\"]].")')
+
+        def root(request: ChatRequest) -> Reply | str:
+            if request.model == "fake-sub":
+                return answers(request)
+            return code_cell if request.assistant_turns == 0 else f"```repl\n{final}\n```"
+
+        server.set_script(root)
+        code, out, err = run(capsys, "review", "ask", review_id,
+                             "Which lease has the highest rent?", *models(server, tmp_path),
+                             "-q")
+        first = next(r for r in server.requests if r.model == "fake-root")
+    assert code == 0, err
+    assert 'review table "leases"' in first.last_user
+    assert "Lease 1 has the highest rent" in out
+    assert "lease1.pdf, p. 2" in out and "— Quote checked on this page" in out
+    printed = next(r for r in server.requests if r.model == "fake-root"
+                   and r.assistant_turns == 1).last_user
+    assert "Document 0: Review table" not in printed    # the table is a page per document
+    assert "- What is the monthly rent?: EUR 1,001" in printed

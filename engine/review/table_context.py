@@ -4,9 +4,15 @@ documents themselves, so the model can read the table and still go back to the t
 
 from __future__ import annotations
 
-from engine.context_format import Page, SourceDocument
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from engine.context_format import Page, PreparedContext, SourceDocument, build_context
 from engine.review.export import STATUS_WORDS, ReviewTable, cell_text, page_words
-from engine.store.contexts import page_text
+from engine.sandbox.context_file import CONTEXT_NAME, DOCUMENTS_NAME, write_context
+from engine.store.contexts import cache_dir, page_text
 from engine.store.library import Library
 
 TABLE_DOC_ID = 0          # no document of the library has id 0 (SQLite ids start at 1)
@@ -58,3 +64,34 @@ def table_question(question: str, table: ReviewTable) -> str:
             "matters against the documents themselves, and cite the documents' pages, not "
             "the table.)")
 
+
+
+MAX_TABLE_CONTEXTS = 8      # table selections kept on disk; the oldest go first
+
+
+def table_context(library: Library, table: ReviewTable) -> PreparedContext:
+    """The table and its documents as context files, in the data folder's context cache
+    (reused while the table is unchanged)."""
+    context, documents = build_context(table_sources(library, table))
+    key = hashlib.sha256(context.encode("utf-8", "replace")).hexdigest()[:32]
+    folder = cache_dir() / "tables" / f"{table.review.id}-{key}"
+    if not (folder / CONTEXT_NAME).is_file():
+        temp = folder.with_name(f".{folder.name}-{os.getpid()}")
+        write_context(temp, context, documents)
+        try:
+            os.replace(temp, folder)
+        except OSError:      # written by another request meanwhile: use that one
+            shutil.rmtree(temp, ignore_errors=True)
+    else:
+        os.utime(folder)
+    _evict(folder.parent, keep=folder)
+    return PreparedContext(context_path=folder / CONTEXT_NAME,
+                           documents_path=folder / DOCUMENTS_NAME, chars=len(context),
+                           documents=documents)
+
+
+def _evict(root: Path, keep: Path) -> None:
+    folders = sorted((p for p in root.iterdir() if p.is_dir() and p != keep),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in folders[MAX_TABLE_CONTEXTS - 1:]:
+        shutil.rmtree(old, ignore_errors=True)

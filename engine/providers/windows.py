@@ -58,7 +58,7 @@ class Window:
         """"16,384 tokens (from the server)" or "unknown"."""
         if self.tokens is None:
             return "unknown"
-        where = {"server": f"from the {self.server or 'server'}", "table": "known model",
+        where = {"server": f"reported by {self.server or 'the server'}", "table": "known model",
                  "setting": "from the settings"}.get(self.source, self.source)
         if self.assumed:
             where = f"{self.server}'s default, assumed"

@@ -104,7 +104,7 @@ class WindowGuard:
         named = window_in_error(str(exc))
         known = self.client.context_window
         if named and (known is None or named < known):
-            self.client.set_window(Window(named, "server", "server's error message"))
+            self.client.set_window(Window(named, "server", "the server's error"))
             return named
         sent = self.keeper.gauge.messages(messages)
         return min(known or sent, int(sent * GUESSED_SHARE))

@@ -133,9 +133,9 @@ class ModelSection(QGroupBox):
             form.addRow(label, widget)
             self._rows[key] = widget
         form.addRow("Model:", self.chooser)
-        self.window = window_box(title, self)
-        self.window.valueChanged.connect(self.edited)
-        form.addRow("Reads at once:", self.window)
+        self.window_tokens = window_box(title, self)
+        self.window_tokens.valueChanged.connect(self.edited)
+        form.addRow("Reads at once:", self.window_tokens)
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
         buttons.addStretch(1)
@@ -155,12 +155,12 @@ class ModelSection(QGroupBox):
         self._show_service(api_key_env=data.get("api_key_env"))
         self.chooser.set_model(str(data.get("model") or ""))
         window = data.get("context_window")
-        self.window.setValue(window if isinstance(window, int) and window > 0 else 0)
+        self.window_tokens.setValue(window if isinstance(window, int) and window > 0 else 0)
 
     def apply(self, data: dict[str, Any]) -> None:
         """Write this section into a ``ModelSettings`` dict."""
         data["model"] = self.chooser.model()
-        data["context_window"] = self.window.value() or None
+        data["context_window"] = self.window_tokens.value() or None
         if self.uses_main_service():
             data["base_url"] = ""
             data["api_key_env"] = None
@@ -170,9 +170,9 @@ class ModelSection(QGroupBox):
 
     def problems(self) -> list[Problem]:
         found: list[Problem] = []
-        if 0 < self.window.value() < 512:
+        if 0 < self.window_tokens.value() < 512:
             found.append((f"{self.title()}: a model reads at least 512 tokens at once; "
-                          "enter more, or 0 to ask the service", self.window))
+                          "enter more, or 0 to ask the service", self.window_tokens))
         if self.uses_main_service():
             return found
         if self.preset().id == CUSTOM:

@@ -324,11 +324,11 @@ def test_the_models_window_is_saved_and_a_tiny_one_refused(qtbot: Any,
                               "context_window": 32768}
     dialog = open_dialog(qtbot, client)
     main, helper = dialog.models.main, dialog.models.helper
-    assert main.window.value() == 0 and main.window.text() == "Ask the service"
-    assert helper.window.value() == 32768
-    main.window.setValue(100)
+    assert main.window_tokens.value() == 0 and main.window_tokens.text() == "Ask the service"
+    assert helper.window_tokens.value() == 32768
+    main.window_tokens.setValue(100)
     assert any("at least 512 tokens" in text for text, _ in dialog.models.problems())
-    main.window.setValue(8192)
+    main.window_tokens.setValue(8192)
     with qtbot.waitSignal(dialog.accepted, timeout=3000):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert client.settings["root"]["context_window"] == 8192

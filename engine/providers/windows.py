@@ -18,11 +18,13 @@ DEFAULT_CHARS_PER_TOKEN = 4.0
 # (OLLAMA_CONTEXT_LENGTH) says otherwise: 4,096 tokens in recent versions (2,048 before).
 OLLAMA_DEFAULT_CONTEXT = 4096
 
-# Windows of common models, in tokens; a key matches when it is part of the model's name
-# (the longest key wins), so "openai/gpt-4o-mini" and "gpt-4o-mini-2024-07-18" both match.
+# Windows of common models, in tokens; a key matches at the start of the model's name or of
+# a part of it (the longest key wins), so "openai/gpt-4o-mini" and "gpt-4o-mini-2024-07-18"
+# both match "gpt-4o".
 KNOWN_WINDOWS: dict[str, int] = {
-    "gpt-5": 400_000, "gpt-4.1": 1_047_576, "gpt-4o": 128_000, "gpt-4-turbo": 128_000,
-    "gpt-4-32k": 32_768, "gpt-4": 8_192, "gpt-3.5-turbo": 16_385, "gpt-oss": 131_072,
+    "gpt-5": 400_000, "gpt-4.1": 1_047_576, "gpt-4.5": 128_000, "gpt-4o": 128_000,
+    "gpt-4-turbo": 128_000, "gpt-4-32k": 32_768, "gpt-4": 8_192, "gpt-3.5-turbo": 16_385,
+    "gpt-oss": 131_072,
     "o1-mini": 128_000, "o1": 200_000, "o3": 200_000, "o4-mini": 200_000,
     "claude": 200_000, "gemini-1.5": 1_000_000, "gemini-2": 1_048_576,
     "gemini-1.0-pro": 30_720, "llama-3.1": 131_072, "llama3.1": 131_072,
@@ -66,11 +68,12 @@ class Window:
 
 
 def table_window(model: str) -> int | None:
-    """The window of a common model by its name, or None."""
+    """The window of a common model by its name, or None: a key matches at the start of
+    the name or of a part of it ("openai/o1", not "turbo1")."""
     name = model.lower()
     best = ""
     for key in KNOWN_WINDOWS:
-        if key in name and len(key) > len(best):
+        if len(key) > len(best) and re.search(rf"(?<![a-z0-9]){re.escape(key)}", name):
             best = key
     return KNOWN_WINDOWS[best] if best else None
 
@@ -315,6 +318,19 @@ class TokenGauge:
 # --- Ollama's silent cut ------------------------------------------------------------------
 
 RUN_HEADROOM_TOKENS = 4096   # beyond the first request: room for a few steps of work
+
+
+def small_window_warning(window: Window, model: str, needed: int) -> str | None:
+    """What to say before a question when the main model's window cannot hold its first
+    request and a few steps: Ollama's silent cut, or any server's refusals to come."""
+    if window.is_ollama:
+        return ollama_warning(window, model, needed)
+    if window.tokens is None or window.tokens >= needed:
+        return None
+    return (f"Model {model!r} reads at most {window.tokens:,} tokens at once, less than a "
+            f"question needs to work (about {needed:,}): it may stop early with an error. "
+            "Choose a model with a larger context window, or start its server with a larger "
+            "one (llama.cpp: --ctx-size 8192 or more).")
 
 
 def ollama_warning(window: Window, model: str, needed: int) -> str | None:

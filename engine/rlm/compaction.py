@@ -19,6 +19,7 @@ HARD_TARGET = 0.45   # after a server said the request was too long after all
 SUMMARY_SHARE = 0.6  # of the window, for the summary request's record of the work
 TAIL = 4             # the last two exchanges (a reply and its outputs, twice) stay whole
 MAX_STUBS = 12       # more elided turns than this and the model summarises them instead
+MIN_RECORD_TOKENS = 256   # a summary request with less room for the record is not worth it
 STUB_PREFIX = "[elided"
 SUMMARY_HEAD = "Summary of my work so far:"
 
@@ -86,15 +87,21 @@ class WindowKeeper:
         summary = None
         if harder or self.gauge.messages(messages) > target or self._stubs(messages) > MAX_STUBS:
             start, end = self._segment(messages)
-            if end - start >= 2:
-                summary = await summarize(self._summary_request(messages, start, end, window))
+            fresh = any(not m["content"].startswith((SUMMARY_HEAD, SUMMARY_NOTE))
+                        for m in messages[start:end])   # not only the last summary again
+            request = self._summary_request(messages, start, end, window) \
+                if end - start >= 2 and fresh else None
+            if request is not None:
+                summary = await summarize(request)
                 if summary:
                     self._replace(messages, start, end, summary)
         if self.gauge.messages(messages) > target:
             self._squeeze(messages, target)
+        after = self.gauge.messages(messages)
+        if after >= before and not summary:
+            return None   # nothing could be shortened (say, a window smaller than the start)
         self.count += 1
-        return Compaction(before, self.gauge.messages(messages), window, elided,
-                          summary or None, harder)
+        return Compaction(before, after, window, elided, summary or None, harder)
 
     # --- the steps ----------------------------------------------------------------------
 
@@ -115,9 +122,12 @@ class WindowKeeper:
                 if (message["role"] != role or id(message) in self.protected
                         or text.startswith(STUB_PREFIX)):
                     continue
+                short = stub(text, role)
+                if len(short) >= len(text):
+                    continue   # already shorter than a note saying it was elided
                 self._originals[id(message)] = text
-                message["content"] = stub(text, role)
-                total -= self.gauge.tokens(text) - self.gauge.tokens(message["content"])
+                message["content"] = short
+                total -= self.gauge.tokens(text) - self.gauge.tokens(short)
                 count += 1
         return count
 
@@ -140,18 +150,23 @@ class WindowKeeper:
         return start, end
 
     def _summary_request(self, messages: Messages, start: int, end: int,
-                         window: int) -> Messages:
+                         window: int) -> Messages | None:
         """The system prompt and the question's turn, then the record of the steps to
-        summarise in one user turn, cut in the middle to fit the window."""
+        summarise in one user turn, cut in the middle to fit the window; without the system
+        prompt when the window is small; None when not even that would fit."""
         lines = []
         for message in messages[start:end]:
             text = self._originals.get(id(message), message["content"])
             who = "You wrote" if message["role"] == "assistant" else "The REPL answered"
             lines.append(f"--- {who}:\n{text}")
         head = messages[:2]
-        room = int(SUMMARY_SHARE * window) - self.gauge.messages(head) \
-            - self.gauge.tokens(SUMMARY_REQUEST)
-        record = clip_middle("\n\n".join(lines), max(200, self.gauge.chars(room)))
+        room = int(SUMMARY_SHARE * window) - self.gauge.tokens(SUMMARY_REQUEST)
+        if room - self.gauge.messages(head) < MIN_RECORD_TOKENS:
+            head = messages[1:2]   # the question's turn is what the summary must serve
+        room -= self.gauge.messages(head)
+        if room < MIN_RECORD_TOKENS:
+            return None
+        record = clip_middle("\n\n".join(lines), self.gauge.chars(room))
         return [*[dict(m) for m in head],
                 {"role": "user", "content": SUMMARY_REQUEST.format(record=record)}]
 
@@ -166,10 +181,12 @@ class WindowKeeper:
         middle, until the request fits (the question's turns stay whole)."""
         for index in self._movable(messages):
             message = messages[index]
-            if id(message) not in self.protected and not message["content"].startswith(
-                    STUB_PREFIX) and not message["content"].startswith(SUMMARY_HEAD):
-                self._originals[id(message)] = message["content"]
-                message["content"] = stub(message["content"], message["role"])
+            text = message["content"]
+            short = stub(text, message["role"])
+            if id(message) not in self.protected and len(short) < len(text) \
+                    and not text.startswith(SUMMARY_HEAD):
+                self._originals[id(message)] = text
+                message["content"] = short
         for _ in range(TAIL * 2):
             excess = self.gauge.messages(messages) - target
             if excess <= 0:

@@ -208,7 +208,7 @@ class RLMRun:
                   system_prompt=system if self.depth == 0 else "", first_message=first,
                   windows=windows)
         if self.depth == 0:
-            self.window_guard.warn_ollama(messages)
+            self.window_guard.warn_small(messages)
         if self.repl is None:
             self.repl = self.new_repl()
         # A REPL kept from an earlier question counts its calls with this run's tree.

@@ -12,6 +12,7 @@ from engine.providers.windows import (
     RUN_HEADROOM_TOKENS,
     Window,
     ollama_warning,
+    small_window_warning,
     window_in_error,
 )
 from engine.rlm.budget import LimitReached, RunBudget
@@ -53,19 +54,19 @@ class WindowGuard:
     def __init__(self, run: GuardedRun, client: ModelClient, messages: Messages) -> None:
         self.run = run
         self.client = client
-        protected = [m for m in (messages[:2] + messages[-1:])]
-        self.keeper = WindowKeeper(protected, client.gauge)
+        self.keeper = WindowKeeper(messages[:2] + messages[-1:], client.gauge)
         self._summary: Completion | None = None
 
-    def warn_ollama(self, messages: Messages) -> None:
-        """Before the run: say so when Ollama would cut this run's prompts silently."""
+    def warn_small(self, messages: Messages) -> None:
+        """Before the run: say so when the main model's window cannot hold its first steps,
+        or Ollama would cut the helper model's prompts silently."""
         needed = self.client.gauge.messages(messages) + RUN_HEADROOM_TOKENS
-        seen = set()
-        for client in (self.client, self.run.pool.sub()):
-            if (client.base_url, client.model) in seen:
-                continue
-            seen.add((client.base_url, client.model))
-            warning = ollama_warning(client.window, client.model, needed)
+        warning = small_window_warning(self.client.window, self.client.model, needed)
+        if warning:
+            self.run.notice(warning, level="warning")
+        sub = self.run.pool.sub()
+        if (sub.base_url, sub.model) != (self.client.base_url, self.client.model):
+            warning = ollama_warning(sub.window, sub.model, needed)
             if warning:
                 self.run.notice(warning, level="warning")
 

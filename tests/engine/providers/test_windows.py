@@ -146,3 +146,18 @@ def test_ollama_warning_names_the_fix() -> None:
     assert "OLLAMA_CONTEXT_LENGTH=8192" in text and "num_ctx 8192" in text
     assert ollama_warning(small, "llama3.2", 4000) is None
     assert ollama_warning(Window(4096, "server", "llama.cpp"), "m", 6000) is None
+
+
+def test_a_key_matches_only_at_the_start_of_a_name_or_part() -> None:
+    assert table_window("openai/o1") == 200_000
+    assert table_window("llama-3.1-70b-instruct-turbo1") == 131_072   # not "o1"
+    assert table_window("gpt-4.5-preview") == 128_000
+
+
+def test_a_main_model_too_small_for_any_question_is_named() -> None:
+    from engine.providers.windows import small_window_warning
+
+    text = small_window_warning(Window(1024, "server", "llama.cpp"), "tiny", 5000)
+    assert text is not None and "1,024 tokens" in text and "--ctx-size" in text
+    assert small_window_warning(Window(16384, "server", "llama.cpp"), "m", 5000) is None
+    assert small_window_warning(Window(None), "m", 5000) is None

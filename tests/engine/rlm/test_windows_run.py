@@ -162,3 +162,18 @@ def test_the_setting_gives_the_window_when_nothing_else_does() -> None:
     assert windows["root"] == {"model": "fake-root", "tokens": 50_000, "source": "setting",
                                "server": "", "model_max": None, "assumed": False}
     assert windows["sub"]["tokens"] is None
+
+
+def test_a_1024_token_llama_cpp_window_is_named_before_and_ends_clearly() -> None:
+    requests: list[ChatRequest] = []
+    with FakeOpenAI(stepper(6, 300, requests)) as server:
+        server.routes["/props"] = {"default_generation_settings": {"n_ctx": 1024}}
+        server.context_limit = 1024
+        result, events = run(server)
+        refused = server.refused_as_too_long
+    warning = of_type(events, ev.Notice)[0]
+    assert warning.level == "warning" and "reads at most 1,024 tokens" in warning.message
+    assert result.stop_reason == StopReason.PROVIDER_ERROR and refused == 2
+    assert result.error is not None and "--ctx-size" in result.error
+    compactions = of_type(events, ev.HistoryCompacted)
+    assert compactions and all(c.window <= 1024 for c in compactions)

@@ -144,7 +144,8 @@ async def _windows(*models: tuple[str, str | None, str | None, int | None]
 def _tokens_a_question_needs() -> int:
     """About what the first steps of a short question take: the system prompt, a first
     turn, and room for a few steps."""
-    from engine.providers.windows import RUN_HEADROOM_TOKENS, TokenGauge
+    from engine.providers.tokens import TokenGauge
+    from engine.providers.windows import RUN_HEADROOM_TOKENS
     from engine.rlm.prompts import SYSTEM_PROMPT
 
     return TokenGauge().tokens(SYSTEM_PROMPT) + 500 + RUN_HEADROOM_TOKENS

@@ -19,7 +19,8 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from engine.errors import ProviderError
 from engine.providers.prices import PriceTable
-from engine.providers.windows import TokenGauge, Window
+from engine.providers.tokens import TokenGauge
+from engine.providers.windows import Window
 from engine.secrets import env_var_for, is_local, provider_name, safe_url, scrub_urls
 
 T = TypeVar("T")

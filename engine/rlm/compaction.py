@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from engine.providers.windows import TokenGauge
+from engine.providers.tokens import TokenGauge
 from engine.rlm.parsing import clip_middle
 
 Messages = list[dict[str, str]]

@@ -8,12 +8,12 @@ from typing import Any, Protocol
 from engine import events as ev
 from engine.errors import ProviderError
 from engine.providers.client import Completion, ModelClient
+from engine.providers.tokens import window_in_error
 from engine.providers.windows import (
     RUN_HEADROOM_TOKENS,
     Window,
     ollama_warning,
     small_window_warning,
-    window_in_error,
 )
 from engine.rlm.budget import LimitReached, RunBudget
 from engine.rlm.clients import ClientPool

@@ -7,16 +7,15 @@ from typing import Any
 
 import pytest
 
+from engine.providers.tokens import TokenGauge, window_in_error
 from engine.providers.windows import (
     OLLAMA_DEFAULT_CONTEXT,
-    TokenGauge,
     Window,
     choose,
     discover_window,
     forget_windows,
     ollama_warning,
     table_window,
-    window_in_error,
 )
 from tests.support.fake_openai import FakeOpenAI
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from engine.providers.windows import TokenGauge
+from engine.providers.tokens import TokenGauge
 from engine.rlm.compaction import SUMMARY_HEAD, SUMMARY_NOTE, WindowKeeper
 
 Messages = list[dict[str, str]]

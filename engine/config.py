@@ -106,6 +106,9 @@ class ModelSettings:
     model: str = ""
     base_url: str = ""
     api_key_env: str | None = None
+    # Tokens the model reads at once, for a model whose server does not say and that the
+    # table of common models does not know (engine/providers/windows.py).
+    context_window: int | None = None
 
 
 @dataclass
@@ -130,6 +133,10 @@ class Settings:
                                             f"{source}: version"),
                        sandbox=_typed(SandboxSettings, data.get("sandbox", {}),
                                       f"{source}: sandbox"))
+        for role in (settings.root, settings.sub):
+            if role.context_window is not None and role.context_window < 512:
+                raise ConfigError(f"{source}: a model's context window must be at least 512 "
+                                  "tokens; fix or delete the setting")
         try:
             settings.limits.validate()
             settings.sandbox.validate()

@@ -102,6 +102,8 @@ class RunStarted(RunEvent):
     limits: dict[str, Any]
     system_prompt: str = ""
     first_message: str = ""
+    # The models' windows: {"root": {"model", "tokens", "source", ...}, "sub": {...}}
+    windows: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,6 +210,28 @@ class Notice(RunEvent):
     type: ClassVar[str] = "notice"
     level: str
     message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryCompacted(RunEvent):
+    """The main model's conversation was shortened to stay within its window: old turns
+    elided and, when that was not enough, replaced by a summary the model wrote (a model
+    call counted in the usage; its text is here). ``harder``: after the server refused a
+    request as too long."""
+
+    type: ClassVar[str] = "history_compacted"
+    iteration: int
+    before_tokens: int
+    after_tokens: int
+    window: int
+    elided: int = 0
+    summarized: bool = False
+    summary: str = ""
+    harder: bool = False
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,7 +7,14 @@ from typing import TextIO
 from engine import events as ev
 from engine.cli.terminal import printable
 from engine.events import StopReason
-from engine.rlm.words import FOUND, describe_stop, money, safe_workspace
+from engine.rlm.words import (
+    FOUND,
+    compaction_words,
+    describe_stop,
+    money,
+    safe_workspace,
+    window_words,
+)
 from engine.rlm.words import ISOLATION_WORDS as ISOLATION_WORDS
 from engine.rlm.words import KIND_WORDS as KIND_WORDS
 from engine.rlm.words import STOP_DESCRIPTIONS as STOP_DESCRIPTIONS
@@ -58,8 +65,11 @@ def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = Non
     indent = "  " * getattr(event, "depth", 0)
     match event:
         case ev.RunStarted() if event.depth == 0:
-            return (f"question {event.run_id}: main model {event.root_model}, helper model "
-                    f"{event.sub_model}; {plural(event.documents, 'document')} "
+            root, sub = (window_words((event.windows or {}).get(r)) for r in ("root", "sub"))
+            root = f" (window {root})" if root != "unknown" else ""
+            sub = f" (window {sub})" if sub != "unknown" else ""
+            return (f"question {event.run_id}: main model {event.root_model}{root}, helper "
+                    f"model {event.sub_model}{sub}; {plural(event.documents, 'document')} "
                     f"({size(event.context_chars)})")
         case ev.RunStarted():
             return (f"{indent}helper analysis {nested_name(event.run_id)} started: "
@@ -99,6 +109,10 @@ def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = Non
             return None   # a helper analysis that ran says how it ended itself
         case ev.UsageTotals():
             return None
+        case ev.HistoryCompacted():
+            return indent + "  " + compaction_words(
+                event.before_tokens, event.after_tokens, event.window,
+                summarized=event.summarized, harder=event.harder)
         case ev.Notice():
             return f"{indent}{event.level}: {event.message}"
         case ev.RunFinished() if event.depth == 0:

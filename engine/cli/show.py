@@ -29,6 +29,7 @@ from engine.cli.terminal import printable
 from engine.config import runs_dir
 from engine.errors import ConfigError
 from engine.rlm.citations import parse_markers
+from engine.rlm.words import compaction_words, window_words
 from engine.store.trajectory import read_events
 
 RULE = "─" * 72
@@ -129,6 +130,11 @@ def citation_lines(answer: str, prefix: str) -> list[str]:
     return lines
 
 
+def _window(event: ev.RunStarted, role: str) -> str:
+    words = window_words((event.windows or {}).get(role))
+    return f" (window {words})" if words != "unknown" else ""
+
+
 def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
     """Steps, the model's words and code, outputs, helper questions, totals and the answer."""
     max_lines = None if full else 40
@@ -143,7 +149,8 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                         else f"Helper analysis {nested_name(event.run_id)}:")
                 out += [f"{pad}{RULE}", f"{pad}{kind} {event.run_id}",
                         f"{pad}Question: {event.question}",
-                        f"{pad}Models: main {event.root_model}, helper {event.sub_model}",
+                        f"{pad}Models: main {event.root_model}{_window(event, 'root')}, "
+                        f"helper {event.sub_model}{_window(event, 'sub')}",
                         f"{pad}Documents: {event.documents:,} selected, "
                         f"{event.context_chars:,} characters"]
                 if event.depth == 0:
@@ -186,6 +193,12 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                            f"{event.latency_s:.1f} s: {result}")
             case ev.UsageTotals():
                 totals = event
+            case ev.HistoryCompacted():
+                out.append(f"{pad}" + compaction_words(
+                    event.before_tokens, event.after_tokens, event.window,
+                    summarized=event.summarized, harder=event.harder))
+                if event.summary:
+                    out.append(_block(event.summary, pad + "  │ ", max_lines))
             case ev.Notice():
                 out.append(f"{pad}{event.level}: {event.message}")
             case ev.AnswerReady():

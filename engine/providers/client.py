@@ -19,6 +19,8 @@ from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from engine.errors import ProviderError
 from engine.providers.prices import PriceTable
+from engine.providers.tokens import TokenGauge
+from engine.providers.windows import Window
 from engine.secrets import env_var_for, is_local, provider_name, safe_url, scrub_urls
 
 T = TypeVar("T")
@@ -26,7 +28,7 @@ T = TypeVar("T")
 _JITTER = 0.1  # up to +10 %, so many sub-calls throttled together do not retry in lockstep
 _RETRY_STATUSES = frozenset({408, 409})  # plus every 5xx and 429
 _CONTEXT_MARKERS = ("context_length", "context length", "maximum context", "too many tokens",
-                    "context window")
+                    "context window", "context size", "exceed_context_size")
 # OpenAI's own endpoints reject max_tokens for reasoning models; they take this name instead.
 _MAX_COMPLETION_TOKENS_PROVIDERS = frozenset({"openai", "azure"})
 _BROKEN_BODY = (json.JSONDecodeError, UnicodeDecodeError)
@@ -92,6 +94,11 @@ class ModelClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.on_retry = on_retry
+        # The model's window in tokens (None: unknown), set by whoever learned it
+        # (windows.py), and the characters per token its server's usage shows.
+        self.context_window: int | None = None
+        self.window = Window(None)
+        self.gauge = TokenGauge()
         # A pool wait is not a stalled server: calls beyond max_connections queue for a free
         # connection (pool=None) and the caller's own concurrency limit decides how many run.
         http_timeout = httpx2.Timeout(timeout, pool=None)
@@ -128,7 +135,15 @@ class ModelClient:
         response, attempts = await self._with_retries(
             lambda: self._bounded(self._chat_once(messages, max_tokens)), operation="chat",
             on_retry=on_retry)
-        return self._completion(response, time.monotonic() - started, attempts)
+        completion = self._completion(response, time.monotonic() - started, attempts)
+        self.gauge.observe(sum(len(m.get("content") or "") for m in messages), len(messages),
+                           completion.prompt_tokens)
+        return completion
+
+    def set_window(self, window: Window) -> None:
+        """Use ``window`` (from windows.py) as this model's window."""
+        self.window = window
+        self.context_window = window.tokens
 
     async def list_models(self) -> list[str]:
         """The model ids the endpoint offers, sorted."""

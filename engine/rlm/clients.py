@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from engine.config import Limits
 from engine.endpoints import Endpoint
 from engine.providers.client import ModelClient
 from engine.providers.prices import PriceTable
+from engine.providers.windows import Window, choose, discover_window
 
 
 class ClientPool:
@@ -17,6 +20,7 @@ class ClientPool:
         self.prices = prices
         self.limits = limits
         self._clients: dict[tuple[str, str], ModelClient] = {}
+        self._learning: dict[tuple[str, str], asyncio.Future[Window]] = {}
 
     def _client(self, endpoint: Endpoint, model: str | None = None) -> ModelClient:
         name = model or endpoint.model
@@ -36,7 +40,26 @@ class ClientPool:
         """The sub-model's client; ``model`` picks another model on the same endpoint."""
         return self._client(self.sub_endpoint, model)
 
+    async def learn_window(self, client: ModelClient) -> Window:
+        """The client's window, asked of its server once (the answer is kept per endpoint
+        and model for the process's life; the asking takes two seconds at most)."""
+        key = (client.base_url, client.model)
+        if key not in self._learning:
+            self._learning[key] = asyncio.ensure_future(self._learn(client))
+        return await asyncio.shield(self._learning[key])
+
+    async def _learn(self, client: ModelClient) -> Window:
+        root = self.root_endpoint
+        is_root = (client.base_url, client.model) == (root.base_url, root.model)
+        endpoint = root if is_root else self.sub_endpoint
+        setting = endpoint.context_window if endpoint.model == client.model else None
+        found = await discover_window(client.base_url, client.model, endpoint.api_key)
+        client.set_window(choose(found, client.model, setting))
+        return client.window
+
     async def aclose(self) -> None:
+        for task in self._learning.values():
+            task.cancel()
         for client in self._clients.values():
             try:
                 await client.aclose()

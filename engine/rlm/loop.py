@@ -27,6 +27,7 @@ from engine.rlm.parsing import (
 )
 from engine.rlm.subcalls import SubCalls
 from engine.rlm.verify import PageIndex, check_citations
+from engine.rlm.window_guard import WindowGuard, learn_windows
 from engine.sandbox.host import CallHandler, CellResult, ReplProcess
 from engine.sandbox.policy import SandboxRefusedError
 
@@ -110,6 +111,7 @@ class RLMRun:
         self._priced_warned: set[str] = set()
         self._page_index: PageIndex | None = None
         self._checked: tuple[str, list[dict[str, Any]]] | None = None  # answer, its citations
+        self.window_guard: WindowGuard | None = None
 
     # --- events ---------------------------------------------------------
 
@@ -198,10 +200,15 @@ class RLMRun:
             first = messages[-1]["content"] if messages and messages[-1]["role"] == "user" \
                 else ""
         self.messages = messages
+        windows = await learn_windows(self.pool, client)
+        self.window_guard = WindowGuard(self, client, messages)
         self.emit(ev.RunStarted, question=self.question, root_model=client.model,
                   sub_model=self.pool.sub().model, context_chars=self.context.chars,
                   documents=len(self.context.documents), limits=vars(self.limits).copy(),
-                  system_prompt=system if self.depth == 0 else "", first_message=first)
+                  system_prompt=system if self.depth == 0 else "", first_message=first,
+                  windows=windows)
+        if self.depth == 0:
+            self.window_guard.warn_small(messages)
         if self.repl is None:
             self.repl = self.new_repl()
         # A REPL kept from an earlier question counts its calls with this run's tree.
@@ -316,7 +323,9 @@ class RLMRun:
     async def _ask_root(self, client: ModelClient, messages: Messages) -> Completion:
         if self.depth > 0:  # a child's own model calls count against the sub-call limit too
             self.budget.take_sub_calls(1)
-        completion = await client.complete(messages, on_retry=self.retry_notice)
+        if self.window_guard is None:
+            self.window_guard = WindowGuard(self, client, messages)
+        completion = await self.window_guard.complete(messages)
         self.last_reply = completion.text
         self.emit(ev.ModelResponse, iteration=self.iteration, model=completion.model,
                   text=completion.text, prompt_tokens=completion.prompt_tokens,

@@ -18,7 +18,7 @@ from engine.config import Limits
 from engine.context_format import PreparedContext
 from engine.errors import ProviderError
 from engine.events import StopReason
-from engine.providers.client import Completion
+from engine.providers.client import Completion, ModelClient
 from engine.rlm.budget import MAX_SLICE_DISK_BYTES, LimitReached, RunBudget, UsageTotals
 from engine.rlm.clients import ClientPool
 from engine.rlm.verify import MAX_QUOTE_CHARS, PageIndex
@@ -32,6 +32,7 @@ PREVIEW_CHARS = 300
 # reason. rlm_query's context= is not a prompt: it goes to disk, bounded by the frame cap
 # (64 MB) and MAX_SLICE_DISK_BYTES.
 MAX_PROMPT_CHARS = 8_000_000
+ANSWER_RESERVE_TOKENS = 1024   # of a sub-model's window, kept for its answer
 # A child run ending for one of these stops its parent too: the limits are shared.
 _SHARED_STOPS = {StopReason.BUDGET, StopReason.TIMEOUT, StopReason.MAX_SUB_CALLS,
                  StopReason.CANCELLED}
@@ -49,6 +50,22 @@ def check_prompt(kind: str, prompt: str) -> None:
             f"{kind} refused: this call's prompt is {len(prompt) / 1e6:,.1f} million "
             f"characters; the limit is {MAX_PROMPT_CHARS / 1e6:g} million characters per "
             "call — pass a smaller slice")
+
+
+def window_refusal(client: ModelClient, prompt: str) -> str | None:
+    """Why ``prompt`` cannot fit the client's model's window (room kept for the answer),
+    or None when it fits or the window is unknown."""
+    window = client.context_window
+    if not window:
+        return None
+    allowed = window - min(ANSWER_RESERVE_TOKENS, window // 8)
+    tokens = client.gauge.tokens(prompt) + client.gauge.PER_MESSAGE
+    if tokens <= allowed:
+        return None
+    return (f"llm_query refused: this prompt is about {tokens:,} tokens ({len(prompt):,} "
+            f"characters), but model {client.model!r} reads at most {window:,} tokens, so a "
+            f"prompt may be about {allowed:,} tokens (some {client.gauge.chars(allowed):,} "
+            "characters) — pass a smaller piece, or split it over llm_query_batched")
 
 
 @dataclass
@@ -168,8 +185,14 @@ class SubCalls:
         check_prompt("llm_query", prompt)
         self._check_model(model)
         client = self.run.pool.sub(model)
+        await self.run.pool.learn_window(client)
         call_id = self._call_id()
         self._started(call_id, "llm_query", client.model, prompt)
+        too_long = window_refusal(client, prompt)
+        if too_long:   # never sent: the server would refuse it, or (Ollama) cut it silently
+            self.run.emit(ev.SubCallFinished, call_id=call_id, kind="llm_query",
+                          model=client.model, error=too_long)
+            raise SubCallRefused(too_long)
         try:
             async with self.budget.semaphore:
                 completion = await client.complete([{"role": "user", "content": prompt}],

@@ -126,3 +126,25 @@ def numbered(answer: str) -> str:
         return f"[{next(counter)}]"
 
     return replace_markers(answer, number)
+
+
+def window_words(window: object) -> str:
+    """A model's window from a RunStarted event's ``windows`` entry: "16k tokens" (the
+    details view's word; the plain view says what it means instead)."""
+    tokens = window.get("tokens") if isinstance(window, dict) else None
+    if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens <= 0:
+        return "unknown"
+    return f"{tokens // 1000:,}k tokens" if tokens >= 10_000 else f"{tokens:,} tokens"
+
+
+def compaction_words(before: int, after: int, window: int, *, summarized: bool,
+                     harder: bool) -> str:
+    """A HistoryCompacted event in plain words: why, what was done, how full it is now."""
+    def share(tokens: int) -> str:
+        return f"{min(999, round(100 * tokens / window))}%" if window > 0 else "?"
+    why = ("The AI service said the conversation was too long for the main model"
+           if harder else "The conversation was filling the main model's memory")
+    what = ("the model summarised its earlier steps" if summarized
+            else "older steps were shortened")
+    again = ", and it was sent again" if harder else ""
+    return f"{why}, so {what}{again} (from {share(before)} full to {share(after)})."

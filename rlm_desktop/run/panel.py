@@ -34,7 +34,7 @@ from rlm_desktop.replies import AskResult, RunRecord
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import Elided, ToneIcon, muted_label, small_font
 from rlm_desktop.run.cards import RunTimeline, warm_up
-from rlm_desktop.run.header import BudgetBar, StatBox, stop_icon
+from rlm_desktop.run.header import BudgetBar, StatBox, stop_icon, window_text
 from rlm_desktop.run.sandbox_badge import SandboxBadge
 from rlm_desktop.run.tree import RunTree
 from rlm_desktop.widgets.safe_text import safe_tooltip
@@ -136,8 +136,9 @@ class RunPanel(QWidget):
         self.cost_box, self.tokens_box = StatBox("Cost"), StatBox("Tokens")
         self.calls_box, self.time_box = StatBox("Model calls"), StatBox("Elapsed")
         self.steps_box, self.helpers_box = StatBox("Steps"), StatBox("Helper questions")
+        self.window_box = StatBox("Reads at once")
         boxes = (self.cost_box, self.steps_box, self.helpers_box, self.tokens_box,
-                 self.calls_box, self.time_box)
+                 self.calls_box, self.time_box, self.window_box)
         for column, box in enumerate(boxes):
             stats.addWidget(box, 0, column)
         stats.setColumnStretch(len(boxes), 1)
@@ -434,7 +435,7 @@ class RunPanel(QWidget):
         totals = self.tree.totals()
         if not has_run:
             for box in (self.cost_box, self.tokens_box, self.calls_box, self.steps_box,
-                        self.helpers_box):
+                        self.helpers_box, self.window_box):
                 box.set("–")
             self.budget_row.hide()
             return
@@ -458,6 +459,8 @@ class RunPanel(QWidget):
         questions = sum(1 for call in self.tree.calls.values() if call.kind != "rlm_query")
         self.helpers_box.set(f"{questions:,}", "Questions the main model handed to the helper "
                              "model about pieces of the documents")
+        self.window_box.set(*window_text(root.windows if root is not None else {},
+                                         self.details))
         budget = self.tree.budget_usd
         self.budget_row.setVisible(budget is not None)
         if budget is not None:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.rlm.words import compaction_words
+
 
 @dataclass
 class Usage:
@@ -144,6 +146,7 @@ class RunNode(Node):
     context_chars: int = 0
     documents: int = 0
     limits: dict[str, Any] = field(default_factory=dict)
+    windows: dict[str, Any] = field(default_factory=dict)   # run_started's, by role
     intro: list[NoticeNode] = field(default_factory=list)   # notices before the first step
     steps: list[StepNode] = field(default_factory=list)
     sandbox: dict[str, Any] | None = None
@@ -229,6 +232,7 @@ class RunTree:
             "cell_started": self._cell_started, "cell_finished": self._cell_finished,
             "subcall_started": self._call_started, "subcall_finished": self._call_finished,
             "usage_totals": self._usage, "notice": self._notice, "answer": self._answer,
+            "history_compacted": self._compacted,
             "answer_citations": self._citations, "run_finished": self._run_finished,
         }
 
@@ -335,6 +339,8 @@ class RunTree:
         run.context_chars = int(e.get("context_chars") or 0)
         run.documents = int(e.get("documents") or 0)
         run.limits = dict(e.get("limits") or {})
+        windows = e.get("windows")
+        run.windows = dict(windows) if isinstance(windows, dict) else {}
         run.touch()
 
     def _sandbox(self, run: RunNode, e: dict[str, Any]) -> None:
@@ -425,6 +431,17 @@ class RunTree:
             notice.up = run
             run.intro.append(notice)
         notice.touch()
+
+    def _compacted(self, run: RunNode, e: dict[str, Any]) -> None:
+        """A shortened conversation reads as a notice in the step where it happened."""
+        def number(name: str) -> int:
+            value = e.get(name)
+            return value if isinstance(value, int) and not isinstance(value, bool) else 0
+        message = compaction_words(number("before_tokens"), number("after_tokens"),
+                                   number("window"), summarized=bool(e.get("summarized")),
+                                   harder=bool(e.get("harder")))
+        self._notice(run, {"level": "warning" if e.get("harder") else "info",
+                           "message": message})
 
     def _answer(self, run: RunNode, e: dict[str, Any]) -> None:
         run.answer = str(e.get("text") or "")

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -53,6 +54,22 @@ def preset_label(preset: Preset, servers: dict[str, LocalServer]) -> str:
     if server is not None and server.reachable:
         return f"{server.describe()}, on this computer"
     return f"{preset.name} (on this computer, not running now)"
+
+
+def window_box(title: str, parent: QWidget) -> QSpinBox:
+    """The model's context window in tokens; 0 (shown as "Ask the service") leaves it to
+    the service and the list of common models."""
+    box = QSpinBox(parent)
+    box.setRange(0, 10_000_000)
+    box.setSingleStep(1024)
+    box.setSuffix(" tokens")
+    box.setSpecialValueText("Ask the service")
+    box.setGroupSeparatorShown(True)
+    box.setAccessibleName(f"{title}: how much the model reads at once, in tokens")
+    box.setToolTip("How much the model can read at once (its context window), in tokens. "
+                   "Used only when the service does not say and the model is not a well-known "
+                   "one; long work is then shortened to stay within it.")
+    return box
 
 
 class ModelSection(QGroupBox):
@@ -116,6 +133,9 @@ class ModelSection(QGroupBox):
             form.addRow(label, widget)
             self._rows[key] = widget
         form.addRow("Model:", self.chooser)
+        self.window_tokens = window_box(title, self)
+        self.window_tokens.valueChanged.connect(self.edited)
+        form.addRow("Reads at once:", self.window_tokens)
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
         buttons.addStretch(1)
@@ -134,10 +154,13 @@ class ModelSection(QGroupBox):
         self._fill_services(preset_for_url(base_url or self._main_url(), self.presets))
         self._show_service(api_key_env=data.get("api_key_env"))
         self.chooser.set_model(str(data.get("model") or ""))
+        window = data.get("context_window")
+        self.window_tokens.setValue(window if isinstance(window, int) and window > 0 else 0)
 
     def apply(self, data: dict[str, Any]) -> None:
         """Write this section into a ``ModelSettings`` dict."""
         data["model"] = self.chooser.model()
+        data["context_window"] = self.window_tokens.value() or None
         if self.uses_main_service():
             data["base_url"] = ""
             data["api_key_env"] = None
@@ -146,9 +169,12 @@ class ModelSection(QGroupBox):
             data["api_key_env"] = self.key.api_key_env()
 
     def problems(self) -> list[Problem]:
-        if self.uses_main_service():
-            return []
         found: list[Problem] = []
+        if 0 < self.window_tokens.value() < 512:
+            found.append((f"{self.title()}: a model reads at least 512 tokens at once; "
+                          "enter more, or 0 to ask the service", self.window_tokens))
+        if self.uses_main_service():
+            return found
         if self.preset().id == CUSTOM:
             problem = url_problem(self.url.text())
             if problem:

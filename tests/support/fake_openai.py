@@ -177,15 +177,33 @@ class _Handler(BaseHTTPRequestHandler):
         return path.removeprefix("/v1")
 
     def do_GET(self) -> None:
+        if self._extra_route(b""):
+            return
         if self._route() == "/models":
-            data = [{"id": m, "object": "model", "owned_by": "fake", "created": 0}
-                    for m in self.server.fake.models]
+            fields = self.server.fake.model_fields
+            data = [{"id": m, "object": "model", "owned_by": "fake", "created": 0,
+                     **fields.get(m, {})} for m in self.server.fake.models]
             self._send_json(200, json.dumps({"object": "list", "data": data}).encode())
         else:
             self._not_found()
 
+    def _extra_route(self, body: bytes) -> bool:
+        """Answer a path of ``fake.routes`` (a server's own metadata endpoints)."""
+        answer = self.server.fake.routes.get(self.path.split("?", 1)[0].rstrip("/"))
+        if answer is None:
+            return False
+        if callable(answer):
+            answer = answer(json.loads(body) if body else {})
+        if answer is None:
+            self._not_found()
+        else:
+            self._send_json(200, json.dumps(answer).encode())
+        return True
+
     def do_POST(self) -> None:
         body = self._read_body()
+        if self._extra_route(body):
+            return
         if self._route() != "/chat/completions":
             self._not_found()
             return
@@ -268,6 +286,14 @@ class FakeOpenAI:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
+        # A server's own metadata: extra fields of /models entries by model id, and JSON
+        # answers (or functions of the request body) by path, such as "/props" or
+        # "/api/show"; a chat request over ``context_limit`` prompt tokens is refused
+        # with llama.cpp's error.
+        self.model_fields: dict[str, dict[str, Any]] = {}
+        self.routes: dict[str, Any] = {}
+        self.context_limit: int | None = None
+        self.refused_as_too_long = 0
 
     # --- lifecycle -------------------------------------------------------
 
@@ -373,7 +399,11 @@ class FakeOpenAI:
 
         prompt_tokens = (reply.prompt_tokens if reply.prompt_tokens is not None
                          else _estimate_prompt_tokens(request.messages))
-        if reply.fault is None:
+        if self.context_limit is not None and prompt_tokens > self.context_limit:
+            with self._lock:
+                self.refused_as_too_long += 1
+            handler._send_json(400, _too_long(prompt_tokens, self.context_limit))
+        elif reply.fault is None:
             handler._send_json(200, self._completion(request, reply, prompt_tokens))
         elif reply.fault == "hang":
             self._stopping.wait(self.hang_seconds)
@@ -414,6 +444,15 @@ class FakeOpenAI:
             "usage": usage,
         }
         return json.dumps(completion).encode()
+
+
+def _too_long(prompt_tokens: int, limit: int) -> bytes:
+    """llama.cpp's answer to a prompt longer than its context size."""
+    error = {"code": 400, "type": "exceed_context_size_error",
+             "message": f"request ({prompt_tokens} tokens) exceeds the available context size "
+                        f"({limit} tokens), try increasing it",
+             "n_prompt_tokens": prompt_tokens, "n_ctx": limit}
+    return json.dumps({"error": error}).encode()
 
 
 def _fault_error(fault: str, request: ChatRequest, prompt_tokens: int) -> tuple[int, bytes]:

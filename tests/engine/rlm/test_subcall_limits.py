@@ -23,6 +23,7 @@ from engine.sandbox.calls import SubCallRefused
 
 class FakeClient:
     model = "fake-sub"
+    context_window = None   # unknown: no window guard
 
     def __init__(self) -> None:
         self.prompts: list[str] = []
@@ -40,6 +41,9 @@ class FakePool:
 
     def sub(self, model: str | None = None) -> FakeClient:
         return self.client
+
+    async def learn_window(self, client: FakeClient) -> None:
+        return None
 
 
 @dataclass

@@ -140,8 +140,8 @@ class ReviewRunner:
     # --- planning -----------------------------------------------------------------------
 
     def window(self) -> int:
-        window = getattr(self.pool.sub(), "context_window", None)
-        return int(window) if isinstance(window, int) and window > 0 else DEFAULT_WINDOW_TOKENS
+        window = self.pool.sub().context_window
+        return window if window and window > 0 else DEFAULT_WINDOW_TOKENS
 
     def strategy(self, doc: DocumentRecord) -> str:
         fits = doc.tokens + PROMPT_OVERHEAD_TOKENS <= DIRECT_SHARE * self.window()
@@ -150,7 +150,10 @@ class ReviewRunner:
     async def plan(self, review_id: str, *, again: tuple[str, ...] = (store.STOPPED,),
                    column_ids: list[int] | None = None,
                    doc_ids: list[int] | None = None) -> list[CellPlan]:
-        """The cells a run would answer, each with its strategy."""
+        """The cells a run would answer, each with its strategy (from the helper model's
+        window, asked of its server first)."""
+        await self.pool.learn_window(self.pool.sub())
+
         def read(library: Library) -> list[CellPlan]:
             record = store.require_review(library.conn, review_id)
             wanted = store.missing_cells(library.conn, review_id, again=again,

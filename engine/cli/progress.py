@@ -7,7 +7,7 @@ from typing import TextIO
 from engine import events as ev
 from engine.cli.terminal import printable
 from engine.events import StopReason
-from engine.rlm.words import FOUND, describe_stop, money, safe_workspace
+from engine.rlm.words import FOUND, describe_stop, held_back, money, safe_workspace
 from engine.rlm.words import ISOLATION_WORDS as ISOLATION_WORDS
 from engine.rlm.words import KIND_WORDS as KIND_WORDS
 from engine.rlm.words import STOP_DESCRIPTIONS as STOP_DESCRIPTIONS
@@ -101,6 +101,8 @@ def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = Non
             return None
         case ev.Notice():
             return f"{indent}{event.level}: {event.message}"
+        case ev.AnswerHeldBack():
+            return f"{indent}  {held_back(event.reason)}"
         case ev.RunFinished() if event.depth == 0:
             error = f": {event.error}" if event.error else ""
             return stop_line(event.stop_reason, event.duration_s, answer=answer) + error

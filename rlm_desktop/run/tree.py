@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.rlm.words import held_back
+
+HELD_ANSWER_CHARS = 300  # of an answer held back for confirmation, in its notice
 
 @dataclass
 class Usage:
@@ -229,6 +232,7 @@ class RunTree:
             "cell_started": self._cell_started, "cell_finished": self._cell_finished,
             "subcall_started": self._call_started, "subcall_finished": self._call_finished,
             "usage_totals": self._usage, "notice": self._notice, "answer": self._answer,
+            "answer_held_back": self._held_back,
             "answer_citations": self._citations, "run_finished": self._run_finished,
         }
 
@@ -414,6 +418,13 @@ class RunTree:
 
     def _usage(self, run: RunNode, e: dict[str, Any]) -> None:
         self.usage_event = e
+
+    def _held_back(self, run: RunNode, e: dict[str, Any]) -> None:
+        first = " ".join(str(e.get("answer") or "").split())
+        if len(first) > HELD_ANSWER_CHARS:
+            first = first[:HELD_ANSWER_CHARS - 1] + "…"
+        self._notice(run, {"level": "info", "message": f"{held_back(str(e.get('reason')))}. "
+                           f"The answer it gave first: {first or '(empty)'}"})
 
     def _notice(self, run: RunNode, e: dict[str, Any]) -> None:
         notice = NoticeNode(level=str(e.get("level") or "info"),

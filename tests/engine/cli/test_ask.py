@@ -108,7 +108,8 @@ def recursive_script(request: ChatRequest) -> Reply | str:
 
 def run_depth(tmp_path: Path, capsys: Any, depth: int) -> Any:
     with FakeOpenAI(recursive_script) as server:
-        return ask(server, tmp_path, capsys, "q", "--max-depth", str(depth))
+        return ask(server, tmp_path, capsys, "q", "--max-depth", str(depth),
+                   "--accept-early-answers")
 
 
 def test_rlm_query_depth_one(tmp_path: Path, capsys: Any) -> None:

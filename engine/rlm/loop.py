@@ -288,7 +288,7 @@ class RLMRun:
                     continue
             reports = []
             unseen = 0  # characters of output this reply's cells printed before its FINAL
-            for code in blocks:
+            for index, code in enumerate(blocks, 1):
                 result = await self._run_cell(code)
                 reports.append(prompts.cell_report(self.cell, result.output, result.error))
                 if result.final_set:
@@ -297,6 +297,8 @@ class RLMRun:
                     note = self._hold(answer, unseen=unseen, has_next=has_next)
                     if note is None:
                         return await self.finish_checked(StopReason.ANSWERED, answer)
+                    if index < len(blocks):
+                        reports.append(prompts.BLOCKS_AFTER_FINAL_NOTE)
                     break
                 unseen += len(result.output.strip()) + len(result.error or "")
                 consecutive_errors = consecutive_errors + 1 if result.error else 0

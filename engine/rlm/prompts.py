@@ -90,6 +90,8 @@ HELD_UNSEEN_OUTPUT = (
     "task."
 )
 
+BLOCKS_AFTER_FINAL_NOTE = "Note: the code blocks after the one that called FINAL did not run."
+
 HELD_FIRST_REPLY = (
     "Note: you called FINAL before looking at the documents, so your answer was not accepted "
     "yet. Your answer was:\n<<<\n{answer}\n>>>\nLook at `context` first and check the "

@@ -59,6 +59,16 @@ def test_output_of_an_earlier_cell_in_the_same_reply_counts(tmp_path: Path,
     assert len(root_requests(server)) == 3
 
 
+def test_blocks_after_a_held_final_do_not_run_and_the_model_is_told(tmp_path: Path,
+                                                                   capsys: Any) -> None:
+    reply = ("```repl\nprint(1)\nFINAL('early')\n```\n```repl\nprint('after')\n```\n")
+    out, server = run(tmp_path, capsys, LOOK, reply, repl("FINAL('confirmed')"))
+    assert out.result["answer"] == "confirmed"
+    assert len(out.of_type("cell_started")) == 3  # LOOK, the FINAL cell, the confirmation
+    assert "blocks after the one that called FINAL did not run" in \
+        root_requests(server)[2].last_user
+
+
 def test_final_with_no_unseen_output_ends_at_once(tmp_path: Path, capsys: Any) -> None:
     # Output printed after FINAL was not what the answer was built from: no hold for it.
     out, server = run(tmp_path, capsys, LOOK,

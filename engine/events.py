@@ -234,8 +234,12 @@ class AnswerHeldBack(RunEvent):
     type: ClassVar[str] = "answer_held_back"
     iteration: int
     answer: str
-    reason: HoldReason
+    reason: HoldReason | str  # a plain str only for a reason this version does not know
     unseen_chars: int = 0  # characters of output shown to the model with the request
+
+    def __post_init__(self) -> None:
+        if self.reason in set(HoldReason):
+            object.__setattr__(self, "reason", HoldReason(self.reason))
 
 
 @dataclass(frozen=True, kw_only=True)

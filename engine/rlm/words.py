@@ -64,8 +64,9 @@ def printable(text: str, *, keep_layout: bool = True) -> str:
 
 def held_back(reason: HoldReason | str) -> str:
     """Why an answer was held back for the model to confirm, in the reader's words."""
-    known = HoldReason(reason) if reason in set(HoldReason) else None
-    return HELD_BACK_WORDS[known] if known else "The model was asked to confirm its answer"
+    if isinstance(reason, HoldReason):
+        return HELD_BACK_WORDS[reason]
+    return "The model was asked to confirm its answer"
 
 
 def describe_stop(reason: StopReason | str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.events import HoldReason
 from engine.rlm.words import held_back
 
 HELD_ANSWER_CHARS = 300  # of an answer held back for confirmation, in its notice
@@ -423,8 +424,9 @@ class RunTree:
         first = " ".join(str(e.get("answer") or "").split())
         if len(first) > HELD_ANSWER_CHARS:
             first = first[:HELD_ANSWER_CHARS - 1] + "…"
-        self._notice(run, {"level": "info", "message": f"{held_back(str(e.get('reason')))}. "
-                           f"The answer it gave first: {first or '(empty)'}"})
+        words = held_back(_hold_reason(e.get("reason")))
+        self._notice(run, {"level": "info", "message": f"{words}. The answer it gave first: "
+                                                       f"{first or '(empty)'}"})
 
     def _notice(self, run: RunNode, e: dict[str, Any]) -> None:
         notice = NoticeNode(level=str(e.get("level") or "info"),
@@ -453,3 +455,8 @@ class RunTree:
         run.duration_s = float(e.get("duration_s") or 0.0)
         run.error = e.get("error") or None
         run.touch()
+
+
+def _hold_reason(value: Any) -> HoldReason | str:
+    """A held-back answer's reason as the engine names it (a str from another version)."""
+    return HoldReason(value) if value in set(HoldReason) else str(value)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import progress, show
-from engine.events import HoldReason, StopReason
+from engine.events import AnswerHeldBack, HoldReason, StopReason, event_from_json
 from engine.export.document import build
 from engine.store.trajectory import read_events
 from tests.support.fake_openai import FakeOpenAI, by_model, sequence
@@ -158,3 +158,12 @@ def test_the_views_word_a_held_answer(tmp_path: Path, capsys: Any) -> None:
     appendix = build(read_events(out.log), with_trajectory=True).appendix
     assert appendix is not None
     assert any(words in n and "The answer it gave first: first" in n for n in appendix.notices)
+
+
+def test_the_event_reads_back_with_its_reason() -> None:
+    event = AnswerHeldBack(run_id="r", iteration=2, answer="a", reason=HoldReason.FIRST_REPLY)
+    back = event_from_json(event.to_json())
+    assert back == event and isinstance(back.reason, HoldReason)
+    newer = event_from_json({**event.to_json(), "reason": "some_newer_reason"})
+    assert newer.reason == "some_newer_reason"
+    assert progress.format_event(newer) == "  The model was asked to confirm its answer"

@@ -412,7 +412,7 @@ class RLMRun:
 
     async def unfinished_answer(self, last_words: str = "") -> str:
         """``partial_answer``, with the REPL's variables read first while it is still open."""
-        if self.gate.held is None and self.repl is not None and not self.repl_lost \
+        if self.repl is not None and not self.repl_lost \
                 and not self._repl_busy and self.repl.ready is not None:
             self._repl_busy = True
             await self.findings.read_variables(self.repl)
@@ -420,12 +420,10 @@ class RLMRun:
         return self.partial_answer(last_words)
 
     def partial_answer(self, last_words: str = "") -> str:
-        """The answer of a run that ended without FINAL: the answer it held back for
-        confirmation if any, else a report that the model did not finish and of what it
-        had found (never its last prose passed off as an answer)."""
-        if self.gate.held is not None:
-            return self.gate.held
-        return self.findings.report(last_words)
+        """The answer of a run that ended without FINAL: a report that the model did not
+        finish, of the answer it held back unconfirmed if any, and of what it had found
+        (never its last prose passed off as an answer)."""
+        return self.findings.report(last_words, held=self.gate.held)
 
     def finish(self, reason: StopReason, answer: str, *, partial: bool = False,
                error: str | None = None) -> RunResult:

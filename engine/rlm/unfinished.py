@@ -106,14 +106,19 @@ class Findings:
         if not result.restarted:
             self.variables = parse_variables(result.output)
 
-    def report(self, last_words: str = "") -> str:
-        """The partial answer: says the model did not finish, then what it had found; empty
-        when it had found nothing."""
+    def report(self, last_words: str = "", held: str | None = None) -> str:
+        """The partial answer: says the model did not finish, then the answer it held back
+        unconfirmed (``held``), and what it had found; empty when it had found nothing."""
         last_words = last_words.strip()
-        if not (self.variables or self.answers or last_words):
+        if not (self.variables or self.answers or last_words or held is not None):
             return ""
-        parts = ["The model did not finish: it gave no final answer. This is what it had "
-                 "found when it stopped."]
+        if held is None:
+            parts = ["The model did not finish: it gave no final answer. This is what it had "
+                     "found when it stopped."]
+        else:
+            parts = ["The model did not finish: it did not confirm the answer it gave before "
+                     "reading its results. This is that answer, then what it had found when "
+                     "it stopped.", f"Its unconfirmed answer:\n\n{held}"]
         if self.variables:
             parts.append("Results kept in its workspace:\n" + "\n".join(
                 f"- `{v.name}` ({describe(v)}): {v.preview}" for v in self.variables))

@@ -146,7 +146,12 @@ def test_a_held_answer_is_the_partial_answer_when_a_limit_stops_the_run(
     out, _ = run(tmp_path, capsys, LOOK, repl("print(2)\nFINAL('held answer')"),
                  "Still thinking, no answer yet.", extra=("--max-iterations", "3"))
     assert out.result["stop_reason"] == StopReason.MAX_ITERATIONS
-    assert out.result["partial"] and out.result["answer"] == "held answer"
+    answer = out.result["answer"]
+    assert out.result["partial"] and answer.startswith(
+        "The model did not finish: it did not confirm the answer it gave before reading its "
+        "results.")
+    assert "Its unconfirmed answer:\n\nheld answer\n\n" in answer
+    assert "Its last reply, which it did not give as its answer:\n\nStill thinking" in answer
 
 
 def test_the_views_word_a_held_answer(tmp_path: Path, capsys: Any) -> None:

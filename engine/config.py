@@ -46,6 +46,9 @@ class Limits:
     call_timeout_s: float = 180.0
     max_retries: int = 5
     history_limit_chars: int = 400_000
+    # A FINAL called before the model saw its code's output (or in its first reply) is held
+    # back once: the model is shown the output and asked to confirm (engine/rlm/confirm.py).
+    confirm_early_answers: bool = True
 
     def validate(self) -> None:
         checks = [

@@ -243,6 +243,29 @@ class AnswerReady(RunEvent):
     partial: bool = False
 
 
+class HoldReason(enum.StrEnum):
+    """Why a ``FINAL`` answer was held back for the model to confirm."""
+
+    UNSEEN_OUTPUT = "unseen_output"  # code in the same reply printed output the model had not seen
+    FIRST_REPLY = "first_reply"      # the model answered before it had looked at the documents
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerHeldBack(RunEvent):
+    """A ``FINAL`` not accepted yet: the model is shown what it had not seen and asked to
+    confirm or correct ``answer``; its next ``FINAL`` ends the run."""
+
+    type: ClassVar[str] = "answer_held_back"
+    iteration: int
+    answer: str
+    reason: HoldReason | str  # a plain str only for a reason this version does not know
+    unseen_chars: int = 0  # characters of output shown to the model with the request
+
+    def __post_init__(self) -> None:
+        if self.reason in set(HoldReason):
+            object.__setattr__(self, "reason", HoldReason(self.reason))
+
+
 @dataclass(frozen=True, kw_only=True)
 class AnswerCitations(RunEvent):
     """The answer's citations, resolved and checked (``engine.rlm.verify``), in the order the

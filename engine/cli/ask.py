@@ -119,6 +119,10 @@ def add_commands(commands: Any) -> None:
                         f"{_default('call_timeout_s')}")
     limits.add_argument("--max-retries", type=non_negative_int, metavar="N",
                         help=f"retries of a failing model call {_default('max_retries')}")
+    limits.add_argument("--accept-early-answers", action="store_true",
+                        help="end at the model's first FINAL even when it answered before "
+                        "seeing its code's output (by default such an answer is held back "
+                        "once and the model asked to confirm it)")
     output = ask.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     output.add_argument("--log", type=Path, metavar="FILE",
@@ -132,7 +136,8 @@ def limits_from(args: argparse.Namespace, base: Limits) -> Limits:
                  "cell_timeout_s": args.cell_timeout, "max_sub_calls": args.max_sub_calls,
                  "max_consecutive_errors": args.max_errors,
                  "batch_concurrency": args.concurrency, "call_timeout_s": args.call_timeout,
-                 "max_retries": args.max_retries, "output_limit_chars": args.output_limit}
+                 "max_retries": args.max_retries, "output_limit_chars": args.output_limit,
+                 "confirm_early_answers": False if args.accept_early_answers else None}
     limits = Limits(**{**vars(base), **{k: v for k, v in overrides.items() if v is not None}})
     limits.validate()
     return limits

@@ -11,6 +11,7 @@ from engine.rlm.words import (
     FOUND,
     compaction_words,
     describe_stop,
+    held_back,
     money,
     safe_workspace,
     window_words,
@@ -115,6 +116,8 @@ def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = Non
                 summarized=event.summarized, harder=event.harder)
         case ev.Notice():
             return f"{indent}{event.level}: {event.message}"
+        case ev.AnswerHeldBack():
+            return f"{indent}  {held_back(event.reason)}"
         case ev.RunFinished() if event.depth == 0:
             error = f": {event.error}" if event.error else ""
             return stop_line(event.stop_reason, event.duration_s, answer=answer) + error

@@ -16,6 +16,7 @@ from engine.cli.common import EXIT_OK
 from engine.cli.progress import (
     KIND_WORDS,
     describe_stop,
+    held_back,
     money,
     nested_name,
     one_line,
@@ -201,6 +202,9 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                     out.append(_block(event.summary, pad + "  │ ", max_lines))
             case ev.Notice():
                 out.append(f"{pad}{event.level}: {event.message}")
+            case ev.AnswerHeldBack():
+                out += [f"{pad}{held_back(event.reason)}. The answer it gave first:",
+                        _block(event.answer, pad + "  ┆ ", max_lines)]
             case ev.AnswerReady():
                 label = "Partial answer" if event.partial else "Answer"
                 out += ["", f"{pad}{label}:", _block(event.text, pad + "  ", None)]

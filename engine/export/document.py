@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 
 from engine import events as ev
 from engine.rlm.citations import parse_markers
+from engine.rlm.parsing import clip_middle
 from engine.rlm.verify import citation_from_json
 from engine.rlm.words import (
     KIND_WORDS,
     describe_stop,
+    held_back,
     money,
     numbered,
     printable,
@@ -23,6 +25,7 @@ from engine.rlm.words import (
     status_words,
 )
 
+HELD_ANSWER_CHARS = 2_000  # of an answer held back for confirmation, in the appendix
 # Characters no Word (XML) file can hold that ``printable`` keeps: shown as escapes too.
 _NOT_XML = {ord("\ufffe"): "\\ufffe", ord("\uffff"): "\\uffff"}
 
@@ -161,6 +164,10 @@ def build(events: Iterable[ev.Event], *, with_trajectory: bool = False) -> Expor
                 totals = event
             case ev.Notice():
                 notices.append(f"{where}{clean(event.level)}: {clean(event.message)}")
+            case ev.AnswerHeldBack():
+                first = clip_middle(clean(event.answer), HELD_ANSWER_CHARS)
+                notices.append(f"{where}Step {event.iteration}: {held_back(event.reason)}. "
+                               f"The answer it gave first: {first}")
             case ev.AnswerReady(depth=0):
                 answer, partial = event.text, event.partial
             case ev.AnswerCitations(depth=0):

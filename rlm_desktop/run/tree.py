@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.rlm.words import compaction_words
+from engine.events import HoldReason
+from engine.rlm.words import compaction_words, held_back
 
+HELD_ANSWER_CHARS = 300  # of an answer held back for confirmation, in its notice
 
 @dataclass
 class Usage:
@@ -233,6 +235,7 @@ class RunTree:
             "subcall_started": self._call_started, "subcall_finished": self._call_finished,
             "usage_totals": self._usage, "notice": self._notice, "answer": self._answer,
             "history_compacted": self._compacted,
+            "answer_held_back": self._held_back,
             "answer_citations": self._citations, "run_finished": self._run_finished,
         }
 
@@ -421,6 +424,14 @@ class RunTree:
     def _usage(self, run: RunNode, e: dict[str, Any]) -> None:
         self.usage_event = e
 
+    def _held_back(self, run: RunNode, e: dict[str, Any]) -> None:
+        first = " ".join(str(e.get("answer") or "").split())
+        if len(first) > HELD_ANSWER_CHARS:
+            first = first[:HELD_ANSWER_CHARS - 1] + "…"
+        words = held_back(_hold_reason(e.get("reason")))
+        self._notice(run, {"level": "info", "message": f"{words}. The answer it gave first: "
+                                                       f"{first or '(empty)'}"})
+
     def _notice(self, run: RunNode, e: dict[str, Any]) -> None:
         notice = NoticeNode(level=str(e.get("level") or "info"),
                             message=str(e.get("message") or ""))
@@ -459,3 +470,8 @@ class RunTree:
         run.duration_s = float(e.get("duration_s") or 0.0)
         run.error = e.get("error") or None
         run.touch()
+
+
+def _hold_reason(value: Any) -> HoldReason | str:
+    """A held-back answer's reason as the engine names it (a str from another version)."""
+    return HoldReason(value) if value in set(HoldReason) else str(value)

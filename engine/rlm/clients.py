@@ -5,11 +5,18 @@ from __future__ import annotations
 from engine.config import Limits
 from engine.endpoints import Endpoint
 from engine.providers.client import ModelClient
+from engine.providers.concurrency import AdaptiveLimit
 from engine.providers.prices import PriceTable
+from engine.rlm.subcall_cache import SubCallCache
 
 
 class ClientPool:
-    """Creates clients lazily and shares them across a run tree; closes them all at the end."""
+    """Creates clients lazily and shares them across a run tree; closes them all at the end.
+
+    It also holds what a run tree and a conversation's follow-ups share besides clients:
+    the answers of sub-calls already made (``cache``) and, per endpoint, the adaptive
+    number of sub-calls in flight (``limiter``).
+    """
 
     def __init__(self, root: Endpoint, sub: Endpoint, prices: PriceTable, limits: Limits) -> None:
         self.root_endpoint = root
@@ -17,6 +24,8 @@ class ClientPool:
         self.prices = prices
         self.limits = limits
         self._clients: dict[tuple[str, str], ModelClient] = {}
+        self.cache = SubCallCache()
+        self._limiters: dict[str, AdaptiveLimit] = {}
 
     def _client(self, endpoint: Endpoint, model: str | None = None) -> ModelClient:
         name = model or endpoint.model
@@ -35,6 +44,16 @@ class ClientPool:
     def sub(self, model: str | None = None) -> ModelClient:
         """The sub-model's client; ``model`` picks another model on the same endpoint."""
         return self._client(self.sub_endpoint, model)
+
+    def limiter(self, base_url: str, ceiling: int) -> AdaptiveLimit:
+        """The sub-calls in flight to ``base_url``, at most ``ceiling`` (the question's
+        batch_concurrency setting), fewer while the service is asking us to slow down."""
+        limiter = self._limiters.get(base_url)
+        if limiter is None:
+            limiter = self._limiters[base_url] = AdaptiveLimit(ceiling)
+        else:
+            limiter.ceiling = ceiling
+        return limiter
 
     async def aclose(self) -> None:
         for client in self._clients.values():

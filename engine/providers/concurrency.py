@@ -2,11 +2,13 @@
 
 Additive increase, multiplicative decrease, as TCP does with its window. The limit starts
 at the setting (its ceiling). A 429 halves it (never below ``floor``) and pauses new calls
-for the ``Retry-After`` the server gave; each full round of successes (as many as the
-limit) raises it by one, back up to the ceiling. Calls started before a decrease that
-come back 429 too do not halve it again: they were sent under the old limit, and one
-overload is one signal. Every change is returned as a ``LimitChange`` for the caller to
-report. Single-threaded asyncio state: no locks needed.
+for the ``Retry-After`` the server gave. Each full round of successes (as many as the
+limit) raises it by one, back up to the ceiling; near the limit that last drew a 429, one
+per CAUTIOUS_ROUNDS rounds, so a service's fixed ceiling is not probed again every round.
+Calls sent before a decrease that come back 429 too neither halve it again nor extend the
+pause: they were sent under the old limit, and one overload is one signal. Every change is
+returned as a ``LimitChange`` for the caller to report. Single-threaded asyncio state: no
+locks needed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 RATE_LIMITED = "rate_limited"   # the AI service asked us to slow down (429)
 RECOVERED = "recovered"         # a round of calls went through: one more at a time
 MAX_PAUSE_S = 600.0             # the longest Retry-After honoured for the whole endpoint
+CAUTIOUS_ROUNDS = 4             # rounds of answers per step up near the last overload
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class AdaptiveLimit:
         self.epoch = 0              # decreases so far
         self.paused_until = 0.0     # clock() before which no new call starts
         self._successes = 0         # since the last change
+        self.overloaded_at = 0      # the limit at the last 429 that lowered it (0: none yet)
         self._clock = clock
         self._waiters: list[asyncio.Future[None]] = []
 
@@ -110,7 +114,11 @@ class AdaptiveLimit:
             self._successes = 0
             return None
         self._successes += 1
-        if self._successes < self.limit:
+        # Up to one below where the service last refused, a round of answers is enough to
+        # try one more; from there on, CAUTIOUS_ROUNDS rounds: probing the same ceiling
+        # again at once would only bring its 429s, and the halving, back sooner.
+        rounds = CAUTIOUS_ROUNDS if self.limit + 1 >= self.overloaded_at > 0 else 1
+        if self._successes < self.limit * rounds:
             return None
         self._successes = 0
         previous, self.limit = self.limit, self.limit + 1
@@ -121,12 +129,14 @@ class AdaptiveLimit:
         """A 429 for a call begun in ``slot``: halve the limit (once per overload), and pause
         new calls for ``retry_after`` seconds (at most MAX_PAUSE_S)."""
         pause = 0.0 if retry_after is None else min(MAX_PAUSE_S, max(0.0, retry_after))
+        self._successes = 0
+        if slot.epoch < self.epoch:
+            return None   # sent before the limit was lowered: this overload is answered
         if pause > 0:
             self.paused_until = max(self.paused_until, self._clock() + pause)
-        self._successes = 0
-        if slot.epoch < self.epoch or self.limit <= self.floor:
-            return None   # already lowered for this overload, or as low as it goes
-        previous = self.limit
+        if self.limit <= self.floor:
+            return None   # as low as it goes: the pause is all there is to do
+        previous = self.overloaded_at = self.limit
         self.limit = max(self.floor, self.limit // 2)
         self.epoch += 1
         return LimitChange(previous, self.limit, RATE_LIMITED, pause)

@@ -7,8 +7,17 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from engine.providers.client import ModelClient
-from engine.providers.concurrency import RATE_LIMITED, RECOVERED, AdaptiveLimit, LimitChange
+from engine.providers.concurrency import (
+    CAUTIOUS_ROUNDS,
+    RATE_LIMITED,
+    RECOVERED,
+    AdaptiveLimit,
+    LimitChange,
+    Slot,
+)
 from engine.providers.prices import PriceTable
 from tests.support.fake_openai import FakeOpenAI, Reply
 
@@ -68,6 +77,18 @@ def test_it_grows_by_one_after_a_full_round_of_successes() -> None:
     assert limit.limit == 9
 
 
+def test_near_the_limit_that_drew_a_429_it_grows_more_cautiously() -> None:
+    limit = AdaptiveLimit(11)
+    slot = asyncio.run(take(limit, 1))[0]
+    limit.rate_limited(slot, None)                 # 11 → 5; the service refused at 11
+    assert (limit.limit, limit.overloaded_at) == (5, 11)
+    for expected in (6, 7, 8, 9, 10):              # a round each, up to one below 11
+        assert [limit.succeeded() for _ in range(limit.limit)][-1].limit == expected
+    changes = [limit.succeeded() for _ in range(10 * CAUTIOUS_ROUNDS)]
+    assert changes[:-1] == [None] * (10 * CAUTIOUS_ROUNDS - 1)
+    assert changes[-1] == LimitChange(10, 11, RECOVERED)
+
+
 def test_retry_after_pauses_new_calls() -> None:
     clock = Clock()
     limit = AdaptiveLimit(4, clock=clock)
@@ -77,11 +98,15 @@ def test_retry_after_pauses_new_calls() -> None:
     assert limit.pause_left() == 2.5
     clock.now += 1.0
     assert limit.pause_left() == 1.5
-    # A later, shorter Retry-After never shortens the pause; an absurd one is capped.
-    limit.rate_limited(slot, 0.5)
+    # A 429 for a call sent before the limit was lowered is the same overload: no new pause.
+    limit.rate_limited(slot, 30)
     assert limit.pause_left() == 1.5
-    limit.rate_limited(slot, 10_000)
-    assert limit.pause_left() == 600.0
+    # A new one never shortens the pause; an absurd Retry-After is capped.
+    fresh = Slot(limit.epoch)                      # a call sent under the lowered limit
+    limit.rate_limited(fresh, 0.5)
+    assert limit.pause_left() == 1.5 and limit.limit == 1
+    limit.rate_limited(Slot(limit.epoch), 10_000)   # at the floor: the pause still grows
+    assert limit.pause_left() == 600.0 and limit.limit == 1
 
 
 def test_acquire_waits_out_the_pause_in_real_time() -> None:
@@ -178,3 +203,30 @@ def test_without_a_limiter_a_429_still_counts_as_a_failed_attempt() -> None:
             assert exc.kind == "rate_limit"
         else:
             raise AssertionError("a 429 with max_retries=0 and no limiter must fail")
+
+
+def one_call(server: FakeOpenAI, limit: AdaptiveLimit) -> str:
+    async def main() -> str:
+        async with client(server) as model:
+            done = await model.complete([{"role": "user", "content": "q"}], limiter=limit)
+        return done.text
+
+    return asyncio.run(main())
+
+
+def test_a_429_is_waived_only_while_the_limit_can_still_come_down(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.errors import ProviderError
+    from engine.providers import client as client_module
+
+    with FakeOpenAI() as server:
+        server.push_faults(Reply(fault="429", retry_after=0))
+        assert one_call(server, AdaptiveLimit(2)) == "q"      # lowered to 1, tried again
+        server.push_faults(Reply(fault="429", retry_after=0))
+        with pytest.raises(ProviderError, match="rate limited"):
+            one_call(server, AdaptiveLimit(1))                # at the floor: a failure
+        # Past RATE_LIMIT_PATIENCE_S since the call began, a 429 counts as a failure again.
+        monkeypatch.setattr(client_module, "RATE_LIMIT_PATIENCE_S", 0.0)
+        server.push_faults(Reply(fault="429", retry_after=0))
+        with pytest.raises(ProviderError, match="rate limited"):
+            one_call(server, AdaptiveLimit(8))

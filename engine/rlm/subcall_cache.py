@@ -91,7 +91,8 @@ class SubCallCache:
                 # another caller owns.
                 answer = await asyncio.shield(pending)
             except asyncio.CancelledError:
-                if not pending.cancelled():
+                task = asyncio.current_task()
+                if not pending.cancelled() or (task is not None and task.cancelling()):
                     raise          # this waiter itself was cancelled
                 continue           # the owner was cancelled: try again, maybe as the owner
             self.hits += 1

@@ -108,6 +108,30 @@ def test_a_waiter_whose_owner_was_cancelled_makes_the_call_itself() -> None:
     assert (answer.text, cached) == ("own answer", False)
 
 
+def test_a_batch_stopped_as_a_whole_makes_no_new_call() -> None:
+    """Owner and waiter cancelled together (a batch torn down): the waiter must not take
+    over and send the question itself."""
+    made: list[str] = []
+
+    async def main() -> list[Any]:
+        cache = SubCallCache()
+
+        async def slow() -> Completion:
+            made.append("call")
+            await asyncio.sleep(10)
+            return completion("never")
+
+        tasks = [asyncio.ensure_future(cache.fetch("k", slow)) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        for task in tasks:
+            task.cancel()
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+    outcomes = asyncio.run(main())
+    assert made == ["call"]
+    assert all(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
+
+
 def test_memory_is_bounded_and_the_least_recently_used_goes_first() -> None:
     cache = SubCallCache(max_entries=2, max_chars=10)
     cache.put("a", completion("aaaa"))

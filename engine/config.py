@@ -42,7 +42,7 @@ class Limits:
     max_consecutive_errors: int = 5
     cell_timeout_s: float = 120.0
     output_limit_chars: int = 20_000
-    batch_concurrency: int = 16
+    batch_concurrency: int = 32
     call_timeout_s: float = 180.0
     max_retries: int = 5
     history_limit_chars: int = 400_000

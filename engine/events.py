@@ -187,6 +187,24 @@ class SubCallFinished(RunEvent):
     cost_usd: float | None = None
     latency_s: float = 0.0
     error: str | None = None
+    # Answered from the answers of identical calls already made in this run tree or
+    # conversation (engine/rlm/subcall_cache.py): nothing was sent, tokens and cost are 0.
+    cached: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConcurrencyChanged(RunEvent):
+    """The number of helper questions sent at once to an endpoint changed (see
+    engine/providers/concurrency.py): ``reason`` is "rate_limited" (halved after a 429;
+    ``pause_s`` is the wait the service asked for) or "recovered" (one more after a round
+    of answers); ``ceiling`` is the setting it grows back to."""
+
+    type: ClassVar[str] = "concurrency_changed"
+    previous: int
+    limit: int
+    reason: str
+    ceiling: int = 0
+    pause_s: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -105,7 +105,8 @@ def add_commands(commands: Any) -> None:
                         help=f"stop after the model's code failed N times in a row "
                         f"{_default('max_consecutive_errors')}")
     limits.add_argument("--concurrency", type=non_negative_int, metavar="N",
-                        help=f"helper questions asked at once (llm_query_batched) "
+                        help=f"at most N helper questions asked at once (fewer while "
+                        f"the AI service asks to slow down) "
                         f"{_default('batch_concurrency')}")
     limits.add_argument("--allow-unsandboxed", action="store_true",
                         help="run the model's code even where the safe workspace cannot be "

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from engine import events as ev
 from engine.rlm.citations import parse_markers
+from engine.rlm.pace_words import REUSED
 from engine.rlm.parsing import clip_middle
 from engine.rlm.verify import citation_from_json
 from engine.rlm.words import (
@@ -154,10 +155,11 @@ def build(events: Iterable[ev.Event], *, with_trajectory: bool = False) -> Expor
                 cost = f", {money(event.cost_usd)}" if event.kind == "llm_query" else ""
                 result = (f"error: {clean(event.error)}" if event.error
                           else clean(event.response_preview))
+                spent = (REUSED if event.cached else
+                         f"{tokens:,} tokens{cost}, {event.latency_s:.1f} s")
                 helpers.append(HelperQuestion(
                     title=f"{where}{what[:1].upper()}{what[1:]} {_short_call(event.call_id)} "
-                          f"to {clean(event.model, keep_layout=False)}: {tokens:,} tokens{cost}, "
-                          f"{event.latency_s:.1f} s",
+                          f"to {clean(event.model, keep_layout=False)}: {spent}",
                     prompt=clean(start.prompt_preview) if start else "",
                     answer=result))
             case ev.UsageTotals():

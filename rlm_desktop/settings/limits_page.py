@@ -60,7 +60,8 @@ LIMITS = (
            "How deep the main model may hand whole sub-tasks to helper analyses; 0 turns "
            "them off.", maximum=50),
     Number("batch_concurrency", "Helper questions at the same time",
-           "More is faster; lower it if the service says you send too many requests.",
+           "The most sent at once; more is faster. When the AI service asks to slow "
+           "down, fewer are sent for a while, then more again up to this number.",
            maximum=4096),
     Number("max_sub_calls", "Helper questions per question",
            "Stops the question after this many helper questions (“Stopped: too many helper "

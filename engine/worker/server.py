@@ -38,7 +38,7 @@ from engine import __version__, secrets
 from engine.config import config_dir, data_dir
 from engine.errors import ConfigError, ProviderError, SandboxError
 from engine.store.db import store_path
-from engine.worker import library, runs, settings
+from engine.worker import library, models, runs, settings
 from engine.worker.jsonio import LineWriter, start_reader
 from engine.worker.state import Request, RequestError, Services
 
@@ -48,7 +48,7 @@ log = logging.getLogger("engine.worker")
 
 Handler = Callable[[Services, Request], Awaitable[Any]]
 # One module per group of commands, each with a HANDLERS table of command name -> handler.
-COMMAND_GROUPS = (library, runs, settings)
+COMMAND_GROUPS = (library, runs, settings, models)
 
 
 def error_kind(exc: BaseException) -> str:

@@ -112,3 +112,10 @@ def test_list_shows_each_model_with_its_last_test(capsys: Any) -> None:
 def test_models_without_an_action_is_a_usage_error(capsys: Any) -> None:
     assert main(["models"]) == EXIT_USAGE
     assert "check or list" in capsys.readouterr().err
+
+
+def test_the_help_shows_the_engines_time_limit() -> None:
+    from engine.cli import models as models_cli
+    from engine.rlm import probe
+
+    assert models_cli.PROBE_TIMEOUT_S == probe.PROBE_TIMEOUT_S

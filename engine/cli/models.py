@@ -63,7 +63,9 @@ def result_lines(result: CheckResult) -> str:
         lines.append("  Runs with it as the main model will warn before they start. Choose "
                      "another main model, or test again after changing it.")
     if result.first_reply and not result.passed:
-        lines.append("  Its first reply began: " + " ".join(result.first_reply.split())[:200])
+        reply = " ".join(result.first_reply.split())
+        lines.append("  Its first reply began: " + (reply if len(reply) <= 200
+                                                      else reply[:199] + "…"))
     return "\n".join(lines)
 
 
@@ -84,7 +86,7 @@ def command_check(args: argparse.Namespace) -> int:
         sandbox.allow_unsandboxed = True
     if not args.json:
         print(f"Testing {printable(model, keep_layout=False)}: a three-step analysis of a "
-              "one-page test note…", file=sys.stderr)
+              "two-page test note…", file=sys.stderr)
     result = asyncio.run(check_model(endpoint, prices, api_key_env=key_env,
                                      timeout_s=args.timeout, sandbox=sandbox))
     kept = model_checks.record(result)

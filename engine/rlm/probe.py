@@ -112,9 +112,10 @@ def classify(result: RunResult, seen: ProbeRun, word: str,
         return CheckOutcome.IGNORES_FORMAT, (
             f"The model wrote code and ended in {steps}, but its answer did not contain the "
             "code word from the test document.")
+    runs = f"{seen.code_runs} piece{'s' * (seen.code_runs != 1)} of code"
     return CheckOutcome.IGNORES_FORMAT, (
-        f"The model wrote code for {steps} but never looked up the code word and ended "
-        "with FINAL, as the analysis needs.")
+        f"The model ran {runs} in {steps} but never ended with FINAL and the code word "
+        "from the test document, as the analysis needs.")
 
 
 def _preview(text: str, limit: int = 400) -> str:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject
 from rlm_desktop.advice import in_app
 from rlm_desktop.settings.widgets import Client, Notice, Reply, call, reply_error
 
-CHECK_TOOLTIP = ("Runs a three-step analysis of a one-page test note, as a real question "
+CHECK_TOOLTIP = ("Runs a three-step analysis of a two-page test note, as a real question "
                  "would, to see whether this model can drive the analysis: look at the "
                  "documents and finish with an answer. It takes up to two minutes and costs "
                  "a fraction of a cent on a paid service.")

@@ -61,7 +61,7 @@ def test_unrelated_loops_ignore_the_format() -> None:
     result, _ = run_check(probe_models.looping())
     assert result.outcome == CheckOutcome.IGNORES_FORMAT
     assert result.code_runs >= 3 and result.stop_reason == "max_iterations"
-    assert "never looked up the code word" in result.message
+    assert "pieces of code in 3 steps but never ended with FINAL" in result.message
 
 
 def test_code_then_a_wrong_answer_ignores_the_format() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from engine.rlm import model_checks
 from tests.engine.worker.harness import WorkerProcess
 from tests.support import probe_models
 from tests.support.fake_openai import FakeOpenAI
@@ -36,3 +39,18 @@ def test_check_model_refuses_a_bad_time_limit(worker: WorkerProcess) -> None:
         reply = worker.call("check_model", {"base_url": "http://127.0.0.1:9/v1", "model": "m",
                                             "timeout_s": bad})
         assert reply.line["kind"] == "usage" and "timeout_s" in reply.line["error"]
+
+
+def test_cancel_stops_a_check_at_once_and_keeps_nothing(worker: WorkerProcess) -> None:
+    with FakeOpenAI(probe_models.slow(30.0)) as server:
+        check_id = worker.send("check_model", {"base_url": server.base_url,
+                                               "model": "fake-root"})
+        deadline = time.monotonic() + 20
+        while len(server.requests) < 2 and time.monotonic() < deadline:  # the run's 1st step
+            time.sleep(0.05)
+        assert worker.call("cancel", {"target": check_id}).result == {"cancelled": True}
+        cancelled_at = time.monotonic()
+        reply = worker.wait(check_id)
+    assert time.monotonic() - cancelled_at < 3.0
+    assert reply.line["ok"] is False and reply.line["kind"] == "cancelled"
+    assert model_checks.all_checks() == []

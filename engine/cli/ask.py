@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import shlex
 import signal
 import sys
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from engine.endpoints import EndpointChoice, resolve_endpoints
 from engine.errors import ConfigError
 from engine.events import LIMIT_REASONS, StopReason
 from engine.providers.prices import PriceTable, check_budget_prices
+from engine.rlm import model_checks
+from engine.secrets import safe_url
 from engine.store.trajectory import TrajectoryLog
 
 if TYPE_CHECKING:
@@ -193,8 +196,19 @@ def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunRes
     return asyncio.run(main())
 
 
+def warn_about_model(spec: RunSpec) -> None:
+    """Say before the run when its main model failed its last check (``rlm models check``)."""
+    warning = model_checks.warning_for(spec.root.base_url, spec.root.model)
+    if warning is not None:
+        again = shlex.join(["rlm", "models", "check", "--model", spec.root.model,
+                            "--base-url", safe_url(spec.root.base_url)])
+        print(f"rlm: warning: {printable(warning)} Test again: "
+              f"{printable(again, keep_layout=False)}", file=sys.stderr)
+
+
 def command_ask(args: argparse.Namespace) -> int:
     spec = spec_from(args)
+    warn_about_model(spec)
     logs = open_logs([runs_dir() / f"{spec.run_id}.jsonl", *([args.log] if args.log else [])])
     printer = None if args.quiet else ProgressPrinter(sys.stderr)
 

@@ -42,10 +42,13 @@ class Limits:
     max_consecutive_errors: int = 5
     cell_timeout_s: float = 120.0
     output_limit_chars: int = 20_000
-    batch_concurrency: int = 16
+    batch_concurrency: int = 32
     call_timeout_s: float = 180.0
     max_retries: int = 5
     history_limit_chars: int = 400_000
+    # A FINAL called before the model saw its code's output (or in its first reply) is held
+    # back once: the model is shown the output and asked to confirm (engine/rlm/confirm.py).
+    confirm_early_answers: bool = True
 
     def validate(self) -> None:
         checks = [

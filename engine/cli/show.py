@@ -16,6 +16,7 @@ from engine.cli.common import EXIT_OK
 from engine.cli.progress import (
     KIND_WORDS,
     describe_stop,
+    held_back,
     money,
     nested_name,
     one_line,
@@ -29,6 +30,7 @@ from engine.cli.terminal import printable
 from engine.config import runs_dir
 from engine.errors import ConfigError
 from engine.rlm.citations import parse_markers
+from engine.rlm.pace_words import REUSED, pace_line
 from engine.rlm.words import compaction_words, window_words
 from engine.store.trajectory import read_events
 
@@ -189,8 +191,15 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                           else textwrap.shorten(event.response_preview, 100))
                 cost = money(event.cost_usd) if event.kind == "llm_query" else ""
                 tokens = event.prompt_tokens + event.completion_tokens
+                if event.cached:   # nothing was sent: no tokens, no cost, no wait to show
+                    out.append(f"{pad}  ← {short_call(event.call_id)} {REUSED}: {result}")
+                    continue
                 out.append(f"{pad}  ← {short_call(event.call_id)} {tokens:,} tokens {cost} "
                            f"{event.latency_s:.1f} s: {result}")
+            case ev.ConcurrencyChanged():
+                pace = pace_line(event.previous, event.limit, event.reason, event.ceiling,
+                                 event.pause_s)
+                out.append(f"{pad}{pace}")
             case ev.UsageTotals():
                 totals = event
             case ev.HistoryCompacted():
@@ -201,6 +210,9 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                     out.append(_block(event.summary, pad + "  │ ", max_lines))
             case ev.Notice():
                 out.append(f"{pad}{event.level}: {event.message}")
+            case ev.AnswerHeldBack():
+                out += [f"{pad}{held_back(event.reason)}. The answer it gave first:",
+                        _block(event.answer, pad + "  ┆ ", max_lines)]
             case ev.AnswerReady():
                 label = "Partial answer" if event.partial else "Answer"
                 out += ["", f"{pad}{label}:", _block(event.text, pad + "  ", None)]

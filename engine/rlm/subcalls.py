@@ -19,8 +19,10 @@ from engine.context_format import PreparedContext
 from engine.errors import ProviderError
 from engine.events import StopReason
 from engine.providers.client import Completion, ModelClient
+from engine.providers.concurrency import LimitChange
 from engine.rlm.budget import MAX_SLICE_DISK_BYTES, LimitReached, RunBudget, UsageTotals
 from engine.rlm.clients import ClientPool
+from engine.rlm.subcall_cache import cache_key
 from engine.rlm.verify import MAX_QUOTE_CHARS, PageIndex
 from engine.sandbox.calls import SubCallRefused, megabytes, release_call_args
 from engine.sandbox.context_file import write_context
@@ -181,7 +183,14 @@ class SubCalls:
                                  "budget; call llm_query without model= to use the sub-model")
 
     async def llm_query(self, prompt: str, model: str | None = None) -> str:
-        """One sub-model call; a failure the model can work around becomes SubCallRefused."""
+        """One sub-model call; a failure the model can work around becomes SubCallRefused.
+
+        An identical call already made in this run tree or conversation (same endpoint,
+        model and messages) is answered from the pool's cache, and one in flight is waited
+        for: nothing is sent, and it costs nothing. It still counts as a helper question
+        toward ``max_sub_calls`` (counted before the call, see ``_on_llm_query``): that limit
+        stops runaway code, which a loop asking the same question again is too.
+        """
         check_prompt("llm_query", prompt)
         self._check_model(model)
         client = self.run.pool.sub(model)
@@ -193,17 +202,27 @@ class SubCalls:
             self.run.emit(ev.SubCallFinished, call_id=call_id, kind="llm_query",
                           model=client.model, error=too_long)
             raise SubCallRefused(too_long)
+        messages = [{"role": "user", "content": prompt}]
+        limiter = self.run.pool.limiter(client.base_url, self.run.limits.batch_concurrency)
+        started = time.monotonic()
         try:
-            async with self.budget.semaphore:
-                completion = await client.complete([{"role": "user", "content": prompt}],
-                                                   on_retry=self.run.retry_notice)
+            completion, cached = await self.run.pool.cache.fetch(
+                cache_key(client.base_url, client.model, messages),
+                lambda: client.complete(messages, on_retry=self.run.retry_notice,
+                                        limiter=limiter, on_limit=self._limit_changed))
         except ProviderError as exc:
             self.run.emit(ev.SubCallFinished, call_id=call_id, kind="llm_query",
                           model=client.model, error=str(exc))
             if exc.ends_run(model_named_by_code=model is not None):
                 raise
             raise SubCallRefused(str(exc)) from exc
-        self._finished(call_id, "llm_query", completion)
+        if cached:
+            self.run.emit(ev.SubCallFinished, call_id=call_id, kind="llm_query",
+                          model=completion.model, response_preview=preview(completion.text),
+                          response_chars=len(completion.text), cost_usd=0.0,
+                          latency_s=round(time.monotonic() - started, 4), cached=True)
+        else:
+            self._finished(call_id, "llm_query", completion)
         self.budget.check()
         return completion.text
 
@@ -216,6 +235,11 @@ class SubCalls:
                       cached_tokens=completion.cached_tokens, cost_usd=completion.cost_usd,
                       latency_s=round(completion.latency_s, 4))
         self.run.record_usage(completion)
+
+    def _limit_changed(self, change: LimitChange) -> None:
+        ceiling = self.run.limits.batch_concurrency
+        self.run.emit(ev.ConcurrencyChanged, previous=change.previous, limit=change.limit,
+                      reason=change.reason, ceiling=ceiling, pause_s=round(change.pause_s, 3))
 
     async def llm_query_batched(self, prompts: list[str], model: str | None = None) -> list[str]:
         """Concurrent calls, results in order; one failed prompt is an error string in its slot."""

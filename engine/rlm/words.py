@@ -7,7 +7,7 @@ import itertools
 import re
 import unicodedata
 
-from engine.events import StopReason
+from engine.events import HoldReason, StopReason
 from engine.rlm.citations import Citation, replace_markers
 from engine.rlm.verify import CheckedCitation, CitationStatus
 
@@ -26,6 +26,13 @@ STOP_DESCRIPTIONS: dict[StopReason, str] = {
     StopReason.SANDBOX_ERROR: "The safe workspace could not start on this computer",
     StopReason.ERROR: "Failed: an unexpected error",
     StopReason.WORKER_DIED: "Interrupted: the engine stopped during the question",
+}
+# Why the model's first FINAL was held back (events.AnswerHeldBack), as every view says it.
+HELD_BACK_WORDS: dict[HoldReason, str] = {
+    HoldReason.UNSEEN_OUTPUT: "The model answered before reading its results; it was shown "
+                              "them and asked to confirm",
+    HoldReason.FIRST_REPLY: "The model answered before looking at the documents; it was "
+                            "asked to look and confirm",
 }
 # What the model's code is kept away from, by the engine's name of each kind of isolation.
 ISOLATION_WORDS = {"filesystem": "files", "network": "network", "process": "other programs"}
@@ -53,6 +60,13 @@ def printable(text: str, *, keep_layout: bool = True) -> str:
     keep = _LAYOUT if keep_layout else frozenset()
     return "".join(_escape(ch) if ch not in keep and unicodedata.category(ch) in _UNPRINTABLE
                    else ch for ch in text)
+
+
+def held_back(reason: HoldReason | str) -> str:
+    """Why an answer was held back for the model to confirm, in the reader's words."""
+    if isinstance(reason, HoldReason):
+        return HELD_BACK_WORDS[reason]
+    return "The model was asked to confirm its answer"
 
 
 def describe_stop(reason: StopReason | str) -> str:

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.rlm.words import compaction_words
+from engine.events import HoldReason
+from engine.rlm.words import compaction_words, held_back
 
+HELD_ANSWER_CHARS = 300  # of an answer held back for confirmation, in its notice
 
 @dataclass
 class Usage:
@@ -104,6 +106,7 @@ class CallNode(Node):
     cost_usd: float | None = None
     latency_s: float = 0.0
     error: str | None = None
+    cached: bool = False    # answered from an identical earlier call: nothing sent, no cost
     child: RunNode | None = field(default=None, repr=False)
 
 
@@ -224,6 +227,7 @@ class RunTree:
         self.calls: dict[str, CallNode] = {}
         self.orphans: list[RunNode] = []      # child runs whose rlm_query call was never seen
         self.usage_event: dict[str, Any] | None = None
+        self.pace: dict[str, Any] | None = None   # the last concurrency_changed event
         self.events = 0
         self.ignored = 0
         self._handlers: dict[str, Callable[[RunNode, dict[str, Any]], None]] = {
@@ -233,7 +237,9 @@ class RunTree:
             "subcall_started": self._call_started, "subcall_finished": self._call_finished,
             "usage_totals": self._usage, "notice": self._notice, "answer": self._answer,
             "history_compacted": self._compacted,
+            "answer_held_back": self._held_back,
             "answer_citations": self._citations, "run_finished": self._run_finished,
+            "concurrency_changed": self._pace,
         }
 
     # --- reading --------------------------------------------------------------
@@ -413,13 +419,26 @@ class RunTree:
         call.cost_usd = e.get("cost_usd")
         call.latency_s = float(e.get("latency_s") or 0.0)
         call.error = e.get("error") or None
-        # An rlm_query's numbers sum its child run, whose calls were counted as they came.
-        if call.kind == "llm_query" and not call.error:
+        call.cached = bool(e.get("cached"))
+        # An rlm_query's numbers sum its child run, whose calls were counted as they came; a
+        # reused answer was no model call.
+        if call.kind == "llm_query" and not call.error and not call.cached:
             call.add_usage(call.prompt_tokens, call.completion_tokens, call.cost_usd)
         call.touch()
 
     def _usage(self, run: RunNode, e: dict[str, Any]) -> None:
         self.usage_event = e
+
+    def _held_back(self, run: RunNode, e: dict[str, Any]) -> None:
+        first = " ".join(str(e.get("answer") or "").split())
+        if len(first) > HELD_ANSWER_CHARS:
+            first = first[:HELD_ANSWER_CHARS - 1] + "…"
+        words = held_back(_hold_reason(e.get("reason")))
+        self._notice(run, {"level": "info", "message": f"{words}. The answer it gave first: "
+                                                       f"{first or '(empty)'}"})
+
+    def _pace(self, run: RunNode, e: dict[str, Any]) -> None:
+        self.pace = e
 
     def _notice(self, run: RunNode, e: dict[str, Any]) -> None:
         notice = NoticeNode(level=str(e.get("level") or "info"),
@@ -459,3 +478,8 @@ class RunTree:
         run.duration_s = float(e.get("duration_s") or 0.0)
         run.error = e.get("error") or None
         run.touch()
+
+
+def _hold_reason(value: Any) -> HoldReason | str:
+    """A held-back answer's reason as the engine names it (a str from another version)."""
+    return HoldReason(value) if value in set(HoldReason) else str(value)

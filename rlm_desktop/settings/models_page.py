@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from rlm_desktop.replies import LocalServer, list_of
 from rlm_desktop.settings.keys import KeyBox
+from rlm_desktop.settings.model_check import CHECK_TOOLTIP, check_model
 from rlm_desktop.settings.providers import (
     CUSTOM,
     PRESETS,
@@ -124,6 +125,10 @@ class ModelSection(QGroupBox):
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setAccessibleName(f"Test the connection to the {role} model")
         self.test_button.clicked.connect(self.test)
+        self.check_button = QPushButton("Test with a small analysis", self)
+        self.check_button.setAccessibleName(f"Test the {role} model with a small analysis")
+        self.check_button.setToolTip(CHECK_TOOLTIP)
+        self.check_button.clicked.connect(self.check)
         self.result = Notice(self, name=f"{title} connection test")
 
         self._rows: dict[str, QWidget] = {}
@@ -138,6 +143,7 @@ class ModelSection(QGroupBox):
         form.addRow("Reads at once:", self.window_tokens)
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
+        buttons.addWidget(self.check_button)
         buttons.addStretch(1)
         form.addRow("", buttons)
         form.addRow(self.result)
@@ -237,26 +243,39 @@ class ModelSection(QGroupBox):
     # --- actions -----------------------------------------------------------------------
 
     def test(self) -> None:
+        """One tiny call: is the service there, and does it take the key and the model?"""
+        self._with_key(lambda base_url, model, done: test_connection(
+            self, self._client, base_url, model, self.api_key_env(), self.result, done))
+
+    def check(self) -> None:
+        """A small analysis: can this model drive one (see engine.rlm.probe)?"""
+        self._with_key(lambda base_url, model, done: check_model(
+            self, self._client, base_url, model, self.api_key_env(), self.result, done))
+
+    def _with_key(self, action: Callable[[str, str, Callable[[bool], None]], object]) -> None:
         base_url, model = self.base_url(), self.model()
         problem = None if self.uses_main_service() else (
             url_problem(base_url) if self.preset().id == CUSTOM else None)
         if problem or not model:
             self.result.show_message("error", problem or "Type or pick a model first.")
             return
-        self.test_button.setEnabled(False)
+        self._set_testing(True)
         keys = self.main.key if self.uses_main_service() and self.main else self.key
 
         def key_stored(error: str | None) -> None:
             if error:
                 self.result.show_message("error", error)
-                self.test_button.setEnabled(True)
+                self._set_testing(False)
                 return
-            test_connection(self, self._client, base_url, model, self.api_key_env(),
-                            self.result, lambda _ok: self.test_button.setEnabled(True))
+            action(base_url, model, lambda _ok: self._set_testing(False))
 
         # A freshly pasted key has to reach the worker before it can be tried.
         self.result.show_message("busy", "Saving the key…" if keys.typed_key() else "Testing…")
         keys.store(key_stored)
+
+    def _set_testing(self, testing: bool) -> None:
+        self.test_button.setEnabled(not testing)
+        self.check_button.setEnabled(not testing)
 
     # --- internals ----------------------------------------------------------------------
 

@@ -280,6 +280,10 @@ class FakeOpenAI:
         self.max_concurrent = 0
         self.active = 0  # chat requests being handled right now
         self._faults: deque[Reply] = deque()
+        # limit_in_flight(): above this many chat requests being answered, a 429 at once.
+        self.in_flight_limit: int | None = None
+        self.busy_retry_after: float | None = None
+        self.rate_limited = 0  # requests answered 429 by limit_in_flight
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
@@ -353,6 +357,14 @@ class FakeOpenAI:
         with self._lock:
             self._faults.extend(replies)
 
+    def limit_in_flight(self, limit: int | None, retry_after: float | None = 1.0) -> None:
+        """Act as a rate-limited provider: while ``limit`` chat requests are being answered,
+        each further one gets a 429 at once (with ``Retry-After: retry_after`` unless None)
+        and is not counted in ``active`` or ``max_concurrent``; None turns this off."""
+        with self._lock:
+            self.in_flight_limit = limit
+            self.busy_retry_after = retry_after
+
     # --- request handling (runs on handler threads) -----------------------
 
     def _track_connection(self, connection: socket.socket) -> None:
@@ -375,9 +387,17 @@ class FakeOpenAI:
             request = ChatRequest(model=str(body.get("model", "")), messages=body["messages"],
                                   body=body, headers=headers, index=len(self.requests))
             self.requests.append(request)
-            queued = self._faults.popleft() if self._faults else None
-            self.active += 1
-            self.max_concurrent = max(self.max_concurrent, self.active)
+            busy = self.in_flight_limit is not None and self.active >= self.in_flight_limit
+            queued = self._faults.popleft() if self._faults and not busy else None
+            if busy:
+                self.rate_limited += 1
+            else:
+                self.active += 1
+                self.max_concurrent = max(self.max_concurrent, self.active)
+        if busy:
+            self._answer(handler, request, Reply(fault="429", latency=0.0,
+                                                 retry_after=self.busy_retry_after))
+            return
         try:
             self._answer(handler, request, queued)
         finally:

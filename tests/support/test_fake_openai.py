@@ -280,6 +280,29 @@ def test_concurrent_requests_overlap() -> None:
     assert sorted(request.index for request in server.requests) == list(range(50))
 
 
+def test_limit_in_flight_answers_429_above_the_limit() -> None:
+    async def run(server: FakeOpenAI) -> list[str]:
+        async with openai.AsyncOpenAI(base_url=server.base_url, api_key="test",
+                                      max_retries=0, timeout=10) as client:
+            async def one(i: int) -> str:
+                try:
+                    await client.chat.completions.create(
+                        model="m", messages=[{"role": "user", "content": f"q{i}"}])
+                except openai.RateLimitError as exc:
+                    return exc.response.headers.get("retry-after", "")
+                return "ok"
+            return list(await asyncio.gather(*(one(i) for i in range(20))))
+
+    with FakeOpenAI(latency=1.0) as server:
+        server.limit_in_flight(5, retry_after=2)
+        outcomes = asyncio.run(run(server))
+        limited = server.rate_limited
+        server.limit_in_flight(None)
+        assert make_client(server).chat.completions.create(model="m", messages=USER_HI)
+    assert outcomes.count("ok") == 5 and outcomes.count("2") == 15 == limited
+    assert server.max_concurrent == 5
+
+
 def test_models_listing() -> None:
     with FakeOpenAI() as server, make_client(server) as client:
         assert [model.id for model in client.models.list()] == ["fake-root", "fake-sub"]

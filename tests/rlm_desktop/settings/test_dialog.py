@@ -97,6 +97,18 @@ def test_save_sends_key_settings_and_prices(qtbot: Any, client: SettingsStandIn)
     assert order == ["key_set", "settings_set"]
 
 
+def test_the_early_answer_check_is_a_setting(qtbot: Any, client: SettingsStandIn) -> None:
+    dialog = open_dialog(qtbot, client)
+    assert dialog.limits.confirm.isChecked()  # on by default
+    assert "held back once" in all_text(dialog)
+    dialog.limits.confirm.setChecked(False)
+    with qtbot.waitSignal(dialog.accepted, timeout=3000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert client.settings["limits"]["confirm_early_answers"] is False
+    again = open_dialog(qtbot, client)
+    assert not again.limits.confirm.isChecked()
+
+
 def test_invalid_limits_are_refused_with_a_clear_message_and_nothing_lost(
         qtbot: Any, client: SettingsStandIn) -> None:
     dialog = open_dialog(qtbot, client)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine import events as ev
 from engine.cli.argtypes import non_negative_int, positive_float
 from engine.cli.common import EXIT_CANCELLED, EXIT_LIMIT, EXIT_OK
 from engine.cli.model_flags import add_model_flags, endpoints_from
@@ -19,6 +20,7 @@ from engine.config import config_dir, load_settings, runs_dir
 from engine.errors import ConfigError
 from engine.review import export as review_export
 from engine.review.columns import load_template, parse_column, template_names
+from engine.rlm.pace_words import pace_line, pace_worth_a_line
 from engine.store import reviews as store
 from engine.store.library import Library
 
@@ -143,12 +145,18 @@ def _run(review_id: str, args: argparse.Namespace) -> int:
             cost = "" if progress.unpriced else f" · {dollars(progress.cost_usd)}"
             print(printable(f"answer {progress.done}/{progress.total}{cost}"), file=out)
 
+    def emit(event: Any) -> None:
+        if out is not None and isinstance(event, ev.ConcurrencyChanged) and \
+                pace_worth_a_line(event.limit, event.reason, event.ceiling):
+            print(printable(pace_line(event.previous, event.limit, event.reason,
+                                      event.ceiling, event.pause_s)), file=out)
+
     async def main() -> Any:
         pool = ClientPool(root, sub, prices, settings.limits)
         runner = ReviewRunner(library_path=None, pool=pool, limits=settings.limits,
                               sandbox=settings.sandbox, budget_usd=budget,
                               concurrency=args.concurrency or DEFAULT_CONCURRENCY,
-                              on_cell=on_cell, runs_folder=runs_dir())
+                              on_cell=on_cell, emit=emit, runs_folder=runs_dir())
         cancel = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -24,6 +24,7 @@ from engine import events as ev
 from engine.config import Limits, SandboxSettings
 from engine.errors import ProviderError, SandboxError
 from engine.events import StopReason
+from engine.providers.concurrency import LimitChange
 from engine.review.answers import AnswerType, ParsedAnswer, parse_answer
 from engine.review.prompting import CellReply, direct_messages, read_reply, rlm_question
 from engine.rlm.budget import LimitReached, RunBudget
@@ -121,6 +122,7 @@ class ReviewRunner:
         self._db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="review-store")
         self._library: Library | None = None
         self._shared = _Shared()
+        self._review_id = ""
 
     # --- the store, on its own thread ---------------------------------------------------
 
@@ -186,6 +188,7 @@ class ReviewRunner:
         """Answer ``plans`` (from ``plan``); returns when all are done, the budget is spent
         or ``cancel`` is set (cells in flight are then abandoned: resume runs them)."""
         started = time.monotonic()
+        self._review_id = review_id
         progress = ReviewProgress(total=len(plans))
         slots = asyncio.Semaphore(self.concurrency)
         await self._store(lambda lib: store.set_status(lib.conn, review_id, "running"))
@@ -295,7 +298,17 @@ class ReviewRunner:
         client = self.pool.sub()
         messages = direct_messages(cell.column.question, kind, cell.column.choices,
                                    cell.doc.title, pages)
-        completion = await client.complete(messages)
+        # The calls in flight to the endpoint adapt to 429s, as helper questions do; the
+        # review's own limit is their ceiling.
+        limiter = self.pool.limiter(client.base_url, self.concurrency)
+
+        def changed(change: LimitChange) -> None:
+            self.emit(ev.ConcurrencyChanged(
+                run_id=self._review_id, previous=change.previous, limit=change.limit,
+                reason=change.reason, ceiling=self.concurrency,
+                pause_s=round(change.pause_s, 3)))
+
+        completion = await client.complete(messages, limiter=limiter, on_limit=changed)
         self._count(spent, completion.cost_usd)
         return (read_reply(completion.text),
                 completion.prompt_tokens + completion.completion_tokens)

@@ -210,3 +210,21 @@ def test_cancel_leaves_the_cells_in_flight_to_resume(tmp_path: Path, stop_after:
     assert outcome.stopped_reason == "cancelled" and outcome.ran == stop_after
     with Library() as library:
         assert len(store.missing_cells(library.conn, review_id)) == 3 - stop_after
+
+
+def test_answers_slow_down_for_a_service_that_refuses_more_than_three_at_once(
+        tmp_path: Path) -> None:
+    doc_ids = library_with_leases(tmp_path, count=6)
+    with Library() as library:
+        review_id = store.create_review(library.conn, "Leases", "leases", [RENT, LAW],
+                                        doc_ids)
+    events: list[Any] = []
+    with FakeOpenAI(lambda r: Reply(content=str(lease_answers(r)), latency=0.05)) as server:
+        server.limit_in_flight(3, retry_after=0.05)
+        # No retries: only the adaptive limit carries the review through the 429s.
+        _, outcome = asyncio.run(run_review(make_runner(server, concurrency=8,
+                                                        emit=events.append), review_id))
+        refused = server.rate_limited
+    assert outcome.ran == 12 and outcome.progress.failed == 0 and refused > 0
+    slowed = [e for e in events if e.type == "concurrency_changed"]
+    assert slowed and slowed[0].limit < 8 and slowed[0].run_id == review_id

@@ -51,6 +51,12 @@ def add_commands(commands: Any) -> None:
     review.add_argument("--name", help="the review's name (default: the collection's)")
     review.add_argument("--again", choices=sorted(AGAIN),
                         help="with resume: also run cells that failed, could not be read, or all")
+    review.add_argument("--only-column", action="append", default=[], metavar="NAME",
+                        help="with resume: run only this question's answers (its name as "
+                        "shown; repeat for more)")
+    review.add_argument("--only-document", action="append", default=[], type=int,
+                        metavar="ID", help="with resume: run only this document's answers "
+                        "(its id, as rlm docs shows; repeat for more)")
     review.add_argument("--budget", type=positive_float, metavar="USD",
                         help="stop when the review has cost this much")
     review.add_argument("--concurrency", type=non_negative_int, metavar="N",
@@ -134,8 +140,13 @@ def _run(review_id: str, args: argparse.Namespace) -> int:
     root, sub = endpoints_from(args, settings)
     prices = PriceTable.load(config_dir(), args.prices)
     with Library() as library:
-        budget = args.budget if args.budget is not None else \
-            store.require_review(library.conn, review_id).budget_usd
+        record = store.require_review(library.conn, review_id)
+    budget = args.budget if args.budget is not None else record.budget_usd
+    column_ids = _column_ids(record, args.only_column)
+    unknown = sorted(set(args.only_document) - set(record.doc_ids))
+    if unknown:
+        raise ConfigError(f"document {', '.join(map(str, unknown))} is not in this review; "
+                          f"rlm review show {review_id} lists its documents")
     check_budget_prices(budget, prices, (root.model, sub.model))
     out = None if args.quiet else sys.stderr
     again = (*AGAIN.get(args.again or "", ()), store.STOPPED)
@@ -165,7 +176,8 @@ def _run(review_id: str, args: argparse.Namespace) -> int:
             except (NotImplementedError, RuntimeError):
                 pass
         try:
-            plans = await runner.plan(review_id, again=again)
+            plans = await runner.plan(review_id, again=again, column_ids=column_ids,
+                                      doc_ids=args.only_document or None)
             if out is not None:
                 estimate = runner.estimate(plans)
                 cost = "cost unknown (no price for the helper model)" if estimate is None \
@@ -199,6 +211,19 @@ def _run(review_id: str, args: argparse.Namespace) -> int:
 def dollars(usd: float) -> str:
     """$0.0042 for small sums (a cent would hide them), $12.40 above a cent."""
     return f"${usd:.4f}" if usd < 0.01 else f"${usd:,.2f}"
+
+
+def _column_ids(record: store.ReviewRecord, names: list[str]) -> list[int] | None:
+    """The ids of the questions named (as shown, any case); None for all of them."""
+    if not names:
+        return None
+    by_name = {c.name.casefold(): c.id for c in record.columns}
+    missing = [n for n in names if n.casefold() not in by_name]
+    if missing:
+        known = "; ".join(c.name for c in record.columns)
+        raise ConfigError(f"no question named {missing[0]!r} in this review; its questions "
+                          f"are: {known}")
+    return [by_name[n.casefold()] for n in names]
 
 
 def _table_json(table: review_export.ReviewTable, outcome: Any = None) -> dict[str, Any]:

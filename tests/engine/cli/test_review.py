@@ -213,3 +213,27 @@ def test_a_question_about_the_whole_table_reads_the_table_and_cites_the_document
                    and r.assistant_turns == 1).last_user
     assert "Document 0: Review table" not in printed    # the table is a page per document
     assert "- What is the monthly rent?: EUR 1,001" in printed
+
+
+def test_one_question_or_one_document_can_be_asked_again(tmp_path: Path, capsys: Any) -> None:
+    doc_ids = library_with_leases(tmp_path)
+    capsys.readouterr()
+    with FakeOpenAI(answers) as server:
+        code, out, _ = run(capsys, "review", "--collection", "leases", "--column",
+                           "Rent:money", "--column", "Which law governs?",
+                           *models(server, tmp_path), "--json", "-q")
+        review_id = json.loads(out)["review"]["id"]
+        asked = len(server.requests)
+        code, _, err = run(capsys, "review", "resume", review_id, "--again", "all",
+                           "--only-column", "which law governs?", *models(server, tmp_path),
+                           "-q")
+        assert code == 0, err
+        assert len(server.requests) == asked + 2           # the column, both documents
+        code, _, _ = run(capsys, "review", "resume", review_id, "--again", "all",
+                         "--only-column", "Rent", "--only-document", str(doc_ids[1]),
+                         *models(server, tmp_path), "-q")
+        assert code == 0 and len(server.requests) == asked + 3      # one cell
+        code, _, err = run(capsys, "review", "resume", review_id, "--only-column", "Term",
+                           *models(server, tmp_path))
+        assert code == 2 and "no question named 'Term' in this review; its questions are: Rent;" \
+            in err

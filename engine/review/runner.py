@@ -270,7 +270,10 @@ class ReviewRunner:
                 reply, tokens, run_id = await self._rlm(cell, kind, remaining, spent)
         except LimitReached as exc:
             self._shared.stop = "budget" if exc.reason == StopReason.BUDGET else str(exc.reason)
-            base.status, base.problem = store.STOPPED, "budget reached"
+            base.status = store.STOPPED
+            base.problem = ("budget reached" if exc.reason == StopReason.BUDGET
+                            else "time limit reached" if exc.reason == StopReason.TIMEOUT
+                            else str(exc))
             return base
         except ProviderError as exc:
             base.problem = f"the AI service failed: {exc}"

@@ -50,7 +50,8 @@ def add_commands(commands: Any) -> None:
                         help="start from a shipped set of questions")
     review.add_argument("--name", help="the review's name (default: the collection's)")
     review.add_argument("--again", choices=sorted(AGAIN),
-                        help="with resume: also run cells that failed, could not be read, or all")
+                        help="with resume: also ask again the answers that failed, could not "
+                        "be read, or all of them")
     review.add_argument("--only-column", action="append", default=[], metavar="NAME",
                         help="with resume: run only this question's answers (its name as "
                         "shown; repeat for more)")

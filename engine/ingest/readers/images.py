@@ -56,13 +56,17 @@ def extract_image(path: Path, ocr: OcrEngine, request: ReadRequest | None = None
         raise ExtractionFailed(CORRUPT, "not a readable picture: the file is damaged or is "
                                f"not a {path.suffix.lower()} image") from exc
     pages: list[ExtractedPage] = []
+    damaged = 0   # pictures MuPDF could not decode
     try:
         flags = text_flags(pymupdf)
         for index in range(doc.page_count):
             number = index + 1
             try:
                 page = doc.load_page(index)
-            except Exception:
+            except MemoryError:
+                raise
+            except Exception:   # a damaged picture: MuPDF decodes it when loading the page
+                damaged += 1
                 pages.append(ExtractedPage(number=number, text="", kind=OCR_FAILED))
                 continue
             if abs(page.rect) > MAX_PAGE_POINTS:
@@ -72,8 +76,9 @@ def extract_image(path: Path, ocr: OcrEngine, request: ReadRequest | None = None
             pages.append(_page(pymupdf, page, number, flags, ocr, request))
     finally:
         doc.close()
-    if not pages:
-        raise ExtractionFailed(CORRUPT, "not a readable picture: it holds no image")
+    if damaged == len(pages):
+        raise ExtractionFailed(CORRUPT, "not a readable picture: the file is damaged or "
+                               "holds no image")
     needs = any(p.kind == NO_TEXT_OCR for p in pages)
     state = ocr.state(pymupdf) if needs else ""
     return Extracted(type="image", pages=pages, ocr=state,

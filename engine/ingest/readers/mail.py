@@ -164,8 +164,9 @@ def read_mailbox(path: Path, request: ReadRequest, depth: int, budget: _Budget) 
         parts.extend([Part(name, _hash(data), extracted), *inner])
         if request.progress is not None and number % 10 == 0:
             request.progress(number)
-    if not index and not warnings:
-        raise ExtractionFailed(CORRUPT, "not a mailbox: no message was found in it")
+    if not index:
+        why = f" ({warnings[0]})" if warnings else ""
+        raise ExtractionFailed(CORRUPT, f"not a mailbox: no message could be read in it{why}")
     text = clean_text(f"Mailbox of {len(index)} message{'s' * (len(index) != 1)}\n"
                       + "\n".join(index) + "\n")
     return Extracted(type="mailbox", pages=[ExtractedPage(number=1, text=text, kind=TEXT)],

@@ -57,7 +57,9 @@ class Format:
     worker); files above ``max_text_bytes`` are refused unread (they would fit no context).
     ``preload`` names modules the workers' fork server imports once, so that every
     worker starts with them. ``parts``: its documents may hold documents of their own
-    (``Extracted.parts``: an e-mail's attachments), stored at "<file>#<name>".
+    (``Extracted.parts``: an e-mail's attachments), stored at "<file>#<name>". ``about``
+    names a function ("module:function") saying what reads it and whether an optional
+    tool it needs is installed, for ``rlm info``.
     """
 
     kind: str
@@ -70,6 +72,7 @@ class Format:
     ranges: Ranges | None = None
     preload: tuple[str, ...] = ()
     parts: bool = False
+    about: str | None = None
 
     def reads_in_process(self, size: int) -> bool:
         return self.in_process_max_bytes is not None and size <= self.in_process_max_bytes
@@ -103,16 +106,17 @@ FORMATS: tuple[Format, ...] = (
     # E-mail, spreadsheets, slides and pictures (issue 16): each read in a worker.
     Format(kind="email", suffixes=frozenset({".eml", ".msg", ".mbox"}),
            reader="engine.ingest.readers.mail:read_email", label="e-mail (.eml, .msg, .mbox)",
-           failed_type="email", parts=True),
+           failed_type="email", parts=True,
+           about="engine.ingest.readers.about:about_email"),
     Format(kind="spreadsheet", suffixes=frozenset({".xlsx", ".xlsm"}),
            reader="engine.ingest.readers.spreadsheet:read_xlsx", label="Excel (.xlsx)",
-           failed_type="spreadsheet"),
+           failed_type="spreadsheet", about="engine.ingest.readers.about:about_spreadsheet"),
     Format(kind="slides", suffixes=frozenset({".pptx"}),
            reader="engine.ingest.readers.slides:read_pptx", label="PowerPoint (.pptx)",
-           failed_type="slides"),
+           failed_type="slides", about="engine.ingest.readers.about:about_slides"),
     Format(kind="image", suffixes=frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"}),
            reader="engine.ingest.readers.images:read_image", label="pictures (OCR)",
-           failed_type="image"),
+           failed_type="image", about="engine.ingest.readers.about:about_images"),
 )
 
 BY_SUFFIX: dict[str, Format] = {s: f for f in FORMATS for s in f.suffixes}

@@ -112,3 +112,16 @@ def test_files_that_are_not_mail(tmp_path: Path, name: str, data: bytes, kind: s
     with pytest.raises(ExtractionFailed) as failed:
         read_email(path, REQUEST)
     assert failed.value.kind == kind
+
+
+def test_encoded_headers_names_and_charsets_are_decoded(tmp_path: Path) -> None:
+    message = make_message("Vertrag – Übergabe", "Grüße aus Köln",
+                           sender="Jürgen Müller <j@firm.example>",
+                           attachments=[("Übersicht.txt", "Größe".encode())])
+    raw = bytes(message)
+    assert b"=?utf-8?" in raw and "Übergabe".encode() not in raw.split(b"\n\n")[0]
+    doc = read_email(make_eml(tmp_path / "de.eml", message), REQUEST)
+    text = doc.pages[0].text
+    assert "From: Jürgen Müller <j@firm.example>" in text
+    assert "Subject: Vertrag – Übergabe" in text and "Grüße aus Köln" in text
+    assert [p.name for p in doc.parts] == ["Übersicht.txt"]

@@ -7,12 +7,14 @@ BeautifulSoup ...) for what is a few property streams here.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import struct
 from pathlib import Path
 from typing import Any
 
 from engine.ingest.model import CORRUPT, PASSWORD, ExtractionFailed
+from engine.ingest.readers.htmltext import decode_html
 from engine.ingest.readers.mailparts import MAX_DEPTH, Message
 from engine.ingest.readers.textfiles import decode_text
 
@@ -20,8 +22,11 @@ from engine.ingest.readers.textfiles import decode_text
 SUBJECT, SENDER_NAME, SENDER_EMAIL, SENDER_SMTP = 0x0037, 0x0C1A, 0x0C1F, 0x5D01
 DISPLAY_TO, DISPLAY_CC, BODY, BODY_HTML, HEADERS = 0x0E04, 0x0E03, 0x1000, 0x1013, 0x007D
 CLIENT_SUBMIT_TIME, DELIVERY_TIME = 0x0039, 0x0E06
+# The code page of the message's 8-bit strings (PR_MESSAGE_CODEPAGE, PR_INTERNET_CPID).
+MESSAGE_CODEPAGE, INTERNET_CPID = 0x3FFD, 0x3FDE
 ATTACH_LONG_FILENAME, ATTACH_FILENAME, DISPLAY_NAME, ATTACH_DATA = 0x3707, 0x3704, 0x3001, 0x3701
 PT_UNICODE, PT_STRING8, PT_BINARY, PT_OBJECT, PT_SYSTIME = 0x001F, 0x001E, 0x0102, 0x000D, 0x0040
+PT_LONG = 0x0003
 ATTACH_PREFIX = "__attach_version1.0_#"
 PROPERTIES = "__properties_version1.0"
 EMBEDDED = f"__substg1.0_{ATTACH_DATA:04X}{PT_OBJECT:04X}"
@@ -60,20 +65,21 @@ def _message(ole: Any, base: list[str], depth: int) -> Message:
     props = _Properties(ole, base, header=32 if not base else 24)
     sender = props.string(SENDER_NAME)
     address = props.string(SENDER_SMTP) or props.string(SENDER_EMAIL)
-    if address and "@" in address and address not in sender:
+    # An Exchange address ("/O=ORG/OU=.../CN=NAME") says nothing a person reads.
+    if address and "@" in address and not address.startswith("/") and address not in sender:
         sender = f"{sender} <{address}>" if sender else address
     sent = props.time(CLIENT_SUBMIT_TIME) or props.time(DELIVERY_TIME)
     headers = {"From": sender, "To": props.string(DISPLAY_TO), "Cc": props.string(DISPLAY_CC),
                "Date": sent.strftime("%a, %d %b %Y %H:%M:%S +0000") if sent else
                _transport_date(props.string(HEADERS)), "Subject": props.string(SUBJECT)}
-    html = props.string(BODY_HTML) or decode_text(props.binary(BODY_HTML))
+    html = props.string(BODY_HTML) or _html(props.binary(BODY_HTML), props.codepage())
     message = Message(headers=headers, text=props.string(BODY), html=html)
     storages = sorted({entry[len(base)] for entry in ole.listdir(streams=True, storages=True)
                        if len(entry) > len(base) and entry[:len(base)] == base
                        and entry[len(base)].startswith(ATTACH_PREFIX)})
     for storage in storages[:MAX_ATTACHMENTS]:
         where = [*base, storage]
-        attach = _Properties(ole, where, header=8)
+        attach = _Properties(ole, where, header=8, codepage=props.codepage())
         name = attach.string(ATTACH_LONG_FILENAME) or attach.string(ATTACH_FILENAME) or \
             attach.string(DISPLAY_NAME) or "attachment"
         if ole.exists("/".join([*where, EMBEDDED])):
@@ -87,6 +93,15 @@ def _message(ole: Any, base: list[str], depth: int) -> Message:
     return message
 
 
+def _html(data: bytes, codepage: str | None) -> str:
+    """An HTML body stored as bytes: in its declared charset, else the message's code page."""
+    if not data:
+        return ""
+    if codepage and b"charset" not in data[:4096].lower():
+        return data.decode(codepage, errors="replace")
+    return decode_html(data)
+
+
 def _transport_date(headers: str) -> str:
     for line in headers.splitlines():
         if line.lower().startswith("date:"):
@@ -98,11 +113,13 @@ class _Properties:
     """The properties of one message, recipient or attachment storage: variable-length
     ones in their own streams, fixed-length ones (times) in the properties stream."""
 
-    def __init__(self, ole: Any, base: list[str], header: int) -> None:
+    def __init__(self, ole: Any, base: list[str], header: int,
+                 codepage: str | None = None) -> None:
         self.ole = ole
         self.base = base
         self.header = header
-        self._fixed: dict[int, bytes] | None = None
+        self._fixed: dict[int, tuple[int, bytes]] | None = None
+        self._codepage = codepage
 
     def _stream(self, name: str) -> bytes | None:
         path = "/".join([*self.base, name])
@@ -116,20 +133,51 @@ class _Properties:
         if data is not None:
             return data.decode("utf-16-le", errors="replace").rstrip("\x00")
         data = self._stream(f"__substg1.0_{prop:04X}{PT_STRING8:04X}")
-        return decode_text(data).rstrip("\x00") if data else ""
+        if not data:
+            return ""
+        codepage = self.codepage()
+        try:   # a message claiming UTF-8 may still hold Windows-1252 strings
+            text = data.decode(codepage, errors="strict" if codepage == "utf-8" else "replace") \
+                if codepage else decode_text(data)
+        except UnicodeDecodeError:
+            text = decode_text(data)
+        return text.rstrip("\x00")
+
+    def codepage(self) -> str | None:
+        """The Python codec of this storage's 8-bit strings, when the message names one."""
+        if self._codepage is None:
+            for prop in (INTERNET_CPID, MESSAGE_CODEPAGE):
+                raw = self._value(prop, PT_LONG)
+                if raw is None:
+                    continue
+                number = struct.unpack_from("<I", raw)[0]
+                name = "utf-8" if number == 65001 else f"cp{number}"
+                try:
+                    codecs.lookup(name)
+                except LookupError:
+                    continue
+                self._codepage = name
+                break
+            else:
+                self._codepage = ""
+        return self._codepage or None
 
     def binary(self, prop: int) -> bytes:
         return self._stream(f"__substg1.0_{prop:04X}{PT_BINARY:04X}") or b""
 
-    def time(self, prop: int) -> dt.datetime | None:
+    def _value(self, prop: int, kind: int) -> bytes | None:
+        """A fixed-length property's 8 bytes from the properties stream."""
         if self._fixed is None:
             self._fixed = {}
             data = self._stream(PROPERTIES) or b""
             for offset in range(self.header, len(data) - 15, 16):
                 tag, _flags, value = struct.unpack_from("<II8s", data, offset)
-                if tag & 0xFFFF == PT_SYSTIME:
-                    self._fixed[tag >> 16] = value
-        raw = self._fixed.get(prop)
+                self._fixed[tag >> 16] = (tag & 0xFFFF, value)
+        found = self._fixed.get(prop)
+        return found[1] if found is not None and found[0] == kind else None
+
+    def time(self, prop: int) -> dt.datetime | None:
+        raw = self._value(prop, PT_SYSTIME)
         if raw is None:
             return None
         ticks = struct.unpack("<Q", raw)[0]   # 100 ns since 1601-01-01 (a FILETIME)

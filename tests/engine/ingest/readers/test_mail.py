@@ -125,3 +125,25 @@ def test_encoded_headers_names_and_charsets_are_decoded(tmp_path: Path) -> None:
     assert "From: Jürgen Müller <j@firm.example>" in text
     assert "Subject: Vertrag – Übergabe" in text and "Grüße aus Köln" in text
     assert [p.name for p in doc.parts] == ["Übersicht.txt"]
+
+
+POI = Path(__file__).parent / "data" / "poi"
+
+
+def test_real_outlook_messages_from_apache_poi() -> None:
+    quick = read_email(POI / "quick.msg", REQUEST)
+    assert quick.pages[0].text == (
+        "From: Kevin Roast\nTo: Kevin Roast\nDate: Thu, 14 Jun 2007 09:42:53 +0000\n"
+        "Subject: Test the content transformer\n\nThe quick brown fox jumps over the lazy "
+        "dog\n")
+    both = read_email(POI / "attachment_msg_pdf.msg", REQUEST)
+    assert [(p.name, p.extracted.type) for p in both.parts] == \
+        [("Test Attachment.msg", "email"), ("smbprn.00009008.KdcPjl.pdf", "pdf")]
+    assert "Subject: Test Attachment\n\nBlah blah blah" in both.parts[0].extracted.pages[0].text
+    assert "Blah blah blah" in both.parts[1].extracted.pages[0].text
+    # 8-bit strings in the message's code page (1251, 950), not as Windows-1252.
+    cyrillic = read_email(POI / "ASCII_CP1251_LCID1049.msg", REQUEST).pages[0].text
+    assert "Subject: Subject автоматически Subject" in cyrillic
+    chinese = read_email(POI / "chinese-traditional.msg", REQUEST).pages[0].text
+    assert "Subject: Alfresco MSG format testing ( MSG 格式測試 )" in chinese
+    assert read_email(POI / "simple_test_msg.msg", REQUEST).title == "test message"

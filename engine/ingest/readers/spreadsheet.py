@@ -32,6 +32,9 @@ MAX_CELL_CHARS = 2000
 # A workbook whose text passes this is refused: it would fit no model's context anyway,
 # and a sheet claiming a billion rows must not run until the time limit.
 MAX_CHARS = 200_000_000
+# Excel's own limits: a sheet claiming more rows or columns is crafted or damaged (openpyxl
+# yields an empty row for each one skipped, so a jump to row 10⁹ would run for minutes).
+EXCEL_MAX_ROWS = 1_048_576
 CELL_SEPARATOR = " | "
 HIDDEN_STATES = {"hidden": "hidden", "veryHidden": "hidden"}
 
@@ -59,6 +62,10 @@ def read_xlsx(path: Path, request: ReadRequest) -> Extracted:
             state = HIDDEN_STATES.get(getattr(sheet, "sheet_state", "visible"))
             if state:
                 hidden.append(sheet.title)
+            # The size the sheet claims is not trusted: rows are not padded out to it.
+            reset = getattr(sheet, "reset_dimensions", None)
+            if reset is not None:
+                reset()
             sheet_pages(pages, clean_text(sheet.title), state,
                         sheet.iter_rows(values_only=True), request)
         title = usable_title(getattr(workbook.properties, "title", None))
@@ -104,6 +111,10 @@ def sheet_pages(pages: list[ExtractedPage], name: str, state: str | None,
 
     header_row = 0
     for index, row in enumerate(rows, start=1):
+        if index > EXCEL_MAX_ROWS:
+            raise ExtractionFailed(TOO_LARGE, f"refused: sheet {name!r} goes past row "
+                                   f"{EXCEL_MAX_ROWS:,}, the most Excel allows (a crafted or "
+                                   "damaged workbook)")
         cells = [format_cell(value) for value in row]
         while cells and not cells[-1]:
             cells.pop()

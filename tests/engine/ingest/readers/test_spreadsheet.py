@@ -96,3 +96,20 @@ def test_encrypted_damaged_and_other_packages(tmp_path: Path) -> None:
         archive.writestr("word/document.xml", "<w/>")
     with pytest.raises(ExtractionFailed, match=r"no xl/workbook\.xml"):
         read_xlsx(other, REQUEST)
+
+
+def test_a_sheet_jumping_to_row_a_billion_is_refused_quickly(tmp_path: Path) -> None:
+    import time
+
+    from tests.engine.ingest.officemakers import _rewrite_zip
+
+    path = make_xlsx(tmp_path / "billion.xlsx", {"S": [["head"], ["last"]]})
+    _rewrite_zip(path, lambda name, data: data.replace(b'<row r="2"', b'<row r="1000000000"')
+                 .replace(b'r="A2"', b'r="A1000000000"').replace(b'ref="A1:A2"',
+                                                                 b'ref="A1:XFD1000000000"')
+                 if name.startswith("xl/worksheets/") else data)
+    started = time.monotonic()
+    with pytest.raises(ExtractionFailed, match="goes past row 1,048,576") as failed:
+        read_xlsx(path, REQUEST)
+    assert failed.value.kind == TOO_LARGE
+    assert time.monotonic() - started < 20

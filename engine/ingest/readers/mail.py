@@ -29,8 +29,8 @@ from engine.ingest.model import (
     clean_text,
 )
 from engine.ingest.readers.mailparts import (
+    ATTACHMENT_SECONDS,
     HEADERS,
-    MAX_PARTS,
     Message,
     _Budget,
     _hash,
@@ -38,6 +38,8 @@ from engine.ingest.readers.mailparts import (
 )
 from engine.ingest.readers.textfiles import decode_text
 
+# A mailbox gives at most this many documents (messages and their attachments).
+MAX_MAILBOX_DOCUMENTS = 50_000
 # A message whose structure nests deeper than this (multipart inside multipart ...) is
 # read to this depth only.
 MAX_MIME_DEPTH = 30
@@ -166,8 +168,9 @@ def read_mailbox(path: Path, request: ReadRequest, depth: int, budget: _Budget) 
     parts: list[Part] = []
     warnings: list[str] = []
     for number, data in enumerate(mbox_messages(path), start=1):
-        if len(parts) >= MAX_PARTS:
-            warnings.append(f"only the first {MAX_PARTS} messages and attachments were read")
+        if len(parts) >= MAX_MAILBOX_DOCUMENTS:
+            warnings.append(f"only the first {MAX_MAILBOX_DOCUMENTS:,} messages and "
+                            "attachments were read")
             break
         name = f"message {number}"
         try:
@@ -182,8 +185,11 @@ def read_mailbox(path: Path, request: ReadRequest, depth: int, budget: _Budget) 
                  for p in extracted.parts]
         extracted.parts = []
         parts.extend([Part(name, _hash(data), extracted), *inner])
-        if request.progress is not None and number % 10 == 0:
-            request.progress(number)
+        if number % 100 == 0:   # a large mailbox is many documents: more time, and progress
+            if request.extend is not None:
+                request.extend(ATTACHMENT_SECONDS)
+            if request.progress is not None:
+                request.progress(number)
     if not index:
         why = f" ({warnings[0]})" if warnings else ""
         raise ExtractionFailed(CORRUPT, f"not a mailbox: no message could be read in it{why}")

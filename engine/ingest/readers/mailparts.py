@@ -31,8 +31,11 @@ from engine.ingest.readers.htmltext import html_to_text
 # attached to ... is a crafted file, or a thread forwarded forever).
 MAX_DEPTH = 3
 # At most this many documents come out of one file, and this many bytes of attachments.
-MAX_PARTS = 2000
-MAX_ATTACHMENT_BYTES = 1024 * 1024 * 1024
+MAX_PARTS = 10_000
+MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024 * 1024
+# Each attachment is a document's worth of reading: the file's time limit grows by this much
+# for each (up to the pool's ceiling), as it does for each page sent to OCR.
+ATTACHMENT_SECONDS = 10.0
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
 MESSAGE_KINDS = frozenset({"email"})
 
@@ -108,8 +111,10 @@ def _attachment(name: str, content: bytes | Message, request: ReadRequest, depth
                               f"read ({name!r})")
         return []
     if budget.parts >= MAX_PARTS:
-        budget.skipped.append(f"only the first {MAX_PARTS} attachments were read")
+        budget.skipped.append(f"only the first {MAX_PARTS:,} attachments were read")
         return []
+    if request.extend is not None:
+        request.extend(ATTACHMENT_SECONDS)
     if isinstance(content, Message):
         data_hash = _hash(repr((content.headers, content.text, content.html,
                                 [n for n, _ in content.attachments])).encode())

@@ -36,8 +36,8 @@ def read_pptx(path: Path, request: ReadRequest) -> Extracted:
         raise
     except Exception as exc:
         detail = " ".join(str(exc).split())[:200]
-        raise ExtractionFailed(CORRUPT, "not a readable presentation: the file is damaged "
-                               f"({type(exc).__name__}: {detail})") from exc
+        raise ExtractionFailed(CORRUPT, "not a readable presentation: the file is damaged"
+                               + (f" ({detail})" if detail else "")) from exc
     pages: list[ExtractedPage] = []
     hidden: list[int] = []
     first_title = None

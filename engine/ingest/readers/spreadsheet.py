@@ -52,8 +52,8 @@ def read_xlsx(path: Path, request: ReadRequest) -> Extracted:
         raise
     except Exception as exc:
         detail = " ".join(str(exc).split())[:200]
-        raise ExtractionFailed(CORRUPT, "not a readable workbook: the file is damaged "
-                               f"({type(exc).__name__}: {detail})") from exc
+        raise ExtractionFailed(CORRUPT, "not a readable workbook: the file is damaged"
+                               + (f" ({detail})" if detail else "")) from exc
     try:
         pages: list[ExtractedPage] = []
         warnings: list[str] = []

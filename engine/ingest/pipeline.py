@@ -398,8 +398,11 @@ class _Batch:
         if previous.size != ref.size or previous.mtime_ns != ref.mtime_ns:
             return False
         if previous.status == FAILED:
+            # A type other than the one it would fail with now: a reader came for its format
+            # (an .xlsx refused as unsupported before spreadsheets were read).
             retry = self.options.retry_failed or (
-                previous.error_kind == PASSWORD and bool(self.options.passwords))
+                previous.error_kind == PASSWORD and bool(self.options.passwords)) or \
+                previous.type != _type_name(ref.path)
             if retry:
                 return False
             self.failed(ref, previous.error_kind or "error", previous.error or "failed before",

@@ -125,3 +125,24 @@ def test_crafted_files_cost_only_themselves(tmp_path: Path, library: Library) ->
     deep_doc = next(r for r in report.selection if Path(r.path).name == "deep.eml")
     assert "nested deeper than" in (deep_doc.error or "")
     assert any(Path(r.path).name == "fine.txt" for r in report.selection)
+
+
+def test_files_refused_before_their_reader_came_are_read_now(tmp_path: Path,
+                                                               library: Library) -> None:
+    from engine.ingest.model import UNSUPPORTED
+    from engine.store.library import FileRef
+
+    room = tmp_path / "room"
+    room.mkdir()
+    sheet = make_xlsx(room / "fees.xlsx", {"Fees": [["Item", "Fee"], ["Audit", 900]]})
+    stat = sheet.stat()
+    collection = library.collection_id("default", create=True) or 0
+    library.save_failure(collection, FileRef(sheet, stat.st_size, stat.st_mtime_ns),
+                         UNSUPPORTED, "unsupported file type .xlsx", doc_type="xlsx")
+    report = ingest([room], OPTIONS, library=library)
+    assert [(Path(r.path).name, r.type, r.status) for r in report.selection] == \
+        [("fees.xlsx", "spreadsheet", "ok")]
+    (room / "broken.pptx").write_bytes(b"not a zip")
+    ingest([room], OPTIONS, library=library)
+    again = ingest([room], OPTIONS, library=library)   # failed with today's reader: not again
+    assert [(Path(f.path).name, f.unchanged) for f in again.failed] == [("broken.pptx", True)]

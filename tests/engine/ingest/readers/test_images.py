@@ -50,3 +50,42 @@ def test_a_damaged_picture_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ExtractionFailed) as failed:
         extract_image(path, OcrEngine("off"))
     assert failed.value.kind == CORRUPT
+
+
+class FakeTesseract(OcrEngine):
+    """Tesseract's place taken: says what it was asked to read, at which resolution."""
+
+    def __init__(self) -> None:
+        super().__init__("auto")
+        self.asked: list[tuple[float, int]] = []
+
+    def available(self, pymupdf: object) -> bool:
+        return True
+
+    def read(self, page: object, flags: int, dpi: int = 300) -> str:
+        width = page.rect.width  # type: ignore[attr-defined]
+        self.asked.append((width, dpi))
+        return f"TEXT OF A PAGE {len(self.asked)}\x07"
+
+
+def test_each_page_goes_to_ocr_with_more_time_and_huge_pictures_at_a_lower_resolution(
+        tmp_path: Path) -> None:
+    from engine.ingest.model import ExtractOptions, ReadRequest
+    from engine.ingest.readers.images import MAX_OCR_PIXELS
+
+    granted: list[float] = []
+    request = ReadRequest(ExtractOptions(), extend=granted.append)
+    ocr = FakeTesseract()
+    doc = extract_image(make_image(tmp_path / "two.tif", ["ONE", "TWO"]), ocr, request)
+    assert [(p.number, p.kind, p.text) for p in doc.pages] == \
+        [(1, OCR, "TEXT OF A PAGE 1"), (2, OCR, "TEXT OF A PAGE 2")]
+    assert doc.warnings == [] and len(granted) == 2
+    assert [dpi for _, dpi in ocr.asked] == [300, 300]
+
+    big = tmp_path / "poster.png"
+    pymupdf = _fitz()
+    pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 9000, 9000), False).save(big)
+    ocr = FakeTesseract()
+    extract_image(big, ocr)
+    ((width, dpi),) = ocr.asked
+    assert dpi < 300 and (width / 72 * dpi) ** 2 <= MAX_OCR_PIXELS

@@ -353,8 +353,13 @@ class _Batch:
                 self.store_failure(ref, UNREADABLE, f"cannot read the file: "
                                    f"{exc.strerror or exc}", previous)
                 continue
+            fmt = format_of(ref.path)
+            # A file with parts (an e-mail) back after it was missing, or a copy of one, is
+            # read again: its parts are documents at its own path, and were missing too.
+            has_parts = fmt is not None and fmt.parts
             if previous is not None and previous.content_hash == content_hash \
-                    and not self.options.force and previous.extractor == EXTRACTOR:
+                    and not self.options.force and previous.extractor == EXTRACTOR \
+                    and not (has_parts and previous.status == MISSING):
                 if previous.status == MISSING:
                     record = self.library.link_content(self.collection_id, ref, content_hash)
                 else:
@@ -362,10 +367,7 @@ class _Batch:
                     record = previous
                 self.done(ref, record, "unchanged")
                 continue
-            fmt = format_of(ref.path)
-            # A copy of a file with parts (an e-mail) is read again: its parts are documents
-            # at its own path.
-            if not self.options.force and not (fmt is not None and fmt.parts) \
+            if not self.options.force and not has_parts \
                     and self.library.content_extractor(content_hash) == EXTRACTOR:
                 record = self.library.link_content(self.collection_id, ref, content_hash)
                 self.done(ref, record, _status(previous))

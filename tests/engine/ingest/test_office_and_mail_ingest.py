@@ -98,11 +98,18 @@ def test_attachments_follow_their_message(tmp_path: Path, library: Library) -> N
     assert sorted(Path(d.path).name for d in library.documents()) == \
         ["copy.eml", "copy.eml#a.txt", "m.eml", "m.eml#a.txt"]
 
+    kept = mail.read_bytes()
     mail.unlink()
     ingest([room], OPTIONS, library=library)
     status = {Path(d.path).name: d.status for d in library.documents()}
     assert status["m.eml"] == status["m.eml#a.txt"] == MISSING
     assert status["copy.eml#a.txt"] == "ok"
+
+    mail.write_bytes(kept)                                # back again: so are its parts
+    back = ingest([room], OPTIONS, library=library)
+    assert sorted(Path(r.path).name for r in back.selection) == \
+        ["copy.eml", "copy.eml#a.txt", "m.eml", "m.eml#a.txt"]
+    assert {d.status for d in library.documents()} == {"ok"}
 
 
 def test_crafted_files_cost_only_themselves(tmp_path: Path, library: Library) -> None:

@@ -151,13 +151,15 @@ def _tokens_a_question_needs() -> int:
 
 
 def gather_info() -> dict[str, Any]:
+    from engine.ingest.readers.about import reader_list
     from engine.ingest.readers.pdf import tesseract_status
 
     return {"data_dir": str(data_dir()), "config_dir": str(config_dir()),
             "settings_file": str(settings_path()), "models": models_info(),
             "store": store_info(),
             "versions": versions(), "ocr": tesseract_status(), "sandbox": sandbox_info(),
-            "keyring": secrets.keyring_status(), "executable": sys.executable}
+            "keyring": secrets.keyring_status(), "executable": sys.executable,
+            "readers": reader_list()}
 
 
 def _n(count: int, noun: str) -> str:
@@ -196,6 +198,10 @@ def render_info(info: dict[str, Any]) -> str:
                  f"python-docx {v['python-docx']}, SQLite {v['sqlite']}")
     lines.append(f"platform         {v['platform']}")
     lines.append(f"OCR (Tesseract)  {info['ocr']}")
+    for n, reader in enumerate(info.get("readers") or []):
+        what = f": {reader['reader']}" if reader.get("reader") else ""
+        suffixes = "" if "(." in reader["label"] else f" ({', '.join(reader['suffixes'])})"
+        lines.append(f"{'readers' if n == 0 else '':<17}{reader['label']}{suffixes}{what}")
     sandbox = info["sandbox"]
     if sandbox.get("error"):
         # The JSON keeps the engine's sentence; here it reads in the product's words.

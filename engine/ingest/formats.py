@@ -56,7 +56,10 @@ class Format:
     ``in_process_max_bytes`` are read in the calling process (None: every file in a
     worker); files above ``max_text_bytes`` are refused unread (they would fit no context).
     ``preload`` names modules the workers' fork server imports once, so that every
-    worker starts with them.
+    worker starts with them. ``parts``: its documents may hold documents of their own
+    (``Extracted.parts``: an e-mail's attachments), stored at "<file>#<name>". ``about``
+    names a function ("module:function") saying what reads it and whether an optional
+    tool it needs is installed, for ``rlm info``.
     """
 
     kind: str
@@ -68,6 +71,8 @@ class Format:
     max_text_bytes: int | None = None
     ranges: Ranges | None = None
     preload: tuple[str, ...] = ()
+    parts: bool = False
+    about: str | None = None
 
     def reads_in_process(self, size: int) -> bool:
         return self.in_process_max_bytes is not None and size <= self.in_process_max_bytes
@@ -98,6 +103,20 @@ FORMATS: tuple[Format, ...] = (
            reader="engine.ingest.readers.htmltext:read_html", label="HTML",
            failed_type="html", in_process_max_bytes=TEXT_IN_PROCESS_MAX_BYTES,
            max_text_bytes=MAX_TEXT_BYTES),
+    # E-mail, spreadsheets, slides and pictures (issue 16): each read in a worker.
+    Format(kind="email", suffixes=frozenset({".eml", ".msg", ".mbox"}),
+           reader="engine.ingest.readers.mail:read_email", label="e-mail (.eml, .msg, .mbox)",
+           failed_type="email", parts=True,
+           about="engine.ingest.readers.about:about_email"),
+    Format(kind="spreadsheet", suffixes=frozenset({".xlsx", ".xlsm"}),
+           reader="engine.ingest.readers.spreadsheet:read_xlsx", label="Excel (.xlsx)",
+           failed_type="spreadsheet", about="engine.ingest.readers.about:about_spreadsheet"),
+    Format(kind="slides", suffixes=frozenset({".pptx"}),
+           reader="engine.ingest.readers.slides:read_pptx", label="PowerPoint (.pptx)",
+           failed_type="slides", about="engine.ingest.readers.about:about_slides"),
+    Format(kind="image", suffixes=frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"}),
+           reader="engine.ingest.readers.images:read_image", label="pictures (OCR)",
+           failed_type="image", about="engine.ingest.readers.about:about_images"),
 )
 
 BY_SUFFIX: dict[str, Format] = {s: f for f in FORMATS for s in f.suffixes}

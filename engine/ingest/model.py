@@ -86,10 +86,25 @@ class Extracted:
     # Which given password opened it (an encrypted PDF): the pipeline remembers it in the OS
     # keyring for reading the file again; it is never written to the library.
     password: str | None = None
+    # Documents inside this file (an e-mail's attachments, a mailbox's messages): each is
+    # stored as a document of its own at the virtual path "<file>#<name>" (see Part).
+    parts: list[Part] = field(default_factory=list)
 
     @property
     def chars(self) -> int:
         return sum(len(p.text) for p in self.pages)
+
+
+@dataclass
+class Part:
+    """A document read from inside a file, stored as its own document linked to the file's:
+    its path is the file's with ``#name`` added ("mail.eml#contract.pdf"; a part of a part
+    adds another, "box.mbox#message 3#contract.pdf"), and its content is known by the hash
+    of its own bytes, so the same attachment in two messages is stored once."""
+
+    name: str
+    content_hash: str
+    extracted: Extracted
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")

@@ -34,6 +34,7 @@ from engine.ingest.model import (
     ExtractionFailed,
     ExtractOptions,
 )
+from engine.ingest.parts import index_parts, parent_of, part_ref
 from engine.ingest.pool import AUTO, DEFAULT_TIMEOUT_S, Cancel, ExtractionPool, Outcome, Task
 from engine.ingest.walk import walk
 from engine.store.library import (
@@ -161,6 +162,9 @@ class _Batch:
         # One object for the whole batch: the pool sends it with each flush of tasks, so a
         # password remembered for a file planned later still reaches the worker reading it.
         self.extract_options = options.extract_options()
+        # Documents read from inside files (attachments): stored this run, by their file.
+        self.parts: dict[bytes, list[DocumentRecord]] = {}
+        self._known_parts: dict[bytes, list[bytes]] | None = None
 
     # --- progress -----------------------------------------------------------------------
 
@@ -238,6 +242,39 @@ class _Batch:
         record = self.library.save_extracted(self.collection_id, ref, content_hash, extracted,
                                              EXTRACTOR)
         self.done(ref, record, _status(previous), seconds)
+        self.store_parts(ref, extracted)
+
+    def store_parts(self, ref: FileRef, extracted: Extracted) -> None:
+        """Each document read from inside the file (``Extracted.parts``) as a document of
+        its own at "<file>#<name>"; parts stored before and not read this time are removed."""
+        if self._known_parts is None:
+            self._known_parts = index_parts(self.known)
+        old = set(self._known_parts.get(ref.key, []))
+        stored = self.parts.setdefault(ref.key, [])
+        for part in extracted.parts:
+            child = part_ref(ref, part.name)
+            previous = self.known.get(child.key)
+            record = self.library.save_extracted(self.collection_id, child, part.content_hash,
+                                                 part.extracted, EXTRACTOR)
+            stored.append(record)
+            old.discard(child.key)
+            if previous is None or previous.content_hash != part.content_hash:
+                self.report.pages += record.pages
+                self.emit(ev.FileDone(path=record.path, pages=record.pages,
+                                      chars=record.chars, status=_status(previous),
+                                      document_id=record.id, title=record.title,
+                                      warning=record.error))
+        if old:
+            self.library.remove([self.known[key].id for key in old])
+
+    def parts_of(self, key: bytes) -> list[DocumentRecord]:
+        """The documents read from inside a file: stored this run, else as stored before."""
+        if key in self.parts:
+            return self.parts[key]
+        if self._known_parts is None:
+            self._known_parts = index_parts(self.known)
+        return [self.known[k] for k in self._known_parts.get(key, [])
+                if self.known[k].status != MISSING]
 
     def outcome(self, outcome: Outcome) -> None:
         ref, content_hash, previous, part = outcome.key
@@ -273,6 +310,7 @@ class _Batch:
         for other, other_previous in waiting:   # identical copies found meanwhile
             record = self.library.link_content(self.collection_id, other, content_hash)
             self.done(other, record, _status(other_previous))
+            self.store_parts(other, extracted)
 
     def _fail_all(self, ref: FileRef, content_hash: str, previous: DocumentRecord | None,
                   kind: str, reason: str) -> None:
@@ -315,8 +353,13 @@ class _Batch:
                 self.store_failure(ref, UNREADABLE, f"cannot read the file: "
                                    f"{exc.strerror or exc}", previous)
                 continue
+            fmt = format_of(ref.path)
+            # A file with parts (an e-mail) back after it was missing, or a copy of one, is
+            # read again: its parts are documents at its own path, and were missing too.
+            has_parts = fmt is not None and fmt.parts
             if previous is not None and previous.content_hash == content_hash \
-                    and not self.options.force and previous.extractor == EXTRACTOR:
+                    and not self.options.force and previous.extractor == EXTRACTOR \
+                    and not (has_parts and previous.status == MISSING):
                 if previous.status == MISSING:
                     record = self.library.link_content(self.collection_id, ref, content_hash)
                 else:
@@ -324,7 +367,8 @@ class _Batch:
                     record = previous
                 self.done(ref, record, "unchanged")
                 continue
-            if not self.options.force and self.library.content_extractor(content_hash) == EXTRACTOR:
+            if not self.options.force and not has_parts \
+                    and self.library.content_extractor(content_hash) == EXTRACTOR:
                 record = self.library.link_content(self.collection_id, ref, content_hash)
                 self.done(ref, record, _status(previous))
                 continue
@@ -332,7 +376,6 @@ class _Batch:
                 self.in_flight[content_hash].append((ref, previous))
                 continue
             self._add_remembered_password(previous)
-            fmt = format_of(ref.path)
             if fmt is not None and fmt.reads_in_process(ref.size):
                 self._extract_here(ref, content_hash, previous)
                 continue
@@ -357,8 +400,11 @@ class _Batch:
         if previous.size != ref.size or previous.mtime_ns != ref.mtime_ns:
             return False
         if previous.status == FAILED:
+            # A type other than the one it would fail with now: a reader came for its format
+            # (an .xlsx refused as unsupported before spreadsheets were read).
             retry = self.options.retry_failed or (
-                previous.error_kind == PASSWORD and bool(self.options.passwords))
+                previous.error_kind == PASSWORD and bool(self.options.passwords)) or \
+                previous.type != _type_name(ref.path)
             if retry:
                 return False
             self.failed(ref, previous.error_kind or "error", previous.error or "failed before",
@@ -390,6 +436,8 @@ class _Batch:
         for key, record in self.known.items():
             if key in seen or not any(key.startswith(p) for p in prefixes):
                 continue
+            if parent_of(key, seen) is not None:
+                continue   # a part of a file still there (an attachment of an e-mail)
             if os.path.lexists(os.fsdecode(key)):
                 continue   # still there, only excluded or hidden now: leave it be
             gone.append(record)
@@ -531,8 +579,9 @@ def _ingest(paths: Sequence[str | Path], options: IngestOptions, emit: Emit,
     if not pool.cancelled:   # a cancelled walk has not looked at every file: none is missing
         seen = {ref.key for ref in found.files} | {ref.key for ref in found.unsupported}
         batch.removed_files(found.roots, seen)
-    batch.report.selection = [batch.selected[ref.key] for ref in found.files
-                              if ref.key in batch.selected]
+    batch.report.selection = [record for ref in found.files if ref.key in batch.selected
+                              for record in (batch.selected[ref.key],
+                                             *batch.parts_of(ref.key))]
     batch.report.seconds = time.monotonic() - batch.started
     batch.progress(force=True)
     report = batch.report

@@ -8,6 +8,7 @@ sources, and files that moved or changed since they were read, show the text the
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,15 @@ def _set_caption(label: QLabel, caption: str, pages: int) -> None:
 
 
 def _is_pdf(doc: Document) -> bool:
+    if _is_attachment(doc):
+        return False
     return doc.type.lower() == "pdf" or Path(doc.path).suffix.lower() == ".pdf"
+
+
+def _is_attachment(doc: Document) -> bool:
+    """A document read from inside a file ("mail.eml#contract.pdf", see engine/ingest/
+    parts.py) has no file of its own to draw: its stored text is shown."""
+    return "#" in doc.path and not os.path.lexists(doc.path)
 
 
 def _typing_outside(viewer: QWidget) -> bool:

@@ -99,8 +99,8 @@ class OcrEngine:
                 self._tessdata = False
         return bool(self._tessdata)
 
-    def read(self, page: Any, flags: int) -> str:
-        textpage = page.get_textpage_ocr(flags=flags, language=self.language, dpi=OCR_DPI,
+    def read(self, page: Any, flags: int, dpi: int = OCR_DPI) -> str:
+        textpage = page.get_textpage_ocr(flags=flags, language=self.language, dpi=dpi,
                                          full=True, tessdata=self._tessdata)
         return str(page.get_text("text", textpage=textpage, flags=flags))
 

@@ -47,7 +47,14 @@ def test_a_file_s_format_comes_from_its_suffix_in_any_case() -> None:
     names = ["a.PDF", "b.docx", "c.Doc", "d.md", "e.htm", "f.xyz", "README"]
     kinds = [fmt.kind if (fmt := format_of(Path(name))) else None for name in names]
     assert kinds == ["pdf", "word", "legacy_word", "text", "html", None, None]
-    assert SUPPORTED_TEXT == "PDF, Word (.docx), plain text, Markdown, CSV and HTML"
+    assert SUPPORTED_TEXT.startswith("PDF, Word (.docx), plain text, Markdown, CSV, HTML")
+    mail = ["a.EML", "b.msg", "c.mbox", "d.xlsx", "e.XLSM", "f.pptx", "g.png", "h.JPG",
+            "i.tif", "j.tiff", "k.xls"]
+    kinds = [fmt.kind if (fmt := format_of(Path(name))) else None for name in mail]
+    assert kinds == ["email"] * 3 + ["spreadsheet"] * 2 + ["slides"] + ["image"] * 4 + [None]
+    for label in ("e-mail (.eml, .msg, .mbox)", "Excel (.xlsx)", "PowerPoint (.pptx)",
+                  "pictures (OCR)"):
+        assert label in SUPPORTED_TEXT
 
 
 def test_the_registry_imports_no_reader_until_a_file_is_read() -> None:

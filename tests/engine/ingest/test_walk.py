@@ -18,7 +18,7 @@ def names(paths: list[Path], root: Path) -> list[str]:
 def tree(root: Path) -> Path:
     for name in ("a.pdf", "b.txt", "notes.md", "sub/c.docx", "sub/deep/d.html",
                  "drafts/e.pdf", ".hidden.pdf", ".git/x.txt", "~$lock.docx", "f.docx.tmp",
-                 "image.png", "sub/archive.zip"):
+                 "image.svg", "sub/archive.zip"):
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
@@ -29,7 +29,7 @@ def test_recursive_walk_skips_hidden_temporary_and_unknown(tmp_path: Path) -> No
     found = walk([tree(tmp_path)])
     assert names([f.path for f in found.files], tmp_path) == \
         ["a.pdf", "b.txt", "notes.md", "drafts/e.pdf", "sub/c.docx", "sub/deep/d.html"]
-    assert found.skipped == {".png": 1, ".zip": 1}
+    assert found.skipped == {".svg": 1, ".zip": 1}
     assert found.roots == [tmp_path]
     assert found.unsupported == []
 
@@ -63,7 +63,7 @@ def test_symlink_loops_and_links_out_of_the_folder(tmp_path: Path) -> None:
 
 
 def test_named_files_are_taken_and_missing_paths_are_usage_errors(tmp_path: Path) -> None:
-    sheet = tmp_path / "budget.xlsx"
+    sheet = tmp_path / "budget.xls"
     sheet.write_bytes(b"x")
     pdf = tmp_path / "x.pdf"
     pdf.write_bytes(b"x")

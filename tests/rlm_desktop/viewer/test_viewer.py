@@ -196,3 +196,25 @@ def test_a_printed_page_label_is_shown_beside_the_pdf_page(qtbot: Any, window: A
     viewer.prev_action.trigger()
     qtbot.waitUntil(lambda: viewer.page == 4 and len(viewer.canvas.highlight_rects()) == 1,
                     timeout=REPLY_TIMEOUT_MS)
+
+
+def test_a_pdf_attached_to_an_e_mail_shows_its_stored_page_text(qtbot: Any, window: Any,
+                                                                tmp_path: Path) -> None:
+    from tests.engine.ingest.officemakers import make_eml, make_message
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    pdf = make_pdf(tmp_path / "terms.pdf", ["Cover", "The fee is 4% of the price."])
+    make_eml(folder / "deal.eml", make_message("Deal", "See the terms.",
+                                               attachments=[("terms.pdf", pdf.read_bytes())]))
+    window.library.add_paths([str(folder)])
+    qtbot.waitUntil(lambda: window.library.document_count() == 2 and
+                    not window.library.runner.running, timeout=REPLY_TIMEOUT_MS)
+    terms = next(d for d in window.library.model.documents() if d.path.endswith("#terms.pdf"))
+    window.show_source(terms.id, 2, ["fee is 4%"])
+    viewer = window.viewer
+    shown(qtbot, viewer, "text")
+    start, end = viewer.text_spans[0]
+    assert viewer.text_view.toPlainText()[start:end] == "fee is 4%"
+    assert viewer.notice_text() == ""
+    assert viewer.page_label.text() == "p. 2 of 2"

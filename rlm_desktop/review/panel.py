@@ -1,0 +1,649 @@
+"""The Review tab: choose the documents and the questions (or a template), start, stop,
+resume; the grid fills answer by answer with the progress and cost; a click on an answer
+shows it beside the grid; earlier reviews reopen; the table exports to Excel, CSV or Word."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rlm_desktop.advice import in_app
+from rlm_desktop.review.detail import CellPane
+from rlm_desktop.review.dialogs import QuestionDialog
+from rlm_desktop.review.exporting import ReviewExporter
+from rlm_desktop.review.model import Column, ReviewFilter, ReviewModel, Row, rows_from
+from rlm_desktop.review.words import (
+    NOT_RUN,
+    STATUS_ORDER,
+    dollars,
+    plural,
+    progress_words,
+    status_words,
+)
+from rlm_desktop.run.blocks import muted_label
+from rlm_desktop.run.format import one_line
+from rlm_desktop.widgets.icons import icon
+from rlm_desktop.worker_client import WorkerClient
+
+Scope = Callable[[], tuple[str | None, list[int] | None]]
+Documents = Callable[[list[int] | None], list[Row]]
+NEW = ""            # the reviews list's first entry: a review not created yet
+MIN_WIDTH = 180
+
+
+class ReviewPanel(QWidget):
+    """See the module docstring. ``scope`` gives the library's collection and checked
+    documents; ``documents`` the rows they make, for a review not started yet."""
+
+    citation_clicked = Signal(int, int, str)       # document id, page, quote
+    message = Signal(str, bool)                    # text, problem
+
+    def __init__(self, client: WorkerClient, scope: Scope, documents: Documents,
+                 settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self._scope = scope
+        self._documents = documents
+        self.setAccessibleName("Review")
+        self.review: dict[str, Any] | None = None      # the open review (None: a new one)
+        self.drafts: list[dict[str, Any]] = []          # a new review's questions
+        self.templates: list[dict[str, Any]] = []
+        self.run_request = 0
+        self.running_review = ""
+        self.last_outcome: dict[str, Any] = {}
+        self.question_dialog: QDialog | None = None     # the one open now (tests use it)
+        self.model = ReviewModel(self)
+        self.proxy = ReviewFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.exporter = ReviewExporter(client, self, settings)
+        self.exporter.reported.connect(self._say)
+        self._build()
+        self.model.dataChanged.connect(self._cells_changed)
+        self.model.modelReset.connect(self._update)
+
+    # --- layout -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.reviews = QComboBox()
+        self.reviews.setAccessibleName("Reviews")
+        self.reviews.setToolTip("Open an earlier review, or start a new one")
+        self.reviews.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.reviews.setMinimumContentsLength(16)
+        self.reviews.addItem("New review", NEW)
+        self.reviews.activated.connect(self._review_picked)
+        self.delete_button = QToolButton()
+        self.delete_button.setIcon(icon("remove"))
+        self.delete_button.setToolTip("Delete this review (the documents stay in the library)")
+        self.delete_button.setAccessibleName("Delete review")
+        self.delete_button.clicked.connect(self.confirm_delete)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Review:"))
+        top.addWidget(self.reviews, 1)
+        top.addWidget(self.delete_button)
+
+        self.scope_label = QLabel()
+        self.scope_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.scope_label.setWordWrap(True)
+        self.add_button = QPushButton(icon("question"), "Add question…")
+        self.add_button.clicked.connect(self.open_question_dialog)
+        self.template_button = QPushButton("Start from a template")
+        self.template_menu = QMenu(self)
+        self.template_button.setMenu(self.template_menu)
+        self.template_menu.aboutToShow.connect(self._fill_templates)
+        questions = QHBoxLayout()
+        questions.addWidget(self.add_button)
+        questions.addWidget(self.template_button)
+        questions.addStretch(1)
+
+        self.start_button = QPushButton(icon("run"), "Start")
+        self.start_button.setToolTip("Ask every question of every document")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton(icon("stop"), "Stop")
+        self.stop_button.setToolTip("Stop; the answers found so far are kept")
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Find only the answers not found yet")
+        self.resume_button.clicked.connect(lambda: self.run(again=[]))
+        self.rerun_button = QPushButton("Re-run failed")
+        self.rerun_button.setToolTip("Ask again where the AI service or the safe workspace "
+                                     "failed")
+        self.rerun_button.clicked.connect(lambda: self.run(again=["failed"]))
+        self.export_button = QPushButton(icon("export"), "Export…")
+        self.export_button.setToolTip("Save the table as an Excel workbook (with its sources), "
+                                      "a CSV table or a Word document")
+        self.export_button.clicked.connect(self.export)
+        actions = QHBoxLayout()
+        for button in (self.start_button, self.stop_button, self.resume_button,
+                       self.rerun_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(self.export_button)
+        self.progress = QLabel()
+        self.progress.setTextFormat(Qt.TextFormat.PlainText)
+        self.progress.setAccessibleName("Progress")
+        self.note = muted_label(wrap=True, small=False)
+        self.note.setAccessibleName("Review message")
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter by words in any answer or title")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Filter answers")
+        self.search.textChanged.connect(self.proxy.setFilterFixedString)
+        self.status_filter = QComboBox()
+        self.status_filter.setAccessibleName("Show answers that are")
+        self.status_filter.addItem("Any status", None)
+        for status in STATUS_ORDER:
+            self.status_filter.addItem(status_words(status), status)
+        self.column_filter = QComboBox()
+        self.column_filter.setAccessibleName("In question")
+        self.marks_filter = QComboBox()
+        self.marks_filter.setAccessibleName("Marks")
+        for label, value in (("Reviewed or not", "all"), ("Reviewed", "reviewed"),
+                             ("Not reviewed yet", "not_reviewed"), ("Flagged", "flagged")):
+            self.marks_filter.addItem(label, value)
+        for combo in (self.status_filter, self.column_filter):
+            combo.currentIndexChanged.connect(self._status_filter_changed)
+        self.marks_filter.currentIndexChanged.connect(
+            lambda: self.proxy.set_marks(str(self.marks_filter.currentData())))
+        for combo in (self.status_filter, self.column_filter, self.marks_filter):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 2)
+        filters.addWidget(self.status_filter, 1)
+        filters.addWidget(self.column_filter, 1)
+        filters.addWidget(self.marks_filter, 1)
+
+        self.grid = QTableView()
+        self.grid.setAccessibleName("Review table")
+        self.grid.setModel(self.proxy)
+        self.grid.setSortingEnabled(True)
+        self.grid.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.grid.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid.setWordWrap(False)
+        self.grid.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.grid.verticalHeader().setVisible(False)
+        self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = self.grid.horizontalHeader()
+        header.setDefaultSectionSize(170)
+        header.setMinimumSectionSize(60)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setHighlightSections(False)
+        self.grid.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.pane = CellPane()
+        self.pane.citation_clicked.connect(self.citation_clicked)
+        self.pane.mark_requested.connect(self.mark)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.grid)
+        self.split.addWidget(self.pane)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.scope_label)
+        layout.addLayout(questions)
+        layout.addLayout(actions)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.note)
+        layout.addLayout(filters)
+        layout.addWidget(self.split, 1)
+        # The window keeps its own minimum: the table scrolls and the rows wrap instead.
+        self.setMinimumWidth(MIN_WIDTH)
+        self._show_draft()
+
+    # --- what is shown ------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return bool(self.run_request)
+
+    @property
+    def review_id(self) -> str:
+        return str(self.review["id"]) if self.review else ""
+
+    def refresh(self) -> None:
+        """Read the list of reviews again (the engine started, or a review changed)."""
+        self.client.request("reviews", {}, on_done=self._got_reviews)
+        if not self.templates:
+            self.load_templates()
+
+    def _got_reviews(self, reply: dict[str, Any]) -> None:
+        if not reply.get("ok"):
+            return
+        current = self.review_id
+        self.reviews.blockSignals(True)
+        self.reviews.clear()
+        self.reviews.addItem("New review", NEW)
+        for item in reply.get("result") or []:
+            if not isinstance(item, dict):
+                continue
+            total = int(item.get("rows") or 0) * int(item.get("columns") or 0)
+            label = (f"{one_line(str(item.get('name') or 'Review'), 60)} — "
+                     f"{int(item.get('done') or 0):,} of {total:,} answers")
+            self.reviews.addItem(label, str(item.get("id") or ""))
+        index = self.reviews.findData(current)
+        self.reviews.setCurrentIndex(max(0, index))
+        self.reviews.blockSignals(False)
+
+    def scope_changed(self) -> None:
+        """The library's collection or checked documents changed."""
+        if self.review is None:
+            self._show_draft()
+
+    def _scope_words(self) -> tuple[str, int]:
+        collection, ids = self._scope()
+        rows = self._documents(ids)
+        if ids:
+            return f"the {plural(len(ids), 'checked document')}", len(rows)
+        if collection is None:
+            return "", 0
+        return f"the {plural(len(rows), 'document')} of “{collection}”", len(rows)
+
+    def _show_draft(self) -> None:
+        _collection, ids = self._scope()
+        columns = [Column(-(n + 1), str(d.get("name") or d["question"]), d["question"],
+                          str(d.get("kind") or "text"), tuple(d.get("choices") or ()))
+                   for n, d in enumerate(self.drafts)]
+        self.model.set_table("", columns, self._documents(ids), [])
+        self._fill_column_filter()
+
+    def _update(self) -> None:
+        draft = self.review is None
+        words, count = self._scope_words()
+        if draft:
+            if not count:
+                text = ("Add documents to the library (or choose a collection), then add "
+                        "the questions to ask of each one.")
+            elif not self.drafts:
+                text = (f"A new review of {words}. Add the questions to ask of each "
+                        "document, or start from a template.")
+            else:
+                text = (f"A new review of {words}: {plural(len(self.drafts), 'question')} "
+                        f"× {plural(count, 'document')} = "
+                        f"{plural(len(self.drafts) * count, 'answer')} to find. Start when "
+                        "the questions are ready.")
+        else:
+            assert self.review is not None
+            where = (f"“{self.review.get('collection')}”" if self.review.get("collection")
+                     else "chosen documents")
+            text = (f"{one_line(str(self.review.get('name') or ''), 80)}: "
+                    f"{plural(len(self.model.rows), 'document')} of {where} × "
+                    f"{plural(len(self.model.columns), 'question')}.")
+        self.scope_label.setText(text)
+        missing = self.model.count(NOT_RUN) + self.model.count("stopped")
+        failed = self.model.count("failed")
+        running = self.running
+        self.start_button.setVisible(draft)
+        self.start_button.setEnabled(draft and bool(self.drafts) and count > 0 and not running)
+        self.resume_button.setVisible(not draft)
+        self.resume_button.setEnabled(not draft and missing > 0 and not running)
+        self.rerun_button.setVisible(not draft)
+        self.rerun_button.setEnabled(not draft and failed > 0 and not running)
+        self.stop_button.setEnabled(running and self.running_review == self.review_id)
+        self.export_button.setEnabled(not draft)
+        self.delete_button.setEnabled(not draft and not running)
+        self.add_button.setEnabled(not (running and self.running_review == self.review_id))
+        self.template_button.setEnabled(self.add_button.isEnabled())
+        self.reviews.setEnabled(not running)
+        if not running and not draft:
+            done = self.model.count() - missing - failed
+            cost = self._stored_cost()
+            self.progress.setText(progress_words(done, self.model.count(), cost, failed))
+        elif draft and not running:
+            self.progress.setText("")
+
+    def _stored_cost(self) -> float | None:
+        costs = [c.get("cost_usd") for c in self.model.cells.values()]
+        known = [float(c) for c in costs if isinstance(c, (int, float))]
+        return round(sum(known), 6) if known else None
+
+    def _fill_column_filter(self) -> None:
+        current = self.column_filter.currentData()
+        self.column_filter.blockSignals(True)
+        self.column_filter.clear()
+        self.column_filter.addItem("In any question", -1)
+        for n, column in enumerate(self.model.columns, 1):
+            self.column_filter.addItem(f"In “{one_line(column.name, 40)}”", n)
+        index = self.column_filter.findData(current)
+        self.column_filter.setCurrentIndex(max(0, index))
+        self.column_filter.blockSignals(False)
+        header = self.grid.horizontalHeader()
+        if self.model.columnCount() > 0:
+            header.resizeSection(0, 220)
+
+    def _status_filter_changed(self) -> None:
+        status = self.status_filter.currentData()
+        column = self.column_filter.currentData()
+        self.proxy.set_status(None if status is None else str(status),
+                              int(column) if isinstance(column, int) else -1)
+
+    def _say(self, text: str, problem: bool = False) -> None:
+        self.note.setText(text)
+        self.message.emit(text, problem)
+
+    # --- reviews ------------------------------------------------------------------------
+
+    def _review_picked(self, index: int) -> None:
+        review_id = str(self.reviews.itemData(index) or "")
+        if review_id == NEW:
+            self.new_review()
+        else:
+            self.open_review(review_id)
+
+    def new_review(self) -> None:
+        self.review = None
+        self.drafts = []
+        self.reviews.setCurrentIndex(0)
+        self.pane.clear()
+        self._say("")
+        self._show_draft()
+
+    def open_review(self, review_id: str) -> None:
+        def got(reply: dict[str, Any]) -> None:
+            if not reply.get("ok"):
+                self._say("That review could not be opened: "
+                          + in_app(str(reply.get("error") or "")), True)
+                return
+            self.show_table(reply.get("result") or {})
+
+        self.client.request("review_table", {"review_id": review_id}, on_done=got)
+
+    def show_table(self, table: dict[str, Any]) -> None:
+        review = table.get("review") or {}
+        self.review = review
+        columns = [Column.from_json(c) for c in review.get("columns") or []
+                   if isinstance(c, dict)]
+        rows = rows_from([d for d in table.get("documents") or [] if isinstance(d, dict)])
+        cells = [c for c in table.get("cells") or [] if isinstance(c, dict)]
+        if self.model.review_id == review.get("id") and \
+                [c.id for c in columns] == [c.id for c in self.model.columns] and \
+                [r.id for r in rows] == [r.id for r in self.model.rows]:
+            for cell in cells:       # the same table read again: its answers, no reset
+                self.model.add_cell(cell)
+            self.model.flush()
+            self._update()
+            return
+        self.model.set_table(str(review.get("id") or ""), columns, rows, cells)
+        self._fill_column_filter()
+        index = self.reviews.findData(self.review_id)
+        if index < 0:
+            self.refresh()
+        else:
+            self.reviews.setCurrentIndex(index)
+        self.pane.clear()
+        self._update()
+
+    def confirm_delete(self) -> None:
+        if self.review is None or self.running:
+            return
+        review_id, name = self.review_id, str(self.review.get("name") or "")
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete the review",
+                          f"Delete the review “{one_line(name, 80)}” and its answers, "
+                          "marks and notes? The documents stay in the library.",
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        delete = box.addButton("Delete review", QMessageBox.ButtonRole.DestructiveRole)
+
+        def deleted(_reply: dict[str, Any]) -> None:
+            self.new_review()
+            self.refresh()
+
+        def chosen() -> None:
+            if box.clickedButton() is delete:
+                self.client.request("review_delete", {"review_id": review_id},
+                                    on_done=deleted)
+
+        box.finished.connect(chosen)
+        box.finished.connect(box.deleteLater)
+        box.open()
+
+    # --- questions ----------------------------------------------------------------------
+
+    def open_question_dialog(self) -> QuestionDialog:
+        dialog = QuestionDialog(self)
+        dialog.accepted.connect(lambda: self.add_questions([dialog.question_json()]))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        self.question_dialog = dialog
+        return dialog
+
+    def _fill_templates(self) -> None:
+        if self.templates:
+            self._template_actions()
+        else:
+            self.load_templates(self._template_actions)
+
+    def _template_actions(self) -> None:
+        self.template_menu.clear()
+        for template in self.templates:
+            count = len(template.get("columns") or [])
+            action = self.template_menu.addAction(
+                f"{template.get('title') or template.get('name')} "
+                f"({plural(count, 'question')})")
+            action.triggered.connect(lambda _=False, t=template: self.use_template(t))
+
+    def load_templates(self, then: Callable[[], None] | None = None) -> None:
+        def got(reply: dict[str, Any]) -> None:
+            if reply.get("ok"):
+                self.templates = [t for t in reply.get("result") or [] if isinstance(t, dict)]
+                if then is not None:
+                    then()
+
+        self.client.request("review_templates", {}, on_done=got)
+
+    def use_template(self, template: dict[str, Any]) -> None:
+        self.add_questions([dict(c) for c in template.get("columns") or []
+                            if isinstance(c, dict)])
+
+    def add_questions(self, questions: list[dict[str, Any]]) -> None:
+        """A new review's questions are kept until Start; an open review's are added to it
+        at once (their answers are then missing: Resume finds them)."""
+        if self.review is None:
+            self.drafts += questions
+            self._show_draft()
+            return
+
+        def added(reply: dict[str, Any]) -> None:
+            if not reply.get("ok"):
+                self._say("The question was not added: "
+                          + in_app(str(reply.get("error") or "")), True)
+                return
+            self._say(f"Added {plural(len(questions), 'question')}. Resume to find the "
+                      "new answers.")
+            self.open_review(self.review_id)
+
+        self.client.request("review_add", {"review_id": self.review_id,
+                                           "columns": questions}, on_done=added)
+
+    # --- running ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create the new review from the drafts and the library's scope, then run it."""
+        if self.review is not None or not self.drafts or self.running:
+            return
+        collection, ids = self._scope()
+        args: dict[str, Any] = {"columns": self.drafts}
+        if ids:
+            args["document_ids"] = ids
+        else:
+            args["collection"] = collection
+        self.start_button.setEnabled(False)
+        self._say("Creating the review…")
+
+        def created(reply: dict[str, Any]) -> None:
+            if not reply.get("ok"):
+                self._say("The review could not start: "
+                          + in_app(str(reply.get("error") or "")), True)
+                self._update()
+                return
+            review = reply.get("result") or {}
+            self.drafts = []
+            self.review = review
+            rows = {r.id: r for r in self._documents(ids)}
+            self.model.set_table(str(review.get("id")), [
+                Column.from_json(c) for c in review.get("columns") or []],
+                [rows.get(d, Row(d, f"Document {d}")) for d in review.get("doc_ids") or []],
+                [])
+            self._fill_column_filter()
+            self.refresh()
+            self.run(again=[])
+
+        self.client.request("review_create", args, on_done=created)
+
+    def run(self, again: list[str]) -> int:
+        if self.review is None or self.running:
+            return 0
+        review_id = self.review_id
+        self.running_review = review_id
+        self._say("Starting…")
+        self.run_request = self.client.request(
+            "review_run", {"review_id": review_id, "again": again},
+            on_event=self._event, on_done=self._finished)
+        self._update()
+        return self.run_request
+
+    def stop(self) -> None:
+        if self.run_request:
+            self.client.cancel(self.run_request)
+            self.stop_button.setEnabled(False)
+            self._say("Stopping… the answers found so far are kept.")
+
+    def _event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if event.get("review_id") not in (None, self.running_review):
+            return
+        if kind == "review_cell":
+            cell = event.get("cell")
+            if isinstance(cell, dict) and self.review_id == self.running_review:
+                self.model.add_cell(cell)
+            cost = event.get("cost_usd")
+            self.progress.setText(progress_words(
+                int(event.get("done") or 0), int(event.get("total") or 0),
+                float(cost) if isinstance(cost, (int, float)) else None,
+                int(event.get("failed") or 0)))
+        elif kind == "review_started":
+            total = int(event.get("total") or 0)
+            estimate = event.get("estimate_usd")
+            cost = (f"about {dollars(float(estimate))}"
+                    if isinstance(estimate, (int, float)) else
+                    "cost unknown (no price is set for the helper model)")
+            long_docs = int(event.get("long_documents") or 0)
+            extra = (f"; {plural(long_docs, 'answer')} in long documents, read step by step"
+                     if long_docs else "")
+            self._say(f"Finding {plural(total, 'answer')}: {cost}{extra}." if total else
+                      "Every answer has been found already; nothing to run.")
+            self.progress.setText(progress_words(0, total, 0.0 if isinstance(
+                estimate, (int, float)) else None))
+
+    def _finished(self, reply: dict[str, Any]) -> None:
+        self.run_request = 0
+        self.model.flush()
+        if reply.get("ok"):
+            result = reply.get("result") or {}
+            self.last_outcome = result
+            stopped = result.get("stopped")
+            cost = result.get("cost_usd")
+            spent = f" for {dollars(float(cost))}" if isinstance(cost, (int, float)) else ""
+            found = plural(int(result.get("ran") or 0), "answer")
+            if stopped == "cancelled":
+                text = f"Stopped by you after {found}{spent}. Resume finds the rest."
+            elif stopped == "budget":
+                text = (f"Stopped at the spending limit after {found}{spent}. Resume finds "
+                        "the rest.")
+            elif stopped:
+                text = f"Stopped after {found}{spent}. Resume finds the rest."
+            else:
+                failed = int(result.get("failed") or 0)
+                text = f"Done: {found}{spent}." + (
+                    f" {plural(failed, 'answer')} failed: Re-run failed asks again."
+                    if failed else "")
+            self._say(text, False)
+        else:
+            self.last_outcome = {}
+            self._say("The review stopped: " + in_app(str(reply.get("error") or "")), True)
+        self.running_review = ""
+        self.refresh()
+        if self.review is not None:
+            self.open_review(self.review_id)     # the stored table, marks included
+        self._update()
+
+    # --- answers ------------------------------------------------------------------------
+
+    def _selection_changed(self, selected: QItemSelection, _deselected: Any) -> None:
+        indexes = selected.indexes()
+        if indexes:
+            self.show_answer(indexes[0])
+
+    def show_answer(self, proxy_index: QModelIndex) -> None:
+        found = self.model.cell_at(self.proxy.mapToSource(proxy_index))
+        if found is None:
+            self.pane.clear()
+        else:
+            self.pane.show_cell(*found)
+
+    def select(self, doc_id: int, column_id: int) -> bool:
+        """Select an answer as a click does (False when the filter hides it)."""
+        index = self.proxy.mapFromSource(self.model.index_of(doc_id, column_id))
+        if not index.isValid():
+            return False
+        self.grid.setCurrentIndex(index)
+        self.grid.scrollTo(index)
+        return True
+
+    def _cells_changed(self, top: QModelIndex, bottom: QModelIndex) -> None:
+        if not self.pane.doc_id:
+            self._update_soon()
+            return
+        index = self.model.index_of(self.pane.doc_id, self.pane.column_id)
+        if index.isValid() and top.row() <= index.row() <= bottom.row() and \
+                top.column() <= index.column() <= bottom.column():
+            found = self.model.cell_at(index)
+            if found is not None:
+                self.pane.show_cell(*found)
+        self._update_soon()
+
+    def _update_soon(self) -> None:
+        if not self.running:
+            self._update()
+
+    def mark(self, doc_id: int, column_id: int, change: dict[str, Any]) -> None:
+        def done(reply: dict[str, Any]) -> None:
+            if not reply.get("ok"):
+                self._say("The mark was not saved: " + in_app(str(reply.get("error") or "")),
+                          True)
+                return
+            result = reply.get("result") or {}
+            self.model.set_marks(result)
+            self.pane.marked(result)
+
+        self.client.request("review_mark", {"review_id": self.review_id, "doc_id": doc_id,
+                                            "column_id": column_id, **change}, on_done=done)
+
+    def export(self) -> None:
+        if self.review is not None:
+            self.exporter.start(self.review_id, str(self.review.get("name") or "Review"))

@@ -84,7 +84,6 @@ class CellPane(QWidget):
         self.sources.setWordWrap(True)
         self.sources.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.sources.setUniformItemSizes(False)
-        self.sources.setMaximumHeight(200)
         self.sources.itemActivated.connect(self._open)
         self.sources.itemClicked.connect(self._open)
         self.how = muted_label(wrap=True)
@@ -101,26 +100,36 @@ class CellPane(QWidget):
             note=self.note.toPlainText()[:NOTE_CHARS]))
         self.note_saved = muted_label()
 
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(8, 8, 8, 8)
-        for widget in (self.empty, self.where, self.question, self.answer, self.status,
-                       self.problem, self.explanation_title, self.explanation,
-                       self.raw_title, self.raw, self.sources_title, self.sources, self.how):
-            layout.addWidget(widget)
         marks = QFrame()
         marks.setFrameShape(QFrame.Shape.StyledPanel)
         marks_layout = QVBoxLayout(marks)
         marks_layout.addWidget(self.reviewed)
         marks_layout.addWidget(self.flagged)
-        marks_layout.addWidget(self.note)
+        marks_layout.addWidget(self.note, 1)
         row = QHBoxLayout()
         row.addWidget(self.note_saved, 1)
         row.addWidget(self.save_note)
         marks_layout.addLayout(row)
         self.marks = marks
-        layout.addWidget(marks)
-        layout.addStretch(1)
+        # Below the table, side by side: the answer | its sources | the person's marks.
+        answer = QVBoxLayout()
+        for widget in (self.where, self.question, self.answer, self.status, self.problem,
+                       self.explanation_title, self.explanation, self.raw_title, self.raw,
+                       self.how):
+            answer.addWidget(widget)
+        answer.addStretch(1)
+        sources = QVBoxLayout()
+        sources.addWidget(self.sources_title)
+        sources.addWidget(self.sources, 1)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addWidget(self.empty)
+        columns = QHBoxLayout()
+        columns.addLayout(answer, 3)
+        columns.addLayout(sources, 3)
+        columns.addWidget(marks, 2, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(columns, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)

@@ -200,7 +200,16 @@ class ReviewModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section <= len(self.columns):
+        if orientation == Qt.Orientation.Vertical:     # the documents' titles stay in view
+            if not 0 <= section < len(self.rows):
+                return None
+            row = self.rows[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return row.title
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return wrapped_tooltip(f"{row.title}\n{row.path}" if row.path else row.title)
+            return None
+        if not 0 <= section <= len(self.columns):
             return None
         if section == 0:
             return "Document" if role == Qt.ItemDataRole.DisplayRole else None

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -30,14 +29,13 @@ from rlm_desktop.advice import in_app
 from rlm_desktop.review.detail import CellPane
 from rlm_desktop.review.dialogs import QuestionDialog
 from rlm_desktop.review.exporting import ReviewExporter
+from rlm_desktop.review.filters import FilterBar
 from rlm_desktop.review.model import Column, ReviewFilter, ReviewModel, Row, rows_from
+from rlm_desktop.review.running import ReviewRun
 from rlm_desktop.review.words import (
     NOT_RUN,
-    STATUS_ORDER,
-    dollars,
     plural,
     progress_words,
-    status_words,
 )
 from rlm_desktop.run.blocks import muted_label
 from rlm_desktop.run.format import one_line
@@ -48,6 +46,7 @@ Scope = Callable[[], tuple[str | None, list[int] | None]]
 Documents = Callable[[list[int] | None], list[Row]]
 NEW = ""            # the reviews list's first entry: a review not created yet
 MIN_WIDTH = 180
+ROW_TITLE_WIDTH = 240
 
 
 class ReviewPanel(QWidget):
@@ -67,9 +66,7 @@ class ReviewPanel(QWidget):
         self.review: dict[str, Any] | None = None      # the open review (None: a new one)
         self.drafts: list[dict[str, Any]] = []          # a new review's questions
         self.templates: list[dict[str, Any]] = []
-        self.run_request = 0
-        self.running_review = ""
-        self.last_outcome: dict[str, Any] = {}
+        self.runner = ReviewRun(client, self)
         self.question_dialog: QDialog | None = None     # the one open now (tests use it)
         self.model = ReviewModel(self)
         self.proxy = ReviewFilter(self)
@@ -77,6 +74,10 @@ class ReviewPanel(QWidget):
         self.exporter = ReviewExporter(client, self, settings)
         self.exporter.reported.connect(self._say)
         self._build()
+        self.runner.answered.connect(self._answered)
+        self.runner.progressed.connect(self.progress.setText)
+        self.runner.said.connect(self._say)
+        self.runner.ended.connect(self._ended)
         self.model.dataChanged.connect(self._cells_changed)
         self.model.modelReset.connect(self._update)
 
@@ -144,36 +145,7 @@ class ReviewPanel(QWidget):
         self.note = muted_label(wrap=True, small=False)
         self.note.setAccessibleName("Review message")
 
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Filter by words in any answer or title")
-        self.search.setClearButtonEnabled(True)
-        self.search.setAccessibleName("Filter answers")
-        self.search.textChanged.connect(self.proxy.setFilterFixedString)
-        self.status_filter = QComboBox()
-        self.status_filter.setAccessibleName("Show answers that are")
-        self.status_filter.addItem("Any status", None)
-        for status in STATUS_ORDER:
-            self.status_filter.addItem(status_words(status), status)
-        self.column_filter = QComboBox()
-        self.column_filter.setAccessibleName("In question")
-        self.marks_filter = QComboBox()
-        self.marks_filter.setAccessibleName("Marks")
-        for label, value in (("Reviewed or not", "all"), ("Reviewed", "reviewed"),
-                             ("Not reviewed yet", "not_reviewed"), ("Flagged", "flagged")):
-            self.marks_filter.addItem(label, value)
-        for combo in (self.status_filter, self.column_filter):
-            combo.currentIndexChanged.connect(self._status_filter_changed)
-        self.marks_filter.currentIndexChanged.connect(
-            lambda: self.proxy.set_marks(str(self.marks_filter.currentData())))
-        for combo in (self.status_filter, self.column_filter, self.marks_filter):
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
-        filters = QHBoxLayout()
-        filters.addWidget(self.search, 2)
-        filters.addWidget(self.status_filter, 1)
-        filters.addWidget(self.column_filter, 1)
-        filters.addWidget(self.marks_filter, 1)
+        self.filters = FilterBar(self.proxy)
 
         self.grid = QTableView()
         self.grid.setAccessibleName("Review table")
@@ -184,8 +156,15 @@ class ReviewPanel(QWidget):
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid.setWordWrap(False)
         self.grid.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.grid.verticalHeader().setVisible(False)
-        self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        # The documents' titles are the rows' headers, so they stay in view when the
+        # questions scroll sideways; a click on one sorts by document.
+        rows = self.grid.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        rows.setTextElideMode(Qt.TextElideMode.ElideRight)
+        rows.setMaximumWidth(ROW_TITLE_WIDTH)
+        rows.setSectionsClickable(True)
+        rows.sectionClicked.connect(self._sort_by_document)
         header = self.grid.horizontalHeader()
         header.setDefaultSectionSize(170)
         header.setMinimumSectionSize(60)
@@ -195,12 +174,13 @@ class ReviewPanel(QWidget):
         self.pane = CellPane()
         self.pane.citation_clicked.connect(self.citation_clicked)
         self.pane.mark_requested.connect(self.mark)
-        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.setChildrenCollapsible(False)
         self.split.addWidget(self.grid)
         self.split.addWidget(self.pane)
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 2)
+        self.split.setSizes([400, 260])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -210,7 +190,7 @@ class ReviewPanel(QWidget):
         layout.addLayout(actions)
         layout.addWidget(self.progress)
         layout.addWidget(self.note)
-        layout.addLayout(filters)
+        layout.addWidget(self.filters)
         layout.addWidget(self.split, 1)
         # The window keeps its own minimum: the table scrolls and the rows wrap instead.
         self.setMinimumWidth(MIN_WIDTH)
@@ -220,7 +200,11 @@ class ReviewPanel(QWidget):
 
     @property
     def running(self) -> bool:
-        return bool(self.run_request)
+        return self.runner.running
+
+    @property
+    def last_outcome(self) -> dict[str, Any]:
+        return self.runner.last_outcome
 
     @property
     def review_id(self) -> str:
@@ -242,9 +226,10 @@ class ReviewPanel(QWidget):
         for item in reply.get("result") or []:
             if not isinstance(item, dict):
                 continue
-            total = int(item.get("rows") or 0) * int(item.get("columns") or 0)
             label = (f"{one_line(str(item.get('name') or 'Review'), 60)} — "
-                     f"{int(item.get('done') or 0):,} of {total:,} answers")
+                     f"{plural(int(item.get('rows') or 0), 'document')} × "
+                     f"{plural(int(item.get('columns') or 0), 'question')}, "
+                     f"{str(item.get('created_at') or '')[:10]}")
             self.reviews.addItem(label, str(item.get("id") or ""))
         index = self.reviews.findData(current)
         self.reviews.setCurrentIndex(max(0, index))
@@ -304,10 +289,10 @@ class ReviewPanel(QWidget):
         self.resume_button.setEnabled(not draft and missing > 0 and not running)
         self.rerun_button.setVisible(not draft)
         self.rerun_button.setEnabled(not draft and failed > 0 and not running)
-        self.stop_button.setEnabled(running and self.running_review == self.review_id)
+        self.stop_button.setEnabled(running and self.runner.review_id == self.review_id)
         self.export_button.setEnabled(not draft)
         self.delete_button.setEnabled(not draft and not running)
-        self.add_button.setEnabled(not (running and self.running_review == self.review_id))
+        self.add_button.setEnabled(not (running and self.runner.review_id == self.review_id))
         self.template_button.setEnabled(self.add_button.isEnabled())
         self.reviews.setEnabled(not running)
         if not running and not draft:
@@ -323,24 +308,15 @@ class ReviewPanel(QWidget):
         return round(sum(known), 6) if known else None
 
     def _fill_column_filter(self) -> None:
-        current = self.column_filter.currentData()
-        self.column_filter.blockSignals(True)
-        self.column_filter.clear()
-        self.column_filter.addItem("In any question", -1)
-        for n, column in enumerate(self.model.columns, 1):
-            self.column_filter.addItem(f"In “{one_line(column.name, 40)}”", n)
-        index = self.column_filter.findData(current)
-        self.column_filter.setCurrentIndex(max(0, index))
-        self.column_filter.blockSignals(False)
-        header = self.grid.horizontalHeader()
-        if self.model.columnCount() > 0:
-            header.resizeSection(0, 220)
+        self.filters.set_columns(self.model.columns)
+        self.grid.setColumnHidden(0, True)       # shown as the rows' headers instead
 
-    def _status_filter_changed(self) -> None:
-        status = self.status_filter.currentData()
-        column = self.column_filter.currentData()
-        self.proxy.set_status(None if status is None else str(status),
-                              int(column) if isinstance(column, int) else -1)
+    def _sort_by_document(self) -> None:
+        header = self.grid.horizontalHeader()
+        ascending = not (header.sortIndicatorSection() == 0 and
+                         header.sortIndicatorOrder() == Qt.SortOrder.AscendingOrder)
+        self.grid.sortByColumn(0, Qt.SortOrder.AscendingOrder if ascending
+                               else Qt.SortOrder.DescendingOrder)
 
     def _say(self, text: str, problem: bool = False) -> None:
         self.note.setText(text)
@@ -516,77 +492,23 @@ class ReviewPanel(QWidget):
         self.client.request("review_create", args, on_done=created)
 
     def run(self, again: list[str]) -> int:
-        if self.review is None or self.running:
+        if self.review is None or self.runner.running:
             return 0
-        review_id = self.review_id
-        self.running_review = review_id
-        self._say("Starting…")
-        self.run_request = self.client.request(
-            "review_run", {"review_id": review_id, "again": again},
-            on_event=self._event, on_done=self._finished)
+        request = self.runner.start(self.review_id, again)
         self._update()
-        return self.run_request
+        return request
 
     def stop(self) -> None:
-        if self.run_request:
-            self.client.cancel(self.run_request)
+        if self.runner.running:
+            self.runner.stop()
             self.stop_button.setEnabled(False)
-            self._say("Stopping… the answers found so far are kept.")
 
-    def _event(self, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        if event.get("review_id") not in (None, self.running_review):
-            return
-        if kind == "review_cell":
-            cell = event.get("cell")
-            if isinstance(cell, dict) and self.review_id == self.running_review:
-                self.model.add_cell(cell)
-            cost = event.get("cost_usd")
-            self.progress.setText(progress_words(
-                int(event.get("done") or 0), int(event.get("total") or 0),
-                float(cost) if isinstance(cost, (int, float)) else None,
-                int(event.get("failed") or 0)))
-        elif kind == "review_started":
-            total = int(event.get("total") or 0)
-            estimate = event.get("estimate_usd")
-            cost = (f"about {dollars(float(estimate))}"
-                    if isinstance(estimate, (int, float)) else
-                    "cost unknown (no price is set for the helper model)")
-            long_docs = int(event.get("long_documents") or 0)
-            extra = (f"; {plural(long_docs, 'answer')} in long documents, read step by step"
-                     if long_docs else "")
-            self._say(f"Finding {plural(total, 'answer')}: {cost}{extra}." if total else
-                      "Every answer has been found already; nothing to run.")
-            self.progress.setText(progress_words(0, total, 0.0 if isinstance(
-                estimate, (int, float)) else None))
+    def _answered(self, cell: dict[str, Any]) -> None:
+        if self.review_id == self.runner.review_id:
+            self.model.add_cell(cell)
 
-    def _finished(self, reply: dict[str, Any]) -> None:
-        self.run_request = 0
+    def _ended(self, _outcome: dict[str, Any]) -> None:
         self.model.flush()
-        if reply.get("ok"):
-            result = reply.get("result") or {}
-            self.last_outcome = result
-            stopped = result.get("stopped")
-            cost = result.get("cost_usd")
-            spent = f" for {dollars(float(cost))}" if isinstance(cost, (int, float)) else ""
-            found = plural(int(result.get("ran") or 0), "answer")
-            if stopped == "cancelled":
-                text = f"Stopped by you after {found}{spent}. Resume finds the rest."
-            elif stopped == "budget":
-                text = (f"Stopped at the spending limit after {found}{spent}. Resume finds "
-                        "the rest.")
-            elif stopped:
-                text = f"Stopped after {found}{spent}. Resume finds the rest."
-            else:
-                failed = int(result.get("failed") or 0)
-                text = f"Done: {found}{spent}." + (
-                    f" {plural(failed, 'answer')} failed: Re-run failed asks again."
-                    if failed else "")
-            self._say(text, False)
-        else:
-            self.last_outcome = {}
-            self._say("The review stopped: " + in_app(str(reply.get("error") or "")), True)
-        self.running_review = ""
         self.refresh()
         if self.review is not None:
             self.open_review(self.review_id)     # the stored table, marks included

@@ -17,7 +17,7 @@ from rlm_desktop.worker_client import WorkerClient
 
 ShowSource = Callable[..., None]
 # The middle of the window is widened to this share while the Review tab is shown.
-REVIEW_SHARE = 0.62
+REVIEW_SHARE = 0.55
 
 
 class WindowReview(QObject):
@@ -78,5 +78,6 @@ class WindowReview(QObject):
         total = sum(sizes())
         if total > 0 and len(sizes()) == 3:
             middle = int(total * REVIEW_SHARE)
-            side = (total - middle) // 2
-            splitter.setSizes([side, middle, total - middle - side])   # type: ignore[union-attr]
+            library = max(self.library.minimumSizeHint().width(), (total - middle) // 2)
+            side = max(0, total - middle - library)
+            splitter.setSizes([library, total - library - side, side])  # type: ignore[union-attr]

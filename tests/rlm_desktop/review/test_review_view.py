@@ -111,16 +111,16 @@ def test_a_review_from_the_app(qtbot: Any, window: Any, configured: FakeOpenAI,
     assert panel.model.index_of(docs[0].id, rent.id).data().startswith("⚑ EUR 1,000")
 
     # Filters: by status, by marks, by words.
-    panel.status_filter.setCurrentIndex(panel.status_filter.findData("failed"))
+    panel.filters.status.setCurrentIndex(panel.filters.status.findData("failed"))
     assert panel.proxy.rowCount() == 1
     assert panel.proxy.index(0, 0).data() == docs[1].title
-    panel.status_filter.setCurrentIndex(0)
-    panel.marks_filter.setCurrentIndex(panel.marks_filter.findData("flagged"))
+    panel.filters.status.setCurrentIndex(0)
+    panel.filters.marks.setCurrentIndex(panel.filters.marks.findData("flagged"))
     assert panel.proxy.rowCount() == 1 and panel.proxy.index(0, 0).data() == docs[0].title
-    panel.marks_filter.setCurrentIndex(0)
-    panel.search.setText("1,002")
+    panel.filters.marks.setCurrentIndex(0)
+    panel.filters.search.setText("1,002")
     assert panel.proxy.rowCount() == 1 and panel.proxy.index(0, 0).data() == docs[2].title
-    panel.search.clear()
+    panel.filters.search.clear()
     panel.grid.sortByColumn(1, Qt.SortOrder.DescendingOrder)          # rent, highest first
     assert [panel.proxy.index(r, 0).data() for r in range(3)] == [d.title for d in docs[::-1]]
 

@@ -167,7 +167,8 @@ class CellPane(QWidget):
         self.status.setStyleSheet(f"color: {css(tone(self.palette(), status_tone(status)))}")
         data: dict[str, Any] = cell.data if cell is not None else {}
         shown = str(data.get("shown") or "")
-        self.answer.setText(shown if status in ("answered", "unreadable") else "")
+        # An answer that could not be read as its type is shown as the model's words only.
+        self.answer.setText(shown if status == "answered" else "")
         self.answer.setVisible(bool(self.answer.text()))
         problem = str(data.get("problem") or "")
         self.problem.setText(_sentence(problem))

@@ -47,6 +47,7 @@ Documents = Callable[[list[int] | None], list[Row]]
 NEW = ""            # the reviews list's first entry: a review not created yet
 MIN_WIDTH = 180
 ROW_TITLE_WIDTH = 240
+COLUMN_MAX_WIDTH = 280
 
 
 class ReviewPanel(QWidget):
@@ -310,6 +311,15 @@ class ReviewPanel(QWidget):
     def _fill_column_filter(self) -> None:
         self.filters.set_columns(self.model.columns)
         self.grid.setColumnHidden(0, True)       # shown as the rows' headers instead
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Each question as wide as its answers (within bounds), so more fit in view."""
+        header = self.grid.horizontalHeader()
+        for column in range(1, self.model.columnCount()):
+            width = max(self.grid.sizeHintForColumn(column),
+                        header.sectionSizeHint(column))
+            header.resizeSection(column, max(90, min(COLUMN_MAX_WIDTH, width + 8)))
 
     def _sort_by_document(self) -> None:
         header = self.grid.horizontalHeader()
@@ -509,6 +519,7 @@ class ReviewPanel(QWidget):
 
     def _ended(self, _outcome: dict[str, Any]) -> None:
         self.model.flush()
+        self.fit_columns()
         self.refresh()
         if self.review is not None:
             self.open_review(self.review_id)     # the stored table, marks included

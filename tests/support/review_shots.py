@@ -136,9 +136,10 @@ def review_shots(app: Any, window: Any, server: Any, tmp: Path, out: Path,
     flagged = next(r for r in rows if "Canal" in r.title)
     panel.select(flagged.id, columns[4].id)
     panel.pane.flagged.click()
-    panel.select(rows[0].id, columns[2].id)
-    panel.pane.reviewed.click()
-    panel.select(rows[0].id, columns[1].id)
+    for row in rows[:3]:
+        panel.select(row.id, columns[1].id)
+        panel.pane.reviewed.click()
+    panel.select(flagged.id, columns[4].id)
     settle(app, 0.8)
     panel.pane.open_source(0)
     wait(app, lambda: window.viewer.mode == "pdf", 60)

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from tests.engine.ingest.makers import make_pdf
 from tests.engine.review.test_runner import lease_answers
-from tests.rlm_desktop.conftest import REPLY_TIMEOUT_MS, call
+from tests.rlm_desktop.conftest import REPLY_TIMEOUT_MS, call, configure
 from tests.support.fake_openai import ChatRequest, FakeOpenAI, Reply
 
 
@@ -158,3 +158,38 @@ def test_a_review_from_the_app(qtbot: Any, window: Any, configured: FakeOpenAI,
     qtbot.waitUntil(lambda: panel.review_id == review_id and len(panel.model.cells) == 6,
                     timeout=REPLY_TIMEOUT_MS)
     assert panel.model.index_of(docs[0].id, rent.id).data(Qt.ItemDataRole.ToolTipRole)
+
+
+def test_stop_keeps_the_answers_and_resume_finds_the_rest_with_a_new_question(
+        qtbot: Any, window: Any, configured: FakeOpenAI, tmp_path: Path) -> None:
+    configured.set_script(lambda request: Reply(content=str(lease_answers(request)),
+                                                latency=0.4))
+    configure(configured, batch_concurrency=1)          # one answer at a time: a clear stop
+    add_leases(qtbot, window, tmp_path / "leases", count=4)
+    window.review.show_review()
+    panel = window.review.panel
+    panel.add_questions([{"question": "What is the monthly rent?", "kind": "money"}])
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: len(panel.model.cells) >= 1, timeout=REPLY_TIMEOUT_MS)
+    assert panel.stop_button.isEnabled() and not panel.add_button.isEnabled()
+    assert " of 4 answers · $" in panel.progress.text()
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: not panel.running, timeout=10_000)
+    assert panel.last_outcome["stopped"] == "cancelled"
+    assert panel.note.text().startswith("Stopped by you after")
+    found = panel.last_outcome["ran"]
+    assert 1 <= found < 4
+    qtbot.waitUntil(lambda: panel.resume_button.isEnabled(), timeout=REPLY_TIMEOUT_MS)
+
+    # A question added to the open review: Resume finds its answers and the missing rents.
+    panel.add_questions([{"question": "Which law governs?", "kind": "choice",
+                          "choices": ["English", "New York"], "name": "Law"}])
+    qtbot.waitUntil(lambda: len(panel.model.columns) == 2, timeout=REPLY_TIMEOUT_MS)
+    configured.set_script(lease_answers)
+    asked = len(configured.requests)
+    panel.resume_button.click()
+    qtbot.waitUntil(lambda: not panel.running and panel.last_outcome.get("stopped") is None
+                    and panel.last_outcome.get("ran") == 8 - found, timeout=REPLY_TIMEOUT_MS)
+    assert len(configured.requests) == asked + 8 - found      # nothing asked twice
+    qtbot.waitUntil(lambda: len(panel.model.cells) == 8, timeout=REPLY_TIMEOUT_MS)
+    assert panel.model.count("answered") == 8 and not panel.resume_button.isEnabled()

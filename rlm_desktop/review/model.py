@@ -35,7 +35,7 @@ Index = QModelIndex | QPersistentModelIndex
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 REVIEWED_ROLE = Qt.ItemDataRole.UserRole + 2
 FLAGGED_ROLE = Qt.ItemDataRole.UserRole + 3
-FLUSH_MS = 60             # answers arriving within this are shown together
+FLUSH_MS = 100            # answers arriving within this are shown together
 SHOWN_CHARS = 120
 
 
@@ -109,12 +109,13 @@ class ReviewModel(QAbstractTableModel):
         self.cells: dict[tuple[int, int], Cell] = {}
         self._row_of: dict[int, int] = {}
         self._column_of: dict[int, int] = {}
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[tuple[dict[str, Any], bool]] = []
         self._flush = QTimer(self)
         self._flush.setSingleShot(True)
         self._flush.setInterval(FLUSH_MS)
         self._flush.timeout.connect(self.flush)
         self.flushes = 0          # how many batches were shown (tests, benchmarks)
+        self._colors: dict[tuple[str, float], Any] = {}     # tones, computed once each
 
     # --- loading ------------------------------------------------------------------------
 
@@ -122,6 +123,7 @@ class ReviewModel(QAbstractTableModel):
                   cells: list[dict[str, Any]]) -> None:
         """A whole review (opened, or created): the one full reset."""
         self.beginResetModel()
+        self._colors.clear()           # the palette may have changed since
         self.review_id = review_id
         self.columns, self.rows = list(columns), list(rows)
         self._row_of = {row.id: n for n, row in enumerate(self.rows)}
@@ -132,9 +134,23 @@ class ReviewModel(QAbstractTableModel):
             self._store(data)
         self.endResetModel()
 
-    def add_cell(self, data: dict[str, Any]) -> None:
-        """An answer that just arrived: shown with the others of the next ~60 ms."""
-        self._pending.append(data)
+    def adopt(self, review_id: str, columns: list[Column]) -> bool:
+        """A new review's table, just created from the one shown (same documents, its
+        questions now with their ids): renamed in place, without a reset. False when the
+        table shown is not that one."""
+        if len(columns) != len(self.columns) or self.cells:
+            return False
+        self.review_id = review_id
+        self.columns = list(columns)
+        self._column_of = {column.id: n + 1 for n, column in enumerate(self.columns)}
+        if self.columns:
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 1, len(self.columns))
+        return True
+
+    def add_cell(self, data: dict[str, Any], streamed: bool = False) -> None:
+        """An answer that just arrived (``streamed``: from a run, so without the person's
+        marks): shown with the others of the next ~100 ms."""
+        self._pending.append((data, streamed))
         if not self._flush.isActive():
             self._flush.start()
 
@@ -144,8 +160,8 @@ class ReviewModel(QAbstractTableModel):
         pending, self._pending = self._pending, []
         rows: list[int] = []
         columns: list[int] = []
-        for data in pending:
-            where = self._store(data)
+        for data, streamed in pending:
+            where = self._store(data, streamed)
             if where is not None:
                 rows.append(where[0])
                 columns.append(where[1])
@@ -154,13 +170,17 @@ class ReviewModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(min(rows), min(columns)),
                                   self.index(max(rows), max(columns)))
 
-    def _store(self, data: dict[str, Any]) -> tuple[int, int] | None:
+    def _store(self, data: dict[str, Any],
+               streamed: bool = False) -> tuple[int, int] | None:
         if str(data.get("review_id") or self.review_id) != self.review_id:
             return None
         key = (_int(data.get("doc_id")), _int(data.get("column_id")))
         row, column = self._row_of.get(key[0]), self._column_of.get(key[1])
         if row is None or column is None:
             return None
+        old = self.cells.get(key)
+        if streamed and old is not None:     # a new answer keeps the flag and note, as stored
+            data = {**data, "flagged": old.get("flagged"), "note": old.get("note")}
         self.cells[key] = Cell.from_json(data)
         return row, column
 
@@ -249,18 +269,26 @@ class ReviewModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if cell is not None and any(str(c.get("status")) in WARNING
                                         for c in cell.citations) and status == "answered":
-                return tone(QGuiApplication.palette(), "warn")
-            return None if status == "answered" else tone(QGuiApplication.palette(),
-                                                          status_tone(status))
+                return self._color("warn")
+            return None if status == "answered" else self._color(status_tone(status))
         if role == Qt.ItemDataRole.BackgroundRole and cell is not None:
             if cell.get("flagged"):
-                return tint(QGuiApplication.palette(), "warn", 0.22)
+                return self._color("warn", 0.22)
             if cell.get("reviewed"):
-                return tint(QGuiApplication.palette(), "calm", 0.16)
+                return self._color("calm", 0.16)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return wrapped_tooltip(_tooltip(row, column, cell))
         return None
+
+    def _color(self, name: str, strength: float = 0.0) -> Any:
+        """A tone's text colour (or, with ``strength``, its tint), computed once."""
+        key = (name, strength)
+        if key not in self._colors:
+            palette = QGuiApplication.palette()
+            self._colors[key] = tint(palette, name, strength) if strength else \
+                tone(palette, name)
+        return self._colors[key]
 
     def sort_key(self, row: int, column: int) -> tuple[Any, ...]:
         """How a cell sorts: answers by their typed value, then the rest by status."""

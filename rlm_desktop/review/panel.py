@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -48,6 +48,8 @@ NEW = ""            # the reviews list's first entry: a review not created yet
 MIN_WIDTH = 180
 ROW_TITLE_WIDTH = 240
 COLUMN_MAX_WIDTH = 280
+FIT_ROWS = 40
+PROGRESS_MS = 100         # the progress line is redrawn at most this often
 
 
 class ReviewPanel(QWidget):
@@ -76,7 +78,13 @@ class ReviewPanel(QWidget):
         self.exporter.reported.connect(self._say)
         self._build()
         self.runner.answered.connect(self._answered)
-        self.runner.progressed.connect(self.progress.setText)
+        self._progress_text = ""
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.setInterval(PROGRESS_MS)
+        self._progress_timer.timeout.connect(
+            lambda: self.progress.setText(self._progress_text))
+        self.runner.progressed.connect(self._progressed)
         self.runner.said.connect(self._say)
         self.runner.ended.connect(self._ended)
         self.model.dataChanged.connect(self._cells_changed)
@@ -163,7 +171,6 @@ class ReviewPanel(QWidget):
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         rows.setTextElideMode(Qt.TextElideMode.ElideRight)
-        rows.setMaximumWidth(ROW_TITLE_WIDTH)
         rows.setSectionsClickable(True)
         rows.sectionClicked.connect(self._sort_by_document)
         header = self.grid.horizontalHeader()
@@ -314,12 +321,20 @@ class ReviewPanel(QWidget):
         self.fit_columns()
 
     def fit_columns(self) -> None:
-        """Each question as wide as its answers (within bounds), so more fit in view."""
+        """Each question as wide as its answers (within bounds), so more fit in view; the
+        documents' titles as wide as the longest. Measured on the first rows only: a
+        thousand rows must not cost a pause."""
+        metrics = self.grid.fontMetrics()
         header = self.grid.horizontalHeader()
+        rows = range(min(FIT_ROWS, self.model.rowCount()))
+        titles = [metrics.horizontalAdvance(str(self.model.rows[r].title)) for r in rows]
+        self.grid.verticalHeader().setFixedWidth(min(ROW_TITLE_WIDTH, max(titles, default=80)
+                                                     + 20))
         for column in range(1, self.model.columnCount()):
-            width = max(self.grid.sizeHintForColumn(column),
-                        header.sectionSizeHint(column))
-            header.resizeSection(column, max(90, min(COLUMN_MAX_WIDTH, width + 8)))
+            texts = [str(self.model.index(r, column).data() or "") for r in rows]
+            width = max([metrics.horizontalAdvance(t) for t in texts]
+                        + [header.sectionSizeHint(column)])
+            header.resizeSection(column, max(90, min(COLUMN_MAX_WIDTH, width + 16)))
 
     def _sort_by_document(self) -> None:
         header = self.grid.horizontalHeader()
@@ -490,11 +505,14 @@ class ReviewPanel(QWidget):
             review = reply.get("result") or {}
             self.drafts = []
             self.review = review
-            rows = {r.id: r for r in self._documents(ids)}
-            self.model.set_table(str(review.get("id")), [
-                Column.from_json(c) for c in review.get("columns") or []],
-                [rows.get(d, Row(d, f"Document {d}")) for d in review.get("doc_ids") or []],
-                [])
+            columns = [Column.from_json(c) for c in review.get("columns") or []]
+            doc_ids = [int(d) for d in review.get("doc_ids") or []]
+            if doc_ids != [r.id for r in self.model.rows] or \
+                    not self.model.adopt(str(review.get("id")), columns):
+                rows = {r.id: r for r in self._documents(ids)}
+                self.model.set_table(str(review.get("id")), columns,
+                                     [rows.get(d, Row(d, f"Document {d}")) for d in doc_ids],
+                                     [])
             self._fill_column_filter()
             self.refresh()
             self.run(again=[])
@@ -505,6 +523,9 @@ class ReviewPanel(QWidget):
         if self.review is None or self.runner.running:
             return 0
         request = self.runner.start(self.review_id, again)
+        # Rows keep their places while answers arrive (nothing jumps under the pointer, and
+        # a thousand answers cost no re-sorting); the order and filters apply at the end.
+        self.proxy.setDynamicSortFilter(False)
         self._update()
         return request
 
@@ -513,16 +534,23 @@ class ReviewPanel(QWidget):
             self.runner.stop()
             self.stop_button.setEnabled(False)
 
+    def _progressed(self, text: str) -> None:
+        self._progress_text = text
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
+
     def _answered(self, cell: dict[str, Any]) -> None:
         if self.review_id == self.runner.review_id:
-            self.model.add_cell(cell)
+            self.model.add_cell(cell, streamed=True)
 
     def _ended(self, _outcome: dict[str, Any]) -> None:
         self.model.flush()
+        if self._progress_timer.isActive():
+            self._progress_timer.stop()
+            self.progress.setText(self._progress_text)
         self.fit_columns()
+        self.proxy.setDynamicSortFilter(True)      # sorted and filtered again, once
         self.refresh()
-        if self.review is not None:
-            self.open_review(self.review_id)     # the stored table, marks included
         self._update()
 
     # --- answers ------------------------------------------------------------------------

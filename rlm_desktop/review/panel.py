@@ -11,11 +11,9 @@ from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, QTimer, S
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -27,10 +25,10 @@ from PySide6.QtWidgets import (
 
 from rlm_desktop.advice import in_app
 from rlm_desktop.review.detail import CellPane
-from rlm_desktop.review.dialogs import QuestionDialog
 from rlm_desktop.review.exporting import ReviewExporter
 from rlm_desktop.review.filters import FilterBar
 from rlm_desktop.review.model import Column, ReviewFilter, ReviewModel, Row, rows_from
+from rlm_desktop.review.questions import QuestionButtons
 from rlm_desktop.review.running import ReviewRun
 from rlm_desktop.review.words import (
     NOT_RUN,
@@ -68,9 +66,7 @@ class ReviewPanel(QWidget):
         self.setAccessibleName("Review")
         self.review: dict[str, Any] | None = None      # the open review (None: a new one)
         self.drafts: list[dict[str, Any]] = []          # a new review's questions
-        self.templates: list[dict[str, Any]] = []
         self.runner = ReviewRun(client, self)
-        self.question_dialog: QDialog | None = None     # the one open now (tests use it)
         self.model = ReviewModel(self)
         self.proxy = ReviewFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -114,16 +110,8 @@ class ReviewPanel(QWidget):
         self.scope_label = QLabel()
         self.scope_label.setTextFormat(Qt.TextFormat.PlainText)
         self.scope_label.setWordWrap(True)
-        self.add_button = QPushButton(icon("question"), "Add question…")
-        self.add_button.clicked.connect(self.open_question_dialog)
-        self.template_button = QPushButton("Start from a template")
-        self.template_menu = QMenu(self)
-        self.template_button.setMenu(self.template_menu)
-        self.template_menu.aboutToShow.connect(self._fill_templates)
-        questions = QHBoxLayout()
-        questions.addWidget(self.add_button)
-        questions.addWidget(self.template_button)
-        questions.addStretch(1)
+        self.questions = QuestionButtons(self.client)
+        self.questions.chosen.connect(self.add_questions)
 
         self.start_button = QPushButton(icon("run"), "Start")
         self.start_button.setToolTip("Ask every question of every document")
@@ -194,7 +182,7 @@ class ReviewPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.scope_label)
-        layout.addLayout(questions)
+        layout.addWidget(self.questions)
         layout.addLayout(actions)
         layout.addWidget(self.progress)
         layout.addWidget(self.note)
@@ -221,8 +209,8 @@ class ReviewPanel(QWidget):
     def refresh(self) -> None:
         """Read the list of reviews again (the engine started, or a review changed)."""
         self.client.request("reviews", {}, on_done=self._got_reviews)
-        if not self.templates:
-            self.load_templates()
+        if not self.questions.templates:
+            self.questions.load_templates()
 
     def _got_reviews(self, reply: dict[str, Any]) -> None:
         if not reply.get("ok"):
@@ -300,8 +288,7 @@ class ReviewPanel(QWidget):
         self.stop_button.setEnabled(running and self.runner.review_id == self.review_id)
         self.export_button.setEnabled(not draft)
         self.delete_button.setEnabled(not draft and not running)
-        self.add_button.setEnabled(not (running and self.runner.review_id == self.review_id))
-        self.template_button.setEnabled(self.add_button.isEnabled())
+        self.questions.setEnabled(not (running and self.runner.review_id == self.review_id))
         self.reviews.setEnabled(not running)
         if not running and not draft:
             done = self.model.count() - missing - failed
@@ -424,42 +411,6 @@ class ReviewPanel(QWidget):
         box.open()
 
     # --- questions ----------------------------------------------------------------------
-
-    def open_question_dialog(self) -> QuestionDialog:
-        dialog = QuestionDialog(self)
-        dialog.accepted.connect(lambda: self.add_questions([dialog.question_json()]))
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-        self.question_dialog = dialog
-        return dialog
-
-    def _fill_templates(self) -> None:
-        if self.templates:
-            self._template_actions()
-        else:
-            self.load_templates(self._template_actions)
-
-    def _template_actions(self) -> None:
-        self.template_menu.clear()
-        for template in self.templates:
-            count = len(template.get("columns") or [])
-            action = self.template_menu.addAction(
-                f"{template.get('title') or template.get('name')} "
-                f"({plural(count, 'question')})")
-            action.triggered.connect(lambda _=False, t=template: self.use_template(t))
-
-    def load_templates(self, then: Callable[[], None] | None = None) -> None:
-        def got(reply: dict[str, Any]) -> None:
-            if reply.get("ok"):
-                self.templates = [t for t in reply.get("result") or [] if isinstance(t, dict)]
-                if then is not None:
-                    then()
-
-        self.client.request("review_templates", {}, on_done=got)
-
-    def use_template(self, template: dict[str, Any]) -> None:
-        self.add_questions([dict(c) for c in template.get("columns") or []
-                            if isinstance(c, dict)])
 
     def add_questions(self, questions: list[dict[str, Any]]) -> None:
         """A new review's questions are kept until Start; an open review's are added to it

@@ -37,7 +37,7 @@ def add_leases(qtbot: Any, win: Any, folder: Path, count: int = 3) -> None:
 
 def add_question(qtbot: Any, panel: Any, question: str, kind: str, choices: str = "",
                  name: str = "") -> None:
-    dialog = panel.open_question_dialog()
+    dialog = panel.questions.open_dialog()
     qtbot.waitUntil(dialog.isVisible, timeout=5000)
     dialog.question.setPlainText(question)
     dialog.set_kind(kind)
@@ -159,6 +159,16 @@ def test_a_review_from_the_app(qtbot: Any, window: Any, configured: FakeOpenAI,
                     timeout=REPLY_TIMEOUT_MS)
     assert panel.model.index_of(docs[0].id, rent.id).data(Qt.ItemDataRole.ToolTipRole)
 
+    # A new review from a template: its questions over the same documents, not run yet.
+    panel.new_review()
+    qtbot.waitUntil(lambda: bool(panel.questions.templates), timeout=REPLY_TIMEOUT_MS)
+    panel.questions.menu.aboutToShow.emit()
+    lease = next(a for a in panel.questions.menu.actions() if a.text().startswith("Leases"))
+    lease.trigger()
+    assert len(panel.model.columns) > 5 and panel.model.count("") == 3 * len(
+        panel.model.columns)
+    assert panel.start_button.isEnabled()
+
 
 def test_stop_keeps_the_answers_and_resume_finds_the_rest_with_a_new_question(
         qtbot: Any, window: Any, configured: FakeOpenAI, tmp_path: Path) -> None:
@@ -171,7 +181,7 @@ def test_stop_keeps_the_answers_and_resume_finds_the_rest_with_a_new_question(
     panel.add_questions([{"question": "What is the monthly rent?", "kind": "money"}])
     panel.start_button.click()
     qtbot.waitUntil(lambda: len(panel.model.cells) >= 1, timeout=REPLY_TIMEOUT_MS)
-    assert panel.stop_button.isEnabled() and not panel.add_button.isEnabled()
+    assert panel.stop_button.isEnabled() and not panel.questions.isEnabled()
     assert " of 4 answers · $" in panel.progress.text()
     panel.stop_button.click()
     qtbot.waitUntil(lambda: not panel.running, timeout=10_000)

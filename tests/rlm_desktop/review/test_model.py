@@ -161,3 +161,34 @@ def test_the_words_of_a_run() -> None:
         "Stopped by you after 37 answers for $0.0042. Resume finds the rest."
     assert outcome_words({"ran": 6, "failed": 1, "cost_usd": 0.02}) == \
         "Done: 6 answers for $0.02. 1 answer failed: Re-run failed asks again."
+
+
+def test_the_answer_pane_shows_hostile_text_as_typed(qtbot: Any) -> None:
+    from rlm_desktop.review.detail import CellPane
+    from rlm_desktop.review.model import Cell
+
+    pane = CellPane()
+    qtbot.addWidget(pane)
+    pane.show()
+    hostile = '<img src="file:///etc/passwd"><a href="http://x.example">click</a>'
+    data = cell(1, 4, "unreadable", shown=hostile, raw=hostile, explanation=hostile,
+                problem="the answer is none of the choices: " + hostile,
+                citations=[{"n": 1, "doc_id": 1, "page": 2, "quote": hostile,
+                            "status": "not_found", "title": hostile}])
+    opened: list[tuple[int, int, str]] = []
+    pane.citation_clicked.connect(lambda *args: opened.append(args))
+    pane.show_cell(Row(1, hostile), COLUMNS[3], Cell.from_json(data))
+    for label in (pane.where, pane.raw, pane.explanation):
+        assert label.textFormat() == Qt.TextFormat.PlainText and label.text() == hostile
+    assert pane.problem.text().endswith(hostile + ".")
+    assert pane.status.text() == "Could not read the answer" and not pane.answer.isVisible()
+    assert pane.source_texts() == [
+        f"[1] ⚠ p. 2 — Quote not found in the documents — check this claim\n“{hostile}”"]
+    pane.open_source(0)
+    assert opened == [(1, 2, hostile)]
+    marks: list[Any] = []
+    pane.mark_requested.connect(lambda *args: marks.append(args))
+    pane.flagged.click()
+    pane.note.setPlainText("see clause 12")
+    pane.save_note.click()
+    assert marks == [(1, 4, {"flagged": True}), (1, 4, {"note": "see clause 12"})]

@@ -42,10 +42,13 @@ class Limits:
     max_consecutive_errors: int = 5
     cell_timeout_s: float = 120.0
     output_limit_chars: int = 20_000
-    batch_concurrency: int = 16
+    batch_concurrency: int = 32
     call_timeout_s: float = 180.0
     max_retries: int = 5
     history_limit_chars: int = 400_000
+    # A FINAL called before the model saw its code's output (or in its first reply) is held
+    # back once: the model is shown the output and asked to confirm (engine/rlm/confirm.py).
+    confirm_early_answers: bool = True
 
     def validate(self) -> None:
         checks = [
@@ -106,6 +109,9 @@ class ModelSettings:
     model: str = ""
     base_url: str = ""
     api_key_env: str | None = None
+    # Tokens the model reads at once, for a model whose server does not say and that the
+    # table of common models does not know (engine/providers/windows.py).
+    context_window: int | None = None
 
 
 @dataclass
@@ -130,6 +136,10 @@ class Settings:
                                             f"{source}: version"),
                        sandbox=_typed(SandboxSettings, data.get("sandbox", {}),
                                       f"{source}: sandbox"))
+        for role in (settings.root, settings.sub):
+            if role.context_window is not None and role.context_window < 512:
+                raise ConfigError(f"{source}: a model's context window must be at least 512 "
+                                  "tokens; fix or delete the setting")
         try:
             settings.limits.validate()
             settings.sandbox.validate()

@@ -25,6 +25,9 @@ class Endpoint:
     model: str
     base_url: str
     api_key: str | None = None
+    # The window the settings give for this model (tokens), used when neither its server
+    # nor the table of common models knows it.
+    context_window: int | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"model": self.model, "base_url": self.base_url}
@@ -75,5 +78,8 @@ def resolve_endpoints(choice: EndpointChoice, settings: Settings) -> tuple[Endpo
         sub_key = root_key
     else:
         sub_key = secrets.get_key(sub_base_url, sub_key_env)
-    return Endpoint(model, base_url, root_key), Endpoint(sub_model, sub_base_url, sub_key)
+    window = settings.root.context_window
+    sub_window = settings.sub.context_window or (window if sub_model == model else None)
+    return (Endpoint(model, base_url, root_key, window),
+            Endpoint(sub_model, sub_base_url, sub_key, sub_window))
 

@@ -102,6 +102,8 @@ class RunStarted(RunEvent):
     limits: dict[str, Any]
     system_prompt: str = ""
     first_message: str = ""
+    # The models' windows: {"root": {"model", "tokens", "source", ...}, "sub": {...}}
+    windows: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,6 +187,24 @@ class SubCallFinished(RunEvent):
     cost_usd: float | None = None
     latency_s: float = 0.0
     error: str | None = None
+    # Answered from the answers of identical calls already made in this run tree or
+    # conversation (engine/rlm/subcall_cache.py): nothing was sent, tokens and cost are 0.
+    cached: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConcurrencyChanged(RunEvent):
+    """The number of helper questions sent at once to an endpoint changed (see
+    engine/providers/concurrency.py): ``reason`` is "rate_limited" (halved after a 429;
+    ``pause_s`` is the wait the service asked for) or "recovered" (one more after a round
+    of answers); ``ceiling`` is the setting it grows back to."""
+
+    type: ClassVar[str] = "concurrency_changed"
+    previous: int
+    limit: int
+    reason: str
+    ceiling: int = 0
+    pause_s: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,12 +231,57 @@ class Notice(RunEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class HistoryCompacted(RunEvent):
+    """The main model's conversation was shortened to stay within its window: old turns
+    elided and, when that was not enough, replaced by a summary the model wrote (a model
+    call counted in the usage; its text is here). ``harder``: after the server refused a
+    request as too long."""
+
+    type: ClassVar[str] = "history_compacted"
+    iteration: int
+    before_tokens: int
+    after_tokens: int
+    window: int
+    elided: int = 0
+    summarized: bool = False
+    summary: str = ""
+    harder: bool = False
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnswerReady(RunEvent):
     """The answer of a run; ``partial`` when a limit stopped it before ``FINAL``."""
 
     type: ClassVar[str] = "answer"
     text: str
     partial: bool = False
+
+
+class HoldReason(enum.StrEnum):
+    """Why a ``FINAL`` answer was held back for the model to confirm."""
+
+    UNSEEN_OUTPUT = "unseen_output"  # code in the same reply printed output the model had not seen
+    FIRST_REPLY = "first_reply"      # the model answered before it had looked at the documents
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerHeldBack(RunEvent):
+    """A ``FINAL`` not accepted yet: the model is shown what it had not seen and asked to
+    confirm or correct ``answer``; its next ``FINAL`` ends the run."""
+
+    type: ClassVar[str] = "answer_held_back"
+    iteration: int
+    answer: str
+    reason: HoldReason | str  # a plain str only for a reason this version does not know
+    unseen_chars: int = 0  # characters of output shown to the model with the request
+
+    def __post_init__(self) -> None:
+        if self.reason in set(HoldReason):
+            object.__setattr__(self, "reason", HoldReason(self.reason))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import shlex
 import signal
 import sys
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from engine.config import Limits, config_dir, load_settings, runs_dir
 from engine.errors import ConfigError
 from engine.events import LIMIT_REASONS, StopReason
 from engine.providers.prices import PriceTable, check_budget_prices
+from engine.rlm import model_checks
+from engine.secrets import safe_url
 from engine.store.trajectory import TrajectoryLog
 
 if TYPE_CHECKING:
@@ -91,7 +94,8 @@ def add_commands(commands: Any) -> None:
                         help=f"stop after the model's code failed N times in a row "
                         f"{_default('max_consecutive_errors')}")
     limits.add_argument("--concurrency", type=non_negative_int, metavar="N",
-                        help=f"helper questions asked at once (llm_query_batched) "
+                        help=f"at most N helper questions asked at once (fewer while "
+                        f"the AI service asks to slow down) "
                         f"{_default('batch_concurrency')}")
     limits.add_argument("--allow-unsandboxed", action="store_true",
                         help="run the model's code even where the safe workspace cannot be "
@@ -105,6 +109,10 @@ def add_commands(commands: Any) -> None:
                         f"{_default('call_timeout_s')}")
     limits.add_argument("--max-retries", type=non_negative_int, metavar="N",
                         help=f"retries of a failing model call {_default('max_retries')}")
+    limits.add_argument("--accept-early-answers", action="store_true",
+                        help="end at the model's first FINAL even when it answered before "
+                        "seeing its code's output (by default such an answer is held back "
+                        "once and the model asked to confirm it)")
     output = ask.add_argument_group("output")
     output.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     output.add_argument("--log", type=Path, metavar="FILE",
@@ -118,7 +126,8 @@ def limits_from(args: argparse.Namespace, base: Limits) -> Limits:
                  "cell_timeout_s": args.cell_timeout, "max_sub_calls": args.max_sub_calls,
                  "max_consecutive_errors": args.max_errors,
                  "batch_concurrency": args.concurrency, "call_timeout_s": args.call_timeout,
-                 "max_retries": args.max_retries, "output_limit_chars": args.output_limit}
+                 "max_retries": args.max_retries, "output_limit_chars": args.output_limit,
+                 "confirm_early_answers": False if args.accept_early_answers else None}
     limits = Limits(**{**vars(base), **{k: v for k, v in overrides.items() if v is not None}})
     limits.validate()
     return limits
@@ -170,9 +179,26 @@ def _run_with_signals(spec: RunSpec, emit: Callable[[ev.Event], None]) -> RunRes
     return asyncio.run(main())
 
 
+def warn_about_model(spec: RunSpec) -> None:
+    """Say before the run when its main model failed its last check (``rlm models check``)."""
+    warning = model_checks.warning_for(spec.root.base_url, spec.root.model)
+    if warning is not None:
+        again = shlex.join(["rlm", "models", "check", "--model", spec.root.model,
+                            "--base-url", safe_url(spec.root.base_url)])
+        print(f"rlm: warning: {printable(warning)} Test again: "
+              f"{printable(again, keep_layout=False)}", file=sys.stderr)
+
+
 def command_ask(args: argparse.Namespace) -> int:
-    spec = spec_from(args)
-    logs = open_logs([runs_dir() / f"{spec.run_id}.jsonl", *([args.log] if args.log else [])])
+    return answer(spec_from(args), args)
+
+
+def answer(spec: RunSpec, args: argparse.Namespace) -> int:
+    """Run ``spec`` with progress on stderr (unless ``args.quiet``), its record kept, and print
+    the answer and its checked sources (or JSON with ``args.json``); the exit code."""
+    warn_about_model(spec)
+    log_path = getattr(args, "log", None)
+    logs = open_logs([runs_dir() / f"{spec.run_id}.jsonl", *([log_path] if log_path else [])])
     printer = None if args.quiet else ProgressPrinter(sys.stderr)
 
     def emit(event: ev.Event) -> None:

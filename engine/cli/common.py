@@ -9,6 +9,8 @@ from typing import Any
 from engine.errors import ConfigError
 
 EXIT_OK, EXIT_USAGE, EXIT_LIMIT, EXIT_PROVIDER, EXIT_SANDBOX, EXIT_CANCELLED = 0, 2, 3, 4, 5, 130
+# `rlm models check`: the model answered the test, but did not drive the analysis.
+EXIT_CHECK_FAILED = 1
 
 
 class UsageError(ConfigError):

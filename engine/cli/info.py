@@ -95,16 +95,59 @@ def sandbox_info() -> dict[str, Any]:
 
 
 def models_info() -> dict[str, Any]:
-    """The saved models and where they are called; URLs without user:password@ or ?key=."""
+    """The saved models, where they are called (URLs without user:password@ or ?key=) and
+    their windows."""
     try:
         settings = load_settings()
     except ConfigError as exc:
         return {"error": str(exc)}
     root_url = settings.root.base_url or DEFAULT_BASE_URL
-    return {"root": {"model": settings.root.model or None,
-                     "base_url": secrets.safe_url(root_url)},
-            "sub": {"model": settings.sub.model or settings.root.model or None,
-                    "base_url": secrets.safe_url(settings.sub.base_url or root_url)}}
+    root_model = settings.root.model or None
+    sub_model = settings.sub.model or root_model
+    sub_url = settings.sub.base_url or root_url
+    sub_setting = settings.sub.context_window or (
+        settings.root.context_window if sub_model == root_model else None)
+    sub_key_env = settings.sub.api_key_env or settings.root.api_key_env
+    root_window, sub_window = asyncio.run(_windows(
+        (root_url, root_model, settings.root.api_key_env, settings.root.context_window),
+        (sub_url, sub_model, sub_key_env, sub_setting)))
+    return {"root": {"model": root_model, "base_url": secrets.safe_url(root_url),
+                     "window": root_window},
+            "sub": {"model": sub_model, "base_url": secrets.safe_url(sub_url),
+                    "window": sub_window}}
+
+
+async def _windows(*models: tuple[str, str | None, str | None, int | None]
+                   ) -> list[dict[str, Any] | None]:
+    """Each model's window: its server is asked (a local one, or one we hold a key for)."""
+    from engine.providers.windows import choose, discover_window, ollama_warning
+
+    async def one(base_url: str, model: str | None, key_env: str | None,
+                  setting: int | None) -> dict[str, Any] | None:
+        if not model:
+            return None
+        found = None
+        try:
+            key = secrets.get_key(base_url, key_env)
+        except ConfigError:
+            key = None
+        if key or secrets.is_local(base_url):
+            found = await discover_window(base_url, model, key)
+        window = choose(found, model, setting)
+        return {**window.to_json(), "described": window.describe(),
+                "warning": ollama_warning(window, model, _tokens_a_question_needs())}
+
+    return list(await asyncio.gather(*(one(*m) for m in models)))
+
+
+def _tokens_a_question_needs() -> int:
+    """About what the first steps of a short question take: the system prompt, a first
+    turn, and room for a few steps."""
+    from engine.providers.tokens import TokenGauge
+    from engine.providers.windows import RUN_HEADROOM_TOKENS
+    from engine.rlm.prompts import SYSTEM_PROMPT
+
+    return TokenGauge().tokens(SYSTEM_PROMPT) + 500 + RUN_HEADROOM_TOKENS
 
 
 def gather_info() -> dict[str, Any]:
@@ -141,7 +184,13 @@ def render_info(info: dict[str, Any]) -> str:
         for label, key in (("main model", "root"), ("helper model", "sub")):
             chosen = models[key]
             name = chosen["model"] or "not chosen (rlm ask --model NAME)"
-            lines.append(f"{label:<17}{name} at {chosen['base_url']}")
+            window = chosen.get("window") or {}
+            reads = f", window {window['described']}" if window.get("tokens") else (
+                ", window unknown (give it as context_window in the settings)"
+                if chosen["model"] else "")
+            lines.append(f"{label:<17}{name} at {chosen['base_url']}{reads}")
+            if window.get("warning"):
+                lines.append(f"{'':<17}warning: {window['warning']}")
     v = info["versions"]
     lines.append(f"versions         rlm {v['rlm']}, Python {v['python']}, PyMuPDF {v['pymupdf']}, "
                  f"python-docx {v['python-docx']}, SQLite {v['sqlite']}")

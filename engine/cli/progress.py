@@ -7,7 +7,16 @@ from typing import TextIO
 from engine import events as ev
 from engine.cli.terminal import printable
 from engine.events import StopReason
-from engine.rlm.words import FOUND, describe_stop, money, safe_workspace
+from engine.rlm.pace_words import REUSED, pace_line, pace_worth_a_line, reused_count
+from engine.rlm.words import (
+    FOUND,
+    compaction_words,
+    describe_stop,
+    held_back,
+    money,
+    safe_workspace,
+    window_words,
+)
 from engine.rlm.words import ISOLATION_WORDS as ISOLATION_WORDS
 from engine.rlm.words import KIND_WORDS as KIND_WORDS
 from engine.rlm.words import STOP_DESCRIPTIONS as STOP_DESCRIPTIONS
@@ -58,8 +67,11 @@ def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = Non
     indent = "  " * getattr(event, "depth", 0)
     match event:
         case ev.RunStarted() if event.depth == 0:
-            return (f"question {event.run_id}: main model {event.root_model}, helper model "
-                    f"{event.sub_model}; {plural(event.documents, 'document')} "
+            root, sub = (window_words((event.windows or {}).get(r)) for r in ("root", "sub"))
+            root = f" (window {root})" if root != "unknown" else ""
+            sub = f" (window {sub})" if sub != "unknown" else ""
+            return (f"question {event.run_id}: main model {event.root_model}{root}, helper "
+                    f"model {event.sub_model}{sub}; {plural(event.documents, 'document')} "
                     f"({size(event.context_chars)})")
         case ev.RunStarted():
             return (f"{indent}helper analysis {nested_name(event.run_id)} started: "
@@ -90,6 +102,8 @@ def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = Non
                 return (f"{indent}    helper question to {event.model} failed: "
                         f"{one_line(event.error)}")
             what = f" ({size(sent)})" if sent is not None else ""
+            if event.cached:
+                return f"{indent}    helper question to {event.model}{what} → {REUSED}"
             return (f"{indent}    helper question to {event.model}{what} → "
                     f"{event.latency_s:.1f} s, {money(event.cost_usd)}")
         case ev.SubCallFinished() if event.error:
@@ -99,8 +113,18 @@ def format_event(event: ev.Event, *, answer: bool = True, sent: int | None = Non
             return None   # a helper analysis that ran says how it ended itself
         case ev.UsageTotals():
             return None
+        case ev.HistoryCompacted():
+            return indent + "  " + compaction_words(
+                event.before_tokens, event.after_tokens, event.window,
+                summarized=event.summarized, harder=event.harder)
+        case ev.ConcurrencyChanged() if pace_worth_a_line(event.limit, event.reason,
+                                                          event.ceiling):
+            return indent + pace_line(event.previous, event.limit, event.reason, event.ceiling,
+                                      event.pause_s)
         case ev.Notice():
             return f"{indent}{event.level}: {event.message}"
+        case ev.AnswerHeldBack():
+            return f"{indent}  {held_back(event.reason)}"
         case ev.RunFinished() if event.depth == 0:
             error = f": {event.error}" if event.error else ""
             return stop_line(event.stop_reason, event.duration_s, answer=answer) + error
@@ -120,6 +144,7 @@ class ProgressPrinter:
         self._total_due = False
         self.steps = 0                   # of the main model (depth 0)
         self.helper_questions = 0        # llm_query calls at any depth
+        self.reused = 0                  # of them, answered from an identical earlier one
         self.answer = False              # the question has an answer (partial or not) to show
         self._sent: dict[str, int] = {}  # prompt size of each helper question in flight
 
@@ -140,6 +165,7 @@ class ProgressPrinter:
                 self._sent[event.call_id] = event.prompt_chars
             case ev.SubCallFinished(kind="llm_query"):
                 self.helper_questions += 1
+                self.reused += event.cached
                 return self._sent.pop(event.call_id, None)
             case ev.AnswerReady() if event.depth == 0:
                 self.answer = bool(event.text.strip())
@@ -167,8 +193,9 @@ class ProgressPrinter:
     def summary(self, totals: ev.UsageTotals) -> str:
         """"3 steps, 12 helper questions, $0.0400": steps and helper questions lead, tokens
         are for ``rlm show``."""
+        reused = reused_count(self.reused)
         return (f"{plural(self.steps, 'step')}, {plural(self.helper_questions, 'helper question')}"
-                f", {total_cost(totals)}")
+                f"{f' ({reused})' if reused else ''}, {total_cost(totals)}")
 
 
 def total_cost(t: ev.UsageTotals) -> str:

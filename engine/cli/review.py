@@ -5,23 +5,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from engine import events as ev
 from engine.cli.argtypes import non_negative_int, positive_float
 from engine.cli.common import EXIT_CANCELLED, EXIT_LIMIT, EXIT_OK
 from engine.cli.model_flags import add_model_flags, endpoints_from
 from engine.cli.terminal import json_text, printable
-from engine.config import config_dir, load_settings
+from engine.config import config_dir, load_settings, runs_dir
 from engine.errors import ConfigError
 from engine.review import export as review_export
 from engine.review.columns import load_template, parse_column, template_names
+from engine.rlm.pace_words import pace_line, pace_worth_a_line
 from engine.store import reviews as store
 from engine.store.library import Library
 
-ACTIONS = ("list", "show", "resume", "export")
+ACTIONS = ("list", "show", "resume", "export", "ask")
 AGAIN = {"failed": (store.FAILED, store.STOPPED), "unreadable": (store.UNREADABLE,),
          "all": store.CELL_STATUSES}
 
@@ -32,10 +35,13 @@ def add_commands(commands: Any) -> None:
         "review", help="ask the same questions of every document, in a table",
         description="Without ACTION: start a review of --collection with --column questions "
         "(or a --template). list: the reviews; show ID: a review's table; resume ID: run what "
-        "is missing (and any new --column); export ID -o FILE: Excel, CSV or Word.")
+        "is missing (and any new --column); export ID -o FILE: Excel, CSV or Word; ask ID "
+        "QUESTION: a question about the whole table, with the documents still at hand.")
     review.add_argument("action", nargs="?", choices=ACTIONS, metavar="ACTION",
                         help=f"one of {', '.join(ACTIONS)} (default: start a new review)")
     review.add_argument("review_id", nargs="?", metavar="ID", help="a review's id")
+    review.add_argument("question", nargs="?", metavar="QUESTION",
+                        help="with ask: the question about the table (quote it)")
     review.add_argument("--collection", metavar="NAME", help="the documents to review")
     review.add_argument("--column", action="append", default=[], metavar="QUESTION[:TYPE]",
                         help="a question asked of every document; TYPE is text (default), "
@@ -45,6 +51,12 @@ def add_commands(commands: Any) -> None:
     review.add_argument("--name", help="the review's name (default: the collection's)")
     review.add_argument("--again", choices=sorted(AGAIN),
                         help="with resume: also run cells that failed, could not be read, or all")
+    review.add_argument("--only-column", action="append", default=[], metavar="NAME",
+                        help="with resume: run only this question's answers (its name as "
+                        "shown; repeat for more)")
+    review.add_argument("--only-document", action="append", default=[], type=int,
+                        metavar="ID", help="with resume: run only this document's answers "
+                        "(its id, as rlm docs shows; repeat for more)")
     review.add_argument("--budget", type=positive_float, metavar="USD",
                         help="stop when the review has cost this much")
     review.add_argument("--concurrency", type=non_negative_int, metavar="N",
@@ -59,11 +71,13 @@ def add_commands(commands: Any) -> None:
 def command_review(args: argparse.Namespace) -> int:
     if args.action == "list":
         return _list(args)
-    if args.action in ("show", "resume", "export") and not args.review_id:
+    if args.action in ("show", "resume", "export", "ask") and not args.review_id:
         raise ConfigError(f"which review? give its id: rlm review {args.action} ID "
                           "(rlm review list shows them)")
     if args.action == "show":
         return _show(args)
+    if args.action == "ask":
+        return _ask(args)
     if args.action == "export":
         if args.output is None:
             raise ConfigError("where to? give -o FILE (.xlsx, .csv or .docx)")
@@ -126,8 +140,13 @@ def _run(review_id: str, args: argparse.Namespace) -> int:
     root, sub = endpoints_from(args, settings)
     prices = PriceTable.load(config_dir(), args.prices)
     with Library() as library:
-        budget = args.budget if args.budget is not None else \
-            store.require_review(library.conn, review_id).budget_usd
+        record = store.require_review(library.conn, review_id)
+    budget = args.budget if args.budget is not None else record.budget_usd
+    column_ids = _column_ids(record, args.only_column)
+    unknown = sorted(set(args.only_document) - set(record.doc_ids))
+    if unknown:
+        raise ConfigError(f"document {', '.join(map(str, unknown))} is not in this review; "
+                          f"rlm review show {review_id} lists its documents")
     check_budget_prices(budget, prices, (root.model, sub.model))
     out = None if args.quiet else sys.stderr
     again = (*AGAIN.get(args.again or "", ()), store.STOPPED)
@@ -137,12 +156,18 @@ def _run(review_id: str, args: argparse.Namespace) -> int:
             cost = "" if progress.unpriced else f" · {dollars(progress.cost_usd)}"
             print(printable(f"answer {progress.done}/{progress.total}{cost}"), file=out)
 
+    def emit(event: Any) -> None:
+        if out is not None and isinstance(event, ev.ConcurrencyChanged) and \
+                pace_worth_a_line(event.limit, event.reason, event.ceiling):
+            print(printable(pace_line(event.previous, event.limit, event.reason,
+                                      event.ceiling, event.pause_s)), file=out)
+
     async def main() -> Any:
         pool = ClientPool(root, sub, prices, settings.limits)
         runner = ReviewRunner(library_path=None, pool=pool, limits=settings.limits,
                               sandbox=settings.sandbox, budget_usd=budget,
                               concurrency=args.concurrency or DEFAULT_CONCURRENCY,
-                              on_cell=on_cell)
+                              on_cell=on_cell, emit=emit, runs_folder=runs_dir())
         cancel = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -151,7 +176,8 @@ def _run(review_id: str, args: argparse.Namespace) -> int:
             except (NotImplementedError, RuntimeError):
                 pass
         try:
-            plans = await runner.plan(review_id, again=again)
+            plans = await runner.plan(review_id, again=again, column_ids=column_ids,
+                                      doc_ids=args.only_document or None)
             if out is not None:
                 estimate = runner.estimate(plans)
                 cost = "cost unknown (no price for the helper model)" if estimate is None \
@@ -185,6 +211,19 @@ def _run(review_id: str, args: argparse.Namespace) -> int:
 def dollars(usd: float) -> str:
     """$0.0042 for small sums (a cent would hide them), $12.40 above a cent."""
     return f"${usd:.4f}" if usd < 0.01 else f"${usd:,.2f}"
+
+
+def _column_ids(record: store.ReviewRecord, names: list[str]) -> list[int] | None:
+    """The ids of the questions named (as shown, any case); None for all of them."""
+    if not names:
+        return None
+    by_name = {c.name.casefold(): c.id for c in record.columns}
+    missing = [n for n in names if n.casefold() not in by_name]
+    if missing:
+        known = "; ".join(c.name for c in record.columns)
+        raise ConfigError(f"no question named {missing[0]!r} in this review; its questions "
+                          f"are: {known}")
+    return [by_name[n.casefold()] for n in names]
 
 
 def _table_json(table: review_export.ReviewTable, outcome: Any = None) -> dict[str, Any]:
@@ -240,6 +279,32 @@ def _show(args: argparse.Namespace) -> int:
     else:
         _print_table(table)
     return EXIT_OK
+
+
+def _ask(args: argparse.Namespace) -> int:
+    """A question over the table and its documents, answered and printed as ``rlm ask``."""
+    from engine.cli.ask import answer
+    from engine.context_format import build_context
+    from engine.providers.prices import PriceTable, check_budget_prices
+    from engine.review.table_context import table_question, table_sources
+    from engine.rlm.session import RunSpec, new_run_id
+
+    if not args.question or not args.question.strip():
+        raise ConfigError("what is the question? rlm review ask ID \"QUESTION\"")
+    settings = load_settings()
+    root, sub = endpoints_from(args, settings)
+    prices = PriceTable.load(config_dir(), args.prices)
+    limits = settings.limits
+    if args.budget is not None:
+        limits = dataclasses.replace(limits, budget_usd=args.budget)
+    check_budget_prices(limits.budget_usd, prices, (root.model, sub.model))
+    with Library() as library:
+        table = review_export.read_table(library, args.review_id)
+        context, documents = build_context(table_sources(library, table))
+    spec = RunSpec(question=table_question(args.question, table), context=context,
+                   documents=documents, root=root, sub=sub, limits=limits, prices=prices,
+                   run_id=new_run_id(), sandbox=settings.sandbox)
+    return answer(spec, args)
 
 
 def _export(review_id: str, output: Path, args: argparse.Namespace) -> int:

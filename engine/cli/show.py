@@ -16,6 +16,7 @@ from engine.cli.common import EXIT_OK
 from engine.cli.progress import (
     KIND_WORDS,
     describe_stop,
+    held_back,
     money,
     nested_name,
     one_line,
@@ -29,6 +30,8 @@ from engine.cli.terminal import printable
 from engine.config import runs_dir
 from engine.errors import ConfigError
 from engine.rlm.citations import parse_markers
+from engine.rlm.pace_words import REUSED, pace_line
+from engine.rlm.words import compaction_words, window_words
 from engine.store.trajectory import read_events
 
 RULE = "─" * 72
@@ -129,6 +132,11 @@ def citation_lines(answer: str, prefix: str) -> list[str]:
     return lines
 
 
+def _window(event: ev.RunStarted, role: str) -> str:
+    words = window_words((event.windows or {}).get(role))
+    return f" (window {words})" if words != "unknown" else ""
+
+
 def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
     """Steps, the model's words and code, outputs, helper questions, totals and the answer."""
     max_lines = None if full else 40
@@ -143,7 +151,8 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                         else f"Helper analysis {nested_name(event.run_id)}:")
                 out += [f"{pad}{RULE}", f"{pad}{kind} {event.run_id}",
                         f"{pad}Question: {event.question}",
-                        f"{pad}Models: main {event.root_model}, helper {event.sub_model}",
+                        f"{pad}Models: main {event.root_model}{_window(event, 'root')}, "
+                        f"helper {event.sub_model}{_window(event, 'sub')}",
                         f"{pad}Documents: {event.documents:,} selected, "
                         f"{event.context_chars:,} characters"]
                 if event.depth == 0:
@@ -182,12 +191,28 @@ def render(events: Iterable[ev.Event], *, full: bool = False) -> str:
                           else textwrap.shorten(event.response_preview, 100))
                 cost = money(event.cost_usd) if event.kind == "llm_query" else ""
                 tokens = event.prompt_tokens + event.completion_tokens
+                if event.cached:   # nothing was sent: no tokens, no cost, no wait to show
+                    out.append(f"{pad}  ← {short_call(event.call_id)} {REUSED}: {result}")
+                    continue
                 out.append(f"{pad}  ← {short_call(event.call_id)} {tokens:,} tokens {cost} "
                            f"{event.latency_s:.1f} s: {result}")
+            case ev.ConcurrencyChanged():
+                pace = pace_line(event.previous, event.limit, event.reason, event.ceiling,
+                                 event.pause_s)
+                out.append(f"{pad}{pace}")
             case ev.UsageTotals():
                 totals = event
+            case ev.HistoryCompacted():
+                out.append(f"{pad}" + compaction_words(
+                    event.before_tokens, event.after_tokens, event.window,
+                    summarized=event.summarized, harder=event.harder))
+                if event.summary:
+                    out.append(_block(event.summary, pad + "  │ ", max_lines))
             case ev.Notice():
                 out.append(f"{pad}{event.level}: {event.message}")
+            case ev.AnswerHeldBack():
+                out += [f"{pad}{held_back(event.reason)}. The answer it gave first:",
+                        _block(event.answer, pad + "  ┆ ", max_lines)]
             case ev.AnswerReady():
                 label = "Partial answer" if event.partial else "Answer"
                 out += ["", f"{pad}{label}:", _block(event.text, pad + "  ", None)]

@@ -11,10 +11,13 @@ from datetime import UTC, datetime
 
 from engine import events as ev
 from engine.rlm.citations import parse_markers
+from engine.rlm.pace_words import REUSED
+from engine.rlm.parsing import clip_middle
 from engine.rlm.verify import citation_from_json
 from engine.rlm.words import (
     KIND_WORDS,
     describe_stop,
+    held_back,
     money,
     numbered,
     printable,
@@ -23,6 +26,7 @@ from engine.rlm.words import (
     status_words,
 )
 
+HELD_ANSWER_CHARS = 2_000  # of an answer held back for confirmation, in the appendix
 # Characters no Word (XML) file can hold that ``printable`` keeps: shown as escapes too.
 _NOT_XML = {ord("\ufffe"): "\\ufffe", ord("\uffff"): "\\uffff"}
 
@@ -151,16 +155,21 @@ def build(events: Iterable[ev.Event], *, with_trajectory: bool = False) -> Expor
                 cost = f", {money(event.cost_usd)}" if event.kind == "llm_query" else ""
                 result = (f"error: {clean(event.error)}" if event.error
                           else clean(event.response_preview))
+                spent = (REUSED if event.cached else
+                         f"{tokens:,} tokens{cost}, {event.latency_s:.1f} s")
                 helpers.append(HelperQuestion(
                     title=f"{where}{what[:1].upper()}{what[1:]} {_short_call(event.call_id)} "
-                          f"to {clean(event.model, keep_layout=False)}: {tokens:,} tokens{cost}, "
-                          f"{event.latency_s:.1f} s",
+                          f"to {clean(event.model, keep_layout=False)}: {spent}",
                     prompt=clean(start.prompt_preview) if start else "",
                     answer=result))
             case ev.UsageTotals():
                 totals = event
             case ev.Notice():
                 notices.append(f"{where}{clean(event.level)}: {clean(event.message)}")
+            case ev.AnswerHeldBack():
+                first = clip_middle(clean(event.answer), HELD_ANSWER_CHARS)
+                notices.append(f"{where}Step {event.iteration}: {held_back(event.reason)}. "
+                               f"The answer it gave first: {first}")
             case ev.AnswerReady(depth=0):
                 answer, partial = event.text, event.partial
             case ev.AnswerCitations(depth=0):

@@ -18,7 +18,10 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from engine.errors import ProviderError
+from engine.providers.concurrency import AdaptiveLimit, LimitChange
 from engine.providers.prices import PriceTable
+from engine.providers.tokens import TokenGauge
+from engine.providers.windows import Window
 from engine.secrets import env_var_for, is_local, provider_name, safe_url, scrub_urls
 
 T = TypeVar("T")
@@ -26,7 +29,7 @@ T = TypeVar("T")
 _JITTER = 0.1  # up to +10 %, so many sub-calls throttled together do not retry in lockstep
 _RETRY_STATUSES = frozenset({408, 409})  # plus every 5xx and 429
 _CONTEXT_MARKERS = ("context_length", "context length", "maximum context", "too many tokens",
-                    "context window")
+                    "context window", "context size", "exceed_context_size")
 # OpenAI's own endpoints reject max_tokens for reasoning models; they take this name instead.
 _MAX_COMPLETION_TOKENS_PROVIDERS = frozenset({"openai", "azure"})
 _BROKEN_BODY = (json.JSONDecodeError, UnicodeDecodeError)
@@ -56,6 +59,12 @@ class Completion:
 
 
 RETRY_AFTER_MAX = 600.0
+# With an adaptive limit, a 429 lowers the limit instead of using up a retry: the call waits
+# and tries again. For this long since the call began; after it, each 429 counts as a failed
+# attempt again (as it does once the limit is down to one call at a time), so a service that
+# keeps refusing ends the call with its error instead of holding the batch for ever. The
+# run's own time limit, when set, applies throughout.
+RATE_LIMIT_PATIENCE_S = 600.0
 
 
 class _Transient(Exception):
@@ -92,6 +101,11 @@ class ModelClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.on_retry = on_retry
+        # The model's window in tokens (None: unknown), set by whoever learned it
+        # (windows.py), and the characters per token its server's usage shows.
+        self.context_window: int | None = None
+        self.window = Window(None)
+        self.gauge = TokenGauge()
         # A pool wait is not a stalled server: calls beyond max_connections queue for a free
         # connection (pool=None) and the caller's own concurrency limit decides how many run.
         http_timeout = httpx2.Timeout(timeout, pool=None)
@@ -117,18 +131,30 @@ class ModelClient:
 
     async def complete(self, messages: list[dict[str, str]], *,
                        max_tokens: int | None = None,
-                       on_retry: Callable[[str], None] | None = None) -> Completion:
+                       on_retry: Callable[[str], None] | None = None,
+                       limiter: AdaptiveLimit | None = None,
+                       on_limit: Callable[[LimitChange], None] | None = None) -> Completion:
         """Send one chat request (only model, messages and an optional token limit).
 
         ``on_retry`` overrides the client's retry callback for this call, so a client
         shared by several runs reports each retry to the run that made the call.
+        ``limiter``: each attempt waits for a place in it, and tells it how the attempt went
+        (a 429 lowers it, see ``RATE_LIMIT_PATIENCE_S``); ``on_limit`` hears of each change.
         """
         started = time.monotonic()
         messages = _valid_messages(messages)
         response, attempts = await self._with_retries(
             lambda: self._bounded(self._chat_once(messages, max_tokens)), operation="chat",
-            on_retry=on_retry)
-        return self._completion(response, time.monotonic() - started, attempts)
+            on_retry=on_retry, limiter=limiter, on_limit=on_limit)
+        completion = self._completion(response, time.monotonic() - started, attempts)
+        self.gauge.observe(sum(len(m.get("content") or "") for m in messages), len(messages),
+                           completion.prompt_tokens)
+        return completion
+
+    def set_window(self, window: Window) -> None:
+        """Use ``window`` (from windows.py) as this model's window."""
+        self.window = window
+        self.context_window = window.tokens
 
     async def list_models(self) -> list[str]:
         """The model ids the endpoint offers, sorted."""
@@ -197,27 +223,52 @@ class ModelClient:
 
     async def _with_retries(self, attempt_once: Callable[[], Awaitable[T]], *,
                             operation: str,
-                            on_retry: Callable[[str], None] | None = None) -> tuple[T, int]:
-        """Run one attempt after another until one works, a fatal error, or retries run out."""
-        failure: _Transient | None = None
-        attempt = 0
-        for attempt in range(self.max_retries + 1):
+                            on_retry: Callable[[str], None] | None = None,
+                            limiter: AdaptiveLimit | None = None,
+                            on_limit: Callable[[LimitChange], None] | None = None,
+                            ) -> tuple[T, int]:
+        """Run one attempt after another until one works, a fatal error, or retries run out.
+
+        A 429 the limiter takes on (it lowers its limit, or already has since the attempt
+        began) does not use up a retry while within RATE_LIMIT_PATIENCE_S."""
+        started = time.monotonic()
+        attempts = counted = waived = 0
+        while True:
+            attempts += 1
+            failure, waive = None, False
+            slot = await limiter.acquire() if limiter is not None else None
             try:
-                return await attempt_once(), attempt + 1
-            except _Transient as exc:
-                failure = exc
-            except openai.APIError as exc:
-                failure = self._classify(exc, operation)  # raises when not worth retrying
+                try:
+                    result = await attempt_once()
+                except _Transient as exc:
+                    failure = exc
+                except openai.APIError as exc:
+                    failure = self._classify(exc, operation)  # raises when not worth retrying
+                if limiter is not None and slot is not None:
+                    if failure is None:
+                        _tell(on_limit, limiter.succeeded())
+                    elif failure.kind == "rate_limit":
+                        waive = (limiter.backing_off(slot)
+                                 and time.monotonic() - started < RATE_LIMIT_PATIENCE_S)
+                        _tell(on_limit, limiter.rate_limited(slot, failure.retry_after))
+            finally:
+                if limiter is not None and slot is not None:
+                    limiter.release(slot)
+            if failure is None:
+                return result, attempts
+            if waive:   # the limiter slows the calls down; this one tries again, uncounted
+                waived += 1
+                await asyncio.sleep(self._retry_delay(min(waived - 1, 3), failure.retry_after))
+                continue
             retries = min(self.max_retries, QUICK_RETRIES) if failure.quick else self.max_retries
-            if attempt >= retries:
-                break
-            delay = self._retry_delay(attempt, failure.retry_after)
+            if counted >= retries:
+                raise self._gave_up(failure, attempts) from failure
+            delay = self._retry_delay(counted, failure.retry_after)
             if failure.quick:
                 delay = min(delay, QUICK_RETRY_DELAY_S)
-            self._notify(failure, delay, attempt + 2, retries + 1, on_retry or self.on_retry)
+            counted += 1
+            self._notify(failure, delay, counted + 1, retries + 1, on_retry or self.on_retry)
             await asyncio.sleep(delay)  # cancellation lands here too and propagates
-        assert failure is not None
-        raise self._gave_up(failure, attempt + 1) from failure
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         # A wait the server asked for is honoured up to RETRY_AFTER_MAX (the run's own
@@ -360,6 +411,11 @@ class ModelClient:
         if cost is None and model != self.model:
             cost = self.prices.cost(model, prompt, completion, cached)
         return cost
+
+
+def _tell(listener: Callable[[LimitChange], None] | None, change: LimitChange | None) -> None:
+    if listener is not None and change is not None:
+        listener(change)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

@@ -24,6 +24,7 @@ from engine import events as ev
 from engine.config import Limits, SandboxSettings
 from engine.errors import ProviderError, SandboxError
 from engine.events import StopReason
+from engine.providers.concurrency import LimitChange
 from engine.review.answers import AnswerType, ParsedAnswer, parse_answer
 from engine.review.prompting import CellReply, direct_messages, read_reply, rlm_question
 from engine.rlm.budget import LimitReached, RunBudget
@@ -36,6 +37,7 @@ from engine.sandbox.policy import SandboxRefusedError
 from engine.store import reviews as store
 from engine.store.contexts import page_text, prepare_context
 from engine.store.library import DocumentRecord, Library
+from engine.store.trajectory import TrajectoryLog
 
 # A document is answered in one call when its tokens (and the question's) fill at most this
 # share of the helper model's window; the rest is left for the reply and the tokenizer's
@@ -104,7 +106,7 @@ class ReviewRunner:
                  budget_usd: float | None = None,
                  on_cell: Callable[[store.CellRecord, ReviewProgress], None] | None = None,
                  emit: Callable[[ev.Event], None] | None = None,
-                 context_cache: Path | None = None) -> None:
+                 context_cache: Path | None = None, runs_folder: Path | None = None) -> None:
         self.library_path = library_path
         self.pool = pool
         self.limits = limits
@@ -114,10 +116,13 @@ class ReviewRunner:
         self.on_cell = on_cell
         self.emit = emit or (lambda _event: None)
         self.context_cache = context_cache
+        # Where an RLM cell's record of the analysis is kept (``rlm show RUN_ID`` reads it).
+        self.runs_folder = runs_folder
         # One thread owns the store's connection: cells are written in order, never at once.
         self._db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="review-store")
         self._library: Library | None = None
         self._shared = _Shared()
+        self._review_id = ""
 
     # --- the store, on its own thread ---------------------------------------------------
 
@@ -137,8 +142,8 @@ class ReviewRunner:
     # --- planning -----------------------------------------------------------------------
 
     def window(self) -> int:
-        window = getattr(self.pool.sub(), "context_window", None)
-        return int(window) if isinstance(window, int) and window > 0 else DEFAULT_WINDOW_TOKENS
+        window = self.pool.sub().context_window
+        return window if window and window > 0 else DEFAULT_WINDOW_TOKENS
 
     def strategy(self, doc: DocumentRecord) -> str:
         fits = doc.tokens + PROMPT_OVERHEAD_TOKENS <= DIRECT_SHARE * self.window()
@@ -147,7 +152,10 @@ class ReviewRunner:
     async def plan(self, review_id: str, *, again: tuple[str, ...] = (store.STOPPED,),
                    column_ids: list[int] | None = None,
                    doc_ids: list[int] | None = None) -> list[CellPlan]:
-        """The cells a run would answer, each with its strategy."""
+        """The cells a run would answer, each with its strategy (from the helper model's
+        window, asked of its server first)."""
+        await self.pool.learn_window(self.pool.sub())
+
         def read(library: Library) -> list[CellPlan]:
             record = store.require_review(library.conn, review_id)
             wanted = store.missing_cells(library.conn, review_id, again=again,
@@ -180,6 +188,7 @@ class ReviewRunner:
         """Answer ``plans`` (from ``plan``); returns when all are done, the budget is spent
         or ``cancel`` is set (cells in flight are then abandoned: resume runs them)."""
         started = time.monotonic()
+        self._review_id = review_id
         progress = ReviewProgress(total=len(plans))
         slots = asyncio.Semaphore(self.concurrency)
         await self._store(lambda lib: store.set_status(lib.conn, review_id, "running"))
@@ -289,7 +298,17 @@ class ReviewRunner:
         client = self.pool.sub()
         messages = direct_messages(cell.column.question, kind, cell.column.choices,
                                    cell.doc.title, pages)
-        completion = await client.complete(messages)
+        # The calls in flight to the endpoint adapt to 429s, as helper questions do; the
+        # review's own limit is their ceiling.
+        limiter = self.pool.limiter(client.base_url, self.concurrency)
+
+        def changed(change: LimitChange) -> None:
+            self.emit(ev.ConcurrencyChanged(
+                run_id=self._review_id, previous=change.previous, limit=change.limit,
+                reason=change.reason, ceiling=self.concurrency,
+                pause_s=round(change.pause_s, 3)))
+
+        completion = await client.complete(messages, limiter=limiter, on_limit=changed)
         self._count(spent, completion.cost_usd)
         return (read_reply(completion.text),
                 completion.prompt_tokens + completion.completion_tokens)
@@ -302,14 +321,23 @@ class ReviewRunner:
         budget = RunBudget(limits)
         run_id = new_run_id()
         workdir = Path(tempfile.mkdtemp(prefix=f"rlm-review-{run_id}-"))
+        log = self._open_log(run_id)
+
+        def emit(event: ev.Event) -> None:
+            if log is not None:
+                log.write(event)
+            self.emit(event)
+
         run = RLMRun(run_id=run_id, question=rlm_question(cell.column.question, kind,
                                                           cell.column.choices),
-                     context=prepared, pool=self.pool, budget=budget, emit=self.emit,
+                     context=prepared, pool=self.pool, budget=budget, emit=emit,
                      workdir=workdir, sandbox=self.sandbox)
         try:
             result = await run.run()
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+            if log is not None:
+                log.close()
             usage = budget.usage
             self._count(spent, usage.known_cost_usd, unpriced=bool(usage.unpriced_models))
         if result.stop_reason == StopReason.BUDGET:
@@ -320,6 +348,14 @@ class ReviewRunner:
             raise SandboxError(result.error or "the safe workspace failed")
         reply = read_reply(result.answer)
         return reply, budget.usage.prompt_tokens + budget.usage.completion_tokens, run_id
+
+    def _open_log(self, run_id: str) -> TrajectoryLog | None:
+        if self.runs_folder is None:
+            return None
+        try:
+            return TrajectoryLog(self.runs_folder / f"{run_id}.jsonl")
+        except OSError:     # the answer matters more than its record
+            return None
 
     def _count(self, cell: _CellCost, cost: float | None, unpriced: bool = False) -> None:
         """Add a cell's spending to the cell's and the review's totals."""

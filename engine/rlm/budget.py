@@ -70,7 +70,6 @@ class RunBudget:
         self.started = time.monotonic()
         self.sub_calls = 0
         self.usage = UsageTotals()
-        self.semaphore = asyncio.Semaphore(limits.batch_concurrency)
         self._child_slots: dict[int, asyncio.Semaphore] = {}
         # What the host holds for pending REPL calls, shared by every REPL of the tree.
         self.call_bytes = CallBytes()

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from engine.config import Limits
 from engine.endpoints import Endpoint
 from engine.providers.client import ModelClient
+from engine.providers.concurrency import AdaptiveLimit
 from engine.providers.prices import PriceTable
+from engine.providers.windows import Window, choose, discover_window
+from engine.rlm.subcall_cache import SubCallCache
 
 
 class ClientPool:
-    """Creates clients lazily and shares them across a run tree; closes them all at the end."""
+    """Creates clients lazily and shares them across a run tree; closes them all at the end.
+
+    It also holds what a run tree and a conversation's follow-ups share besides clients:
+    the answers of sub-calls already made (``cache``) and, per endpoint, the adaptive
+    number of sub-calls in flight (``limiter``).
+    """
 
     def __init__(self, root: Endpoint, sub: Endpoint, prices: PriceTable, limits: Limits) -> None:
         self.root_endpoint = root
@@ -17,6 +27,9 @@ class ClientPool:
         self.prices = prices
         self.limits = limits
         self._clients: dict[tuple[str, str], ModelClient] = {}
+        self._learning: dict[tuple[str, str], asyncio.Future[Window]] = {}
+        self.cache = SubCallCache()
+        self._limiters: dict[str, AdaptiveLimit] = {}
 
     def _client(self, endpoint: Endpoint, model: str | None = None) -> ModelClient:
         name = model or endpoint.model
@@ -36,7 +49,35 @@ class ClientPool:
         """The sub-model's client; ``model`` picks another model on the same endpoint."""
         return self._client(self.sub_endpoint, model)
 
+    async def learn_window(self, client: ModelClient) -> Window:
+        """The client's window, asked of its server once (the answer is kept per endpoint
+        and model for the process's life; the asking takes two seconds at most)."""
+        key = (client.base_url, client.model)
+        if key not in self._learning:
+            self._learning[key] = asyncio.ensure_future(self._learn(client))
+        return await asyncio.shield(self._learning[key])
+
+    async def _learn(self, client: ModelClient) -> Window:
+        root = self.root_endpoint
+        is_root = (client.base_url, client.model) == (root.base_url, root.model)
+        endpoint = root if is_root else self.sub_endpoint
+        setting = endpoint.context_window if endpoint.model == client.model else None
+        found = await discover_window(client.base_url, client.model, endpoint.api_key)
+        client.set_window(choose(found, client.model, setting))
+        return client.window
+    def limiter(self, base_url: str, ceiling: int) -> AdaptiveLimit:
+        """The sub-calls in flight to ``base_url``, at most ``ceiling`` (the question's
+        batch_concurrency setting), fewer while the service is asking us to slow down."""
+        limiter = self._limiters.get(base_url)
+        if limiter is None:
+            limiter = self._limiters[base_url] = AdaptiveLimit(ceiling)
+        else:
+            limiter.ceiling = ceiling
+        return limiter
+
     async def aclose(self) -> None:
+        for task in self._learning.values():
+            task.cancel()
         for client in self._clients.values():
             try:
                 await client.aclose()

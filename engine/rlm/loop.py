@@ -18,7 +18,9 @@ from engine.providers.client import Completion, ModelClient
 from engine.rlm import prompts
 from engine.rlm.budget import LimitReached, RunBudget, UsageTotals
 from engine.rlm.clients import ClientPool
+from engine.rlm.confirm import AnswerGate
 from engine.rlm.parsing import (
+    ProseFinal,
     clip_middle,
     code_blocks,
     ends_in_open_block,
@@ -26,7 +28,9 @@ from engine.rlm.parsing import (
     strip_code,
 )
 from engine.rlm.subcalls import SubCalls
+from engine.rlm.unfinished import Findings
 from engine.rlm.verify import PageIndex, check_citations
+from engine.rlm.window_guard import WindowGuard, learn_windows
 from engine.sandbox.host import CallHandler, CellResult, ReplProcess
 from engine.sandbox.policy import SandboxRefusedError
 
@@ -110,6 +114,9 @@ class RLMRun:
         self._priced_warned: set[str] = set()
         self._page_index: PageIndex | None = None
         self._checked: tuple[str, list[dict[str, Any]]] | None = None  # answer, its citations
+        self.window_guard: WindowGuard | None = None
+        self.gate = AnswerGate(self.limits.confirm_early_answers)
+        self.findings = Findings()  # what a run without FINAL shows instead of an answer
 
     # --- events ---------------------------------------------------------
 
@@ -119,6 +126,7 @@ class RLMRun:
                 "parent_call_id": self.parent_call_id}
 
     def emit(self, cls: type[ev.RunEvent], **fields: Any) -> None:
+        self.findings.observe(cls, fields)
         self.emit_raw(cls(**self.ids(), **fields))
 
     def notice(self, message: str, level: str = "info") -> None:
@@ -198,10 +206,15 @@ class RLMRun:
             first = messages[-1]["content"] if messages and messages[-1]["role"] == "user" \
                 else ""
         self.messages = messages
+        windows = await learn_windows(self.pool, client)
+        self.window_guard = WindowGuard(self, client, messages)
         self.emit(ev.RunStarted, question=self.question, root_model=client.model,
                   sub_model=self.pool.sub().model, context_chars=self.context.chars,
                   documents=len(self.context.documents), limits=vars(self.limits).copy(),
-                  system_prompt=system if self.depth == 0 else "", first_message=first)
+                  system_prompt=system if self.depth == 0 else "", first_message=first,
+                  windows=windows)
+        if self.depth == 0:
+            self.window_guard.warn_small(messages)
         if self.repl is None:
             self.repl = self.new_repl()
         # A REPL kept from an earlier question counts its calls with this run's tree.
@@ -223,8 +236,8 @@ class RLMRun:
             return await self._stop(exc.reason, client, messages)
         except ProviderError as exc:
             self.provider_error = exc
-            return self.finish(StopReason.PROVIDER_ERROR, self.partial_answer(), partial=True,
-                               error=str(exc))
+            return self.finish(StopReason.PROVIDER_ERROR, await self.unfinished_answer(),
+                               partial=True, error=str(exc))
         except SandboxError as exc:
             self.repl_lost = True
             return self.finish(StopReason.SANDBOX_ERROR, self.partial_answer(), partial=True,
@@ -245,6 +258,8 @@ class RLMRun:
     async def _iterate(self, client: ModelClient, messages: Messages) -> RunResult:
         consecutive_errors = 0
         max_iterations = self.limits.max_iterations
+        # A follow-up's model has looked at the documents in the questions before it.
+        self.gate.looked = any(m["role"] == "assistant" for m in messages)
         for iteration in range(1, max_iterations + 1):
             self.iteration = iteration
             self.budget.check()
@@ -258,9 +273,16 @@ class RLMRun:
             cut_off = completion.finish_reason == "length" and ends_in_open_block(reply)
             if cut_off:  # the model ran out of output mid-block: running half a cell helps no one
                 blocks = blocks[:-1]
+            prose_beside_code = written_final is not None and bool(blocks)
+            note: str | None = None  # set when this reply's FINAL is held back
             if not blocks:
                 if written_final and not written_final.is_var:
-                    return await self.finish_checked(StopReason.ANSWERED, written_final.value)
+                    note = self._hold(written_final.value, has_next=has_next)
+                    if note is None:
+                        return await self.finish_checked(StopReason.ANSWERED,
+                                                         written_final.value)
+                    add_user_turn(messages, self._turn([note], iteration, has_next))
+                    continue
                 if written_final:  # FINAL_VAR(name) in prose: let the REPL resolve the name
                     blocks = [f"FINAL_VAR({written_final.value!r})"]
                 else:
@@ -272,26 +294,66 @@ class RLMRun:
                             iteration=iteration + 1, max_iterations=max_iterations))
                     continue
             reports = []
-            for code in blocks:
+            unseen = 0  # characters of output this reply's cells printed before its FINAL
+            for index, code in enumerate(blocks, 1):
                 result = await self._run_cell(code)
                 reports.append(prompts.cell_report(self.cell, result.output, result.error))
                 if result.final_set:
-                    return await self.finish_checked(StopReason.ANSWERED, result.final or "")
+                    answer = result.final or ""
+                    unseen += result.printed_before_final + int(result.restarted)
+                    note = self._hold(answer, unseen=unseen, has_next=has_next)
+                    if note is None:
+                        return await self.finish_checked(StopReason.ANSWERED, answer)
+                    if index < len(blocks):
+                        reports.append(prompts.BLOCKS_AFTER_FINAL_NOTE)
+                    break
+                unseen += len(result.output.strip()) + len(result.error or "")
                 consecutive_errors = consecutive_errors + 1 if result.error else 0
                 if consecutive_errors >= self.limits.max_consecutive_errors:
                     add_user_turn(messages, self._outputs(reports))
                     return await self._stop(StopReason.MAX_ERRORS, client, messages)
-            if written_final:
-                reports.append(prompts.PROSE_FINAL_WITH_CODE)
+            if written_final and prose_beside_code and note is None:
+                if not self.gate.enabled:
+                    reports.append(prompts.PROSE_FINAL_WITH_CODE)
+                else:  # the same as a FINAL called after the reply's cells
+                    answer = await self._prose_answer(written_final)
+                    note = self._hold(answer, unseen=unseen, has_next=has_next)
+                    if note is None:
+                        return await self.finish_checked(StopReason.ANSWERED, answer)
             if cut_off:
                 reports.append(prompts.CUT_OFF_NOTE)
-            outputs = self._outputs(reports)
-            if has_next:
-                outputs = prompts.ITERATION_TURN.format(
-                    iteration=iteration + 1, max_iterations=max_iterations, outputs=outputs)
-            add_user_turn(messages, outputs)
+            if note is not None:
+                reports.append(note)
+            self.gate.looked = True
+            add_user_turn(messages, self._turn(reports, iteration, has_next))
             compact_history(messages, self.limits.history_limit_chars)
         return await self._stop(StopReason.MAX_ITERATIONS, client, messages)
+
+    def _turn(self, reports: list[str], iteration: int, has_next: bool) -> str:
+        """The user turn after an iteration: its outputs and notes, then where the run is."""
+        outputs = self._outputs(reports)
+        if has_next:
+            outputs = prompts.ITERATION_TURN.format(
+                iteration=iteration + 1, max_iterations=self.limits.max_iterations,
+                outputs=outputs)
+        return outputs
+
+    def _hold(self, answer: str, *, unseen: int = 0, has_next: bool) -> str | None:
+        """None when this FINAL ends the run; else the note asking the model to confirm it
+        (``AnswerGate``), with the held answer in the trajectory."""
+        reason = self.gate.reason(unseen=unseen > 0, has_next=has_next)
+        if reason is None:
+            return None
+        self.emit(ev.AnswerHeldBack, iteration=self.iteration, answer=answer, reason=reason,
+                  unseen_chars=unseen)
+        return self.gate.hold(answer, reason)
+
+    async def _prose_answer(self, written: ProseFinal) -> str:
+        """A prose FINAL's answer; FINAL_VAR(name) is read from the REPL."""
+        if not written.is_var:
+            return written.value
+        result = await self._run_cell(f"FINAL_VAR({written.value!r})")
+        return (result.final or "") if result.final_set else written.value
 
     def _outputs(self, reports: list[str]) -> str:
         # One turn's outputs stay within half the history budget, however many cells ran.
@@ -316,7 +378,9 @@ class RLMRun:
     async def _ask_root(self, client: ModelClient, messages: Messages) -> Completion:
         if self.depth > 0:  # a child's own model calls count against the sub-call limit too
             self.budget.take_sub_calls(1)
-        completion = await client.complete(messages, on_retry=self.retry_notice)
+        if self.window_guard is None:
+            self.window_guard = WindowGuard(self, client, messages)
+        completion = await self.window_guard.complete(messages)
         self.last_reply = completion.text
         self.emit(ev.ModelResponse, iteration=self.iteration, model=completion.model,
                   text=completion.text, prompt_tokens=completion.prompt_tokens,
@@ -338,7 +402,7 @@ class RLMRun:
                                                  partial=True)
             except (LimitReached, ProviderError, SandboxError) as exc:
                 self.notice(f"could not ask for a final answer: {exc}", level="warning")
-        return self.finish(reason, self.partial_answer(), partial=True)
+        return self.finish(reason, await self.unfinished_answer(), partial=True)
 
     async def _last_answer(self, reply: str) -> str:
         """The answer in a last-chance reply: FINAL in prose, or FINAL/FINAL_VAR run in the REPL
@@ -353,11 +417,22 @@ class RLMRun:
             result = await self._run_cell(code)
             if result.final_set:
                 return result.final or ""
-        return written.value if written else strip_code(reply)
+        return written.value if written else await self.unfinished_answer(strip_code(reply))
 
-    def partial_answer(self) -> str:
-        """The prose of the last reply, the best we have when no more calls are allowed."""
-        return strip_code(self.last_reply)
+    async def unfinished_answer(self, last_words: str = "") -> str:
+        """``partial_answer``, with the REPL's variables read first while it is still open."""
+        if self.repl is not None and not self.repl_lost \
+                and not self._repl_busy and self.repl.ready is not None:
+            self._repl_busy = True
+            await self.findings.read_variables(self.repl)
+            self._repl_busy = False
+        return self.partial_answer(last_words)
+
+    def partial_answer(self, last_words: str = "") -> str:
+        """The answer of a run that ended without FINAL: a report that the model did not
+        finish, of the answer it held back unconfirmed if any, and of what it had found
+        (never its last prose passed off as an answer)."""
+        return self.findings.report(last_words, held=self.gate.held)
 
     def finish(self, reason: StopReason, answer: str, *, partial: bool = False,
                error: str | None = None) -> RunResult:

@@ -83,6 +83,22 @@ PROSE_FINAL_WITH_CODE = (
     "was ignored; check the outputs above, then call FINAL(...) inside a ```repl``` block."
 )
 
+HELD_UNSEEN_OUTPUT = (
+    "Note: you called FINAL before seeing the output above, so your answer was not accepted "
+    "yet. Your answer was:\n<<<\n{answer}\n>>>\nCheck it against the output. If it holds, "
+    "call FINAL again with it; if not, correct it or keep working. Your next FINAL ends the "
+    "task."
+)
+
+BLOCKS_AFTER_FINAL_NOTE = "Note: the code blocks after the one that called FINAL did not run."
+
+HELD_FIRST_REPLY = (
+    "Note: you called FINAL before looking at the documents, so your answer was not accepted "
+    "yet. Your answer was:\n<<<\n{answer}\n>>>\nLook at `context` first and check the "
+    "answer against it; then call FINAL again to confirm or correct it. Your next FINAL ends "
+    "the task."
+)
+
 LAST_CHANCE = (
     "You have reached the limit ({reason}). Do not write code. Reply now with your best "
     "final answer to the question, from what you have found so far, as FINAL(your answer). "

@@ -18,9 +18,11 @@ from engine.config import Limits
 from engine.context_format import PreparedContext
 from engine.errors import ProviderError
 from engine.events import StopReason
-from engine.providers.client import Completion
+from engine.providers.client import Completion, ModelClient
+from engine.providers.concurrency import LimitChange
 from engine.rlm.budget import MAX_SLICE_DISK_BYTES, LimitReached, RunBudget, UsageTotals
 from engine.rlm.clients import ClientPool
+from engine.rlm.subcall_cache import cache_key
 from engine.rlm.verify import MAX_QUOTE_CHARS, PageIndex
 from engine.sandbox.calls import SubCallRefused, megabytes, release_call_args
 from engine.sandbox.context_file import write_context
@@ -32,6 +34,7 @@ PREVIEW_CHARS = 300
 # reason. rlm_query's context= is not a prompt: it goes to disk, bounded by the frame cap
 # (64 MB) and MAX_SLICE_DISK_BYTES.
 MAX_PROMPT_CHARS = 8_000_000
+ANSWER_RESERVE_TOKENS = 1024   # of a sub-model's window, kept for its answer
 # A child run ending for one of these stops its parent too: the limits are shared.
 _SHARED_STOPS = {StopReason.BUDGET, StopReason.TIMEOUT, StopReason.MAX_SUB_CALLS,
                  StopReason.CANCELLED}
@@ -49,6 +52,22 @@ def check_prompt(kind: str, prompt: str) -> None:
             f"{kind} refused: this call's prompt is {len(prompt) / 1e6:,.1f} million "
             f"characters; the limit is {MAX_PROMPT_CHARS / 1e6:g} million characters per "
             "call — pass a smaller slice")
+
+
+def window_refusal(client: ModelClient, prompt: str) -> str | None:
+    """Why ``prompt`` cannot fit the client's model's window (room kept for the answer),
+    or None when it fits or the window is unknown."""
+    window = client.context_window
+    if not window:
+        return None
+    allowed = window - min(ANSWER_RESERVE_TOKENS, window // 8)
+    tokens = client.gauge.tokens(prompt) + client.gauge.PER_MESSAGE
+    if tokens <= allowed:
+        return None
+    return (f"llm_query refused: this prompt is about {tokens:,} tokens ({len(prompt):,} "
+            f"characters), but model {client.model!r} reads at most {window:,} tokens, so a "
+            f"prompt may be about {allowed:,} tokens (some {client.gauge.chars(allowed):,} "
+            "characters) — pass a smaller piece, or split it over llm_query_batched")
 
 
 @dataclass
@@ -164,23 +183,46 @@ class SubCalls:
                                  "budget; call llm_query without model= to use the sub-model")
 
     async def llm_query(self, prompt: str, model: str | None = None) -> str:
-        """One sub-model call; a failure the model can work around becomes SubCallRefused."""
+        """One sub-model call; a failure the model can work around becomes SubCallRefused.
+
+        An identical call already made in this run tree or conversation (same endpoint,
+        model and messages) is answered from the pool's cache, and one in flight is waited
+        for: nothing is sent, and it costs nothing. It still counts as a helper question
+        toward ``max_sub_calls`` (counted before the call, see ``_on_llm_query``): that limit
+        stops runaway code, which a loop asking the same question again is too.
+        """
         check_prompt("llm_query", prompt)
         self._check_model(model)
         client = self.run.pool.sub(model)
+        await self.run.pool.learn_window(client)
         call_id = self._call_id()
         self._started(call_id, "llm_query", client.model, prompt)
+        too_long = window_refusal(client, prompt)
+        if too_long:   # never sent: the server would refuse it, or (Ollama) cut it silently
+            self.run.emit(ev.SubCallFinished, call_id=call_id, kind="llm_query",
+                          model=client.model, error=too_long)
+            raise SubCallRefused(too_long)
+        messages = [{"role": "user", "content": prompt}]
+        limiter = self.run.pool.limiter(client.base_url, self.run.limits.batch_concurrency)
+        started = time.monotonic()
         try:
-            async with self.budget.semaphore:
-                completion = await client.complete([{"role": "user", "content": prompt}],
-                                                   on_retry=self.run.retry_notice)
+            completion, cached = await self.run.pool.cache.fetch(
+                cache_key(client.base_url, client.model, messages),
+                lambda: client.complete(messages, on_retry=self.run.retry_notice,
+                                        limiter=limiter, on_limit=self._limit_changed))
         except ProviderError as exc:
             self.run.emit(ev.SubCallFinished, call_id=call_id, kind="llm_query",
                           model=client.model, error=str(exc))
             if exc.ends_run(model_named_by_code=model is not None):
                 raise
             raise SubCallRefused(str(exc)) from exc
-        self._finished(call_id, "llm_query", completion)
+        if cached:
+            self.run.emit(ev.SubCallFinished, call_id=call_id, kind="llm_query",
+                          model=completion.model, response_preview=preview(completion.text),
+                          response_chars=len(completion.text), cost_usd=0.0,
+                          latency_s=round(time.monotonic() - started, 4), cached=True)
+        else:
+            self._finished(call_id, "llm_query", completion)
         self.budget.check()
         return completion.text
 
@@ -193,6 +235,11 @@ class SubCalls:
                       cached_tokens=completion.cached_tokens, cost_usd=completion.cost_usd,
                       latency_s=round(completion.latency_s, 4))
         self.run.record_usage(completion)
+
+    def _limit_changed(self, change: LimitChange) -> None:
+        ceiling = self.run.limits.batch_concurrency
+        self.run.emit(ev.ConcurrencyChanged, previous=change.previous, limit=change.limit,
+                      reason=change.reason, ceiling=ceiling, pause_s=round(change.pause_s, 3))
 
     async def llm_query_batched(self, prompts: list[str], model: str | None = None) -> list[str]:
         """Concurrent calls, results in order; one failed prompt is an error string in its slot."""

@@ -7,7 +7,7 @@ import itertools
 import re
 import unicodedata
 
-from engine.events import StopReason
+from engine.events import HoldReason, StopReason
 from engine.rlm.citations import Citation, replace_markers
 from engine.rlm.verify import CheckedCitation, CitationStatus
 
@@ -26,6 +26,13 @@ STOP_DESCRIPTIONS: dict[StopReason, str] = {
     StopReason.SANDBOX_ERROR: "The safe workspace could not start on this computer",
     StopReason.ERROR: "Failed: an unexpected error",
     StopReason.WORKER_DIED: "Interrupted: the engine stopped during the question",
+}
+# Why the model's first FINAL was held back (events.AnswerHeldBack), as every view says it.
+HELD_BACK_WORDS: dict[HoldReason, str] = {
+    HoldReason.UNSEEN_OUTPUT: "The model answered before reading its results; it was shown "
+                              "them and asked to confirm",
+    HoldReason.FIRST_REPLY: "The model answered before looking at the documents; it was "
+                            "asked to look and confirm",
 }
 # What the model's code is kept away from, by the engine's name of each kind of isolation.
 ISOLATION_WORDS = {"filesystem": "files", "network": "network", "process": "other programs"}
@@ -53,6 +60,13 @@ def printable(text: str, *, keep_layout: bool = True) -> str:
     keep = _LAYOUT if keep_layout else frozenset()
     return "".join(_escape(ch) if ch not in keep and unicodedata.category(ch) in _UNPRINTABLE
                    else ch for ch in text)
+
+
+def held_back(reason: HoldReason | str) -> str:
+    """Why an answer was held back for the model to confirm, in the reader's words."""
+    if isinstance(reason, HoldReason):
+        return HELD_BACK_WORDS[reason]
+    return "The model was asked to confirm its answer"
 
 
 def describe_stop(reason: StopReason | str) -> str:
@@ -126,3 +140,25 @@ def numbered(answer: str) -> str:
         return f"[{next(counter)}]"
 
     return replace_markers(answer, number)
+
+
+def window_words(window: object) -> str:
+    """A model's window from a RunStarted event's ``windows`` entry: "16k tokens" (the
+    details view's word; the plain view says what it means instead)."""
+    tokens = window.get("tokens") if isinstance(window, dict) else None
+    if not isinstance(tokens, int) or isinstance(tokens, bool) or tokens <= 0:
+        return "unknown"
+    return f"{tokens // 1000:,}k tokens" if tokens >= 10_000 else f"{tokens:,} tokens"
+
+
+def compaction_words(before: int, after: int, window: int, *, summarized: bool,
+                     harder: bool) -> str:
+    """A HistoryCompacted event in plain words: why, what was done, how full it is now."""
+    def share(tokens: int) -> str:
+        return f"{min(999, round(100 * tokens / window))}%" if window > 0 else "?"
+    why = ("The AI service said the conversation was too long for the main model"
+           if harder else "The conversation was filling the main model's memory")
+    what = ("the model summarised its earlier steps" if summarized
+            else "older steps were shortened")
+    again = ", and it was sent again" if harder else ""
+    return f"{why}, so {what}{again} (from {share(before)} full to {share(after)})."

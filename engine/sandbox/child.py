@@ -190,7 +190,7 @@ class CellState:
     pending_interrupt = False
     interrupted = False      # SIGINT reached this cell (even if model code caught it)
     final: str | None = None
-    final_set = False
+    final_set, printed = False, 0  # printed: characters output before the last FINAL call
 
 
 STATE = CellState()
@@ -313,7 +313,7 @@ def run_cell(namespace: dict[str, Any], msg: dict[str, Any]) -> dict[str, Any]:
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     out = HeadTail(limit)
     error: str | None = None
-    STATE.final, STATE.final_set = None, False
+    STATE.final, STATE.final_set, STATE.printed = None, False, 0
     STATE.interrupted = STATE.pending_interrupt = False
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = out
@@ -341,7 +341,7 @@ def run_cell(namespace: dict[str, Any], msg: dict[str, Any]) -> dict[str, Any]:
     return {"type": "result", "id": cell_id, "head": head, "tail": tail, "total_chars": out.total,
             "error": None if error is None else clip(error, max(limit, 4000)),
             "interrupted": STATE.interrupted, "final": STATE.final, "final_set": STATE.final_set,
-            "duration_s": round(time.perf_counter() - started, 6),
+            "printed": STATE.printed, "duration_s": round(time.perf_counter() - started, 6),
             # Threads still running besides the frame reader: the host watches their CPU use.
             "threads": max(_thread._count() - 1, 0)}
 
@@ -484,6 +484,7 @@ def _describe_pages(pages: list[int]) -> str:
 def FINAL(answer: Any) -> None:  # named by the REPL contract
     """End the run with this answer (the cell still runs to its end)."""
     STATE.final, STATE.final_set = str(answer), True
+    STATE.printed = getattr(sys.stdout, "total", 0)  # the host holds back an unseen answer
 
 
 def FINAL_VAR(value_or_name: Any) -> None:

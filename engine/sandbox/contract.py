@@ -96,7 +96,8 @@ CONTRACT: tuple[ReplName, ...] = (
         "(label: the printed page number, if any), best first; empty when they are nowhere. "
         "Use it to find the page to cite.",
         op="locate", args=(("quote", STR),)),
-    ReplName("FINAL", "FINAL(answer)", "end the task with this answer."),
+    ReplName("FINAL", "FINAL(answer)",
+             "end the task with this answer, once you have read the output it rests on."),
     ReplName(
         "FINAL_VAR", "FINAL_VAR(name)",
         "end the task with the value of a variable (for long answers built in code)."),

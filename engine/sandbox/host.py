@@ -52,6 +52,7 @@ class CellResult:
     final_set: bool
     timed_out: bool = False
     restarted: bool = False  # the child was killed or died and was restarted; variables were lost
+    printed_before_final: int = 0  # characters the cell printed before its (last) FINAL call
 
 
 CallHandler = Callable[[str, dict[str, Any]], Awaitable[Any]]
@@ -366,9 +367,11 @@ class ReplProcess:
             message = (f"cell timed out after {self.cell_timeout:g}s and was interrupted; "
                        "variables are kept")
             error = message if not error else f"{message}\n{error}"
+        printed = frame.get("printed")
         return CellResult(output=output, error=error, cut_chars=cut, duration_s=float(duration),
                           final=final, final_set=bool(frame.get("final_set")),
-                          timed_out=timed_out)
+                          timed_out=timed_out,
+                          printed_before_final=printed if isinstance(printed, int) else 0)
 
     def _memory_note(self) -> str:
         limit = (self.status or {}).get("memory_limit_bytes") or self.rss_limit

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from engine.config import config_dir, load_settings
+from engine.config import config_dir, load_settings, runs_dir
 from engine.errors import ConfigError
 from engine.review import export as review_export
 from engine.review.columns import load_template, make_column, template_names
@@ -247,7 +247,8 @@ async def review_run(svc: Services, req: Request) -> dict[str, Any]:
         pool = ClientPool(root, sub, prices, settings.limits)
         runner = ReviewRunner(library_path=None, pool=pool, limits=settings.limits,
                               sandbox=settings.sandbox, budget_usd=budget,
-                              concurrency=settings.limits.batch_concurrency, emit=req.emit)
+                              concurrency=settings.limits.batch_concurrency, emit=req.emit,
+                              runs_folder=runs_dir())
         try:
             plans = await runner.plan(review_id, again=again, column_ids=column_ids,
                                       doc_ids=doc_ids)

@@ -3,7 +3,8 @@ history, run_events, delete_run, and read_log (a trajectory log file, to replay 
 recorded in the store as their events arrive.
 
 A new conversation takes its models, keys, limits and sandbox policy from the saved settings
-and its documents from ``collection`` or ``document_ids``. A follow-up (``conversation``
+and its documents from ``collection`` or ``document_ids``, or with ``review_id`` a review
+table followed by its documents ("Ask about this table"). A follow-up (``conversation``
 given) keeps that conversation's documents, models and REPL; only the limits are read again.
 """
 
@@ -107,14 +108,27 @@ def _endpoints(settings: Settings) -> tuple[Endpoint, Endpoint]:
         raise
 
 
-def _plan(library: Library, collection: str | None,
-          document_ids: list[int] | None) -> AskPlan:
+def _plan(library: Library, collection: str | None, document_ids: list[int] | None,
+          context: Callable[[], PreparedContext] | None = None) -> AskPlan:
+    """Models, prices and limits from the settings, then the context: the documents chosen,
+    or what ``context`` makes."""
     settings = load_settings()
     root, sub = _endpoints(settings)
     prices = PriceTable.load(config_dir())
     check_budget_prices(settings.limits.budget_usd, prices, (root.model, sub.model))
-    context = _select(library, collection, document_ids)
-    return AskPlan(root, sub, prices, settings.limits, settings.sandbox, context)
+    prepared = context() if context is not None else \
+        _select(library, collection, document_ids)
+    return AskPlan(root, sub, prices, settings.limits, settings.sandbox, prepared)
+
+
+def _table_plan(library: Library, review_id: str,
+                question: str) -> tuple[AskPlan, str, str | None]:
+    from engine.review.export import read_table
+    from engine.review.table_context import table_context, table_question
+
+    table = read_table(library, review_id)
+    plan = _plan(library, None, None, lambda: table_context(library, table))
+    return plan, table_question(question, table), table.review.collection
 
 
 def _follow_up_limits(library: Library, conversation: Conversation,
@@ -139,6 +153,7 @@ async def ask(svc: Services, req: Request) -> dict[str, Any]:
     question = need_str(req.args, "question")
     collection = arg_str(req.args, "collection", required=False)
     document_ids = arg_ids(req.args, "document_ids")
+    review_id = arg_str(req.args, "review_id", required=False)
     conversation_id = arg_str(req.args, "conversation", required=False)
     cancel = asyncio.Event()
     req.on_cancel = cancel.set
@@ -160,10 +175,14 @@ async def ask(svc: Services, req: Request) -> dict[str, Any]:
         finally:
             svc.asking.pop(conversation.id, None)
     else:
-        if collection is None and document_ids is None:
-            raise RequestError('say which documents to ask about: give "collection" or '
-                               '"document_ids"')
-        plan = await svc.store.call(_plan, collection, document_ids)
+        if collection is None and document_ids is None and review_id is None:
+            raise RequestError('say which documents to ask about: give "collection", '
+                               '"document_ids" or "review_id"')
+        if review_id is not None:   # "Ask about this table": the table, then its documents
+            plan, question, collection = await svc.store.call(_table_plan, review_id,
+                                                              question)
+        else:
+            plan = await svc.store.call(_plan, collection, document_ids)
         conversation = Conversation(
             conversation_id="c-" + token_hex(6), context=plan.context, root=plan.root,
             sub=plan.sub, prices=plan.prices, limits=plan.limits, sandbox=plan.sandbox)

@@ -15,9 +15,10 @@ Run as ``python -m engine.worker``. Protocol 1 (the full contract is in the READ
   documents, ingest, rescan, remove_documents (``library``); ask, end_conversation,
   history, run_events, delete_run, read_log (``runs``); export_run (``exports``);
   settings_get/set, prices_get/set, key_status/set/delete, discover_local, list_models,
-  test_connection (``settings``); open_demo (``demo``); review_templates, reviews,
-  review_create, review_table, review_add, review_run (one at a time per review: else
-  ``busy``), review_mark, review_export, review_delete (``reviews``).
+  test_connection (``settings``); check_model, model_check_warning (``models``);
+  open_demo (``demo``); review_templates, reviews, review_create, review_table,
+  review_add, review_run (one at a time per review: else ``busy``), review_mark,
+  review_export, review_delete (``reviews``).
 
 stdout carries protocol lines only (anything else printing goes to stderr, which is
 free-form log text). The worker is the only process holding API keys.
@@ -41,7 +42,7 @@ from engine import __version__, secrets
 from engine.config import config_dir, data_dir
 from engine.errors import ConfigError, ProviderError, SandboxError
 from engine.store.db import store_path
-from engine.worker import demo, exports, library, reviews, runs, settings
+from engine.worker import demo, exports, library, models, reviews, runs, settings
 from engine.worker.jsonio import LineWriter, start_reader
 from engine.worker.state import Request, RequestError, Services
 
@@ -51,7 +52,7 @@ log = logging.getLogger("engine.worker")
 
 Handler = Callable[[Services, Request], Awaitable[Any]]
 # One module per group of commands, each with a HANDLERS table of command name -> handler.
-COMMAND_GROUPS = (library, runs, exports, settings, demo, reviews)
+COMMAND_GROUPS = (library, runs, exports, settings, models, demo, reviews)
 
 
 def error_kind(exc: BaseException) -> str:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from engine.rlm.citations import parse_markers
 from rlm_desktop.advice import in_app
+from rlm_desktop.ask.model_warning import ModelWarning
 from rlm_desktop.ask.render import EXPORT_LINK, Turn, exportable, parse_cite_url, render
 from rlm_desktop.replies import AskResult, RunRecord
 from rlm_desktop.widgets.citation_marks import checked
@@ -199,6 +200,10 @@ class AskPanel(QWidget):
         layout.setSpacing(6)
         layout.addLayout(header)
         layout.addWidget(self.stack, 1)
+        # Before a question: a warning when the main model failed its last test.
+        self.model_warning = ModelWarning(self._client, self)
+        self.model_warning.settings_requested.connect(self.settings_requested)
+        layout.addWidget(self.model_warning)
         layout.addWidget(self.scope_label)
         layout.addLayout(row)
         self.stop_action.setEnabled(False)
@@ -306,6 +311,7 @@ class AskPanel(QWidget):
         """Models, keys or limits were saved: a conversation keeps the models and keys it
         started with, so the next question starts a new one that uses the saved settings."""
         self._settings_changed = bool(self.conversation)
+        self.model_warning.refresh()
 
     def new_conversation(self) -> None:
         if self.running:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTreeWidget, QTreeWidgetItem
 
+from engine.rlm.pace_words import REUSED, REUSED_TIP
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import paint_mark
 from rlm_desktop.run.tree import CallNode
@@ -58,6 +59,8 @@ def call_text(call: CallNode, shared: str = "") -> str:
         answer = "did not work: " + fmt.one_line(call.error, 200)
     else:
         answer = "→ " + (fmt.one_line(call.response_preview, 240) or "(empty answer)")
+        if call.cached:   # first, so eliding a long answer never hides it
+            answer = f"→ ({REUSED}) " + answer.removeprefix("→ ")
     return f"{prompt}\n{answer}"
 
 
@@ -71,7 +74,9 @@ def call_tooltip(call: CallNode) -> str:
                      f"{fmt.one_line(call.response_preview, 300)}")
     if call.error:
         lines.append(f"Problem: {fmt.one_line(call.error, 300)}")
-    if call.finished:
+    if call.cached:
+        lines.append(REUSED_TIP)
+    elif call.finished:
         lines.append(f"{call.prompt_tokens:,} prompt + {call.completion_tokens:,} completion "
                      f"tokens · cost {fmt.money(call.cost_usd)} · {fmt.seconds(call.latency_s)}")
     if call.kind == "rlm_query":
@@ -166,7 +171,11 @@ class CallsTable(QTreeWidget):
         item.setText(0, call_text(call, self.shared))
         item.setIcon(0, self._icon(call_state(call)))
         item.setToolTip(0, safe_tooltip(call_tooltip(call)))   # prompts and model names
-        if call.finished:
+        if call.cached:
+            item.setText(1, "–")
+            item.setText(2, "reused")
+            item.setText(3, "–")
+        elif call.finished:
             item.setText(1, fmt.compact(call.prompt_tokens + call.completion_tokens))
             item.setText(2, fmt.money(call.cost_usd))
             item.setText(3, fmt.seconds(call.latency_s))

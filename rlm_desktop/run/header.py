@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QIcon, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -74,6 +76,43 @@ class BudgetBar(QWidget):
             painter.drawRoundedRect(QRectF(rect.left(), rect.top(), width, rect.height()),
                                     radius, radius)
         painter.end()
+
+
+CHARS_PER_PAGE = 3000   # a printed page of prose, for sizes in the plain view
+_ROLES = (("root", "Main model"), ("sub", "Helper model"))
+
+
+def _tokens(window: Any) -> int | None:
+    tokens = window.get("tokens") if isinstance(window, dict) else None
+    return tokens if isinstance(tokens, int) and not isinstance(tokens, bool) and tokens > 0 \
+        else None
+
+
+def window_text(windows: dict[str, Any], details: bool) -> tuple[str, str]:
+    """The main model's window for the header box, and a tooltip naming both models':
+    tokens in the details view, pages in the plain view (VOCABULARY.md)."""
+    tokens = _tokens(windows.get("root"))
+    if tokens is None:
+        value = "unknown"
+    elif details:
+        value = f"{tokens:,} tokens"
+    else:
+        value = f"about {max(1, round(tokens * 4 / CHARS_PER_PAGE)):,} pages"
+    lines = []
+    for role, label in _ROLES:
+        window = windows.get(role)
+        if not isinstance(window, dict):
+            continue
+        size = _tokens(window)
+        said = {"server": "as its server reports", "table": "known for this model",
+                "setting": "from your settings"}.get(str(window.get("source")), "")
+        if window.get("assumed"):
+            said = "Ollama's default, assumed"
+        lines.append(f"{label} {window.get('model') or ''}: "
+                     + (f"{size:,} tokens ({said})" if size else "not known"))
+    tip = ("How much the main model can read at once. Longer work is shortened "
+           "automatically to stay within it.\n" + "\n".join(lines))
+    return value, tip
 
 
 def stop_icon(widget: QWidget) -> QIcon:

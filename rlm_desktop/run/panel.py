@@ -29,12 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from engine.events import StopReason
+from engine.rlm.pace_words import PACE_TIP, pace_line, reused_count
 from rlm_desktop.advice import in_app
 from rlm_desktop.replies import AskResult, RunRecord
 from rlm_desktop.run import format as fmt
 from rlm_desktop.run.blocks import Elided, ToneIcon, muted_label, small_font
 from rlm_desktop.run.cards import RunTimeline, warm_up
-from rlm_desktop.run.header import BudgetBar, StatBox, stop_icon
+from rlm_desktop.run.header import BudgetBar, StatBox, stop_icon, window_text
 from rlm_desktop.run.sandbox_badge import SandboxBadge
 from rlm_desktop.run.tree import RunTree
 from rlm_desktop.widgets.safe_text import safe_tooltip
@@ -136,8 +137,9 @@ class RunPanel(QWidget):
         self.cost_box, self.tokens_box = StatBox("Cost"), StatBox("Tokens")
         self.calls_box, self.time_box = StatBox("Model calls"), StatBox("Elapsed")
         self.steps_box, self.helpers_box = StatBox("Steps"), StatBox("Helper questions")
+        self.window_box = StatBox("Reads at once")
         boxes = (self.cost_box, self.steps_box, self.helpers_box, self.tokens_box,
-                 self.calls_box, self.time_box)
+                 self.calls_box, self.time_box, self.window_box)
         for column, box in enumerate(boxes):
             stats.addWidget(box, 0, column)
         stats.setColumnStretch(len(boxes), 1)
@@ -151,6 +153,10 @@ class RunPanel(QWidget):
         stats.addWidget(self.details_button, 0, len(boxes) + 1,
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
         grid.addLayout(stats)
+        self.pace_label = muted_label()   # details view: the helper questions sent at once
+        self.pace_label.setAccessibleName("Helper questions at a time")
+        self.pace_label.setToolTip(PACE_TIP)
+        grid.addWidget(self.pace_label)
         self._show_mode()
         self.budget_row = QWidget(header)
         budget = QHBoxLayout(self.budget_row)
@@ -290,6 +296,20 @@ class RunPanel(QWidget):
             box.setVisible(details)
         for box in (self.steps_box, self.helpers_box):
             box.setVisible(not details)
+        self._show_pace()
+
+    def _show_pace(self) -> None:
+        """The last change of the helper questions sent at once, in the details view."""
+        pace = self.tree.pace if self.live or self.tree.root is not None else None
+        text = ""
+        if pace is not None:
+            line = pace_line(int(pace.get("previous") or 0), int(pace.get("limit") or 0),
+                             str(pace.get("reason") or ""), int(pace.get("ceiling") or 0),
+                             float(pace.get("pause_s") or 0.0))
+            text = line[:1].upper() + line[1:]
+        if text != self.pace_label.text():
+            self.pace_label.setText(text)
+        self.pace_label.setVisible(self.details and bool(text))
 
     def request_stop(self) -> None:
         """Stop button or Esc: ask once, and say that stopping is under way."""
@@ -434,9 +454,10 @@ class RunPanel(QWidget):
         totals = self.tree.totals()
         if not has_run:
             for box in (self.cost_box, self.tokens_box, self.calls_box, self.steps_box,
-                        self.helpers_box):
+                        self.helpers_box, self.window_box):
                 box.set("–")
             self.budget_row.hide()
+            self._show_pace()
             return
         if totals.cost_usd is None and totals.calls:
             names = ", ".join(totals.unpriced_models) or "a model"
@@ -456,8 +477,16 @@ class RunPanel(QWidget):
         self.steps_box.set(f"{steps:,}", "Steps the main model has taken" +
                            (f" (at most {limit:,})" if limit else ""))
         questions = sum(1 for call in self.tree.calls.values() if call.kind != "rlm_query")
-        self.helpers_box.set(f"{questions:,}", "Questions the main model handed to the helper "
-                             "model about pieces of the documents")
+        reused = sum(1 for call in self.tree.calls.values() if call.cached)
+        self.helpers_box.set(
+            f"{questions:,}", "Questions the main model handed to the helper model about "
+            "pieces of the documents" + (f"; {reused:,} of them had been asked before, so "
+                                         "their answers were reused at no cost" if reused
+                                         else ""),
+            caption=f"Helper questions · {reused_count(reused)}" if reused else None)
+        self.window_box.set(*window_text(root.windows if root is not None else {},
+                                         self.details))
+        self._show_pace()
         budget = self.tree.budget_usd
         self.budget_row.setVisible(budget is not None)
         if budget is not None:

@@ -13,6 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.events import HoldReason
+from engine.rlm.words import compaction_words, held_back
+
+HELD_ANSWER_CHARS = 300  # of an answer held back for confirmation, in its notice
 
 @dataclass
 class Usage:
@@ -102,6 +106,7 @@ class CallNode(Node):
     cost_usd: float | None = None
     latency_s: float = 0.0
     error: str | None = None
+    cached: bool = False    # answered from an identical earlier call: nothing sent, no cost
     child: RunNode | None = field(default=None, repr=False)
 
 
@@ -144,6 +149,7 @@ class RunNode(Node):
     context_chars: int = 0
     documents: int = 0
     limits: dict[str, Any] = field(default_factory=dict)
+    windows: dict[str, Any] = field(default_factory=dict)   # run_started's, by role
     intro: list[NoticeNode] = field(default_factory=list)   # notices before the first step
     steps: list[StepNode] = field(default_factory=list)
     sandbox: dict[str, Any] | None = None
@@ -221,6 +227,7 @@ class RunTree:
         self.calls: dict[str, CallNode] = {}
         self.orphans: list[RunNode] = []      # child runs whose rlm_query call was never seen
         self.usage_event: dict[str, Any] | None = None
+        self.pace: dict[str, Any] | None = None   # the last concurrency_changed event
         self.events = 0
         self.ignored = 0
         self._handlers: dict[str, Callable[[RunNode, dict[str, Any]], None]] = {
@@ -229,7 +236,10 @@ class RunTree:
             "cell_started": self._cell_started, "cell_finished": self._cell_finished,
             "subcall_started": self._call_started, "subcall_finished": self._call_finished,
             "usage_totals": self._usage, "notice": self._notice, "answer": self._answer,
+            "history_compacted": self._compacted,
+            "answer_held_back": self._held_back,
             "answer_citations": self._citations, "run_finished": self._run_finished,
+            "concurrency_changed": self._pace,
         }
 
     # --- reading --------------------------------------------------------------
@@ -335,6 +345,8 @@ class RunTree:
         run.context_chars = int(e.get("context_chars") or 0)
         run.documents = int(e.get("documents") or 0)
         run.limits = dict(e.get("limits") or {})
+        windows = e.get("windows")
+        run.windows = dict(windows) if isinstance(windows, dict) else {}
         run.touch()
 
     def _sandbox(self, run: RunNode, e: dict[str, Any]) -> None:
@@ -407,13 +419,26 @@ class RunTree:
         call.cost_usd = e.get("cost_usd")
         call.latency_s = float(e.get("latency_s") or 0.0)
         call.error = e.get("error") or None
-        # An rlm_query's numbers sum its child run, whose calls were counted as they came.
-        if call.kind == "llm_query" and not call.error:
+        call.cached = bool(e.get("cached"))
+        # An rlm_query's numbers sum its child run, whose calls were counted as they came; a
+        # reused answer was no model call.
+        if call.kind == "llm_query" and not call.error and not call.cached:
             call.add_usage(call.prompt_tokens, call.completion_tokens, call.cost_usd)
         call.touch()
 
     def _usage(self, run: RunNode, e: dict[str, Any]) -> None:
         self.usage_event = e
+
+    def _held_back(self, run: RunNode, e: dict[str, Any]) -> None:
+        first = " ".join(str(e.get("answer") or "").split())
+        if len(first) > HELD_ANSWER_CHARS:
+            first = first[:HELD_ANSWER_CHARS - 1] + "…"
+        words = held_back(_hold_reason(e.get("reason")))
+        self._notice(run, {"level": "info", "message": f"{words}. The answer it gave first: "
+                                                       f"{first or '(empty)'}"})
+
+    def _pace(self, run: RunNode, e: dict[str, Any]) -> None:
+        self.pace = e
 
     def _notice(self, run: RunNode, e: dict[str, Any]) -> None:
         notice = NoticeNode(level=str(e.get("level") or "info"),
@@ -425,6 +450,17 @@ class RunTree:
             notice.up = run
             run.intro.append(notice)
         notice.touch()
+
+    def _compacted(self, run: RunNode, e: dict[str, Any]) -> None:
+        """A shortened conversation reads as a notice in the step where it happened."""
+        def number(name: str) -> int:
+            value = e.get(name)
+            return value if isinstance(value, int) and not isinstance(value, bool) else 0
+        message = compaction_words(number("before_tokens"), number("after_tokens"),
+                                   number("window"), summarized=bool(e.get("summarized")),
+                                   harder=bool(e.get("harder")))
+        self._notice(run, {"level": "warning" if e.get("harder") else "info",
+                           "message": message})
 
     def _answer(self, run: RunNode, e: dict[str, Any]) -> None:
         run.answer = str(e.get("text") or "")
@@ -442,3 +478,8 @@ class RunTree:
         run.duration_s = float(e.get("duration_s") or 0.0)
         run.error = e.get("error") or None
         run.touch()
+
+
+def _hold_reason(value: Any) -> HoldReason | str:
+    """A held-back answer's reason as the engine names it (a str from another version)."""
+    return HoldReason(value) if value in set(HoldReason) else str(value)

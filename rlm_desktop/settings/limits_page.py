@@ -60,7 +60,8 @@ LIMITS = (
            "How deep the main model may hand whole sub-tasks to helper analyses; 0 turns "
            "them off.", maximum=50),
     Number("batch_concurrency", "Helper questions at the same time",
-           "More is faster; lower it if the service says you send too many requests.",
+           "The most sent at once; more is faster. When the AI service asks to slow "
+           "down, fewer are sent for a while, then more again up to this number.",
            maximum=4096),
     Number("max_sub_calls", "Helper questions per question",
            "Stops the question after this many helper questions (“Stopped: too many helper "
@@ -257,17 +258,31 @@ class LimitsPage(QWidget):
                                    "partial.", body))
         self.form = NumberForm(LIMITS, _check_limit, body)
         inner.addWidget(self.form)
+        self.confirm = QCheckBox("Ask the model to confirm an answer it gave before reading "
+                                 "its results", body)
+        self.confirm.setAccessibleName("Confirm early answers")
+        inner.addWidget(with_hint(self.confirm, CONFIRM_HINT))
         inner.addStretch(1)
 
     def load(self, settings: dict[str, Any]) -> None:
-        self.form.load(settings.get("limits") or {}, Limits())
+        data = settings.get("limits") or {}
+        self.form.load(data, Limits())
+        self.confirm.setChecked(bool(data.get("confirm_early_answers",
+                                              Limits().confirm_early_answers)))
 
     def apply(self, settings: dict[str, Any]) -> None:
-        settings.setdefault("limits", {}).update(self.form.values())
+        limits = settings.setdefault("limits", {})
+        limits.update(self.form.values())
+        limits["confirm_early_answers"] = self.confirm.isChecked()
 
     def problems(self) -> list[Problem]:
         return self.form.problems()
 
+
+CONFIRM_HINT = (
+    "Models sometimes answer in the same step as the code that looks things up, before "
+    "they have read what it found. With this on, such an answer is held back once: the model "
+    "is shown the results and asked to confirm or correct it (one more step).")
 
 UNSANDBOXED_WARNING = (
     "Turn this on only if you trust your documents and the model. Where this computer "

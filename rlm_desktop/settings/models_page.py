@@ -15,12 +15,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from rlm_desktop.replies import LocalServer, list_of
 from rlm_desktop.settings.keys import KeyBox
+from rlm_desktop.settings.model_check import CHECK_TOOLTIP, check_model
 from rlm_desktop.settings.providers import (
     CUSTOM,
     PRESETS,
@@ -53,6 +55,22 @@ def preset_label(preset: Preset, servers: dict[str, LocalServer]) -> str:
     if server is not None and server.reachable:
         return f"{server.describe()}, on this computer"
     return f"{preset.name} (on this computer, not running now)"
+
+
+def window_box(title: str, parent: QWidget) -> QSpinBox:
+    """The model's context window in tokens; 0 (shown as "Ask the service") leaves it to
+    the service and the list of common models."""
+    box = QSpinBox(parent)
+    box.setRange(0, 10_000_000)
+    box.setSingleStep(1024)
+    box.setSuffix(" tokens")
+    box.setSpecialValueText("Ask the service")
+    box.setGroupSeparatorShown(True)
+    box.setAccessibleName(f"{title}: how much the model reads at once, in tokens")
+    box.setToolTip("How much the model can read at once (its context window), in tokens. "
+                   "Used only when the service does not say and the model is not a well-known "
+                   "one; long work is then shortened to stay within it.")
+    return box
 
 
 class ModelSection(QGroupBox):
@@ -107,6 +125,10 @@ class ModelSection(QGroupBox):
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setAccessibleName(f"Test the connection to the {role} model")
         self.test_button.clicked.connect(self.test)
+        self.check_button = QPushButton("Test with a small analysis", self)
+        self.check_button.setAccessibleName(f"Test the {role} model with a small analysis")
+        self.check_button.setToolTip(CHECK_TOOLTIP)
+        self.check_button.clicked.connect(self.check)
         self.result = Notice(self, name=f"{title} connection test")
 
         self._rows: dict[str, QWidget] = {}
@@ -116,8 +138,12 @@ class ModelSection(QGroupBox):
             form.addRow(label, widget)
             self._rows[key] = widget
         form.addRow("Model:", self.chooser)
+        self.window_tokens = window_box(title, self)
+        self.window_tokens.valueChanged.connect(self.edited)
+        form.addRow("Reads at once:", self.window_tokens)
         buttons = QHBoxLayout()
         buttons.addWidget(self.test_button)
+        buttons.addWidget(self.check_button)
         buttons.addStretch(1)
         form.addRow("", buttons)
         form.addRow(self.result)
@@ -134,10 +160,13 @@ class ModelSection(QGroupBox):
         self._fill_services(preset_for_url(base_url or self._main_url(), self.presets))
         self._show_service(api_key_env=data.get("api_key_env"))
         self.chooser.set_model(str(data.get("model") or ""))
+        window = data.get("context_window")
+        self.window_tokens.setValue(window if isinstance(window, int) and window > 0 else 0)
 
     def apply(self, data: dict[str, Any]) -> None:
         """Write this section into a ``ModelSettings`` dict."""
         data["model"] = self.chooser.model()
+        data["context_window"] = self.window_tokens.value() or None
         if self.uses_main_service():
             data["base_url"] = ""
             data["api_key_env"] = None
@@ -146,9 +175,12 @@ class ModelSection(QGroupBox):
             data["api_key_env"] = self.key.api_key_env()
 
     def problems(self) -> list[Problem]:
-        if self.uses_main_service():
-            return []
         found: list[Problem] = []
+        if 0 < self.window_tokens.value() < 512:
+            found.append((f"{self.title()}: a model reads at least 512 tokens at once; "
+                          "enter more, or 0 to ask the service", self.window_tokens))
+        if self.uses_main_service():
+            return found
         if self.preset().id == CUSTOM:
             problem = url_problem(self.url.text())
             if problem:
@@ -211,26 +243,39 @@ class ModelSection(QGroupBox):
     # --- actions -----------------------------------------------------------------------
 
     def test(self) -> None:
+        """One tiny call: is the service there, and does it take the key and the model?"""
+        self._with_key(lambda base_url, model, done: test_connection(
+            self, self._client, base_url, model, self.api_key_env(), self.result, done))
+
+    def check(self) -> None:
+        """A small analysis: can this model drive one (see engine.rlm.probe)?"""
+        self._with_key(lambda base_url, model, done: check_model(
+            self, self._client, base_url, model, self.api_key_env(), self.result, done))
+
+    def _with_key(self, action: Callable[[str, str, Callable[[bool], None]], object]) -> None:
         base_url, model = self.base_url(), self.model()
         problem = None if self.uses_main_service() else (
             url_problem(base_url) if self.preset().id == CUSTOM else None)
         if problem or not model:
             self.result.show_message("error", problem or "Type or pick a model first.")
             return
-        self.test_button.setEnabled(False)
+        self._set_testing(True)
         keys = self.main.key if self.uses_main_service() and self.main else self.key
 
         def key_stored(error: str | None) -> None:
             if error:
                 self.result.show_message("error", error)
-                self.test_button.setEnabled(True)
+                self._set_testing(False)
                 return
-            test_connection(self, self._client, base_url, model, self.api_key_env(),
-                            self.result, lambda _ok: self.test_button.setEnabled(True))
+            action(base_url, model, lambda _ok: self._set_testing(False))
 
         # A freshly pasted key has to reach the worker before it can be tried.
         self.result.show_message("busy", "Saving the key…" if keys.typed_key() else "Testing…")
         keys.store(key_stored)
+
+    def _set_testing(self, testing: bool) -> None:
+        self.test_button.setEnabled(not testing)
+        self.check_button.setEnabled(not testing)
 
     # --- internals ----------------------------------------------------------------------
 

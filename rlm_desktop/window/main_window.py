@@ -256,6 +256,7 @@ class MainWindow(QMainWindow):
     def _engine_ready(self, hello: Hello) -> None:
         self.library.refresh()
         self.refresh_history()
+        self.ask_panel.model_warning.refresh()
         if self._offer_setup and not self._setup_checked:
             self._setup_checked = True
             self.client.request("settings_get", {}, on_done=self._check_setup)

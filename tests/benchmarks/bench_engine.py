@@ -49,7 +49,9 @@ def bench_batched(calls: int = 256, latency: float = 0.2) -> None:
     """(a) ``calls`` sub-calls through llm_query_batched at ``latency`` s each."""
     sequential = calls * latency
     for concurrency in (16, 64):
-        root = sequence(repl(f"r = llm_query_batched(['p'] * {calls})\nprint(len(r))"),
+        # Distinct prompts: identical ones would be answered from the sub-call cache.
+        root = sequence(repl(f"r = llm_query_batched(['p%d' % i for i in range({calls})])\n"
+                             "print(len(r))"),
                         repl("FINAL('done')"))
         sub = Reply(content="ok", latency=latency)
         events: list[ev.Event] = []

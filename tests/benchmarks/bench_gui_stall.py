@@ -113,7 +113,9 @@ def main() -> None:
 
     app = QApplication([])
     make_pdfs(tmp / "reports", args.pages)
-    code = f"r = llm_query_batched(['summarise'] * {args.calls})\nprint(len(r))"
+    # Distinct prompts: identical ones would be answered from the sub-call cache.
+    code = (f"r = llm_query_batched(['summarise %d' % i for i in range({args.calls})])\n"
+            "print(len(r))")
     root = sequence(f"```repl\n{code}\n```", "```repl\nFINAL('done')\n```")
     with FakeOpenAI(by_model({"fake-root": root, "fake-sub": Reply(content="ok")})) as server:
         save_settings(Settings(root=ModelSettings(model="fake-root", base_url=server.base_url),

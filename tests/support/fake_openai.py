@@ -177,15 +177,33 @@ class _Handler(BaseHTTPRequestHandler):
         return path.removeprefix("/v1")
 
     def do_GET(self) -> None:
+        if self._extra_route(b""):
+            return
         if self._route() == "/models":
-            data = [{"id": m, "object": "model", "owned_by": "fake", "created": 0}
-                    for m in self.server.fake.models]
+            fields = self.server.fake.model_fields
+            data = [{"id": m, "object": "model", "owned_by": "fake", "created": 0,
+                     **fields.get(m, {})} for m in self.server.fake.models]
             self._send_json(200, json.dumps({"object": "list", "data": data}).encode())
         else:
             self._not_found()
 
+    def _extra_route(self, body: bytes) -> bool:
+        """Answer a path of ``fake.routes`` (a server's own metadata endpoints)."""
+        answer = self.server.fake.routes.get(self.path.split("?", 1)[0].rstrip("/"))
+        if answer is None:
+            return False
+        if callable(answer):
+            answer = answer(json.loads(body) if body else {})
+        if answer is None:
+            self._not_found()
+        else:
+            self._send_json(200, json.dumps(answer).encode())
+        return True
+
     def do_POST(self) -> None:
         body = self._read_body()
+        if self._extra_route(body):
+            return
         if self._route() != "/chat/completions":
             self._not_found()
             return
@@ -262,12 +280,24 @@ class FakeOpenAI:
         self.max_concurrent = 0
         self.active = 0  # chat requests being handled right now
         self._faults: deque[Reply] = deque()
+        # limit_in_flight(): above this many chat requests being answered, a 429 at once.
+        self.in_flight_limit: int | None = None
+        self.busy_retry_after: float | None = None
+        self.rate_limited = 0  # requests answered 429 by limit_in_flight
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
+        # A server's own metadata: extra fields of /models entries by model id, and JSON
+        # answers (or functions of the request body) by path, such as "/props" or
+        # "/api/show"; a chat request over ``context_limit`` prompt tokens is refused
+        # with llama.cpp's error.
+        self.model_fields: dict[str, dict[str, Any]] = {}
+        self.routes: dict[str, Any] = {}
+        self.context_limit: int | None = None
+        self.refused_as_too_long = 0
 
     # --- lifecycle -------------------------------------------------------
 
@@ -327,6 +357,14 @@ class FakeOpenAI:
         with self._lock:
             self._faults.extend(replies)
 
+    def limit_in_flight(self, limit: int | None, retry_after: float | None = 1.0) -> None:
+        """Act as a rate-limited provider: while ``limit`` chat requests are being answered,
+        each further one gets a 429 at once (with ``Retry-After: retry_after`` unless None)
+        and is not counted in ``active`` or ``max_concurrent``; None turns this off."""
+        with self._lock:
+            self.in_flight_limit = limit
+            self.busy_retry_after = retry_after
+
     # --- request handling (runs on handler threads) -----------------------
 
     def _track_connection(self, connection: socket.socket) -> None:
@@ -349,9 +387,17 @@ class FakeOpenAI:
             request = ChatRequest(model=str(body.get("model", "")), messages=body["messages"],
                                   body=body, headers=headers, index=len(self.requests))
             self.requests.append(request)
-            queued = self._faults.popleft() if self._faults else None
-            self.active += 1
-            self.max_concurrent = max(self.max_concurrent, self.active)
+            busy = self.in_flight_limit is not None and self.active >= self.in_flight_limit
+            queued = self._faults.popleft() if self._faults and not busy else None
+            if busy:
+                self.rate_limited += 1
+            else:
+                self.active += 1
+                self.max_concurrent = max(self.max_concurrent, self.active)
+        if busy:
+            self._answer(handler, request, Reply(fault="429", latency=0.0,
+                                                 retry_after=self.busy_retry_after))
+            return
         try:
             self._answer(handler, request, queued)
         finally:
@@ -373,7 +419,11 @@ class FakeOpenAI:
 
         prompt_tokens = (reply.prompt_tokens if reply.prompt_tokens is not None
                          else _estimate_prompt_tokens(request.messages))
-        if reply.fault is None:
+        if self.context_limit is not None and prompt_tokens > self.context_limit:
+            with self._lock:
+                self.refused_as_too_long += 1
+            handler._send_json(400, _too_long(prompt_tokens, self.context_limit))
+        elif reply.fault is None:
             handler._send_json(200, self._completion(request, reply, prompt_tokens))
         elif reply.fault == "hang":
             self._stopping.wait(self.hang_seconds)
@@ -414,6 +464,15 @@ class FakeOpenAI:
             "usage": usage,
         }
         return json.dumps(completion).encode()
+
+
+def _too_long(prompt_tokens: int, limit: int) -> bytes:
+    """llama.cpp's answer to a prompt longer than its context size."""
+    error = {"code": 400, "type": "exceed_context_size_error",
+             "message": f"request ({prompt_tokens} tokens) exceeds the available context size "
+                        f"({limit} tokens), try increasing it",
+             "n_prompt_tokens": prompt_tokens, "n_ctx": limit}
+    return json.dumps({"error": error}).encode()
 
 
 def _fault_error(fault: str, request: ChatRequest, prompt_tokens: int) -> tuple[int, bytes]:

@@ -280,6 +280,29 @@ def test_concurrent_requests_overlap() -> None:
     assert sorted(request.index for request in server.requests) == list(range(50))
 
 
+def test_limit_in_flight_answers_429_above_the_limit() -> None:
+    async def run(server: FakeOpenAI) -> list[str]:
+        async with openai.AsyncOpenAI(base_url=server.base_url, api_key="test",
+                                      max_retries=0, timeout=10) as client:
+            async def one(i: int) -> str:
+                try:
+                    await client.chat.completions.create(
+                        model="m", messages=[{"role": "user", "content": f"q{i}"}])
+                except openai.RateLimitError as exc:
+                    return exc.response.headers.get("retry-after", "")
+                return "ok"
+            return list(await asyncio.gather(*(one(i) for i in range(20))))
+
+    with FakeOpenAI(latency=1.0) as server:
+        server.limit_in_flight(5, retry_after=2)
+        outcomes = asyncio.run(run(server))
+        limited = server.rate_limited
+        server.limit_in_flight(None)
+        assert make_client(server).chat.completions.create(model="m", messages=USER_HI)
+    assert outcomes.count("ok") == 5 and outcomes.count("2") == 15 == limited
+    assert server.max_concurrent == 5
+
+
 def test_models_listing() -> None:
     with FakeOpenAI() as server, make_client(server) as client:
         assert [model.id for model in client.models.list()] == ["fake-root", "fake-sub"]
@@ -343,3 +366,28 @@ def test_stop_with_idle_keep_alive_connection_is_quick() -> None:
 def test_unknown_fault_is_rejected() -> None:
     with pytest.raises(ValueError):
         Reply(fault="teapot")
+
+
+def test_metadata_routes_and_model_fields(fake: FakeOpenAI) -> None:
+    fake.model_fields["fake-root"] = {"max_model_len": 2048}
+    fake.routes["/props"] = {"n_ctx": 2048}
+    fake.routes["/api/show"] = lambda body: {"echo": body.get("model")} \
+        if body.get("model") == "known" else None
+    status, listing = raw_request(fake, "GET", "/v1/models")
+    assert status == 200 and listing["data"][0]["max_model_len"] == 2048
+    assert "max_model_len" not in listing["data"][1]
+    assert raw_request(fake, "GET", "/props") == (200, {"n_ctx": 2048})
+    assert raw_request(fake, "POST", "/api/show", b'{"model": "known"}') == \
+        (200, {"echo": "known"})
+    assert raw_request(fake, "POST", "/api/show", b'{"model": "other"}')[0] == 404
+
+
+def test_a_prompt_over_the_context_limit_is_refused_as_llama_cpp_does(
+        fake: FakeOpenAI, client: openai.OpenAI) -> None:
+    fake.context_limit = 10
+    assert client.chat.completions.create(model="m", messages=USER_HI).choices
+    long: Any = [{"role": "user", "content": "x" * 400}]
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model="m", messages=long)
+    assert "exceeds the available context size (10 tokens)" in info.value.message
+    assert fake.refused_as_too_long == 1

@@ -108,7 +108,8 @@ def recursive_script(request: ChatRequest) -> Reply | str:
 
 def run_depth(tmp_path: Path, capsys: Any, depth: int) -> Any:
     with FakeOpenAI(recursive_script) as server:
-        return ask(server, tmp_path, capsys, "q", "--max-depth", str(depth))
+        return ask(server, tmp_path, capsys, "q", "--max-depth", str(depth),
+                   "--accept-early-answers")
 
 
 def test_rlm_query_depth_one(tmp_path: Path, capsys: Any) -> None:
@@ -156,10 +157,12 @@ def test_prose_final_without_code_is_accepted(tmp_path: Path, capsys: Any) -> No
     assert out.code == 0 and out.result["answer"] == "The code is 7319."
 
 
-def test_prose_final_beside_code_is_not_accepted(tmp_path: Path, capsys: Any) -> None:
+def test_prose_final_beside_code_is_not_accepted_with_early_answers_accepted(
+        tmp_path: Path, capsys: Any) -> None:
+    # With the hold on, the same reply is held back instead (tests/engine/rlm/test_confirm.py).
     script = sequence("FINAL(a guess)\n```repl\nz = 5\n```", repl("FINAL(z)"))
     with FakeOpenAI(script) as server:
-        out = ask(server, tmp_path, capsys)
+        out = ask(server, tmp_path, capsys, "q", "--accept-early-answers")
         requests = list(server.requests)
     assert out.result["answer"] == "5"
     assert "outside a code block" in requests[1].last_user

@@ -12,6 +12,7 @@ import docx
 import pymupdf
 import pytest
 
+from engine import events as ev
 from engine.cli.main import main
 from engine.config import runs_dir
 from engine.errors import ConfigError
@@ -229,3 +230,18 @@ def test_existing_file_is_replaced_whole(tmp_path: Path, capsys: Any, fmt: str) 
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     assert doc.sources and doc.sources[0].status == SOURCES[0]
+
+
+def test_a_reused_helper_answer_says_so_in_the_appendix() -> None:
+    events = [
+        ev.SubCallStarted(run_id="r", call_id="r:1", kind="llm_query", model="mini",
+                          prompt_preview="read page 1", prompt_chars=11),
+        ev.SubCallFinished(run_id="r", call_id="r:1", kind="llm_query", model="mini",
+                           response_preview="it says yes", cost_usd=0.0, cached=True),
+    ]
+    doc = export_document.build(events, with_trajectory=True)
+    assert doc.appendix is not None
+    (helper,) = doc.appendix.helpers
+    assert helper.title == ("Helper question #1 to mini: asked before: same answer reused, "
+                            "at no cost")
+    assert helper.answer == "it says yes"

@@ -11,7 +11,8 @@ from engine.cli.main import main
 from tests.support.fake_openai import FakeOpenAI, Reply, sequence
 from tests.support.harness import ask, repl
 
-FINAL_NOW = sequence(repl("FINAL('fine')"))
+# A model that looks, then answers (an answer in the first reply would be held back).
+FINAL_NOW = sequence(repl("print(len(context))"), repl("FINAL('fine')"))
 
 
 @pytest.mark.parametrize("fault", [
@@ -27,7 +28,7 @@ def test_transient_faults_are_retried(fault: Reply, tmp_path: Path, capsys: Any)
         calls = len(server.requests)
     assert out.code == 0, out.stderr
     assert out.result["answer"] == "fine"
-    assert calls == 2
+    assert calls == 3  # the fault, its retry, the answer
     assert any("retrying" in e.message for e in out.of_type("notice"))
 
 

@@ -84,18 +84,20 @@ def test_cell_timeout_interrupts_and_the_run_goes_on(tmp_path: Path, capsys: Any
 
 
 def test_unknown_price_gives_null_cost_not_zero(tmp_path: Path, capsys: Any) -> None:
-    with FakeOpenAI(sequence(repl("FINAL('a')"))) as server:
+    with FakeOpenAI(sequence(repl("print(len(context))"), repl("FINAL('a')"))) as server:
         out = ask(server, tmp_path, capsys, "q", prices=False)
     assert out.code == 0
     assert out.result["usage"]["cost_usd"] is None
-    assert out.result["usage"]["calls"] == 1 and out.result["usage"]["prompt_tokens"] > 0
+    assert out.result["usage"]["calls"] == 2 and out.result["usage"]["prompt_tokens"] > 0
     assert any("unknown" in e.message for e in out.of_type("notice"))
 
 
 def test_openrouter_style_reported_cost_is_used(tmp_path: Path, capsys: Any) -> None:
-    with FakeOpenAI(sequence(Reply(content=repl("FINAL('a')"), cost=0.25))) as server:
+    script = sequence(Reply(content=repl("print(len(context))"), cost=0.25),
+                      Reply(content=repl("FINAL('a')"), cost=0.5))
+    with FakeOpenAI(script) as server:
         out = ask(server, tmp_path, capsys, "q", prices=False)
-    assert out.result["usage"]["cost_usd"] == 0.25
+    assert out.result["usage"]["cost_usd"] == 0.75
 
 
 def test_cancel_stops_everything_within_two_seconds(tmp_path: Path) -> None:

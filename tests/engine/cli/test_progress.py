@@ -95,3 +95,34 @@ def test_helper_questions_and_analyses_read_in_plain_words() -> None:
         "Stopped: too many helper questions after 9.0 s — here is what was found",
         "total: 1 step, 1 helper question, $0.0123",
     ]
+
+
+def test_reused_answers_and_the_pace_of_helper_questions_read_in_plain_words() -> None:
+    stream = io.StringIO()
+    printer = ProgressPrinter(stream)
+    printer(ev.IterationStarted(run_id="r", iteration=1, max_iterations=30))
+    printer(ev.SubCallFinished(run_id="r", call_id="r:1", kind="llm_query", model="mini",
+                               cost_usd=0.0004, latency_s=0.8))
+    printer(ev.SubCallFinished(run_id="r", call_id="r:2", kind="llm_query", model="mini",
+                               cost_usd=0.0, cached=True))
+    for previous, limit, reason, pause in ((32, 16, "rate_limited", 2.0),
+                                           (16, 17, "recovered", 0.0),
+                                           (17, 8, "rate_limited", 0.0),
+                                           (31, 32, "recovered", 0.0)):
+        printer(ev.ConcurrencyChanged(run_id="r", previous=previous, limit=limit, reason=reason,
+                                      ceiling=32, pause_s=pause))
+    printer(ev.UsageTotals(run_id="r", calls=2, prompt_tokens=10, completion_tokens=5,
+                           cached_tokens=0, cost_usd=0.0123, known_cost_usd=0.0123))
+    printer(ev.RunFinished(run_id="r", stop_reason=ev.StopReason.ANSWERED, duration_s=9.0))
+    # A step up between slow-downs gets no line of its own: one per round would flood.
+    assert stream.getvalue().splitlines() == [
+        "step 1/30",
+        "    helper question to mini → 0.8 s, $0.000400",
+        "    helper question to mini → asked before: same answer reused, at no cost",
+        "helper questions at a time: 32 → 16 (the AI service asked us to slow down; waiting "
+        "2 s as it asked)",
+        "helper questions at a time: 17 → 8 (the AI service asked us to slow down)",
+        "helper questions at a time: 31 → 32 (back to the setting)",
+        "Answered after 9.0 s",
+        "total: 1 step, 2 helper questions (1 reused at no cost), $0.0123",
+    ]

@@ -143,3 +143,23 @@ def test_run_list_has_dates_and_marks_a_cut_question(tmp_path: Path, capsys: Any
     local = datetime(2026, 11, 20, 23, 18, tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
     assert line.startswith(f"{local}  20261120-231800-4f2a9c  Unfinished")
     assert line.endswith("…") and question[:40] in line
+
+
+def test_show_says_which_answers_were_reused_and_each_change_of_pace() -> None:
+    from engine.cli.show import render
+
+    events = [
+        ev.SubCallStarted(run_id="r", call_id="r:1", kind="llm_query", model="mini",
+                          prompt_preview="read page 1", prompt_chars=11),
+        ev.SubCallFinished(run_id="r", call_id="r:1", kind="llm_query", model="mini",
+                           response_preview="it says yes", cost_usd=0.0, cached=True),
+        ev.ConcurrencyChanged(run_id="r", previous=32, limit=16, reason="rate_limited",
+                              ceiling=32, pause_s=1.0),
+        ev.ConcurrencyChanged(run_id="r", previous=16, limit=17, reason="recovered",
+                              ceiling=32),
+    ]
+    text = render(events)
+    assert "← #1 asked before: same answer reused, at no cost: it says yes" in text
+    assert "helper questions at a time: 32 → 16 (the AI service asked us to slow down; " \
+           "waiting 1 s as it asked)" in text
+    assert "helper questions at a time: 16 → 17 (answers are coming through again)" in text

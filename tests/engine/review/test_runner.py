@@ -19,6 +19,7 @@ from engine.review.runner import ReviewRunner
 from engine.rlm.clients import ClientPool
 from engine.store import reviews as store
 from engine.store.library import Library
+from engine.store.trajectory import read_events
 from tests.engine.ingest.makers import make_pdf
 from tests.support.fake_openai import ChatRequest, FakeOpenAI, Reply
 
@@ -175,13 +176,17 @@ def test_a_long_document_is_answered_by_its_own_recursive_run(tmp_path: Path,
         return final
 
     with FakeOpenAI(script) as server:
-        plans, outcome = asyncio.run(run_review(make_runner(server), review_id))
+        runner = make_runner(server, runs_folder=tmp_path / "runs")
+        plans, outcome = asyncio.run(run_review(runner, review_id))
     assert [p.strategy for p in plans] == ["rlm"] and outcome.ran == 1
     with Library() as library:
         cell, = store.cells(library.conn, review_id)
     assert cell.strategy == "rlm" and cell.run_id and cell.status == store.ANSWERED
     assert cell.value == {"amount": "1000", "currency": "EUR"}
     assert cell.citations[0]["status"] == "verified"
+    # The run that produced it is kept, as a question's record is.
+    kinds = [e.type for e in read_events(tmp_path / "runs" / f"{cell.run_id}.jsonl")]
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
 
 
 @pytest.mark.parametrize("stop_after", [1])
@@ -205,3 +210,21 @@ def test_cancel_leaves_the_cells_in_flight_to_resume(tmp_path: Path, stop_after:
     assert outcome.stopped_reason == "cancelled" and outcome.ran == stop_after
     with Library() as library:
         assert len(store.missing_cells(library.conn, review_id)) == 3 - stop_after
+
+
+def test_answers_slow_down_for_a_service_that_refuses_more_than_three_at_once(
+        tmp_path: Path) -> None:
+    doc_ids = library_with_leases(tmp_path, count=6)
+    with Library() as library:
+        review_id = store.create_review(library.conn, "Leases", "leases", [RENT, LAW],
+                                        doc_ids)
+    events: list[Any] = []
+    with FakeOpenAI(lambda r: Reply(content=str(lease_answers(r)), latency=0.05)) as server:
+        server.limit_in_flight(3, retry_after=0.05)
+        # No retries: only the adaptive limit carries the review through the 429s.
+        _, outcome = asyncio.run(run_review(make_runner(server, concurrency=8,
+                                                        emit=events.append), review_id))
+        refused = server.rate_limited
+    assert outcome.ran == 12 and outcome.progress.failed == 0 and refused > 0
+    slowed = [e for e in events if e.type == "concurrency_changed"]
+    assert slowed and slowed[0].limit < 8 and slowed[0].run_id == review_id

@@ -14,20 +14,24 @@ from engine.config import Limits
 from engine.context_format import PreparedContext
 from engine.events import StopReason
 from engine.providers.client import Completion
+from engine.providers.concurrency import AdaptiveLimit
 from engine.rlm import subcalls
 from engine.rlm.budget import RunBudget, UsageTotals
 from engine.rlm.loop import RLMRun
+from engine.rlm.subcall_cache import SubCallCache
 from engine.rlm.subcalls import MAX_PROMPT_CHARS, SubCalls
 from engine.sandbox.calls import SubCallRefused
 
 
 class FakeClient:
     model = "fake-sub"
+    context_window = None   # unknown: no window guard
+    base_url = "http://127.0.0.1:9/v1"
 
     def __init__(self) -> None:
         self.prompts: list[str] = []
 
-    async def complete(self, messages: list[dict[str, str]], on_retry: Any = None) -> Completion:
+    async def complete(self, messages: list[dict[str, str]], **options: Any) -> Completion:
         self.prompts.append(messages[-1]["content"])
         return Completion(text="answer", model=self.model, prompt_tokens=1,
                           completion_tokens=1, cached_tokens=0, cost_usd=0.0, latency_s=0.0,
@@ -37,9 +41,17 @@ class FakeClient:
 class FakePool:
     def __init__(self) -> None:
         self.client = FakeClient()
+        self.cache = SubCallCache()
+        self.limit = AdaptiveLimit(4)
+
+    def limiter(self, base_url: str, ceiling: int) -> AdaptiveLimit:
+        return self.limit
 
     def sub(self, model: str | None = None) -> FakeClient:
         return self.client
+
+    async def learn_window(self, client: FakeClient) -> None:
+        return None
 
 
 @dataclass

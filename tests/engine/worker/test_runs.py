@@ -232,3 +232,38 @@ def test_ending_a_conversation_cancels_its_running_question(
     assert worker.wait(ask_id).result["stop_reason"] == "cancelled"
     assert worker.call("end_conversation", {"conversation": conversation}).result == \
         {"ended": False}
+
+
+def test_a_question_about_a_review_table_sees_the_table_then_its_documents(
+        setup: tuple[WorkerProcess, FakeOpenAI]) -> None:
+    from engine.store import reviews as review_store
+    from engine.store.library import Library
+    worker, server = setup
+    with Library() as library:
+        docs = library.documents(collection="c")
+        review_id = review_store.create_review(
+            library.conn, "Board papers", "c",
+            [review_store.ColumnSpec("Code", "What is the code?", "number")],
+            [d.id for d in docs])
+        beta = next(d for d in docs if d.path.endswith("beta.txt"))
+        review_store.save_cell(library.conn, review_store.CellRecord(
+            review_id=review_id, doc_id=beta.id, column_id=review_store.require_review(
+                library.conn, review_id).columns[0].id, status="answered", value=7319,
+            shown="7,319", explanation="Clause 9 gives it."))
+
+    def root(request: ChatRequest) -> Reply | str:
+        if request.model != "fake-root":
+            return "unused"
+        return repl("print(context[:600])" if request.assistant_turns == 0
+                    else "FINAL('seen')")
+
+    server.set_script(root)
+    reply = worker.call("ask", {"question": "Which document has a code?",
+                                "review_id": review_id})
+    assert reply.ok, reply
+    first, second = [r for r in server.requests if r.model == "fake-root"][:2]
+    assert 'the review table "Board papers"' in first.last_user
+    assert "=== DOCUMENT 0: Review table: Board papers" in second.last_user
+    assert "- Code: 7,319" in second.last_user
+    missing = worker.call("ask", {"question": "q", "review_id": "rv_nope"})
+    assert not missing.ok and "there is no review 'rv_nope'" in missing.line["error"]

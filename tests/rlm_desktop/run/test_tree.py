@@ -205,3 +205,20 @@ def test_formatting_for_people() -> None:
     now = datetime(2025, 11, 20, 15, 0, tzinfo=UTC).astimezone()
     assert fmt.when(now.isoformat(), now=now).startswith("Today")
     assert fmt.when("2019-01-02T03:04:05.000Z", now=now).endswith("2019")
+
+
+def test_a_held_back_answer_is_a_plain_notice_in_its_step() -> None:
+    ids = {"run_id": "r", "depth": 0}
+    tree = RunTree()
+    tree.apply(ev.IterationStarted(**ids, iteration=2, max_iterations=30).to_json())
+    tree.apply(ev.AnswerHeldBack(**ids, iteration=2, answer="The code\nis " + "9" * 400,
+                                 reason=ev.HoldReason.UNSEEN_OUTPUT, unseen_chars=8).to_json())
+    (notice,) = tree.root.steps[0].items
+    assert isinstance(notice, NoticeNode) and notice.level == "info"
+    assert notice.message.startswith(
+        "The model answered before reading its results; it was shown them and asked to "
+        "confirm. The answer it gave first: The code is 999")
+    assert len(notice.message) < 450 and notice.message.endswith("…")
+    tree.apply(ev.AnswerHeldBack(**ids, iteration=2, answer="x",
+                                 reason=ev.HoldReason.FIRST_REPLY).to_json())
+    assert "before looking at the documents" in tree.root.steps[0].items[1].message

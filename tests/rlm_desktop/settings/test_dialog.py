@@ -84,8 +84,9 @@ def test_save_sends_key_settings_and_prices(qtbot: Any, client: SettingsStandIn)
     assert client.keys["openai"] == ("sk-new-key", "keyring")
     saved = client.settings
     assert saved["root"] == {"model": "gpt-5-mini", "base_url": "https://api.openai.com/v1",
-                             "api_key_env": None}
-    assert saved["sub"] == {"model": "gpt-5-nano", "base_url": "", "api_key_env": None}
+                             "api_key_env": None, "context_window": None}
+    assert saved["sub"] == {"model": "gpt-5-nano", "base_url": "", "api_key_env": None,
+                            "context_window": None}
     assert saved["limits"]["max_iterations"] == 12
     assert saved["limits"]["budget_usd"] == 2.5
     assert saved["limits"]["batch_concurrency"] == 4
@@ -94,6 +95,18 @@ def test_save_sends_key_settings_and_prices(qtbot: Any, client: SettingsStandIn)
     assert client.sent("prices_set") == []  # prices untouched: nothing written
     order = [cmd for cmd, _ in client.requests if cmd in ("key_set", "settings_set")]
     assert order == ["key_set", "settings_set"]
+
+
+def test_the_early_answer_check_is_a_setting(qtbot: Any, client: SettingsStandIn) -> None:
+    dialog = open_dialog(qtbot, client)
+    assert dialog.limits.confirm.isChecked()  # on by default
+    assert "held back once" in all_text(dialog)
+    dialog.limits.confirm.setChecked(False)
+    with qtbot.waitSignal(dialog.accepted, timeout=3000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert client.settings["limits"]["confirm_early_answers"] is False
+    again = open_dialog(qtbot, client)
+    assert not again.limits.confirm.isChecked()
 
 
 def test_invalid_limits_are_refused_with_a_clear_message_and_nothing_lost(
@@ -189,7 +202,7 @@ def test_local_servers_are_listed_and_can_be_picked(qtbot: Any,
     with qtbot.waitSignal(dialog.accepted, timeout=3000):
         dialog.save()
     assert client.settings["sub"] == {"model": "qwen3:8b", "base_url": OLLAMA["base_url"],
-                                      "api_key_env": None}
+                                      "api_key_env": None, "context_window": None}
 
 
 def test_custom_address_must_be_a_web_address(qtbot: Any, client: SettingsStandIn) -> None:
@@ -314,4 +327,21 @@ def test_a_helper_key_variable_on_the_main_service_is_kept(qtbot: Any,
         dialog.save()
     assert client.settings["sub"] == {"model": "gpt-5-mini",
                                       "base_url": "https://api.openai.com/v1",
-                                      "api_key_env": "SUB_KEY"}
+                                      "api_key_env": "SUB_KEY", "context_window": None}
+
+
+def test_the_models_window_is_saved_and_a_tiny_one_refused(qtbot: Any,
+                                                           client: SettingsStandIn) -> None:
+    client.settings["sub"] = {"model": "house-model", "base_url": "", "api_key_env": None,
+                              "context_window": 32768}
+    dialog = open_dialog(qtbot, client)
+    main, helper = dialog.models.main, dialog.models.helper
+    assert main.window_tokens.value() == 0 and main.window_tokens.text() == "Ask the service"
+    assert helper.window_tokens.value() == 32768
+    main.window_tokens.setValue(100)
+    assert any("at least 512 tokens" in text for text, _ in dialog.models.problems())
+    main.window_tokens.setValue(8192)
+    with qtbot.waitSignal(dialog.accepted, timeout=3000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert client.settings["root"]["context_window"] == 8192
+    assert client.settings["sub"]["context_window"] == 32768

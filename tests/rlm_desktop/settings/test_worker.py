@@ -95,7 +95,7 @@ def test_settings_round_trip(qtbot: Any, worker: Any, server: FakeOpenAI) -> Non
 
     on_disk = json.loads(settings_path().read_text(encoding="utf-8"))
     assert on_disk["root"] == {"model": "fake-root", "base_url": server.base_url,
-                               "api_key_env": None}
+                               "api_key_env": None, "context_window": None}
     assert on_disk["sub"]["model"] == "fake-sub" and on_disk["sub"]["base_url"] == ""
     assert on_disk["limits"]["max_iterations"] == 7
     assert on_disk["limits"]["timeout_s"] == 90
@@ -210,5 +210,5 @@ def test_wizard_happy_path_with_a_local_server(qtbot: Any, worker: Any,
         wizard.button(QWizard.WizardButton.FinishButton).click()
     on_disk = json.loads(settings_path().read_text(encoding="utf-8"))
     assert on_disk["root"] == {"model": "fake-root", "base_url": server.base_url,
-                               "api_key_env": None}
+                               "api_key_env": None, "context_window": None}
     assert on_disk["sub"]["model"] == "fake-sub"

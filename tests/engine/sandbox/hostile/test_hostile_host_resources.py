@@ -34,7 +34,8 @@ print('out {LONE} end')
 print(llm_query('prompt {LONE} end'))
 FINAL('answer {LONE} end')
 """
-    run = attack(code, answered=False)
+    # Its FINAL follows output: with the hold on, the model would be asked to confirm it.
+    run = attack(code, "--accept-early-answers", answered=False)
     assert run.outcome.code == 0, run.outcome.stderr
     assert run.outcome.result["answer"] == "answer ? end"
     assert any(r.last_user == "prompt ? end" for r in run.requests)
@@ -65,7 +66,7 @@ body = (b'{"type":"result","id":1,"head":"out \\ud800","tail":"","total_chars":5
 os.write(ch.out_fd, len(body).to_bytes(4, 'big') + body)
 os._exit(0)
 """
-    run = attack(code, answered=False)
+    run = attack(code, "--accept-early-answers", answered=False)
     assert run.outcome.code == 0, run.outcome.stderr
     assert run.outcome.result["stop_reason"] == "answered"
     assert run.outcome.result["answer"] == "answer ? end"
@@ -130,7 +131,9 @@ def test_rlm_query_slices_are_deleted_as_each_child_ends(
     on_disk: list[int] = []
 
     def child_model(request: ChatRequest) -> str:
-        on_disk.append(len(_slice_folders(temp)))
+        if request.assistant_turns == 0:  # each helper looks first, then answers
+            on_disk.append(len(_slice_folders(temp)))
+            return repl("print(len(context))")
         return repl("FINAL('child done')")
 
     code = """

@@ -21,7 +21,7 @@ from rlm_desktop.replies import Hello
 Callback = Callable[[dict[str, Any]], None]
 
 # Requests that keep the engine working for a while (shown as "busy" in the window).
-LONG_COMMANDS = frozenset({"ask", "ingest", "rescan"})
+LONG_COMMANDS = frozenset({"ask", "ingest", "rescan", "review_run"})
 STDERR_KEEP = 200            # lines of the worker's log kept for error reports
 DRAIN_BUDGET_S = 0.015       # longest slice of GUI time spent delivering queued lines
 START_TIMEOUT_MS = 60_000    # a worker that has not said "ready" by then is killed

@@ -8,15 +8,17 @@ Run as ``python -m engine.worker``. Protocol 1 (the full contract is in the READ
   exactly one ``{"id", "ok": true, "result": ...}`` or ``{"id", "ok": false, "error":
   <sentence>, "kind": usage|config|provider|sandbox|busy|cancelled|internal}``.
 - A bad line gets an error reply (``id`` null when unreadable) and never stops the worker.
-- Requests run concurrently; ``cancel {"target": id}`` stops an ask or ingest within 2 s
-  (it then ends with its normal result). ``shutdown`` and end of input stop everything,
+- Requests run concurrently; ``cancel {"target": id}`` stops an ask, ingest or review run
+  within 2 s (it then ends with its normal result). ``shutdown`` and end of input stop everything,
   close the REPLs and exit 0.
 - Commands: hello, shutdown, cancel; collections, create_collection, delete_collection,
   documents, ingest, rescan, remove_documents (``library``); ask, end_conversation,
   history, run_events, delete_run, read_log (``runs``); export_run (``exports``);
   settings_get/set, prices_get/set, key_status/set/delete, discover_local, list_models,
   test_connection (``settings``); check_model, model_check_warning (``models``);
-  open_demo (``demo``).
+  open_demo (``demo``); review_templates, reviews, review_create, review_table,
+  review_add, review_run (one at a time per review: else ``busy``), review_mark,
+  review_export, review_delete (``reviews``).
 
 stdout carries protocol lines only (anything else printing goes to stderr, which is
 free-form log text). The worker is the only process holding API keys.
@@ -40,7 +42,7 @@ from engine import __version__, secrets
 from engine.config import config_dir, data_dir
 from engine.errors import ConfigError, ProviderError, SandboxError
 from engine.store.db import store_path
-from engine.worker import demo, exports, library, models, runs, settings
+from engine.worker import demo, exports, library, models, reviews, runs, settings
 from engine.worker.jsonio import LineWriter, start_reader
 from engine.worker.state import Request, RequestError, Services
 
@@ -50,7 +52,7 @@ log = logging.getLogger("engine.worker")
 
 Handler = Callable[[Services, Request], Awaitable[Any]]
 # One module per group of commands, each with a HANDLERS table of command name -> handler.
-COMMAND_GROUPS = (library, runs, exports, settings, models, demo)
+COMMAND_GROUPS = (library, runs, exports, settings, models, demo, reviews)
 
 
 def error_kind(exc: BaseException) -> str:

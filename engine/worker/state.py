@@ -99,6 +99,7 @@ class Services:
     ingesting: dict[str, int] = field(default_factory=dict)   # collection key -> request id
     asking: dict[str, Request] = field(default_factory=dict)  # conversation -> its request
     running_runs: set[str] = field(default_factory=set)
+    reviewing: dict[str, Request] = field(default_factory=dict)   # review id -> its run
 
 
 async def in_daemon_thread(fn: Callable[..., T], *args: Any) -> T:

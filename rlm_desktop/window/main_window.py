@@ -7,13 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QKeySequence,
-)
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -51,6 +45,7 @@ from rlm_desktop.window.demo import ACTION_TEXT, Demo
 from rlm_desktop.window.exports import WindowExports
 from rlm_desktop.window.menus import build_menus
 from rlm_desktop.window.protocols import HistoryPanelView, RunPanelView, as_widget
+from rlm_desktop.window.review import WindowReview
 from rlm_desktop.worker_client import WorkerClient
 
 DialogFactory = Callable[[WorkerClient, QWidget], QDialog]
@@ -145,15 +140,17 @@ class MainWindow(QMainWindow):
         self.viewer = SourceViewer(client)
         self.side_tabs.addTab(self.viewer, icon("document"), "Source")
 
+        self.banner = Banner()
+        self.review = WindowReview(self, client, self.ask_panel, self.library, self.show_source,
+                                   self.banner, self._settings)   # the Ask | Review tabs
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.library)
-        self.splitter.addWidget(self.ask_panel)
+        self.splitter.addWidget(self.review.tabs)
         self.splitter.addWidget(self.side_tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 4)
         self.splitter.setStretchFactor(2, 4)
-        self.banner = Banner()
         self._restart_offer = BannerAction("Restart engine", self.restart_engine)
         self._log_offer = BannerAction("Show engine log", self.show_engine_log)
         self._setup_offer = BannerAction("Set up a model", self.open_setup)

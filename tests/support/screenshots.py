@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.bench_gui_stall import isolate, wait  # noqa: E402
+from tests.support.review_shots import review_shots  # noqa: E402
 
 DOCUMENTS = {
     "Lease agreement - Harbour Street.pdf": [
@@ -198,7 +199,8 @@ def main() -> None:
         settle(app, 0.8)
         window.grab().save(str(args.out / f"main-window-answer{suffix}.png"))
         shots = [*demo, "main-window-mid-run", "main-window-answer",
-                 *viewer_shots(app, window, tmp, args.out, suffix)]
+                 *viewer_shots(app, window, tmp, args.out, suffix),
+                 *review_shots(app, window, server, tmp, args.out, suffix)]
         client.stop()
         wait(app, lambda: client.state in ("stopped", "failed"), 15)
         window.close()

@@ -1,0 +1,1 @@
+"""The Review view: the same questions asked of every document, answered in a grid."""

@@ -69,6 +69,9 @@ async def run_question(spec: RunSpec, emit: Emit,
     # The loop and the model client (the openai SDK: half a second) load in a thread while
     # the context is written and the REPL child starts on its own core.
     loading = asyncio.ensure_future(asyncio.to_thread(_load_engine))
+    # Meanwhile the servers are asked for the models' windows (kept for the process), which
+    # the run otherwise asks before its first model call.
+    windows = asyncio.ensure_future(_ask_windows(spec.root, spec.sub))
     pool: ClientPool | None = None
     repl: ReplProcess | None = None
     starting: asyncio.Future[dict[str, Any]] | None = None
@@ -94,7 +97,7 @@ async def run_question(spec: RunSpec, emit: Emit,
         rlm_run, client_pool = await loading
         pool = client_pool(spec.root, spec.sub, spec.prices, spec.limits)
         # A start that failed is made again by the run, which reports it in every view.
-        await asyncio.gather(starting, return_exceptions=True)
+        await asyncio.gather(starting, windows, return_exceptions=True)
         run = rlm_run(run_id=run_id, question=spec.question, context=prepared, pool=pool,
                       budget=budget, emit=emit, workdir=workdir, sandbox=spec.sandbox,
                       repl=repl)
@@ -103,14 +106,21 @@ async def run_question(spec: RunSpec, emit: Emit,
     finally:
         if starting is not None and not starting.done():  # cancelled while it started
             starting.cancel()
-            await asyncio.gather(starting, return_exceptions=True)
+            await asyncio.gather(starting, windows, return_exceptions=True)
         if repl is not None:
             await repl.close()  # the run closes it too; a run that never began does not
         if pool is not None:
             await pool.aclose()
-        if not loading.done():
-            loading.cancel()
+        for future in (loading, windows):
+            if not future.done():
+                future.cancel()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _ask_windows(*endpoints: Endpoint) -> None:
+    from engine.providers.windows import discover_window
+    await asyncio.gather(*(discover_window(e.base_url, e.model, e.api_key)
+                           for e in {(e.base_url, e.model): e for e in endpoints}.values()))
 
 
 def _load_engine() -> tuple[type[RLMRun], type[ClientPool]]:

@@ -10,16 +10,17 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeGuard, TypeVar, cast
+from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.chat import ChatCompletion
 
 from engine.errors import ProviderError
 from engine.providers.concurrency import AdaptiveLimit, LimitChange
 from engine.providers.prices import PriceTable
+from engine.providers.tls import shared_context
 from engine.providers.tokens import TokenGauge
 from engine.providers.windows import Window
 from engine.secrets import env_var_for, is_local, provider_name, safe_url, scrub_urls
@@ -116,7 +117,8 @@ class ModelClient:
             api_key=api_key or "not-needed",  # local servers ignore it; the SDK requires one
             max_retries=0,  # retries are ours: backoff, Retry-After and notices
             timeout=http_timeout,
-            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=http_timeout),
+            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=http_timeout,
+                                                        verify=shared_context()),
         )
 
     async def __aenter__(self) -> ModelClient:
@@ -175,13 +177,15 @@ class ModelClient:
 
     async def _chat_once(self, messages: list[dict[str, str]],
                          max_tokens: int | None) -> ChatCompletion:
-        extra: dict[str, Any] = {}
+        body: dict[str, Any] = {"model": self.model, "messages": messages}
         if max_tokens is not None:
-            extra[self._max_tokens_name()] = max_tokens
+            body[self._max_tokens_name()] = max_tokens
         try:
-            response: Any = await self._client.chat.completions.create(
-                model=self.model, messages=cast("list[ChatCompletionMessageParam]", messages),
-                **extra)
+            # The SDK's post, not chat.completions.create: create() walks every message of
+            # the history against its typed schema first (25 ms a call at 80 messages) to
+            # send the same JSON our plain string messages already are.
+            response: Any = await self._client.post("/chat/completions", body=body,
+                                                    cast_to=ChatCompletion)
         except _BROKEN_BODY as exc:
             # openai 3.52 lets a 200 whose JSON body is broken escape as json.JSONDecodeError.
             raise self._malformed(f"the body is not valid JSON ({exc})") from exc

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import httpx2
 
+from engine.providers.tls import shared_context
 from engine.secrets import is_local, provider_name
 
 DISCOVERY_TIMEOUT_S = 2.0   # in total, per endpoint and model: a run never waits longer
@@ -246,8 +247,10 @@ async def discover_window(base_url: str, model: str, api_key: str | None = None,
         return _CACHE[key]
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     try:
+        trust_env = not is_local(base_url)
         async with asyncio.timeout(timeout), httpx2.AsyncClient(
-                timeout=timeout, headers=headers, trust_env=not is_local(base_url)) as client:
+                timeout=timeout, headers=headers, trust_env=trust_env,
+                verify=shared_context(trust_env)) as client:
             found = await _ask(client, base_url, model)
     except (TimeoutError, _Unreachable):
         return None   # not kept: a busy server may answer next time, a stopped one start

@@ -11,7 +11,7 @@ import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.config import Limits, SandboxSettings
 from engine.context_format import PreparedContext
@@ -20,9 +20,12 @@ from engine.errors import SandboxError
 from engine.events import StopReason
 from engine.providers.prices import PriceTable
 from engine.rlm.budget import RunBudget
-from engine.rlm.clients import ClientPool
-from engine.rlm.loop import Emit, RLMRun, RunResult
 from engine.sandbox.context_file import write_context
+from engine.sandbox.host import ReplProcess
+
+if TYPE_CHECKING:
+    from engine.rlm.clients import ClientPool
+    from engine.rlm.loop import Emit, RLMRun, RunResult
 
 
 def new_run_id() -> str:
@@ -63,8 +66,15 @@ async def run_question(spec: RunSpec, emit: Emit,
     run_id = spec.run_id or new_run_id()
     workdir = Path(tempfile.mkdtemp(prefix=f"rlm-run-{run_id}-"))
     budget = RunBudget(spec.limits)
-
-    pool = ClientPool(spec.root, spec.sub, spec.prices, spec.limits)
+    # The loop and the model client (the openai SDK: half a second) load in a thread while
+    # the context is written and the REPL child starts on its own core.
+    loading = asyncio.ensure_future(asyncio.to_thread(_load_engine))
+    # Meanwhile the servers are asked for the models' windows (kept for the process), which
+    # the run otherwise asks before its first model call.
+    windows = asyncio.ensure_future(_ask_windows(spec.root, spec.sub))
+    pool: ClientPool | None = None
+    repl: ReplProcess | None = None
+    starting: asyncio.Future[dict[str, Any]] | None = None
     try:
         try:
             prepared = spec.prepared
@@ -74,12 +84,51 @@ async def run_question(spec: RunSpec, emit: Emit,
         except OSError as exc:
             raise SandboxError(f"cannot write the context for the REPL in {workdir}: "
                                f"{exc.strerror or exc}; free some disk space") from exc
-        run = RLMRun(run_id=run_id, question=spec.question, context=prepared, pool=pool,
-                     budget=budget, emit=emit, workdir=workdir, sandbox=spec.sandbox)
+        runs: list[RLMRun] = []
+
+        async def calls(op: str, args: dict[str, Any]) -> Any:
+            return await runs[0].router(op, args)  # no cell runs before the run exists
+
+        repl = ReplProcess(prepared.context_path, prepared.documents_path, call_handler=calls,
+                           cell_timeout=spec.limits.cell_timeout_s,
+                           output_limit=spec.limits.output_limit_chars, sandbox=spec.sandbox,
+                           call_bytes=budget.call_bytes)
+        starting = asyncio.ensure_future(repl.start())
+        rlm_run, client_pool = await loading
+        pool = client_pool(spec.root, spec.sub, spec.prices, spec.limits)
+        # A start that failed is made again by the run, which reports it in every view.
+        await asyncio.gather(starting, windows, return_exceptions=True)
+        run = rlm_run(run_id=run_id, question=spec.question, context=prepared, pool=pool,
+                      budget=budget, emit=emit, workdir=workdir, sandbox=spec.sandbox,
+                      repl=repl)
+        runs.append(run)
         return await supervise(run, budget, cancel)
     finally:
-        await pool.aclose()
+        if starting is not None and not starting.done():  # cancelled while it started
+            starting.cancel()
+            await asyncio.gather(starting, windows, return_exceptions=True)
+        if repl is not None:
+            await repl.close()  # the run closes it too; a run that never began does not
+        if pool is not None:
+            await pool.aclose()
+        for future in (loading, windows):
+            if not future.done():
+                future.cancel()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _ask_windows(*endpoints: Endpoint) -> None:
+    from engine.providers.windows import discover_window
+    await asyncio.gather(*(discover_window(e.base_url, e.model, e.api_key)
+                           for e in {(e.base_url, e.model): e for e in endpoints}.values()))
+
+
+def _load_engine() -> tuple[type[RLMRun], type[ClientPool]]:
+    from engine.providers.tls import shared_context
+    from engine.rlm.clients import ClientPool
+    from engine.rlm.loop import RLMRun
+    shared_context()  # the CA store, read here rather than by the first model client
+    return RLMRun, ClientPool
 
 
 def _prepare(workdir: Path, context: str, documents: list[dict[str, Any]]) -> PreparedContext:

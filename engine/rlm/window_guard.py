@@ -3,6 +3,7 @@ a server refuses a request as too long, and warn before the run when Ollama woul
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol
 
 from engine import events as ev
@@ -43,9 +44,11 @@ class GuardedRun(Protocol):
 async def learn_windows(pool: ClientPool, root: ModelClient) -> dict[str, Any]:
     """The windows of a run's main and helper models, for its RunStarted event."""
     sub = pool.sub()
-    found = {"root": await pool.learn_window(root), "sub": await pool.learn_window(sub)}
-    return {"root": {"model": root.model, **found["root"].to_json()},
-            "sub": {"model": sub.model, **found["sub"].to_json()}}
+    # Both asked at once: each may wait on its server, and the first model call waits on both.
+    root_window, sub_window = await asyncio.gather(pool.learn_window(root),
+                                                   pool.learn_window(sub))
+    return {"root": {"model": root.model, **root_window.to_json()},
+            "sub": {"model": sub.model, **sub_window.to_json()}}
 
 
 class WindowGuard:

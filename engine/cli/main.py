@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from engine import __version__
-from engine.cli import ask, export, info, key, library, models, review, show
+from engine.cli import ask, bench, export, info, key, library, models, review, show
 from engine.cli.common import (
     EXIT_CANCELLED,
     EXIT_PROVIDER,
@@ -18,7 +18,7 @@ from engine.cli.terminal import printable
 from engine.errors import ConfigError, EngineError, SandboxError
 
 # In the order `rlm --help` lists them; each module has add_commands() and HANDLERS.
-VERBS = (ask, review, show, export, key, library, models, info)
+VERBS = (ask, review, bench, show, export, key, library, models, info)
 
 
 def build_parser() -> argparse.ArgumentParser:

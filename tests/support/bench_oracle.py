@@ -113,11 +113,17 @@ def read_whole_prompt(prompt: str) -> str:
     """A one-prompt method (direct, retrieval): the same plan run over the prompt's own text,
     as a model that read every word of it would answer."""
     question = next(line for line in reversed(prompt.split("\n\n")[:-1]) if line.strip())
+    return answer_from_text(prompt, question.strip())
+
+
+def answer_from_text(text: str, question: str) -> str:
+    """The oracle's plan run here, over ``text`` alone, helper questions answered by
+    ``classify``: the answer a perfect reader of ``text`` gives."""
     namespace: dict[str, Any] = {
-        "context": prompt, "print": lambda *_args: None,
+        "context": text, "print": lambda *_args: None,
         "llm_query_batched": lambda prompts: [
             "\n".join(classify(line) for line in p.split("\n")[1:]) for p in prompts]}
-    exec(plan(question.strip(), 10**9), namespace)
+    exec(plan(question, 10**9), namespace)
     return str(namespace["answer"])
 
 

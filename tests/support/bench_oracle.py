@@ -41,7 +41,7 @@ prompts = [PROMPT + "\n" + "\n".join(r[2].strip() for r in rows[i:i + BATCH])
 replies = llm_query_batched(prompts)
 labels = [label.strip() for reply in replies for label in reply.strip().split("\n")]
 day = lambda text: datetime.datetime.strptime(text, "%b %d, %Y").date()
-data = [(day(d), int(u), label) for (d, u, _), label in zip(rows, labels)]
+data = [(d, int(u), label) for (d, u, _), label in zip(rows, labels)]
 print(len(rows), "lines,", len(prompts), "helper questions,", len(labels), "labels")
 '''
 
@@ -62,8 +62,8 @@ def plan(question: str, batch: int) -> str:
     date = re.search(r"dated (before|after) (\w{3} \d{2}, \d{4})", question)
     if date:
         parse += (f"pivot = day({date.group(2)!r})\n"
-                  f"data = [r for r in data if r[0] {'>' if date.group(1) == 'after' else '<'}"
-                  " pivot]\n")
+                  f"data = [r for r in data if day(r[0]) "
+                  f"{'>' if date.group(1) == 'after' else '<'} pivot]\n")
     least = re.search(r"at least (\d+) instances", question)
     if least and "one user has" in question:
         x, y = names[:2]

@@ -1,7 +1,8 @@
 """``rlm bench`` without any model (run on demand): the scripted oracle plays the main and
 helper models on the fake server, with simulated latencies, over generated texts of 1M (and
 8M) tokens. Reports generation time, the score, helper questions, the engine's own overhead
-(the share of the question's wall time when no simulated model call was in flight) and peak
+(the share of the question's wall time when no simulated model call was in flight and
+the model's code was not computing) and peak
 memory of this process and of the REPL children.
 
     python -m tests.benchmarks.bench_suite                    # 1M tokens
@@ -147,7 +148,7 @@ def measure(args: argparse.Namespace, base_url: str, pipe: Any) -> float | None:
                           SandboxSettings(), on_event=events.append)
             pipe.send("spans")
             pipe.recv()  # forget the spans of earlier questions
-            start = time.monotonic()
+            start, epoch = time.monotonic(), time.time()
             outcome = asyncio.run(rlm(setup, context, item.question))
             end = time.monotonic()
             pipe.send("spans")
@@ -155,9 +156,16 @@ def measure(args: argparse.Namespace, base_url: str, pipe: Any) -> float | None:
             busy.spans = pipe.recv()
             wall = end - start
             waiting = busy.union_within(start, end)
-            cells = sum(e.duration_s for e in events if isinstance(e, ev.CellFinished))
+            # The model's own code computing: each cell's time less the models' time in it.
+            shift = epoch - start
+            began_at = {e.cell: e.ts - shift for e in events if isinstance(e, ev.CellStarted)}
+            cells = sum(e.ts - shift - began_at[e.cell]
+                        - busy.union_within(began_at[e.cell], e.ts - shift)
+                        for e in events if isinstance(e, ev.CellFinished))
             helpers = sum(1 for e in events if isinstance(e, ev.SubCallFinished))
-            overhead = (wall - waiting) / wall
+            # Until the safe workspace is up: the context file, the windows, the REPL child.
+            ready = next(e.ts for e in events if isinstance(e, ev.SandboxStatus)) - epoch
+            overhead = (wall - waiting - cells) / wall
             if tokens >= 8 << 20:
                 worst = max(worst or 0.0, overhead)
             score = scoring.score(task, outcome.answer, item.gold)
@@ -165,8 +173,9 @@ def measure(args: argparse.Namespace, base_url: str, pipe: Any) -> float | None:
             children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"{task} at {tokens:,} tokens ({len(context) / 1e6:.1f} M chars): generated "
                   f"in {made:.1f} s; score {score:.2f}; {helpers} helper questions; wall "
-                  f"{wall:.2f} s, models busy {waiting:.2f} s, code cells {cells:.2f} s; not "
-                  f"waiting for a model: {overhead:.1%}; peak memory: this process {me:.0f} MB, "
+                  f"{wall:.2f} s (start-up {ready:.2f} s), models busy {waiting:.2f} s, the "
+                  f"model's code computing {cells:.2f} s; the engine's own share: "
+                  f"{overhead:.1%}; peak memory: this process {me:.0f} MB, "
                   f"REPL children {children:.0f} MB", flush=True)
             del context
     return worst

@@ -32,7 +32,7 @@ def classify(instance: str) -> str:
 
 
 PARSE = r'''
-import re, datetime
+import datetime, functools, re
 from collections import Counter
 rows = re.findall(r"Date: (\w{3} \d{2}, \d{4}) \|\| User: (\d+) \|\| Instance: ([^\n|]*)",
                   context)
@@ -40,7 +40,8 @@ prompts = [PROMPT + "\n" + "\n".join(r[2].strip() for r in rows[i:i + BATCH])
            for i in range(0, len(rows), BATCH)]
 replies = llm_query_batched(prompts)
 labels = [label.strip() for reply in replies for label in reply.strip().split("\n")]
-day = lambda text: datetime.datetime.strptime(text, "%b %d, %Y").date()
+day = functools.lru_cache(None)(
+    lambda text: datetime.datetime.strptime(text, "%b %d, %Y").date())
 data = [(d, int(u), label) for (d, u, _), label in zip(rows, labels)]
 print(len(rows), "lines,", len(prompts), "helper questions,", len(labels), "labels")
 '''

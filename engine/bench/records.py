@@ -29,6 +29,7 @@ HEADER = ("The following lines contain general-knowledge questions, one per line
           "labelled with one of these labels: " + ", ".join(LABELS) + ".\n")
 START = datetime.date(2021, 1, 1)
 DAYS = 1217  # about 40 months
+POOL = 2000   # instances of each class to draw lines from
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,16 @@ def date_text(date: datetime.date) -> str:
     return date.strftime("%b %d, %Y")
 
 
-def line(record: Record, rng: random.Random, explicit: bool) -> str:
-    template = rng.choice(TEMPLATES[record.label])
-    text = template.format(a="".join(rng.choice("BCDFGKLMPRSTVZ") for _ in range(3)),
+def instance(label: str, rng: random.Random) -> str:
+    """One generated question of class ``label`` over fictional names."""
+    template = rng.choice(TEMPLATES[label])
+    return template.format(a="".join(rng.choice("BCDFGKLMPRSTVZ") for _ in range(3)),
                            n=grammar.name(rng), o=rng.choice(THINGS), p=grammar.name(rng, 3))
+
+
+def line(record: Record, when: str, text: str, explicit: bool) -> str:
     tail = f" || Label: {record.label}" if explicit else ""
-    return f"Date: {date_text(record.date)} || User: {record.user} || Instance: {text}{tail}"
+    return f"Date: {when} || User: {record.user} || Instance: {text}{tail}"
 
 
 def generate(rng: random.Random, tokens: int, explicit: bool) -> tuple[str, list[Record]]:
@@ -58,6 +63,10 @@ def generate(rng: random.Random, tokens: int, explicit: bool) -> tuple[str, list
     users = rng.sample(range(10_000, 100_000), max(30, min(5000, estimate // 40)))
     user_weights = [1 / (rank + 1) ** 0.9 for rank in range(len(users))]
     label_weights = [0.3 + rng.random() for _ in LABELS]
+    # Instances drawn from pools made once per context (each line writing its own is slow).
+    pools = {label: [instance(label, rng) for _ in range(POOL)] for label in LABELS}
+    days = [START + datetime.timedelta(days=d) for d in range(DAYS)]
+    shown = [date_text(day) for day in days]
     records: list[Record] = []
     lines = [HEADER]
     size = len(HEADER)
@@ -66,8 +75,9 @@ def generate(rng: random.Random, tokens: int, explicit: bool) -> tuple[str, list
         chosen_users = rng.choices(users, weights=user_weights, k=batch)
         chosen_labels = rng.choices(LABELS, weights=label_weights, k=batch)
         for user, label in zip(chosen_users, chosen_labels, strict=True):
-            record = Record(START + datetime.timedelta(days=rng.randrange(DAYS)), user, label)
-            text = line(record, rng, explicit)
+            day = rng.randrange(DAYS)
+            record = Record(days[day], user, label)
+            text = line(record, shown[day], rng.choice(pools[label]), explicit)
             if size + len(text) + 1 > target and records:
                 return "\n".join(lines), records
             records.append(record)

@@ -12,21 +12,21 @@ from engine.bench import aggregate, needle, pairs, scoring, suite
 from engine.bench.sample import sha256
 from tests.support.bench_oracle import answer_from_text, classify
 
-SEEDS = range(12)
-
 
 @pytest.mark.parametrize("task", list(suite.TASKS))
-@pytest.mark.parametrize("tokens", [8_192, 32_768])
-def test_every_gold_answer_is_what_the_text_alone_gives(task: str, tokens: int) -> None:
+@pytest.mark.parametrize(("tokens", "count"), [(8_192, 30), (65_536, 3)])
+def test_every_gold_answer_is_what_the_text_alone_gives(task: str, tokens: int,
+                                                        count: int) -> None:
     kinds = set()
-    for item in suite.make_items(task, tokens, len(SEEDS), seed=7):
+    for item in suite.make_items(task, tokens, count, seed=7):
         context = item.sample().context
         answer = answer_from_text(context, item.question)
         assert scoring.score(task, answer, item.gold) == 1.0, (item.id, item.question, answer)
         kinds.add(item.kind)
     expected = {"needle": {"needle"}, "aggregate": set(aggregate.KINDS),
                 "pairs": {f"pairs_{v}" for v in pairs.VARIANTS}}[task]
-    assert kinds == expected
+    if count >= 30:  # enough questions for every kind to come up
+        assert kinds == expected
 
 
 @pytest.mark.parametrize("variant", needle.VARIANTS)

@@ -66,6 +66,8 @@ async def _one_prompt(setup: Setup, prompt: str) -> Outcome:
         except ProviderError as exc:
             if exc.kind == "context_length":
                 return Outcome(fit=False, calls=1, stop_reason="did_not_fit", error=str(exc))
+            if exc.ends_run():  # a wrong key or model: every other question would fail too
+                raise
             return Outcome(calls=1, stop_reason="provider_error", error=str(exc))
         return Outcome(answer=done.text, calls=1, prompt_tokens=done.prompt_tokens,
                        completion_tokens=done.completion_tokens, cost_usd=done.cost_usd)

@@ -175,7 +175,8 @@ def measure(args: argparse.Namespace, base_url: str, pipe: Any) -> float | None:
                   f"in {made:.1f} s; score {score:.2f}; {helpers} helper questions; wall "
                   f"{wall:.2f} s (start-up {ready:.2f} s), models busy {waiting:.2f} s, the "
                   f"model's code computing {cells:.2f} s; the engine's own share: "
-                  f"{overhead:.1%}; peak memory: this process {me:.0f} MB, "
+                  f"{overhead:.1%} ({(wall - waiting - cells - ready) / wall:.1%} after "
+                  f"start-up); peak memory: this process {me:.0f} MB, "
                   f"REPL children {children:.0f} MB", flush=True)
             del context
     return worst

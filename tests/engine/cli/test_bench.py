@@ -139,3 +139,14 @@ def test_mistakes_are_said_in_plain_words(tmp_path: Path,
     err = capsys.readouterr().err
     assert "no results" in err and "rlm bench generate" in err
     assert "no method psychic" in err and "no question 'nope'" in err
+
+
+def test_a_refused_key_stops_the_run_instead_of_scoring_every_question_zero(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "bench"
+    generate(folder)
+    with FakeOpenAI(lambda _request: Reply(fault="401")) as server:
+        code = main(run_args(server, folder, "--methods", "direct", "-q"))
+        asked = len(server.requests)
+    assert code == 4 and asked == 1
+    assert results(folder) == []

@@ -3,6 +3,7 @@ its result at once, so an interrupted run resumes where it stopped."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,16 @@ def check_methods(names: list[str]) -> list[str]:
     return names
 
 
+def _within(setup: Setup, budget: float | None, spent: float) -> Setup:
+    """``setup`` with an rlm question's own spending limit no higher than what is left."""
+    if budget is None:
+        return setup
+    left = budget - spent
+    own = setup.limits.budget_usd
+    return dataclasses.replace(setup, limits=dataclasses.replace(
+        setup.limits, budget_usd=left if own is None else min(own, left)))
+
+
 def result_of(item: Item, method: str, outcome: Outcome, wall_s: float,
               setup: Setup) -> dict[str, Any]:
     score = scoring.score(item.task, outcome.answer, item.gold) if outcome.fit else 0.0
@@ -83,7 +94,8 @@ async def run(folder: Path, methods: list[str], setup: Setup, *, budget: float |
             if sample is None:
                 sample = item.sample()
             began = time.monotonic()
-            outcome = await METHODS[method](setup, sample.context, item.question)
+            outcome = await METHODS[method](_within(setup, budget, spent), sample.context,
+                                            item.question)
             result = result_of(item, method, outcome, time.monotonic() - began, setup)
             append_result(path, result)
             ran += 1

@@ -150,3 +150,15 @@ def test_a_refused_key_stops_the_run_instead_of_scoring_every_question_zero(
         asked = len(server.requests)
     assert code == 4 and asked == 1
     assert results(folder) == []
+
+
+def test_an_rlm_question_stops_at_what_is_left_of_the_budget(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "bench"
+    main(["bench", "generate", "--task", "aggregate", "--tokens", "8K", "--items", "1", "-o",
+          str(folder), "-q"])
+    with FakeOpenAI(oracle(batch=5)) as server:
+        code = main(run_args(server, folder, "--methods", "rlm", "--budget", "0.002", "-q"))
+    (result,) = results(folder)
+    assert code == 0 and result["stop_reason"] == "budget"
+    assert result["cost_usd"] < 0.01

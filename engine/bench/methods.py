@@ -50,6 +50,8 @@ class Setup:
     chunk_chars: int = 2000
     # Hears every event of each rlm run (the benchmark measures the model's waits with it).
     on_event: Callable[[Any], None] | None = None
+    # Characters per token of the main model, measured by ``calibrate`` (4 until then).
+    chars_per_token: float = 4.0
 
 
 async def _one_prompt(setup: Setup, prompt: str) -> Outcome:
@@ -57,7 +59,7 @@ async def _one_prompt(setup: Setup, prompt: str) -> Outcome:
     try:
         client = pool.root()
         window = await pool.learn_window(client)
-        needed = len(prompt) // 4 + OUTPUT_RESERVE
+        needed = int(len(prompt) / setup.chars_per_token) + OUTPUT_RESERVE
         if window.tokens is not None and needed > window.tokens:
             return Outcome(fit=False, stop_reason="did_not_fit",
                            error=f"about {needed:,} tokens for a window of {window.tokens:,}")
@@ -73,6 +75,22 @@ async def _one_prompt(setup: Setup, prompt: str) -> Outcome:
                        completion_tokens=done.completion_tokens, cost_usd=done.cost_usd)
     finally:
         await pool.aclose()
+
+
+async def calibrate(setup: Setup) -> float | None:
+    """Characters per token of the main model, from the usage of one short probe call
+    (about 1,000 tokens of filler); None when the server reports no usage."""
+    import random
+
+    from engine.bench import grammar
+
+    prompt = " ".join(grammar.filler(random.Random("calibrate"), 4000)) + "\n\nReply with OK."
+    pool = ClientPool(setup.root, setup.sub, setup.prices, setup.limits)
+    try:
+        done = await pool.root().complete([{"role": "user", "content": prompt}], max_tokens=5)
+    finally:
+        await pool.aclose()
+    return len(prompt) / done.prompt_tokens if done.prompt_tokens > 0 else None
 
 
 async def direct(setup: Setup, context: str, question: str) -> Outcome:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.bench import scoring
-from engine.bench.methods import METHODS, Outcome, Setup
+from engine.bench.methods import METHODS, Outcome, Setup, calibrate
 from engine.bench.suite import RESULTS, Item, append_result, read_items, read_results
 from engine.errors import ConfigError
 
@@ -67,6 +67,7 @@ def result_of(item: Item, method: str, outcome: Outcome, wall_s: float,
             "completion_tokens": outcome.completion_tokens, "cost_usd": outcome.cost_usd,
             "wall_s": round(wall_s, 3), "stop_reason": outcome.stop_reason,
             "error": outcome.error, "model": setup.root.model, "sub_model": setup.sub.model,
+            "chars_per_token": round(setup.chars_per_token, 3),
             **({"extra": outcome.extra} if outcome.extra else {})}
 
 
@@ -84,6 +85,10 @@ async def run(folder: Path, methods: list[str], setup: Setup, *, budget: float |
     skipped = len(items) * len(methods) - total
     started = time.monotonic()
     ran, spent = 0, 0.0
+    if "direct" in methods and total:  # its window check counts in the model's own tokens
+        measured = await calibrate(setup)
+        if measured is not None:
+            setup = dataclasses.replace(setup, chars_per_token=measured)
     for item, missing in todo:
         if not missing:
             continue

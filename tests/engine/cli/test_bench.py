@@ -162,3 +162,26 @@ def test_an_rlm_question_stops_at_what_is_left_of_the_budget(
     (result,) = results(folder)
     assert code == 0 and result["stop_reason"] == "budget"
     assert result["cost_usd"] < 0.01
+
+
+def test_direct_counts_in_the_model_own_tokens_measured_by_a_probe(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "bench"
+    main(["bench", "generate", "--task", "needle", "--tokens", "16K", "--items", "1", "-o",
+          str(folder), "-q"])
+    base = oracle()
+
+    def dense_tokens(request: ChatRequest) -> Reply:   # 1.5 characters a token
+        reply = base(request)
+        reply.prompt_tokens = int(len(request.last_user) / 1.5)
+        return reply
+
+    # mistral-small's window is 32,768 tokens: 65,536 characters fit at 4 a token, not at 1.5.
+    with FakeOpenAI(dense_tokens) as server:
+        assert main(["bench", "run", str(folder), "--model", "mistral-small", "--base-url",
+                     server.base_url, "--methods", "direct", "-q"]) == 0
+        chats = len(server.requests)
+    (result,) = results(folder)
+    assert result["chars_per_token"] == pytest.approx(1.5, abs=0.01)
+    assert (result["fit"], result["stop_reason"]) == (False, "did_not_fit")
+    assert chats == 1   # the probe only

@@ -26,6 +26,7 @@ from engine.errors import ConfigError, EngineError, SandboxError
 VERB_MODULES: dict[str, tuple[str, ...]] = {
     "engine.cli.ask": ("ask",),
     "engine.cli.review": ("review",),
+    "engine.cli.bench": ("bench",),
     "engine.cli.show": ("show",),
     "engine.cli.export": ("export",),
     "engine.cli.key": ("key",),

@@ -1,0 +1,89 @@
+"""The report of a benchmark's results: per task, length and method, the mean score with a
+bootstrap 95% interval, calls, tokens, cost and wall time (Markdown and JSON)."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+BOOTSTRAP_ROUNDS = 2000
+
+
+def bootstrap_interval(scores: list[float], seed: int = 0,
+                       rounds: int = BOOTSTRAP_ROUNDS) -> tuple[float, float]:
+    """The 2.5th and 97.5th percentiles of the mean over resamples (the same seed, the same
+    interval)."""
+    if len(scores) < 2:
+        return (scores[0], scores[0]) if scores else (0.0, 0.0)
+    rng = random.Random(seed)
+    n = len(scores)
+    means = sorted(sum(rng.choices(scores, k=n)) / n for _ in range(rounds))
+    return means[int(0.025 * rounds)], means[min(rounds - 1, int(0.975 * rounds))]
+
+
+@dataclass
+class Row:
+    task: str
+    tokens: int
+    method: str
+    n: int
+    mean: float
+    low: float
+    high: float
+    did_not_fit: int
+    calls: float          # means per item
+    prompt_tokens: float
+    completion_tokens: float
+    cost_usd: float | None  # None when some answers were not priced
+    wall_s: float
+
+
+def rows(results: list[dict[str, Any]]) -> list[Row]:
+    groups: dict[tuple[str, int, str], list[dict[str, Any]]] = defaultdict(list)
+    for result in results:
+        groups[(result["task"], result["tokens"], result["method"])].append(result)
+    table = []
+    for (task, tokens, method), group in sorted(groups.items()):
+        scores = [float(r["score"]) for r in group]
+        low, high = bootstrap_interval(scores)
+        costs = [r.get("cost_usd") for r in group]
+        table.append(Row(
+            task, tokens, method, len(group), statistics.fmean(scores), low, high,
+            sum(1 for r in group if not r.get("fit", True)),
+            statistics.fmean(r["calls"] for r in group),
+            statistics.fmean(r["prompt_tokens"] for r in group),
+            statistics.fmean(r["completion_tokens"] for r in group),
+            None if any(c is None for c in costs) else statistics.fmean(costs),  # type: ignore[arg-type]
+            statistics.fmean(r["wall_s"] for r in group)))
+    return table
+
+
+def tokens_label(tokens: int) -> str:
+    for size, unit in ((1 << 20, "M"), (1 << 10, "K")):
+        if tokens >= size and tokens % size == 0:
+            return f"{tokens // size}{unit}"
+    return f"{tokens:,}"
+
+
+def markdown(table: list[Row], title: str = "Benchmark report") -> str:
+    lines = [f"# {title}", "",
+             "Mean score per question (0 to 1) with a bootstrap 95% interval; calls, tokens, "
+             "cost and wall time are means per question. \"Did not fit\": questions whose "
+             "prompt was longer than the model's window (scored 0).", "",
+             "| task | length | method | questions | score | 95% interval | did not fit | "
+             "calls | input tokens | output tokens | cost | wall time |",
+             "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for r in table:
+        cost = "unpriced" if r.cost_usd is None else f"${r.cost_usd:.4f}"
+        lines.append(f"| {r.task} | {tokens_label(r.tokens)} | {r.method} | {r.n} | "
+                     f"{r.mean:.3f} | {r.low:.3f}–{r.high:.3f} | {r.did_not_fit} | "
+                     f"{r.calls:.1f} | {r.prompt_tokens:,.0f} | {r.completion_tokens:,.0f} | "
+                     f"{cost} | {r.wall_s:.1f} s |")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(table: list[Row]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in table]

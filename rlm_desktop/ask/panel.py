@@ -120,6 +120,9 @@ class AskPanel(QWidget):
         self.turns: list[Turn] = []
         self.conversation: str | None = None
         self._conversation_scope: Scope | None = None
+        # "Ask about this table": (review id, name) while questions go to a review table
+        # and its documents instead of the library's selection.
+        self.table: tuple[str, str] | None = None
         self._request_id = 0
         self._elapsed = 0
         self._pending_note = ""
@@ -231,10 +234,38 @@ class AskPanel(QWidget):
             return False
         return self._readable is None or self._readable() > 0
 
+    def ask_about_table(self, review_id: str, name: str) -> None:
+        """Send the next questions to a review table and its documents (until the library's
+        selection changes or the person goes back to the documents)."""
+        self.table = (review_id, name)
+        self.update_scope()
+        self.question.setFocus()
+
+    def leave_table(self) -> None:
+        if self.table is not None:
+            self.table = None
+            self.update_scope()
+
+    def _current_scope(self) -> Scope:
+        if self.table is not None:
+            return (f"review:{self.table[0]}", None)
+        collection, ids = self._scope()
+        return (collection, ids or None)
+
     def update_scope(self) -> None:
         """Say what the next question covers (called when the library or its selection
         changes)."""
         collection, ids = self._scope()
+        if self.table is not None:
+            text = (f"About the review table “{self.table[1]}”: its answers and sources, with "
+                    "its documents still at hand. Choose documents in the library to ask "
+                    "about them again.")
+            if self.conversation and self._conversation_scope != self._current_scope():
+                text += " (The next question starts a new conversation.)"
+            self.scope_label.setText(text)
+            self.question.setPlaceholderText(
+                "Ask about the table, e.g. which documents can be ended before 2028?")
+            return
         if collection is None:
             text = "Add documents to the library to ask about them."
         elif not self._has_documents(collection):
@@ -264,11 +295,11 @@ class AskPanel(QWidget):
         if not text or self.running:
             return 0
         collection, ids = self._scope()
-        if not self._has_documents(collection):
+        if self.table is None and not self._has_documents(collection):
             self.scope_label.setText("Add documents first: drop PDFs or Word files on the "
                                      "window, or use Add files.")
             return 0
-        scope: Scope = (collection, ids or None)
+        scope: Scope = self._current_scope()
         turn = Turn(question=text)
         if self.conversation and scope != self._conversation_scope:
             self._end_conversation()
@@ -285,9 +316,10 @@ class AskPanel(QWidget):
         self._conversation_scope = scope
         self._elapsed = 0
         self._clock.start()
+        where: dict[str, Any] = ({"review_id": self.table[0]} if self.table is not None
+                                 else {"collection": collection, "document_ids": ids or None})
         self._request_id = self._client.request(
-            "ask", {"question": text, "collection": collection, "document_ids": ids or None,
-                    "conversation": self.conversation},
+            "ask", {"question": text, **where, "conversation": self.conversation},
             on_event=lambda event: self._event(turn, event),
             on_done=lambda reply: self._done(turn, reply))
         self._set_running(True)

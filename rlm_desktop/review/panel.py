@@ -55,6 +55,7 @@ class ReviewPanel(QWidget):
     documents; ``documents`` the rows they make, for a review not started yet."""
 
     citation_clicked = Signal(int, int, str)       # document id, page, quote
+    ask_about_table = Signal(str, str)             # review id, its name
     message = Signal(str, bool)                    # text, problem
 
     def __init__(self, client: WorkerClient, scope: Scope, documents: Documents,
@@ -130,11 +131,17 @@ class ReviewPanel(QWidget):
         self.export_button.setToolTip("Save the table as an Excel workbook (with its sources), "
                                       "a CSV table or a Word document")
         self.export_button.clicked.connect(self.export)
+        self.ask_button = QPushButton(icon("ask"), "Ask about this table…")
+        self.ask_button.setToolTip("Ask a question of the whole table (for example: which "
+                                   "leases can be ended before 2028?); the answer can still "
+                                   "check and cite the documents themselves")
+        self.ask_button.clicked.connect(self._ask_about_table)
         actions = QHBoxLayout()
         for button in (self.start_button, self.stop_button, self.resume_button,
                        self.rerun_button):
             actions.addWidget(button)
         actions.addStretch(1)
+        actions.addWidget(self.ask_button)
         actions.addWidget(self.export_button)
         self.progress = QLabel()
         self.progress.setTextFormat(Qt.TextFormat.PlainText)
@@ -287,6 +294,7 @@ class ReviewPanel(QWidget):
         self.rerun_button.setEnabled(not draft and failed > 0 and not running)
         self.stop_button.setEnabled(running and self.runner.review_id == self.review_id)
         self.export_button.setEnabled(not draft)
+        self.ask_button.setEnabled(not draft and self.model.count() - missing > 0)
         self.delete_button.setEnabled(not draft and not running)
         self.questions.setEnabled(not (running and self.runner.review_id == self.review_id))
         self.reviews.setEnabled(not running)
@@ -296,6 +304,10 @@ class ReviewPanel(QWidget):
             self.progress.setText(progress_words(done, self.model.count(), cost, failed))
         elif draft and not running:
             self.progress.setText("")
+
+    def _ask_about_table(self) -> None:
+        if self.review is not None:
+            self.ask_about_table.emit(self.review_id, str(self.review.get("name") or ""))
 
     def _stored_cost(self) -> float | None:
         costs = [c.get("cost_usd") for c in self.model.cells.values()]

@@ -41,6 +41,10 @@ class WindowReview(QObject):
             lambda doc_id, page, quote: show_source(doc_id, page, [quote] if quote else None,
                                                     focus=True))
         self.panel.message.connect(self._say)
+        self.panel.ask_about_table.connect(self._ask_about_table)
+        self.ask_panel = ask_panel
+        # Choosing other documents in the library ends asking about a table.
+        library.scope_changed.connect(getattr(ask_panel, "leave_table", lambda: None))
         library.scope_changed.connect(self.panel.scope_changed)
         library.documents_changed.connect(self.panel.scope_changed)
         client.ready.connect(lambda _hello: self.panel.refresh())
@@ -64,6 +68,13 @@ class WindowReview(QObject):
             self.window.statusBar().showMessage(text, 15000)
         if text and problem:
             self.banner.show_message(text, "warning")
+
+    def _ask_about_table(self, review_id: str, name: str) -> None:
+        """The Ask tab, its next questions about the review table and its documents."""
+        self.tabs.setCurrentWidget(self.ask_panel)
+        ask_about = getattr(self.ask_panel, "ask_about_table", None)
+        if ask_about is not None:
+            ask_about(review_id, name)
 
     def show_review(self) -> None:
         self.tabs.setCurrentWidget(self.panel)

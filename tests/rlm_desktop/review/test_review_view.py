@@ -203,3 +203,39 @@ def test_stop_keeps_the_answers_and_resume_finds_the_rest_with_a_new_question(
     assert len(configured.requests) == asked + 8 - found      # nothing asked twice
     qtbot.waitUntil(lambda: len(panel.model.cells) == 8, timeout=REPLY_TIMEOUT_MS)
     assert panel.model.count("answered") == 8 and not panel.resume_button.isEnabled()
+
+
+def test_ask_about_this_table_sends_the_question_to_the_table(qtbot: Any, window: Any,
+                                                              configured: FakeOpenAI,
+                                                              tmp_path: Path) -> None:
+    def script(request: ChatRequest) -> Reply | str:
+        if request.model == "fake-sub":            # a review answer from the helper model
+            return lease_answers(request)
+        return "```repl\nFINAL('Lease 2 has the highest rent.')\n```"
+
+    configured.set_script(script)
+    add_leases(qtbot, window, tmp_path / "leases", count=2)
+    window.review.show_review()
+    panel = window.review.panel
+    add_question(qtbot, panel, "What is the monthly rent?", "money", name="Rent")
+    assert not panel.ask_button.isEnabled()              # nothing to ask about yet
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: not panel.running and bool(panel.last_outcome),
+                    timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(panel.ask_button.isEnabled, timeout=REPLY_TIMEOUT_MS)
+
+    panel.ask_button.click()
+    ask = window.ask_panel
+    assert window.review.tabs.currentWidget() is ask
+    assert ask.scope_label.text().startswith("About the review table “")
+    asked = len(configured.requests)
+    ask.ask("Which lease has the highest rent?")
+    qtbot.waitUntil(lambda: not ask.running and ask.turns[-1].answer != "",
+                    timeout=REPLY_TIMEOUT_MS)
+    first = configured.requests[asked]
+    assert "This question is about the review table" in first.last_user
+    assert ask.turns[-1].answer == "Lease 2 has the highest rent."
+
+    # Choosing documents in the library goes back to asking about them.
+    window.library.scope_changed.emit()
+    assert ask.table is None and "review table" not in ask.scope_label.text()

@@ -85,9 +85,14 @@ FORMATS: tuple[Format, ...] = (
            preload=("engine.ingest.readers.pdf", "pymupdf")),
     Format(kind="word", suffixes=frozenset({".docx", ".docm", ".dotx", ".dotm"}),
            reader="engine.ingest.readers.word:read_docx", label="Word (.docx)"),
-    # Binary Word is refused with what to do; a .docx or HTML file misnamed .doc is read.
+    # Word 97–2003 from its piece table; a .docx, RTF or HTML file misnamed .doc is read too.
     Format(kind="legacy_word", suffixes=frozenset({".doc", ".dot"}),
-           reader="engine.ingest.readers.legacyword:read_legacy_word"),
+           reader="engine.ingest.readers.legacyword:read_legacy_word",
+           label="Word 97–2003 (.doc)"),
+    Format(kind="rtf", suffixes=frozenset({".rtf"}),
+           reader="engine.ingest.readers.rtf:read_rtf", label="RTF"),
+    Format(kind="odt", suffixes=frozenset({".odt", ".ott"}),
+           reader="engine.ingest.readers.odt:read_odt", label="OpenDocument text (.odt)"),
     Format(kind="text",
            suffixes=frozenset({".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".tsv",
                                ".log", ".json", ".xml", ".yaml", ".yml", ".ini", ".tex"}),

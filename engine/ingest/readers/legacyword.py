@@ -128,7 +128,7 @@ def _extract(ole: object, word: bytes, path: Path, title: str | None,
                                f"({fib.table_stream}) is missing")
     table = ole.openstream(fib.table_stream).read()  # type: ignore[attr-defined]
     pieces = wd.read_pieces(table, fib, len(word))
-    starts, props = wd.paragraph_runs(table, word, fib)
+    runs = wd.paragraph_runs(table, word, fib)
     deleted = wd.deleted_runs(table, word, fib)
     blocks: list[Block] = []
     cp = 0
@@ -142,7 +142,7 @@ def _extract(ole: object, word: bytes, path: Path, title: str | None,
         pictures = pictures or "\x01" in story.text or "\x08" in story.text
         if index == 3:             # macros: not the document's text
             continue
-        paragraphs = wd.story_paragraphs(story, deleted, starts, props)
+        paragraphs = wd.story_paragraphs(story, deleted, runs)
         if index == 0:
             blocks = paragraph_blocks(paragraphs)
             continue

@@ -193,9 +193,22 @@ class ParagraphProps:
     row_end: bool = False
 
 
-def paragraph_runs(table: bytes, word: bytes, fib: Fib) -> tuple[list[int], list[ParagraphProps]]:
-    """Paragraph properties by byte offset: run starts (sorted) and what each run says."""
-    runs: dict[int, ParagraphProps] = {}
+@dataclass
+class ParagraphRuns:
+    """Paragraph properties by byte offset of the WordDocument stream."""
+
+    starts: list[int]
+    ends: list[int]
+    props: list[ParagraphProps]
+
+    def at(self, fc: int) -> ParagraphProps:
+        i = bisect.bisect_right(self.starts, fc) - 1
+        return self.props[i] if i >= 0 and fc < self.ends[i] else ParagraphProps()
+
+
+def paragraph_runs(table: bytes, word: bytes, fib: Fib) -> ParagraphRuns:
+    """What each run of paragraphs says (style heading, table cell, row end)."""
+    runs: dict[int, tuple[int, ParagraphProps]] = {}
     for page in _fkp_pages(table, word, fib, FC_PLCF_BTE_PAPX):
         crun = page[511]
         for i in range(crun):
@@ -219,9 +232,9 @@ def paragraph_runs(table: bytes, word: bytes, fib: Fib) -> tuple[list[int], list
                             props.row_end = True
                         elif sprm == SPRM_OUTLINE and operand and operand[0] < 9:
                             props.heading = operand[0] + 1
-            runs[start] = props
+            runs[start] = (u32(page, 4 * (i + 1)), props)
     starts = sorted(runs)
-    return starts, [runs[s] for s in starts]
+    return ParagraphRuns(starts, [runs[s][0] for s in starts], [runs[s][1] for s in starts])
 
 
 def deleted_runs(table: bytes, word: bytes, fib: Fib) -> list[tuple[int, int]]:
@@ -299,8 +312,8 @@ class Story:
         return sorted(out)
 
 
-def story_paragraphs(story: Story, deleted: list[tuple[int, int]], starts: list[int],
-                     props: list[ParagraphProps]) -> list[Paragraph]:
+def story_paragraphs(story: Story, deleted: list[tuple[int, int]],
+                     runs: ParagraphRuns) -> list[Paragraph]:
     """The story's visible paragraphs and cells, each with its paragraph properties."""
     kept: list[tuple[int, int]] = []
     pos = 0
@@ -321,11 +334,7 @@ def story_paragraphs(story: Story, deleted: list[tuple[int, int]], starts: list[
             text = _visible("".join(buffer))
             buffer.clear()
             fc = story.fc_at(a + found.start())
-            prop = ParagraphProps()
-            if fc is not None and starts:
-                i = bisect.bisect_right(starts, fc) - 1
-                if i >= 0:
-                    prop = props[i]
+            prop = runs.at(fc) if fc is not None else ParagraphProps()
             char = found.group()
             paragraphs.append(Paragraph(text, prop.heading, prop.in_table or char == "\x07",
                                         cell_end=char == "\x07" and not prop.row_end,

@@ -157,7 +157,14 @@ def gather_info() -> dict[str, Any]:
             "settings_file": str(settings_path()), "models": models_info(),
             "store": store_info(),
             "versions": versions(), "ocr": tesseract_status(), "sandbox": sandbox_info(),
+            "readers": _readers(),
             "keyring": secrets.keyring_status(), "executable": sys.executable}
+
+
+def _readers() -> list[dict[str, Any]]:
+    from engine.ingest.readers.available import reader_status
+
+    return reader_status()
 
 
 def _n(count: int, noun: str) -> str:
@@ -195,6 +202,10 @@ def render_info(info: dict[str, Any]) -> str:
     lines.append(f"versions         rlm {v['rlm']}, Python {v['python']}, PyMuPDF {v['pymupdf']}, "
                  f"python-docx {v['python-docx']}, SQLite {v['sqlite']}")
     lines.append(f"platform         {v['platform']}")
+    if info.get("readers"):
+        from engine.ingest.readers.available import describe_readers
+
+        lines.append(f"readers          {describe_readers(info['readers'])}")
     lines.append(f"OCR (Tesseract)  {info['ocr']}")
     sandbox = info["sandbox"]
     if sandbox.get("error"):

@@ -92,8 +92,7 @@ class _Reader:
     def _add(self, text: str, bullet: int = 0) -> None:
         text = text.strip()
         if text:
-            self.paragraphs.append(Paragraph(("  " * (bullet - 1) + "- " + text)
-                                             if bullet else text))
+            self.paragraphs.append(Paragraph("- " + text if bullet else text))
 
     def inline(self, element: Any, depth: int = 0) -> str:
         """A paragraph's text, with spaces, tabs, breaks, notes and comments in place."""

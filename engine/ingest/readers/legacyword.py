@@ -4,7 +4,9 @@ breaks; a ``.docx``, RTF or HTML file saved under such a name is read as what it
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
+from typing import Any
 
 from engine.ingest.model import (
     CORRUPT,
@@ -65,6 +67,7 @@ def extract_doc(path: Path) -> Extracted:
     """Read a Word 97–2003 binary document; raise ExtractionFailed with a reason if we can't."""
     import olefile
 
+    where = "its container"
     try:
         with olefile.OleFileIO(str(path)) as ole:
             streams = {"/".join(entry).lower() for entry in ole.listdir()}
@@ -72,17 +75,17 @@ def extract_doc(path: Path) -> Extracted:
                 raise ExtractionFailed(*_not_word(streams))
             word = ole.openstream("WordDocument").read()
             title, author = _summary(ole)
-            try:
-                return _extract(ole, word, path, title, author)
-            except MemoryError as exc:
-                raise ExtractionFailed(TOO_LARGE, "the Word file needs more memory than an "
-                                       "extraction worker may use") from exc
+            where = "its text tables"
+            return _extract(ole, word, path, title, author)
     except ExtractionFailed:
         raise
-    except Exception as exc:   # olefile raises many kinds on a damaged container
+    except MemoryError as exc:
+        raise ExtractionFailed(TOO_LARGE, "the Word file needs more memory than an "
+                               "extraction worker may use") from exc
+    except Exception as exc:   # olefile, struct and index errors on a damaged file
         problem = " ".join(str(exc).split())[:200] or type(exc).__name__
-        raise ExtractionFailed(CORRUPT, "not a readable Word file: its container is damaged "
-                               f"({problem})") from exc
+        raise ExtractionFailed(CORRUPT, f"not a readable Word file: {where} are damaged "
+                               f"({problem})".replace("container are", "container is")) from exc
 
 
 def _not_word(streams: set[str]) -> tuple[str, str]:
@@ -94,20 +97,40 @@ def _not_word(streams: set[str]) -> tuple[str, str]:
     return UNSUPPORTED, "not a Word file: it is an Office container without a Word document"
 
 
-def _summary(ole: object) -> tuple[str | None, str | None]:
+def _summary(ole: Any) -> tuple[str | None, str | None]:
+    """Title and author from the SummaryInformation stream, read with bounds (olefile's own
+    property parser can loop for minutes on a crafted count)."""
     try:
-        meta = ole.get_metadata()  # type: ignore[attr-defined]
-    except Exception:
+        if not ole.exists("\x05SummaryInformation"):
+            return None, None
+        data = ole.openstream("\x05SummaryInformation").read(64 * 1024)
+        section = struct.unpack_from("<I", data, 44)[0]
+        count = min(struct.unpack_from("<I", data, section + 4)[0], 64)
+        found: dict[int, str] = {}
+        codepage = "cp1252"
+        for i in range(count):
+            pid, offset = struct.unpack_from("<II", data, section + 8 + 8 * i)
+            at = section + offset
+            kind = struct.unpack_from("<I", data, at)[0]
+            if pid == 1 and kind == 2:
+                codepage = f"cp{struct.unpack_from('<H', data, at + 4)[0]}"
+            elif pid in (2, 4) and kind in (0x1E, 0x1F):
+                size = min(struct.unpack_from("<I", data, at + 4)[0], 1000)
+                raw = data[at + 8:at + 8 + size * (2 if kind == 0x1F else 1)]
+                found[pid] = raw.decode("utf-16-le" if kind == 0x1F else "cp1252",
+                                        errors="replace").split("\x00")[0]
+        if codepage not in ("cp1252", "cp1200") and codepage != "cp65001":
+            for pid, text in found.items():   # bytes kept as cp1252: decode them properly
+                try:
+                    found[pid] = text.encode("cp1252", errors="strict").decode(codepage)
+                except (LookupError, UnicodeError):
+                    pass
+    except (struct.error, OSError, ValueError):
         return None, None
-    values = []
-    for raw in (meta.title, meta.author):
-        if isinstance(raw, bytes):
-            raw = raw.decode("cp1252", errors="replace")
-        values.append(usable_title(raw) if isinstance(raw, str) else None)
-    return values[0], values[1]
+    return usable_title(found.get(2)), usable_title(found.get(4))
 
 
-def _extract(ole: object, word: bytes, path: Path, title: str | None,
+def _extract(ole: Any, word: bytes, path: Path, title: str | None,
              author: str | None) -> Extracted:
     from engine.ingest.readers import worddoc as wd
 
@@ -123,10 +146,10 @@ def _extract(ole: object, word: bytes, path: Path, title: str | None,
         return _finish(kind, paragraph_blocks(paragraphs), title, author)
     if fib.encrypted:
         raise ExtractionFailed(PASSWORD, PASSWORD_REASON)
-    if not ole.exists(fib.table_stream):  # type: ignore[attr-defined]
+    if not ole.exists(fib.table_stream):
         raise ExtractionFailed(CORRUPT, "not a readable Word file: its table stream "
                                f"({fib.table_stream}) is missing")
-    table = ole.openstream(fib.table_stream).read()  # type: ignore[attr-defined]
+    table = ole.openstream(fib.table_stream).read()
     pieces = wd.read_pieces(table, fib, len(word))
     runs = wd.paragraph_runs(table, word, fib)
     deleted = wd.deleted_runs(table, word, fib)

@@ -126,6 +126,7 @@ def read_pieces(table: bytes, fib: Fib, word_size: int) -> list[Piece]:
         raise ExtractionFailed(CORRUPT, "not a readable Word file: its piece table is damaged")
     cps = struct.unpack_from(f"<{count + 1}I", plc, 0)
     pieces = []
+    total = 0
     for i in range(count):
         raw = u32(plc, 4 * (count + 1) + 8 * i + 2)
         compressed = bool(raw & 0x40000000)
@@ -133,6 +134,11 @@ def read_pieces(table: bytes, fib: Fib, word_size: int) -> list[Piece]:
         piece = Piece(cps[i], cps[i + 1], start, compressed)
         if piece.cp_end <= piece.cp_start or piece.fc_of(piece.cp_end) > word_size:
             continue   # an empty or impossible piece: its text is not in the file
+        total += piece.fc_of(piece.cp_end) - piece.fc
+        if total > word_size:   # pieces that reuse the same bytes over and over: crafted
+            raise ExtractionFailed(CORRUPT, "not a readable Word file: its piece table "
+                                   "claims more text than the file holds (damaged or "
+                                   "crafted file)")
         pieces.append(piece)
     if not pieces:
         raise ExtractionFailed(CORRUPT, "not a readable Word file: its piece table points "

@@ -148,6 +148,7 @@ def test_the_corpus_doc_files_come_in_or_fail_with_a_specific_reason() -> None:
         assert doc.chars > 0 and all(p.label for p in doc.pages)
         read += 1
     assert read >= 134 and failed[PASSWORD] == 3, (read, failed)
+    assert read_legacy_word(POI / "HeaderFooterUnicode.doc", REQUEST).author == "Nick Burch"
     simple = read_legacy_word(POI / "simple-table.doc", REQUEST).pages[0].text
     assert "Cell 1,1 | Cell 1,2 | Cell 1,3\nCell 2,1 | Cell 2,2 | Cell 2,3" in simple
     fields = read_legacy_word(POI / "test-fields.doc", REQUEST).pages[0].text

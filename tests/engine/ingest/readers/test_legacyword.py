@@ -153,3 +153,24 @@ def test_the_corpus_doc_files_come_in_or_fail_with_a_specific_reason() -> None:
     assert "Cell 1,1 | Cell 1,2 | Cell 1,3\nCell 2,1 | Cell 2,2 | Cell 2,3" in simple
     fields = read_legacy_word(POI / "test-fields.doc", REQUEST).pages[0].text
     assert "[Footnote: Footnote with field: Fridrich Strba]" in fields and "\x13" not in fields
+
+
+def test_crafted_files_cost_only_themselves_in_the_pool(tmp_path: Path) -> None:
+    """Through ``rlm ingest``'s worker pool: each bad file is reported with its reason, the
+    good ones come in."""
+    folder = tmp_path / "room"
+    folder.mkdir()
+    make_doc(folder / "good.doc", DocText("The term is five years.\r"))
+    make_doc(folder / "locked.doc", DocText("Secret.\r", encrypted=True))
+    (folder / "deep.rtf").write_bytes(b"{\\rtf1 " + b"{" * 100_000 + b"}" * 100_000 + b"}")
+    (folder / "fine.rtf").write_bytes(rb"{\rtf1 Notice is given.\par}")
+    (folder / "bin.rtf").write_bytes(rb"{\rtf1 Tail.\par{\pict\bin4294967295 xx}}")
+    (folder / "odd.odt").write_bytes(b"PK\x03\x04 not really a zip")
+    with Library(tmp_path / "lib.db") as library:
+        report = ingest([folder], IngestOptions(ocr="off", workers=2), library=library)
+    read = {Path(d.path).name for d in report.ingested}
+    failed = {Path(f.path).name: f for f in report.failed}
+    assert read == {"good.doc", "fine.rtf", "bin.rtf"}
+    assert {name: f.kind for name, f in failed.items()} == {
+        "locked.doc": PASSWORD, "deep.rtf": CORRUPT, "odd.odt": CORRUPT}
+    assert "nested" in failed["deep.rtf"].reason and "password" in failed["locked.doc"].reason

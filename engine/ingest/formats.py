@@ -84,7 +84,7 @@ FORMATS: tuple[Format, ...] = (
                          release="engine.ingest.readers.pdf:release_kept"),
            preload=("engine.ingest.readers.pdf", "pymupdf")),
     Format(kind="word", suffixes=frozenset({".docx", ".docm", ".dotx", ".dotm"}),
-           reader="engine.ingest.readers.word:read_docx", label="Word (.docx)"),
+           reader="engine.ingest.readers.wordfile:read_word", label="Word (.docx)"),
     # Word 97–2003 from its piece table; a .docx, RTF or HTML file misnamed .doc is read too.
     Format(kind="legacy_word", suffixes=frozenset({".doc", ".dot"}),
            reader="engine.ingest.readers.legacyword:read_legacy_word",

@@ -25,7 +25,7 @@ from engine.ingest.model import (
     usable_title,
 )
 from engine.ingest.readers.wordnumbers import Numbering
-from engine.ingest.readers.wordpackage import LegacyWord, check_zip, open_package, related_xml
+from engine.ingest.readers.wordpackage import check_zip, open_package, related_xml
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -375,12 +375,7 @@ def read_docx(path: Path, request: ReadRequest) -> Extracted:
 
 def extract_docx(path: Path, progress: Callable[[int], None] | None = None) -> Extracted:
     """Read a Word package into located pages; raise ExtractionFailed with a reason if we can't."""
-    try:
-        check_zip(path)
-    except LegacyWord:
-        from engine.ingest.readers.legacyword import extract_doc
-
-        return extract_doc(path)
+    check_zip(path)
     package, part = open_package(path)
     reader = DocxReader(part)
     try:

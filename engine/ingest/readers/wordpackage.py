@@ -32,10 +32,6 @@ OOXML_MAIN_TYPES = {
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-class LegacyWord(Exception):
-    """The file is a Word 97–2003 binary document under a .docx name: read it as one."""
-
-
 def check_zip(path: Path) -> None:
     """Refuse what is not a Word package, or unpacks to absurd sizes, before parsing it."""
     size = path.stat().st_size
@@ -48,7 +44,9 @@ def check_zip(path: Path) -> None:
             raise ExtractionFailed(PASSWORD, "this Word file is password-protected; remove the "
                                    "password in Word (File > Info > Protect Document) and "
                                    "ingest it again")
-        raise LegacyWord()
+        raise ExtractionFailed(UNSUPPORTED, "this is a legacy binary Word file (.doc) with a "
+                               ".docx name; legacy .doc is not supported — open it in Word or "
+                               "LibreOffice and save as .docx or PDF")
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()

@@ -124,7 +124,9 @@ def test_legacy_and_disguised_files(tmp_path: Path) -> None:
         extract(legacy, ExtractOptions())
     assert failed.value.kind == CORRUPT and "container is damaged" in failed.value.reason
     misnamed = make_doc(tmp_path / "old.docx", DocText("Binary Word under a new name.\r"))
-    assert extract_docx(misnamed).pages[0].text == "Binary Word under a new name.\n"
+    assert extract(misnamed, ExtractOptions()).pages[0].text == "Binary Word under a new name.\n"
+    with pytest.raises(ExtractionFailed, match="legacy binary Word file"):
+        extract_docx(misnamed)                           # the package reader alone refuses it
     encrypted = tmp_path / "locked.docx"
     encrypted.write_bytes(ole + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 100)
     with pytest.raises(ExtractionFailed) as failed:

@@ -67,7 +67,7 @@ def extract_doc(path: Path) -> Extracted:
     """Read a Word 97–2003 binary document; raise ExtractionFailed with a reason if we can't."""
     import olefile
 
-    where = "its container"
+    where = "its container is"
     try:
         with olefile.OleFileIO(str(path)) as ole:
             streams = {"/".join(entry).lower() for entry in ole.listdir()}
@@ -75,7 +75,7 @@ def extract_doc(path: Path) -> Extracted:
                 raise ExtractionFailed(*_not_word(streams))
             word = ole.openstream("WordDocument").read()
             title, author = _summary(ole)
-            where = "its text tables"
+            where = "its text tables are"
             return _extract(ole, word, path, title, author)
     except ExtractionFailed:
         raise
@@ -84,8 +84,8 @@ def extract_doc(path: Path) -> Extracted:
                                "extraction worker may use") from exc
     except Exception as exc:   # olefile, struct and index errors on a damaged file
         problem = " ".join(str(exc).split())[:200] or type(exc).__name__
-        raise ExtractionFailed(CORRUPT, f"not a readable Word file: {where} are damaged "
-                               f"({problem})".replace("container are", "container is")) from exc
+        raise ExtractionFailed(CORRUPT, f"not a readable Word file: {where} damaged "
+                               f"({problem})") from exc
 
 
 def _not_word(streams: set[str]) -> tuple[str, str]:

@@ -33,6 +33,18 @@ def _version(package: str) -> str:
         return f"{package} not installed (pip install {package})"
 
 
+def about_legacy_word() -> str:
+    return f"{_version('olefile')} and our own piece-table reader"
+
+
+def about_rtf() -> str:
+    return "our own reader (standard library)"
+
+
+def about_odt() -> str:
+    return _version("lxml")
+
+
 def about_email() -> str:
     return f"Python's email module; .msg with {_version('olefile')}"
 

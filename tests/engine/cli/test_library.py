@@ -90,6 +90,10 @@ def test_info_reports_paths_versions_and_status(capsys: Any) -> None:
     code, out, _ = run(capsys, "info")
     assert "data directory" in out and "safe workspace   " in out and "keyring" in out
     assert "document cache   " in out and "sandbox" not in out and "REPL" not in out
+    assert "Word 97–2003 (.doc): olefile " in out and "RTF (.rtf): our own reader" in out
+    readers = {r["label"]: r for r in info["readers"]}
+    assert readers["Word 97–2003 (.doc)"]["reader"].startswith("olefile ")
+    assert readers["RTF"]["suffixes"] == [".rtf"]
 
 
 

@@ -118,9 +118,8 @@ def test_word_files(run: Any) -> None:
     legacy = [p for p in (CORPUS / "word").rglob("*.doc")
               if p.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"]
     assert legacy
-    for path in legacy:
-        assert failed[path.name].kind == "unsupported"
-        assert "save as .docx or PDF" in failed[path.name].reason
+    assert sum(p.name in docs for p in legacy) >= 130      # read from the piece table
+    assert {failed[p.name].kind for p in legacy if p.name not in docs} <= SPECIFIC
     modern = [p for p in (CORPUS / "word").rglob("*") if p.suffix in (".docx", ".docm", ".dotx")]
     assert sum(p.name in docs for p in modern) > 0.8 * len(modern)
 

@@ -47,7 +47,10 @@ def test_a_file_s_format_comes_from_its_suffix_in_any_case() -> None:
     names = ["a.PDF", "b.docx", "c.Doc", "d.md", "e.htm", "f.xyz", "README"]
     kinds = [fmt.kind if (fmt := format_of(Path(name))) else None for name in names]
     assert kinds == ["pdf", "word", "legacy_word", "text", "html", None, None]
-    assert SUPPORTED_TEXT.startswith("PDF, Word (.docx), plain text, Markdown, CSV, HTML")
+    assert SUPPORTED_TEXT.startswith("PDF, Word (.docx), Word 97–2003 (.doc), RTF, "
+                                      "OpenDocument text (.odt), plain text")
+    assert [format_of(Path(n)).kind for n in ("a.rtf", "b.ODT", "c.ott")] == \
+        ["rtf", "odt", "odt"]  # type: ignore[union-attr]
     mail = ["a.EML", "b.msg", "c.mbox", "d.xlsx", "e.XLSM", "f.pptx", "g.png", "h.JPG",
             "i.tif", "j.tiff", "k.xls"]
     kinds = [fmt.kind if (fmt := format_of(Path(name))) else None for name in mail]

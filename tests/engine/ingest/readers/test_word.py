@@ -13,11 +13,11 @@ from engine.ingest.model import (
     CORRUPT,
     PASSWORD,
     TOO_LARGE,
-    UNSUPPORTED,
     ExtractionFailed,
     ExtractOptions,
 )
 from engine.ingest.readers.word import CHUNK_CHARS, extract_docx
+from tests.engine.ingest.docmaker import DocText, make_doc
 from tests.engine.ingest.makers import make_ooxml, para
 
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -120,14 +120,13 @@ def test_legacy_and_disguised_files(tmp_path: Path) -> None:
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
     legacy = tmp_path / "old.doc"
     legacy.write_bytes(ole)
-    with pytest.raises(ExtractionFailed) as failed:
+    with pytest.raises(ExtractionFailed) as failed:    # an OLE header and nothing more
         extract(legacy, ExtractOptions())
-    assert failed.value.kind == UNSUPPORTED
-    assert "save as .docx or PDF" in failed.value.reason
-    misnamed = tmp_path / "old.docx"
-    misnamed.write_bytes(ole)
+    assert failed.value.kind == CORRUPT and "container is damaged" in failed.value.reason
+    misnamed = make_doc(tmp_path / "old.docx", DocText("Binary Word under a new name.\r"))
+    assert extract(misnamed, ExtractOptions()).pages[0].text == "Binary Word under a new name.\n"
     with pytest.raises(ExtractionFailed, match="legacy binary Word file"):
-        extract_docx(misnamed)
+        extract_docx(misnamed)                           # the package reader alone refuses it
     encrypted = tmp_path / "locked.docx"
     encrypted.write_bytes(ole + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 100)
     with pytest.raises(ExtractionFailed) as failed:

@@ -53,6 +53,8 @@ class CellPane(QWidget):
 
     citation_clicked = Signal(int, int, str)      # document id, page, quote
     mark_requested = Signal(int, int, object)     # document id, question id, {name: value}
+    again_requested = Signal(int, int)            # document id, question id
+    run_requested = Signal(str)                   # the id of the analysis that found it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +89,15 @@ class CellPane(QWidget):
         self.sources.itemActivated.connect(self._open)
         self.sources.itemClicked.connect(self._open)
         self.how = muted_label(wrap=True)
+        self.again = QPushButton("Ask again")
+        self.again.setToolTip("Ask this question of this document again (the answer found "
+                              "now replaces this one)")
+        self.again.clicked.connect(
+            lambda: self.again_requested.emit(self.doc_id, self.column_id))
+        self.show_run = QPushButton("See how it was found")
+        self.show_run.setToolTip("Open the record of the step-by-step analysis that found "
+                                 "this answer, in the Analysis panel")
+        self.show_run.clicked.connect(self._show_run)
         self.reviewed = QCheckBox("Reviewed: I checked this answer")
         self.flagged = QCheckBox("Flag for a second look")
         self.reviewed.clicked.connect(lambda on: self._mark(reviewed=bool(on)))
@@ -117,6 +128,11 @@ class CellPane(QWidget):
                        self.explanation_title, self.explanation, self.raw_title, self.raw,
                        self.how):
             answer.addWidget(widget)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.again)
+        buttons.addWidget(self.show_run)
+        buttons.addStretch(1)
+        answer.addLayout(buttons)
         answer.addStretch(1)
         sources = QVBoxLayout()
         sources.addWidget(self.sources_title)
@@ -187,6 +203,8 @@ class CellPane(QWidget):
         self.how.setText(_how(data) if cell is not None else
                          "Not run yet: start or resume the review to find this answer.")
         self.marks.setEnabled(cell is not None)
+        self.again.setVisible(cell is not None)
+        self.show_run.setVisible(bool(data.get("run_id")))
         self.reviewed.setChecked(bool(data.get("reviewed")))
         self.flagged.setChecked(bool(data.get("flagged")))
         if not same:      # the same answer again (it was marked): the note being typed stays
@@ -224,6 +242,11 @@ class CellPane(QWidget):
             return
         doc_id, page, quote = item.data(CITE_ROLE)
         self.citation_clicked.emit(int(doc_id), int(page), str(quote))
+
+    def _show_run(self) -> None:
+        run_id = str(self.cell.data.get("run_id") or "") if self.cell is not None else ""
+        if run_id:
+            self.run_requested.emit(run_id)
 
     def _mark(self, **change: Any) -> None:
         if self.cell is None:

@@ -56,6 +56,7 @@ class ReviewPanel(QWidget):
 
     citation_clicked = Signal(int, int, str)       # document id, page, quote
     ask_about_table = Signal(str, str)             # review id, its name
+    run_requested = Signal(str)                    # an answer's analysis, to show
     message = Signal(str, bool)                    # text, problem
 
     def __init__(self, client: WorkerClient, scope: Scope, documents: Documents,
@@ -177,6 +178,8 @@ class ReviewPanel(QWidget):
         self.pane = CellPane()
         self.pane.citation_clicked.connect(self.citation_clicked)
         self.pane.mark_requested.connect(self.mark)
+        self.pane.again_requested.connect(self.ask_again)
+        self.pane.run_requested.connect(self.run_requested)
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.setChildrenCollapsible(False)
         self.split.addWidget(self.grid)
@@ -489,6 +492,15 @@ class ReviewPanel(QWidget):
         # Rows keep their places while answers arrive (nothing jumps under the pointer, and
         # a thousand answers cost no re-sorting); the order and filters apply at the end.
         self.proxy.setDynamicSortFilter(False)
+        self._update()
+        return request
+
+    def ask_again(self, doc_id: int, column_id: int) -> int:
+        """One answer asked again, whatever it was."""
+        if self.review is None or self.runner.running:
+            return 0
+        request = self.runner.start(self.review_id, ["answered", "not_stated", "unreadable",
+                                                     "failed"], only=(doc_id, column_id))
         self._update()
         return request
 

@@ -61,14 +61,19 @@ class ReviewRun(QObject):
     def running(self) -> bool:
         return bool(self.request)
 
-    def start(self, review_id: str, again: list[str]) -> int:
+    def start(self, review_id: str, again: list[str],
+              only: tuple[int, int] | None = None) -> int:
+        """Run the review's missing answers (and those whose status is in ``again``);
+        ``only`` (document id, question id) narrows it to one answer."""
         if self.request:
             return 0
         self.review_id = review_id
         self.said.emit("Starting…", False)
-        self.request = self._client.request(
-            "review_run", {"review_id": review_id, "again": again},
-            on_event=self._event, on_done=self._finished)
+        args: dict[str, Any] = {"review_id": review_id, "again": again}
+        if only is not None:
+            args["doc_ids"], args["column_ids"] = [only[0]], [only[1]]
+        self.request = self._client.request("review_run", args, on_event=self._event,
+                                            on_done=self._finished)
         return self.request
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@ documents as the review's scope, a cited page opened in the Source tab, messages
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
@@ -42,6 +43,8 @@ class WindowReview(QObject):
                                                     focus=True))
         self.panel.message.connect(self._say)
         self.panel.ask_about_table.connect(self._ask_about_table)
+        self.panel.run_requested.connect(self._show_run)
+        self.client = client
         self.ask_panel = ask_panel
         # Choosing other documents in the library ends asking about a table.
         library.scope_changed.connect(getattr(ask_panel, "leave_table", lambda: None))
@@ -75,6 +78,13 @@ class WindowReview(QObject):
         ask_about = getattr(self.ask_panel, "ask_about_table", None)
         if ask_about is not None:
             ask_about(review_id, name)
+
+    def _show_run(self, run_id: str) -> None:
+        """An answer's step-by-step analysis: its record, kept in the data folder's runs."""
+        data_dir = self.client.hello.data_dir
+        opener = getattr(self.window, "open_saved_file", None)
+        if data_dir and opener is not None:
+            opener(str(Path(data_dir) / "runs" / f"{run_id}.jsonl"))
 
     def show_review(self) -> None:
         self.tabs.setCurrentWidget(self.panel)

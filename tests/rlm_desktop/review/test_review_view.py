@@ -239,3 +239,42 @@ def test_ask_about_this_table_sends_the_question_to_the_table(qtbot: Any, window
     # Choosing documents in the library goes back to asking about them.
     window.library.scope_changed.emit()
     assert ask.table is None and "review table" not in ask.scope_label.text()
+
+
+def test_an_answer_can_be_asked_again_and_its_analysis_opened(qtbot: Any, window: Any,
+                                                              configured: FakeOpenAI,
+                                                              tmp_path: Path) -> None:
+    """A helper model whose window holds too little for a whole lease: each answer is found
+    by a step-by-step analysis, whose record opens from the answer."""
+    configured.model_fields = {"fake-sub": {"max_model_len": 800}}
+
+    def script(request: ChatRequest) -> Reply | str:
+        return ('```repl\nFINAL("ANSWER: EUR 1000.00\\nEXPLANATION: Page 2.\\nQUOTES:'
+                '\\n- page 2: \\"The rent is EUR 1000,00 per month\\"")\n```')
+
+    configured.set_script(script)
+    add_leases(qtbot, window, tmp_path / "leases", count=1)
+    window.review.show_review()
+    panel = window.review.panel
+    add_question(qtbot, panel, "What is the monthly rent?", "money", name="Rent")
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: not panel.running and bool(panel.last_outcome),
+                    timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(panel.model.cells) == 1, timeout=REPLY_TIMEOUT_MS)
+    rent, = panel.model.columns
+    doc, = panel.model.rows
+    assert panel.select(doc.id, rent.id)
+    pane = panel.pane
+    assert pane.show_run.isVisibleTo(pane) and pane.again.isVisibleTo(pane)
+    assert "step-by-step analysis" in pane.how.text()
+
+    pane.show_run.click()
+    qtbot.waitUntil(lambda: "Opened the saved analysis" in (window.last_open_message or ""),
+                    timeout=REPLY_TIMEOUT_MS)
+
+    asked = len(configured.requests)
+    pane.again.click()
+    qtbot.waitUntil(lambda: panel.running, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.running, timeout=REPLY_TIMEOUT_MS)
+    assert len(configured.requests) > asked
+    assert panel.last_outcome["ran"] == 1

@@ -135,6 +135,7 @@ class WorkerMemory:
 
     def __init__(self) -> None:
         self.peak_kb = 0
+        self.cpu_ticks: dict[int, int] = {}   # pid -> user + system clock ticks, last seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -149,7 +150,7 @@ class WorkerMemory:
             self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.wait(0.1):
+        while not self._stop.wait(0.05):
             frontier, below = [os.getpid()], list[int]()
             while frontier:
                 pid = frontier.pop()
@@ -164,8 +165,15 @@ class WorkerMemory:
                     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                         if line.startswith("VmHWM:"):
                             self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-                except (OSError, ValueError):
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    self.cpu_ticks[pid] = int(fields[11]) + int(fields[12])
+                except (OSError, ValueError, IndexError):
                     continue
+
+    @property
+    def cpu_s(self) -> float:
+        """CPU seconds of the processes below this one (to their last sample)."""
+        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
 
 
 # --- phases (each in its own process) ----------------------------------------------------
@@ -244,7 +252,8 @@ def phase_ingest(files: list[Path], store: Path, workers: int | None,
     return {"what": label, "pages": report.pages or stored, "stored_pages": stored,
             "chars": chars, "failed": len(report.failed), "unchanged": len(report.unchanged),
             "seconds": seconds, **peak_mb(),
-            "peak_worker_mb": round(workers_memory.peak_kb / 1024, 1)}
+            "peak_worker_mb": round(workers_memory.peak_kb / 1024, 1),
+            "cpu_workers_s": round(workers_memory.cpu_s, 2)}
 
 
 def phase_pypdf(files: list[Path]) -> dict[str, Any]:
@@ -332,6 +341,9 @@ def show(result: dict[str, Any], baseline: float | None) -> str:
     workers = result.get("peak_worker_mb")
     if workers:
         extra += f"; largest worker {workers:.0f} MB"
+    if "cpu_s" in result:
+        extra += f"; CPU {result['cpu_s']:.1f} s" + (
+            f" + {result['cpu_workers_s']:.1f} s in workers" if workers else "")
     return (f"  {result['what']}: {result['pages']:,} pages in {result['seconds']:.2f} s = "
             f"{rate:,.0f} pages/s{ratio}; peak memory {result['peak_mb']:.0f} MB{extra}")
 
@@ -404,6 +416,7 @@ def main() -> None:
             print(f"  (fastest of {args.repeat} interleaved runs of each; peak memory is the "
                   "largest seen)")
         baseline = raw["pages"] / raw["seconds"]
+        cores = args.workers or os.cpu_count() or 1
         print(show(raw, None) + f" (import {raw['import_s']:.2f} s)")
         print(show(first, baseline))
         print(f"  re-ingest of the unchanged files: {again['seconds']:.3f} s = "
@@ -416,6 +429,12 @@ def main() -> None:
             print(f"  rlm ingest / raw PyMuPDF, run by run: "
                   f"{', '.join(f'{x:.2f}x' for x in ratios)} "
                   f"(median {ratios[len(ratios) // 2]:.2f}x)")
+        cpu = sorted(r["cpu_s"] / ((i["cpu_s"] + i.get("cpu_workers_s", 0.0)) / cores)
+                     for r, i in zip(runs["raw"], runs["ingest"], strict=True))
+        print(f"  CPU seconds, raw ÷ (rlm ingest's, all processes ÷ {cores} cores), run by run: "
+              f"{', '.join(f'{x:.2f}x' for x in cpu)} (median {cpu[len(cpu) // 2]:.2f}x: the "
+              "ratio idle cores would give if no worker waited; the load changes it far less "
+              "than the wall clock)")
         if commands:
             print(show(best(commands), baseline))
             ratios = sorted(c["pages"] / c["seconds"] / (r["pages"] / r["seconds"])

@@ -7,7 +7,9 @@ and a warm context cache, and the peak memory of each process.
 
 Everything runs in a temporary home against the fake OpenAI-compatible server on 127.0.0.1.
 "cold": the context cache is emptied first, so the context file is written from the store;
-"warm": the same question again, the cached context reused. Peak memory is each process's
+"warm": the same question again, the cached context reused; "one page": the same question
+over a collection of one page, warm (the start-up the library's size adds nothing to, so
+warm minus one page is what the size costs). Peak memory is each process's
 high-water mark (VmHWM), sampled from /proc while it runs (Linux only). Target: warm under
 1 s at 100,000 pages.
 """
@@ -63,6 +65,10 @@ def make_library(pages: int) -> float:
     words = TEXT.split()
     text = " ".join(rng.choice(words) for _ in range(CHARS_PER_PAGE // 5))[:CHARS_PER_PAGE]
     with Library() as library:
+        one = library.collection_id("one", create=True) or 0   # one page: the start-up alone
+        library.save_extracted(one, FileRef(Path("/library/one.pdf"), 1, 1), "0" * 64,
+                               Extracted(type="pdf", pages=[ExtractedPage(1, text, kind=TEXT)],
+                                         title="One page"), "rlm-ingest/bench")
         collection = library.collection_id("big", create=True) or 0
         for number in range(pages // PAGES_PER_DOCUMENT):
             body = [ExtractedPage(number=p, text=f"Document {number} page {p}.\n{text}",
@@ -163,10 +169,10 @@ def context_cache(env: dict[str, str]) -> Path:
 
 
 def ask_command(env: dict[str, str], base_url: str, prices: Path,
-                script: FirstRequest) -> dict[str, Any]:
+                script: FirstRequest, collection: str = "big") -> dict[str, Any]:
     """One `rlm ask --collection big`: seconds to the first model request, peak memory."""
     command = [sys.executable, "-m", "engine.cli", "ask", "What is the rent?", "--collection",
-               "big", "--base-url", base_url, "--model", "fake-root", "--sub-model",
+               collection, "--base-url", base_url, "--model", "fake-root", "--sub-model",
                "fake-sub", "--json", "-q", "--prices", str(prices)]
     script.reset()
     started = time.perf_counter()
@@ -184,12 +190,12 @@ def ask_command(env: dict[str, str], base_url: str, prices: Path,
     return {"seconds": first - started, "total": time.perf_counter() - started, **peaks}
 
 
-def ask_worker(worker: Any, script: FirstRequest) -> dict[str, Any]:
+def ask_worker(worker: Any, script: FirstRequest, collection: str = "big") -> dict[str, Any]:
     """One new conversation through the app's worker: seconds from the request to the first
     model request."""
     script.reset()
     started = time.perf_counter()
-    reply = worker.call("ask", {"question": "What is the rent?", "collection": "big",
+    reply = worker.call("ask", {"question": "What is the rent?", "collection": collection,
                                 "document_ids": None, "conversation": None}, timeout=600)
     if not reply.ok or script.at is None:
         raise SystemExit(f"the worker's ask failed: {reply.line}")
@@ -218,8 +224,9 @@ def bench(pages: int, repeat: int) -> None:
         with FakeOpenAI(script) as server:
             prices = write_prices(Path(scratch))
             write_settings(Path(env["XDG_CONFIG_HOME"]), server.base_url)
-            runs: dict[str, list[dict[str, Any]]] = {"cold": [], "warm": []}
-            worker_runs: dict[str, list[dict[str, Any]]] = {"cold": [], "warm": []}
+            runs: dict[str, list[dict[str, Any]]] = {"cold": [], "warm": [], "one page": []}
+            worker_runs: dict[str, list[dict[str, Any]]] = {"cold": [], "warm": [],
+                                                             "one page": []}
             worker = WorkerProcess(env={**os.environ, **env})
             memory = PeakMemory(worker.proc.pid)
             try:
@@ -227,13 +234,16 @@ def bench(pages: int, repeat: int) -> None:
                     shutil.rmtree(context_cache(env), ignore_errors=True)
                     runs["cold"].append(ask_command(env, server.base_url, prices, script))
                     runs["warm"].append(ask_command(env, server.base_url, prices, script))
+                    runs["one page"].append(ask_command(env, server.base_url, prices, script,
+                                                        "one"))
                     shutil.rmtree(context_cache(env), ignore_errors=True)
                     worker_runs["cold"].append(ask_worker(worker, script))
                     worker_runs["warm"].append(ask_worker(worker, script))
+                    worker_runs["one page"].append(ask_worker(worker, script, "one"))
             finally:
                 worker_peaks = memory.stop()
                 worker.close()
-        for kind in ("cold", "warm"):
+        for kind in ("cold", "warm", "one page"):
             seconds = [r["seconds"] for r in runs[kind]]
             peaks = {what: max(r.get(what, 0.0) for r in runs[kind])
                      for what in ("main", "REPL child", "helper", "other")}
@@ -241,7 +251,7 @@ def bench(pages: int, repeat: int) -> None:
             print(f"  rlm ask --collection, {kind}: {median(seconds):.2f} s to the first model "
                   f"request (median of {len(seconds)}: "
                   f"{', '.join(f'{s:.2f}' for s in sorted(seconds))}); peak memory: {shown}")
-        for kind in ("cold", "warm"):
+        for kind in ("cold", "warm", "one page"):
             seconds = [r["seconds"] for r in worker_runs[kind]]
             print(f"  app worker ask, {kind}: {median(seconds):.2f} s to the first model "
                   f"request (median of {len(seconds)}: "

@@ -36,6 +36,7 @@ from engine.ingest.model import (
 )
 from engine.ingest.parts import index_parts, parent_of, part_ref
 from engine.ingest.pool import AUTO, DEFAULT_TIMEOUT_S, Cancel, ExtractionPool, Outcome, Task
+from engine.ingest.schedule import read_whole
 from engine.ingest.walk import walk
 from engine.store.library import (
     DEFAULT_COLLECTION,
@@ -52,13 +53,16 @@ from engine.store.library import (
 INGEST_VERSION = 2   # 2: printed page numbers label PDFs without labels
 EXTRACTOR = f"rlm-ingest/{INGEST_VERSION}"
 PROGRESS_INTERVAL_S = 0.1
-# A file of a format read in page ranges (a PDF) has a first task that reads this many pages
-# and learns the page count; the rest of a longer one is read in ranges of at least
+# A file of a format read in page ranges (a PDF) is read whole while many files follow it
+# (schedule.read_whole). One of the last has a first task that reads this many pages and
+# learns the page count; the rest of a longer one is read in ranges of at least
 # RANGE_MIN_PAGES by all workers at once (split_ranges).
 FIRST_RANGE_PAGES = 32
 RANGE_MIN_PAGES = 24
 # Files planned (hashed) ahead while the workers start, at most.
 PLAN_AHEAD = 1000
+# Files planned ahead, at most, to tell whether one that may be split is among the last.
+WHOLE_LOOK_AHEAD = 256
 
 Emit = Callable[[ev.Event], None]
 
@@ -476,12 +480,34 @@ def _drive(pool: ExtractionPool, batch: _Batch, source: Iterator[Task],
                         exhausted = _plan_ahead(pool, source, planned)
             if task is None or not pool.can_take(task):
                 break
+            if task.pages == (0, FIRST_RANGE_PAGES) and task.key[3] == 0:
+                exhausted = _whole_or_first_range(task, pool.size, source, planned) \
+                    or exhausted
             pool.submit(task, options)
             task = None
         if pool.cancelled or (not pool.busy and task is None):
             return
         for outcome in pool.wait():
             batch.outcome(outcome)
+
+
+def _whole_or_first_range(task: Task, workers: int, source: Iterator[Task],
+                          planned: deque[Task]) -> bool:
+    """A file that may be read in ranges goes out whole unless it is among the last ones
+    (``schedule.read_whole``), planning the next files as far as that needs; True when
+    none are left."""
+    exhausted = False
+    while not read_whole(task.size, (t.size for t in planned), workers):
+        if len(planned) >= WHOLE_LOOK_AHEAD:
+            return False   # many small files behind a big one: it is among the last
+        later = next(source, None)
+        if later is None:
+            exhausted = True
+            break
+        planned.append(later)
+    else:
+        task.pages = None
+    return exhausted
 
 
 def _plan_ahead(pool: ExtractionPool, source: Iterator[Task], planned: deque[Task]) -> bool:

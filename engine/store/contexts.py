@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import stat
 import time
@@ -27,6 +28,11 @@ from engine.store.pagekinds import PLACEHOLDERS
 FORMAT_VERSION = 1
 CONTEXT_NAME = "context.txt"          # the names engine/sandbox/context_file.py uses
 DOCUMENTS_NAME = "documents.json"
+# The same index for this process to read back: a cached question over 100,000 pages parses
+# 100,000 page entries before its first model request, and pickle reads them three times
+# faster than JSON. Read back with _PlainData, which refuses anything but lists, dicts,
+# strings and numbers, so a tampered file can hold no code.
+INDEX_NAME = "documents.pickle"
 META_NAME = "meta.json"
 MAX_CACHE_BYTES = 4 * 1024 * 1024 * 1024
 MAX_CACHE_ENTRIES = 24
@@ -89,15 +95,36 @@ def _load(folder: Path, key: str) -> CachedContext | None:
     meta_path = folder / META_NAME
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        with open(folder / DOCUMENTS_NAME, encoding="utf-8") as fh:
-            documents = json.load(fh)
         if not (folder / CONTEXT_NAME).is_file() or meta.get("format") != FORMAT_VERSION:
             return None
+        documents = _read_index(folder)
         os.utime(meta_path)   # most recently used
     except (OSError, ValueError):
         return None
     return CachedContext(folder / CONTEXT_NAME, folder / DOCUMENTS_NAME, int(meta["chars"]),
                          documents, key, reused=True)
+
+
+class _PlainData(pickle.Unpickler):
+    """Lists, dicts, strings, numbers and None only: no class or function is ever looked up."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"not plain data: {module}.{name}")
+
+
+def _read_index(folder: Path) -> list[dict[str, Any]]:
+    """The documents' index: from its pickle when there (see INDEX_NAME), else its JSON."""
+    try:
+        with open(folder / INDEX_NAME, "rb") as fh:
+            documents = _PlainData(fh).load()
+        if isinstance(documents, list):
+            return documents
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError,
+            AttributeError, ImportError, IndexError):
+        pass   # an older entry, or a damaged file: the JSON says the same
+    with open(folder / DOCUMENTS_NAME, encoding="utf-8") as fh:
+        loaded: list[dict[str, Any]] = json.load(fh)
+    return loaded
 
 
 def _write(library: Library, docs: list[DocumentRecord],
@@ -118,6 +145,8 @@ def _write(library: Library, docs: list[DocumentRecord],
     with open(folder / DOCUMENTS_NAME, "w", encoding="utf-8", errors="replace",
               newline="") as fh:
         json.dump(index, fh, ensure_ascii=False, separators=(",", ":"))
+    with open(folder / INDEX_NAME, "wb") as fh:
+        pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
     (folder / META_NAME).write_text(json.dumps({"format": FORMAT_VERSION, "chars": offset,
                                                 "documents": len(docs),
                                                 "created": time.time()}), encoding="utf-8")

@@ -8,6 +8,8 @@ files, and pypdf (what LangChain's PyPDFLoader and Open WebUI use); with peak me
     python -m tests.benchmarks.bench_ingest --files DIR ...  # your own files
     python -m tests.benchmarks.bench_ingest --phase raw      # one phase (also: layout)
     python -m tests.benchmarks.bench_ingest --repeat 5       # fastest of 5 interleaved runs
+    python -m tests.benchmarks.bench_ingest --reports 40     # 40 generated 150-page reports
+    python -m tests.benchmarks.bench_ingest --command        # also time the whole `rlm ingest`
 
 Each phase runs in a fresh process so its peak memory is its own. pypdf comes with the
 ``bench`` extra (``pip install -e ".[bench]"``); without it that row is skipped. The
@@ -37,7 +39,9 @@ PYPDF_FILE_LIMIT_S = 30
 
 def pdf_files(args: argparse.Namespace) -> list[Path]:
     found: list[Path] = []
-    if args.files:
+    if args.reports:
+        found = make_reports(args.reports, args.report_pages)
+    elif args.files:
         for raw in args.files:
             path = Path(raw)
             found.extend(sorted(path.rglob("*.pdf")) if path.is_dir() else [path])
@@ -59,6 +63,53 @@ def pdf_files(args: argparse.Namespace) -> list[Path]:
 
         found = [p for p in found if pages(p) >= args.min_pages]
     return found
+
+
+REPORT_TEXT = ("the lessee shall pay rent on the first day of each month to the lessor at the "
+                "address given in clause four unless notice in writing is served on the other "
+                "party not less than thirty days before the date of termination and any "
+                "deposit held shall be returned within fourteen days less deductions for "
+                "damage beyond fair wear and tear as agreed by both parties")
+
+
+def make_reports(count: int, pages: int) -> list[Path]:
+    """``count`` generated reports of ``pages`` pages each (a heading, paragraphs, a table
+    every tenth page, a numbered footer), made once and kept in the temporary folder."""
+    import random
+
+    import pymupdf
+
+    words = REPORT_TEXT.split()
+    folder = Path(tempfile.gettempdir()) / f"rlm-bench-reports-{count}x{pages}"
+    paths = [folder / f"report-{n:03d}.pdf" for n in range(1, count + 1)]
+    if all(p.exists() for p in paths):
+        return paths
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, path in enumerate(paths, start=1):
+        rng = random.Random(number)
+        doc = pymupdf.open()
+        for index in range(pages):
+            page = doc.new_page()
+            page.insert_text((72, 60), f"Report {number}: section {index // 10 + 1}",
+                             fontsize=14)
+            y = 90.0
+            if index % 10 == 9:   # a table of figures, drawn cell by cell
+                for row in range(30):
+                    cells = [f"Item {row + 1}"] + [f"{rng.randint(100, 99999):,}"
+                                                   for _ in range(4)]
+                    for column, cell in enumerate(cells):
+                        page.insert_text((72 + column * 95, y), cell, fontsize=10)
+                    y += 18
+            else:
+                while y < 720:
+                    line = " ".join(rng.choice(words) for _ in range(14))
+                    page.insert_text((72, y), line.capitalize(), fontsize=10)
+                    y += 13
+            page.insert_text((290, 790), str(index + 1), fontsize=9)
+        doc.set_metadata({"title": f"Report {number}", "author": "Bench"})
+        doc.save(path, garbage=3, deflate=True)
+        doc.close()
+    return paths
 
 
 def peak_mb() -> dict[str, float]:
@@ -84,6 +135,7 @@ class WorkerMemory:
 
     def __init__(self) -> None:
         self.peak_kb = 0
+        self.cpu_ticks: dict[int, int] = {}   # pid -> user + system clock ticks, last seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -98,7 +150,7 @@ class WorkerMemory:
             self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.wait(0.1):
+        while not self._stop.wait(0.05):
             frontier, below = [os.getpid()], list[int]()
             while frontier:
                 pid = frontier.pop()
@@ -113,8 +165,15 @@ class WorkerMemory:
                     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                         if line.startswith("VmHWM:"):
                             self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-                except (OSError, ValueError):
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    self.cpu_ticks[pid] = int(fields[11]) + int(fields[12])
+                except (OSError, ValueError, IndexError):
                     continue
+
+    @property
+    def cpu_s(self) -> float:
+        """CPU seconds of the processes below this one (to their last sample)."""
+        return sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
 
 
 # --- phases (each in its own process) ----------------------------------------------------
@@ -193,7 +252,8 @@ def phase_ingest(files: list[Path], store: Path, workers: int | None,
     return {"what": label, "pages": report.pages or stored, "stored_pages": stored,
             "chars": chars, "failed": len(report.failed), "unchanged": len(report.unchanged),
             "seconds": seconds, **peak_mb(),
-            "peak_worker_mb": round(workers_memory.peak_kb / 1024, 1)}
+            "peak_worker_mb": round(workers_memory.peak_kb / 1024, 1),
+            "cpu_workers_s": round(workers_memory.cpu_s, 2)}
 
 
 def phase_pypdf(files: list[Path]) -> dict[str, Any]:
@@ -249,6 +309,27 @@ def run_phase(name: str, args: argparse.Namespace, store: Path,
     return result
 
 
+def run_command(args: argparse.Namespace, store: Path, files: list[Path]) -> dict[str, Any]:
+    """The whole `rlm ingest` process into a new store, start to exit, timed from outside."""
+    env = {**os.environ, "XDG_DATA_HOME": str(store / "data"),
+           "XDG_CONFIG_HOME": str(store / "config"),
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    command = [sys.executable, "-m", "engine.cli", "ingest", "--ocr", "off", "--json",
+               "--collection", "bench", *map(str, files)]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode not in (0, 1):   # 1: some files could not be read
+        raise SystemExit(f"rlm ingest failed:\n{done.stderr}")
+    report = json.loads(done.stdout)
+    return {"what": "the whole `rlm ingest` command, start to exit", "pages": report["pages"],
+            "failed": len(report["failed"]), "seconds": seconds,
+            "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+
+
 def show(result: dict[str, Any], baseline: float | None) -> str:
     if "skipped" in result:
         return f"  (skipped: {result['skipped']})"
@@ -260,6 +341,9 @@ def show(result: dict[str, Any], baseline: float | None) -> str:
     workers = result.get("peak_worker_mb")
     if workers:
         extra += f"; largest worker {workers:.0f} MB"
+    if "cpu_s" in result:
+        extra += f"; CPU {result['cpu_s']:.1f} s" + (
+            f" + {result['cpu_workers_s']:.1f} s in workers" if workers else "")
     return (f"  {result['what']}: {result['pages']:,} pages in {result['seconds']:.2f} s = "
             f"{rate:,.0f} pages/s{ratio}; peak memory {result['peak_mb']:.0f} MB{extra}")
 
@@ -289,7 +373,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run raw, ingest and re-ingest this many times, interleaved, and "
                         "report the fastest of each (the machine is shared: noise only adds)")
+    parser.add_argument("--reports", type=int, default=0, metavar="N",
+                        help="N generated reports instead of the corpus (made once, kept in "
+                        "the temporary folder)")
+    parser.add_argument("--report-pages", type=int, default=150, help=argparse.SUPPRESS)
+    parser.add_argument("--command", action="store_true",
+                        help="also time the whole `rlm ingest` command, start to exit")
     parser.add_argument("--phase", choices=["raw", "layout", "ingest", "reingest", "pypdf"])
+    parser.add_argument("--no-pypdf", dest="pypdf", action="store_false",
+                        help="leave out the (slow) pypdf row")
     parser.add_argument("--layout", action="store_true",
                         help="also time PyMuPDF 2.x layout analysis (needs pymupdf4llm)")
     parser.add_argument("--store", help=argparse.SUPPRESS)
@@ -312,15 +404,19 @@ def main() -> None:
         listing = Path(folder) / "files.txt"
         listing.write_bytes(b"\n".join(os.fsencode(p) for p in files))
         runs: dict[str, list[dict[str, Any]]] = {"raw": [], "ingest": [], "reingest": []}
+        commands: list[dict[str, Any]] = []
         for rep in range(args.repeat):   # interleaved, each ingest into a new store
             store = Path(folder) / f"store{rep}"
             for name, results in runs.items():
                 results.append(run_phase(name, args, store, listing))
+            if args.command:
+                commands.append(run_command(args, Path(folder) / f"command{rep}", files))
         raw, first, again = (best(runs[name]) for name in ("raw", "ingest", "reingest"))
         if args.repeat > 1:
             print(f"  (fastest of {args.repeat} interleaved runs of each; peak memory is the "
                   "largest seen)")
         baseline = raw["pages"] / raw["seconds"]
+        cores = args.workers or os.cpu_count() or 1
         print(show(raw, None) + f" (import {raw['import_s']:.2f} s)")
         print(show(first, baseline))
         print(f"  re-ingest of the unchanged files: {again['seconds']:.3f} s = "
@@ -333,7 +429,21 @@ def main() -> None:
             print(f"  rlm ingest / raw PyMuPDF, run by run: "
                   f"{', '.join(f'{x:.2f}x' for x in ratios)} "
                   f"(median {ratios[len(ratios) // 2]:.2f}x)")
-        print(show(run_phase("pypdf", args, Path(folder) / "store0", listing), baseline))
+        cpu = sorted(r["cpu_s"] / ((i["cpu_s"] + i.get("cpu_workers_s", 0.0)) / cores)
+                     for r, i in zip(runs["raw"], runs["ingest"], strict=True))
+        print(f"  CPU seconds, raw ÷ (rlm ingest's, all processes ÷ {cores} cores), run by run: "
+              f"{', '.join(f'{x:.2f}x' for x in cpu)} (median {cpu[len(cpu) // 2]:.2f}x: the "
+              "ratio idle cores would give if no worker waited; the load changes it far less "
+              "than the wall clock)")
+        if commands:
+            print(show(best(commands), baseline))
+            ratios = sorted(c["pages"] / c["seconds"] / (r["pages"] / r["seconds"])
+                            for r, c in zip(runs["raw"], commands, strict=True))
+            print(f"  whole `rlm ingest` / raw PyMuPDF (its extraction time only), run by run: "
+                  f"{', '.join(f'{x:.2f}x' for x in ratios)} "
+                  f"(median {ratios[len(ratios) // 2]:.2f}x)")
+        if args.pypdf:
+            print(show(run_phase("pypdf", args, Path(folder) / "store0", listing), baseline))
         if args.layout:
             print(show(run_phase("layout", args, Path(folder) / "store0", listing), baseline))
 

@@ -71,3 +71,29 @@ def test_damaged_entries_are_rebuilt_and_old_ones_evicted(library: Library, tmp_
     for doc_id in ids[1:]:
         prepare_context(library, library.documents(ids=[doc_id]), cache)
     assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 2
+
+
+class Boom:
+    """Would run code if unpickled by a plain ``pickle.load``."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (print, ("code ran",))
+
+
+def test_the_index_is_read_back_fast_and_never_runs_code(library: Library, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import pickle
+
+    a = add(library, "a.pdf", [ExtractedPage(1, "alpha"), ExtractedPage(2, "beta")], "h1")
+    docs = library.documents(ids=[a])
+    first = prepare_context(library, docs, tmp_path / "cache")
+    folder = first.context_path.parent
+    assert pickle.loads((folder / contexts.INDEX_NAME).read_bytes()) == first.documents
+    # Tampered with (code in it) or gone: the JSON index serves, and nothing runs.
+    (folder / contexts.INDEX_NAME).write_bytes(pickle.dumps([Boom()]))
+    tampered = prepare_context(library, docs, tmp_path / "cache")
+    assert tampered.reused and tampered.documents == first.documents
+    assert "code ran" not in capsys.readouterr().out
+    (folder / contexts.INDEX_NAME).unlink()
+    older = prepare_context(library, docs, tmp_path / "cache")
+    assert older.reused and older.documents == first.documents

@@ -12,15 +12,15 @@ from engine.ingest.model import (
     CORRUPT,
     EMPTY,
     PASSWORD,
-    TOO_LARGE,
     UNSUPPORTED,
     Extracted,
     ExtractionFailed,
     ReadRequest,
     usable_title,
 )
+from engine.ingest.readers.officezip import check_unpacked_sizes
 from engine.ingest.readers.paragraphs import Paragraph, paragraph_blocks, paragraph_pages
-from engine.ingest.readers.wordpackage import MAX_PART_BYTES, MAX_RATIO, MAX_UNPACKED_BYTES
+from engine.ingest.readers.wordpackage import MAX_PART_BYTES, MAX_UNPACKED_BYTES
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -47,18 +47,8 @@ def _parser() -> Any:
 
 
 def _check_zip(archive: zipfile.ZipFile) -> None:
-    total = 0
-    for info in archive.infolist():
-        total += info.file_size
-        ratio = info.file_size / max(1, info.compress_size)
-        if info.file_size > MAX_PART_BYTES or (info.file_size > 50_000_000 and ratio > MAX_RATIO):
-            raise ExtractionFailed(TOO_LARGE, f"refused: part {info.filename!r} would unpack "
-                                   f"to {info.file_size / 1e6:,.0f} MB from "
-                                   f"{info.compress_size / 1e6:,.1f} MB (a zip bomb or a huge "
-                                   "embedded file)")
-    if total > MAX_UNPACKED_BYTES:
-        raise ExtractionFailed(TOO_LARGE, f"refused: the file would unpack to {total / 1e9:,.1f} "
-                               "GB (a zip bomb or huge embedded files)")
+    check_unpacked_sizes(archive.infolist(), max_total=MAX_UNPACKED_BYTES,
+                         max_part=MAX_PART_BYTES)
 
 
 class _Reader:

@@ -17,6 +17,26 @@ RATIO_FROM_BYTES = 50_000_000
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
+def check_unpacked_sizes(infos: list[zipfile.ZipInfo], *,
+                         max_total: int = MAX_UNPACKED_BYTES,
+                         max_part: int = MAX_PART_BYTES) -> None:
+    """Refuse a zip whose parts would unpack to absurd sizes (a zip bomb), before any part is
+    read: by the sizes its directory declares, which zipfile then holds each part to."""
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(1, info.compress_size)
+        if info.file_size > max_part or (info.file_size > RATIO_FROM_BYTES
+                                         and ratio > MAX_RATIO):
+            raise ExtractionFailed(TOO_LARGE, f"refused: part {info.filename!r} would unpack "
+                                   f"to {info.file_size / 1e6:,.0f} MB from "
+                                   f"{info.compress_size / 1e6:,.1f} MB (a zip bomb or a huge "
+                                   "embedded file)")
+    if total > max_total:
+        raise ExtractionFailed(TOO_LARGE, f"refused: the file would unpack to {total / 1e9:,.1f} "
+                               "GB (a zip bomb or huge embedded files)")
+
+
 def check_package(path: Path, what: str, main_part: str, save_as: str) -> None:
     """Refuse a file that is not a package with ``main_part``, or unpacks to absurd sizes.
 
@@ -37,19 +57,7 @@ def check_package(path: Path, what: str, main_part: str, save_as: str) -> None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ExtractionFailed(CORRUPT, f"not a readable {what}: the file is damaged or is "
                                f"another kind of file ({exc})") from exc
-    total = 0
-    for info in infos:
-        total += info.file_size
-        ratio = info.file_size / max(1, info.compress_size)
-        if info.file_size > MAX_PART_BYTES or (info.file_size > RATIO_FROM_BYTES
-                                               and ratio > MAX_RATIO):
-            raise ExtractionFailed(TOO_LARGE, f"refused: part {info.filename!r} would unpack "
-                                   f"to {info.file_size / 1e6:,.0f} MB from "
-                                   f"{info.compress_size / 1e6:,.1f} MB (a zip bomb or a huge "
-                                   "embedded file)")
-    if total > MAX_UNPACKED_BYTES:
-        raise ExtractionFailed(TOO_LARGE, f"refused: the file would unpack to {total / 1e9:,.1f} "
-                               "GB (a zip bomb or huge embedded files)")
+    check_unpacked_sizes(infos)
     if main_part not in {i.filename for i in infos}:
         raise ExtractionFailed(CORRUPT, f"not a {what}: the package has no {main_part} "
                                "(another Office format, or a plain zip with this name)")

@@ -17,11 +17,11 @@ from engine.ingest.model import (
     UNSUPPORTED,
     ExtractionFailed,
 )
+from engine.ingest.readers.officezip import check_unpacked_sizes
 
 # Zip-bomb guards: what the parts may unpack to, in all and each.
 MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 MAX_PART_BYTES = 512 * 1024 * 1024
-MAX_RATIO = 200           # unpacked/packed for a single part larger than 50 MB
 
 OOXML_MAIN_TYPES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
@@ -53,18 +53,7 @@ def check_zip(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ExtractionFailed(CORRUPT, "not a readable Word file: the file is damaged or is "
                                f"not a .docx ({exc})") from exc
-    total = 0
-    for info in infos:
-        total += info.file_size
-        ratio = info.file_size / max(1, info.compress_size)
-        if info.file_size > MAX_PART_BYTES or (info.file_size > 50_000_000 and ratio > MAX_RATIO):
-            raise ExtractionFailed(TOO_LARGE, f"refused: part {info.filename!r} would unpack "
-                                   f"to {info.file_size / 1e6:,.0f} MB from "
-                                   f"{info.compress_size / 1e6:,.1f} MB (a zip bomb or a huge "
-                                   "embedded file)")
-    if total > MAX_UNPACKED_BYTES:
-        raise ExtractionFailed(TOO_LARGE, f"refused: the file would unpack to {total / 1e9:,.1f} "
-                               "GB (a zip bomb or huge embedded files)")
+    check_unpacked_sizes(infos, max_total=MAX_UNPACKED_BYTES, max_part=MAX_PART_BYTES)
     if "word/document.xml" not in {i.filename for i in infos} and not any(
             i.filename.endswith(".xml") and "document" in i.filename for i in infos):
         raise ExtractionFailed(CORRUPT, "not a Word file: the package has no document part "

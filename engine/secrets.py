@@ -186,6 +186,16 @@ def pdf_password(content_hash: str) -> str | None:
         return None
 
 
+def forget_pdf_password(content_hash: str) -> None:
+    """Delete a remembered PDF password (its document left the library); never raises."""
+    if _keyring_unusable():
+        return
+    try:
+        keyring.delete_password(PDF_PASSWORD_SERVICE, content_hash)
+    except Exception as exc:   # none kept, or a keyring that refuses: nothing to undo
+        log.debug("could not forget a PDF password: %s", exc)
+
+
 def normalize_provider(provider: str) -> str:
     """A provider name as keys are filed under; a base URL is turned into its provider."""
     provider = provider.strip()

@@ -241,10 +241,12 @@ class _Batch:
 
     def store_extracted(self, ref: FileRef, content_hash: str, extracted: Extracted,
                         previous: DocumentRecord | None, seconds: float) -> None:
-        if extracted.password is not None:   # an encrypted PDF: read again without asking
-            secrets.remember_pdf_password(content_hash, extracted.password)
+        kept = extracted.password is not None and \
+            secrets.remember_pdf_password(content_hash, extracted.password)  # read it again
         record = self.library.save_extracted(self.collection_id, ref, content_hash, extracted,
                                              EXTRACTOR)
+        if kept:    # forgotten when the last document with this content is removed
+            self.library.mark_password_kept(content_hash)
         self.done(ref, record, _status(previous), seconds)
         self.store_parts(ref, extracted)
 

@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
+from engine import secrets
 from engine.errors import ConfigError
 from engine.store.db import connect, now, transaction
 
@@ -140,6 +141,7 @@ class Library:
 
     def __init__(self, path: Path | None = None) -> None:
         self.conn = connect(path)
+        self._passwords_to_forget: list[str] = []
         self.path = Path(self.conn.execute("PRAGMA database_list").fetchone()["file"])
 
     def close(self) -> None:
@@ -304,9 +306,24 @@ class Library:
         return _record(row)
 
     def _drop_if_orphan(self, content_hash: str) -> None:
-        self.conn.execute("DELETE FROM contents WHERE hash = ? AND NOT EXISTS "
-                          "(SELECT 1 FROM documents WHERE content_hash = ?)",
-                          (content_hash, content_hash))
+        kept = self.conn.execute("SELECT password_kept FROM contents WHERE hash = ?",
+                                 (content_hash,)).fetchone()
+        dropped = self.conn.execute("DELETE FROM contents WHERE hash = ? AND NOT EXISTS "
+                                    "(SELECT 1 FROM documents WHERE content_hash = ?)",
+                                    (content_hash, content_hash)).rowcount
+        if dropped and kept is not None and kept["password_kept"]:
+            self._passwords_to_forget.append(content_hash)
+
+    def mark_password_kept(self, content_hash: str) -> None:
+        """The keyring keeps this content's PDF password: forget it when the content goes."""
+        with transaction(self.conn):
+            self.conn.execute("UPDATE contents SET password_kept = 1 WHERE hash = ?",
+                              (content_hash,))
+
+    def _forget_passwords(self) -> None:
+        """After a removal is committed: the kept passwords of contents no document uses."""
+        while self._passwords_to_forget:
+            secrets.forget_pdf_password(self._passwords_to_forget.pop())
 
     def touch(self, doc_id: int, file: FileRef) -> None:
         """Same content, new modification time (a copy or `touch`): remember the new stat."""
@@ -337,6 +354,7 @@ class Library:
                 if row["content_hash"]:
                     self._drop_if_orphan(row["content_hash"])
                 removed += 1
+        self._forget_passwords()
         return removed
 
     # --- sources and whole collections (the app's re-scan and delete) ------------------
@@ -382,6 +400,7 @@ class Library:
                 self._drop_if_orphan(row["content_hash"])
             self.conn.execute("DELETE FROM sources WHERE collection_id = ?", (collection_id,))
             self.conn.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
+        self._forget_passwords()
         return int(count)
 
     def content_warnings(self, hashes: list[str]) -> dict[str, list[str]]:

@@ -149,4 +149,8 @@ MIGRATIONS: dict[int, tuple[str, list[str]]] = {
                 ON DELETE CASCADE
         ) WITHOUT ROWID""",
     ]),
+    # A content whose PDF password is kept in the OS keyring: forgotten with the content.
+    4: ("contents: password kept", [
+        "ALTER TABLE contents ADD COLUMN password_kept INTEGER NOT NULL DEFAULT 0",
+    ]),
 }

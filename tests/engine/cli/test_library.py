@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from engine.cli.main import main
+from engine.store.library import Library
 from tests.engine.ingest.makers import make_pdf
 from tests.support.fake_openai import FakeOpenAI, sequence
 from tests.support.harness import repl, write_prices
@@ -346,3 +347,24 @@ def test_odd_file_names_round_trip_through_docs_json(tmp_path: Path, capsys: Any
     code, out, _ = run(capsys, "ingest", first["path"], second["path"], "--collection", "odd",
                        "--json")
     assert code == 0 and json.loads(out)["unchanged"] == 2
+
+
+def test_a_kept_pdf_password_is_forgotten_with_the_last_document_that_needs_it(
+        tmp_path: Path, capsys: Any) -> None:
+    from engine import secrets
+    docs = tmp_path / "locked"
+    docs.mkdir()
+    make_pdf(docs / "settlement.pdf", ["Settlement terms"], password="pw 2")
+    for collection in ("one", "two"):
+        code, out, _ = run(capsys, "ingest", str(docs), "--collection", collection,
+                           "--password", "pw 2", "--ocr", "off")
+        assert code == 0, out
+    with Library() as library:
+        first, second = (library.documents(collection=c)[0] for c in ("one", "two"))
+        assert first.content_hash == second.content_hash
+        content = first.content_hash
+        assert content is not None and secrets.pdf_password(content) == "pw 2"
+        library.remove([first.id])                   # the other collection still has it
+        assert secrets.pdf_password(content) == "pw 2"
+        library.delete_collection("two")             # the last one: the password goes too
+        assert secrets.pdf_password(content) is None

@@ -137,6 +137,12 @@ def dark_palette() -> Any:
                          (roles.Midlight, "#3a3c41"), (roles.Dark, "#18191b"),
                          (roles.Light, "#5a5d63"), (roles.Shadow, "#0e0e10")):
         palette.setColor(role, QColor(colour))
+    # Disabled controls greyed as a dark desktop theme greys them (setColor above sets every
+    # group, so without this a disabled button would look enabled).
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):
+        palette.setColor(disabled, role, QColor("#6f7278"))
+    palette.setColor(disabled, roles.Button, QColor("#2f3135"))
     return palette
 
 

@@ -191,14 +191,15 @@ def command_docs(args: argparse.Namespace) -> int:
         print("no documents" + (f" in collection {args.collection!r}" if args.collection else "")
               + "; add some with: rlm ingest PATH")
         return EXIT_OK
-    headers = ["id", "title", "type", "pages", "tokens", "status", "reason"]
+    # Sizes in pages, as every screen gives them; tokens are in --json (the details view).
+    headers = ["id", "title", "type", "pages", "status", "reason"]
     several = len({d.collection for d in docs}) > 1
     if several:
         headers.insert(1, "collection")
     rows = []
     for d in docs:
         title = _clip(printable(d.title, keep_layout=False), 48)
-        row = [str(d.id), title, d.type, f"{d.pages:,}", f"{d.tokens:,}", d.status, d.error or ""]
+        row = [str(d.id), title, d.type, f"{d.pages:,}", d.status, d.error or ""]
         if several:
             row.insert(1, d.collection)
         rows.append(row)
@@ -216,8 +217,8 @@ def command_collections(args: argparse.Namespace) -> int:
         print("no collections yet; add files with: rlm ingest PATH --collection NAME")
         return EXIT_OK
     rows = [[c["name"], f"{c['documents']:,}", f"{c['readable']:,}", f"{c['failed']:,}",
-             f"{c['missing']:,}", f"{c['pages']:,}", f"{c['tokens']:,}"] for c in collections]
-    print(_table(rows, ["name", "documents", "readable", "failed", "missing", "pages", "tokens"],
+             f"{c['missing']:,}", f"{c['pages']:,}"] for c in collections]
+    print(_table(rows, ["name", "documents", "readable", "failed", "missing", "pages"],
                  flexible=0))
     return EXIT_OK
 

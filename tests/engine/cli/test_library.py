@@ -69,13 +69,14 @@ def test_docs_and_collections(tmp_path: Path, capsys: Any) -> None:
     assert (listed[0]["type"], listed[0]["pages"], listed[0]["status"]) == ("pdf", 3, "ok")
     code, out, _ = run(capsys, "docs")
     header = out.splitlines()[0].split()
-    assert header == ["id", "collection", "title", "type", "pages", "tokens", "status", "reason"]
+    assert header == ["id", "collection", "title", "type", "pages", "status", "reason"]
     code, out, _ = run(capsys, "collections", "--json")
     names = {c["name"]: c for c in json.loads(out)}
     assert names["acme"]["documents"] == 2 and names["default"]["documents"] == 1
     assert names["acme"]["tokens"] > 0
     code, out, _ = run(capsys, "collections")
-    assert out.splitlines()[0].split()[:3] == ["name", "documents", "readable"]
+    assert out.splitlines()[0].split() == ["name", "documents", "readable", "failed", "missing",
+                                          "pages"]
     code, _, err = run(capsys, "docs", "--collection", "nope")
     assert code == 2 and "no collection named 'nope'" in err
 

@@ -132,6 +132,11 @@ class ReviewPanel(QWidget):
         self.export_button.setToolTip("Save the table as an Excel workbook (with its sources), "
                                       "a CSV table or a Word document")
         self.export_button.clicked.connect(self.export)
+        self.add_documents_button = QPushButton(icon("add-file"), "Add new documents")
+        self.add_documents_button.setToolTip("Add the documents of the library's selection that "
+                                             "this review does not have yet; Resume then "
+                                             "finds only their answers")
+        self.add_documents_button.clicked.connect(self.add_new_documents)
         self.ask_button = QPushButton(icon("ask"), "Ask about this table…")
         self.ask_button.setToolTip("Ask a question of the whole table (for example: which "
                                    "leases can be ended before 2028?); the answer can still "
@@ -141,6 +146,7 @@ class ReviewPanel(QWidget):
         for button in (self.start_button, self.stop_button, self.resume_button,
                        self.rerun_button):
             actions.addWidget(button)
+        actions.addWidget(self.add_documents_button)
         actions.addStretch(1)
         actions.addWidget(self.ask_button)
         actions.addWidget(self.export_button)
@@ -245,6 +251,32 @@ class ReviewPanel(QWidget):
         """The library's collection or checked documents changed."""
         if self.review is None:
             self._show_draft()
+        else:
+            self._update()
+
+    def new_documents(self) -> list[int]:
+        """Documents of the library's selection that the open review does not have."""
+        if self.review is None:
+            return []
+        _collection, ids = self._scope()
+        have = {row.id for row in self.model.rows}
+        return [row.id for row in self._documents(ids) if row.id not in have]
+
+    def add_new_documents(self) -> None:
+        new = self.new_documents()
+        if not new or self.running:
+            return
+
+        def added(reply: dict[str, Any]) -> None:
+            if not reply.get("ok"):
+                self._say("The documents were not added: "
+                          + in_app(str(reply.get("error") or "")), True)
+                return
+            self._say(f"Added {plural(len(new), 'document')}. Resume to find their answers.")
+            self.open_review(self.review_id)
+
+        self.client.request("review_add", {"review_id": self.review_id,
+                                           "document_ids": new}, on_done=added)
 
     def _scope_words(self) -> tuple[str, int]:
         collection, ids = self._scope()
@@ -297,6 +329,10 @@ class ReviewPanel(QWidget):
         self.rerun_button.setEnabled(not draft and failed > 0 and not running)
         self.stop_button.setEnabled(running and self.runner.review_id == self.review_id)
         self.export_button.setEnabled(not draft)
+        new = len(self.new_documents()) if not draft else 0
+        self.add_documents_button.setVisible(new > 0)
+        self.add_documents_button.setEnabled(new > 0 and not running)
+        self.add_documents_button.setText(f"Add {plural(new, 'new document')}")
         self.ask_button.setEnabled(not draft and self.model.count() - missing > 0)
         self.delete_button.setEnabled(not draft and not running)
         self.questions.setEnabled(not (running and self.runner.review_id == self.review_id))

@@ -278,3 +278,36 @@ def test_an_answer_can_be_asked_again_and_its_analysis_opened(qtbot: Any, window
     qtbot.waitUntil(lambda: not panel.running, timeout=REPLY_TIMEOUT_MS)
     assert len(configured.requests) > asked
     assert panel.last_outcome["ran"] == 1
+
+
+def test_documents_added_to_the_library_later_join_the_review(qtbot: Any, window: Any,
+                                                              configured: FakeOpenAI,
+                                                              tmp_path: Path) -> None:
+    configured.set_script(lease_answers)
+    add_leases(qtbot, window, tmp_path / "leases", count=2)
+    window.review.show_review()
+    panel = window.review.panel
+    add_question(qtbot, panel, "What is the monthly rent?", "money", name="Rent")
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: not panel.running and bool(panel.last_outcome),
+                    timeout=REPLY_TIMEOUT_MS)
+    assert not panel.add_documents_button.isVisibleTo(panel)
+
+    later = tmp_path / "later"
+    later.mkdir()
+    make_pdf(later / "lease9.pdf", ["Lease 9 between Acme and Tenant 9.",
+                                    "The rent is EUR 1009,00 per month."], title="Lease 9")
+    window.library.add_paths([str(later / "lease9.pdf")])
+    qtbot.waitUntil(lambda: window.library.document_count() == 3
+                    and not window.library.runner.running, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: panel.add_documents_button.isVisibleTo(panel),
+                    timeout=REPLY_TIMEOUT_MS)
+    assert panel.add_documents_button.text() == "Add 1 new document"
+    panel.add_documents_button.click()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=REPLY_TIMEOUT_MS)
+    asked = len(configured.requests)
+    panel.resume_button.click()
+    qtbot.waitUntil(lambda: panel.running, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.running, timeout=REPLY_TIMEOUT_MS)
+    assert len(configured.requests) == asked + 1         # only the new document's answer
+    assert panel.last_outcome["ran"] == 1

@@ -77,6 +77,26 @@ def _again(args: dict[str, Any]) -> tuple[str, ...]:
 
 # --- store work (each in a store thread) ----------------------------------------------------
 
+def _check_limit_prices(budget: float | None, prices: Any = None,
+                        models: tuple[str, str] | None = None) -> None:
+    """A spending limit needs the models' prices: say so before any answer is asked."""
+    from engine.providers.prices import PriceTable, check_budget_prices
+
+    if budget is None:
+        return
+    if prices is None or models is None:
+        settings = load_settings()
+        root, sub = _endpoints(settings)
+        prices, models = PriceTable.load(config_dir()), (root.model, sub.model)
+    try:
+        check_budget_prices(budget, prices, models)
+    except ConfigError as exc:
+        raise ConfigError("this review has a spending limit, but the price of a chosen model "
+                          "is unknown (a model on your own computer costs nothing): set the "
+                          "limit to 0 for no limit, or add the model's price in the settings "
+                          "(Prices), then start again") from exc
+
+
 def _create(library: Library, name: str | None, collection: str | None,
             document_ids: list[int] | None, columns: list[store.ColumnSpec],
             template: str | None, budget: float | None) -> dict[str, Any]:
@@ -87,6 +107,8 @@ def _create(library: Library, name: str | None, collection: str | None,
     if not columns:
         raise ConfigError("add at least one question (or start from a template), then "
                           "create the review")
+    if budget is not None:
+        _check_limit_prices(budget)
     if document_ids is not None:
         docs = library.documents(ids=document_ids)
         absent = sorted(set(document_ids) - {d.id for d in docs})
@@ -214,7 +236,7 @@ async def review_add(svc: Services, req: Request) -> dict[str, Any]:
 async def review_run(svc: Services, req: Request) -> dict[str, Any]:
     """Answer the review's missing cells (and those whose status is in ``again``), streaming
     the runner's events; cancel stops it within 2 s, keeping every finished answer."""
-    from engine.providers.prices import PriceTable, check_budget_prices
+    from engine.providers.prices import PriceTable
     from engine.review.runner import ReviewRunner
     from engine.rlm.clients import ClientPool
 
@@ -235,12 +257,7 @@ async def review_run(svc: Services, req: Request) -> dict[str, Any]:
             settings = load_settings()
             root, sub = _endpoints(settings)
             prices = PriceTable.load(config_dir())
-            try:
-                check_budget_prices(record.budget_usd, prices, (root.model, sub.model))
-            except ConfigError as exc:
-                raise ConfigError("this review has a spending limit, but the price of a "
-                                  "chosen model is unknown; add its price in the settings "
-                                  "(Prices), then start again") from exc
+            _check_limit_prices(record.budget_usd, prices, (root.model, sub.model))
             return settings, root, sub, prices, record.budget_usd
 
         settings, root, sub, prices, budget = await svc.store.call(prepare)

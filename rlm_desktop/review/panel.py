@@ -11,6 +11,7 @@ from PySide6.QtCore import QItemSelection, QModelIndex, QSettings, Qt, QTimer, S
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -73,6 +74,7 @@ class ReviewPanel(QWidget):
         self.proxy = ReviewFilter(self)
         self.proxy.setSourceModel(self.model)
         self.exporter = ReviewExporter(client, self, settings)
+        self._settings = settings
         self.exporter.reported.connect(self._say)
         self._build()
         self.runner.answered.connect(self._answered)
@@ -115,6 +117,20 @@ class ReviewPanel(QWidget):
         self.questions = QuestionButtons(self.client)
         self.questions.chosen.connect(self.add_questions)
 
+        # A new review's spending limit (the worker stops it cleanly there); 0: none.
+        self.budget = QDoubleSpinBox()
+        self.budget.setAccessibleName("Spending limit for this review")
+        self.budget.setPrefix("Stop at $")
+        self.budget.setSpecialValueText("No spending limit")
+        self.budget.setRange(0.0, 100_000.0)
+        self.budget.setDecimals(2)
+        self.budget.setSingleStep(1.0)
+        self.budget.setToolTip("The review stops when its answers have cost this much (the "
+                               "answers being worked on then may add a little); Resume goes "
+                               "on later. Set it to 0 for no limit.")
+        remembered = (self._settings.value("review/budget", 0.0, type=float)
+                      if self._settings is not None else 0.0)
+        self.budget.setValue(remembered if isinstance(remembered, float) else 0.0)
         self.start_button = QPushButton(icon("run"), "Start")
         self.start_button.setToolTip("Ask every question of every document")
         self.start_button.clicked.connect(self.start)
@@ -143,6 +159,7 @@ class ReviewPanel(QWidget):
                                    "check and cite the documents themselves")
         self.ask_button.clicked.connect(self._ask_about_table)
         actions = QHBoxLayout()
+        actions.addWidget(self.budget)
         for button in (self.start_button, self.stop_button, self.resume_button,
                        self.rerun_button):
             actions.addWidget(button)
@@ -322,6 +339,7 @@ class ReviewPanel(QWidget):
         failed = self.model.count("failed")
         running = self.running
         self.start_button.setVisible(draft)
+        self.budget.setVisible(draft)
         self.start_button.setEnabled(draft and bool(self.drafts) and count > 0 and not running)
         self.resume_button.setVisible(not draft)
         self.resume_button.setEnabled(not draft and missing > 0 and not running)
@@ -491,6 +509,10 @@ class ReviewPanel(QWidget):
             return
         collection, ids = self._scope()
         args: dict[str, Any] = {"columns": self.drafts}
+        if self.budget.value() > 0:
+            args["budget_usd"] = round(self.budget.value(), 2)
+        if self._settings is not None:
+            self._settings.setValue("review/budget", self.budget.value())
         if ids:
             args["document_ids"] = ids
         else:

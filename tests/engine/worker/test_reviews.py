@@ -3,6 +3,7 @@ its events streamed, busy while running, cancel within 2 s, mark, export, delete
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -155,3 +156,23 @@ def test_a_template_and_words_for_mistakes(worker: WorkerProcess, tmp_path: Path
         reply = worker.call(cmd, args)
         assert not reply.ok and reply.line["kind"] == kind, (cmd, reply.line)
         assert words in reply.line["error"], reply.line
+
+
+def _config_home(worker: WorkerProcess) -> str:
+    hello = worker.call("hello").result
+    return str(Path(hello["config_dir"]).parent)
+
+
+def test_a_spending_limit_needs_the_models_prices(worker: WorkerProcess) -> None:
+    prices = Path(_config_home(worker)) / "rlm-desktop" / "prices.json"
+    kept = prices.read_text(encoding="utf-8")
+    prices.write_text(json.dumps({"fake-root": {"input": 1.0, "output": 2.0}}),
+                      encoding="utf-8")        # the helper model's price is unknown
+    try:
+        reply = worker.call("review_create", {"collection": "leases", "columns": [RENT],
+                                              "budget_usd": 1.0})
+        assert not reply.ok and reply.line["kind"] == "config"
+        assert "set the limit to 0 for no limit" in reply.line["error"]
+        assert worker.call("review_create", {"collection": "leases", "columns": [RENT]}).ok
+    finally:
+        prices.write_text(kept, encoding="utf-8")

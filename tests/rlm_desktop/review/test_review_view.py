@@ -288,9 +288,13 @@ def test_documents_added_to_the_library_later_join_the_review(qtbot: Any, window
     window.review.show_review()
     panel = window.review.panel
     add_question(qtbot, panel, "What is the monthly rent?", "money", name="Rent")
+    assert panel.budget.value() == 0.0 and panel.budget.isVisibleTo(panel)
+    panel.budget.setValue(2.0)                     # a spending limit for this review
     panel.start_button.click()
     qtbot.waitUntil(lambda: not panel.running and bool(panel.last_outcome),
                     timeout=REPLY_TIMEOUT_MS)
+    assert panel.review is not None and panel.review["budget_usd"] == 2.0
+    assert not panel.budget.isVisibleTo(panel)
     assert not panel.add_documents_button.isVisibleTo(panel)
 
     later = tmp_path / "later"

@@ -197,7 +197,11 @@ def _report(args: argparse.Namespace) -> int:
     table = bench_report.rows(results)
     text = bench_report.markdown(table)
     if args.output is not None:
+        from engine.bench.plots import write_charts  # pymupdf: only when charts are drawn
+
         args.output.mkdir(parents=True, exist_ok=True)
+        charts = tuple(path.name for path in write_charts(table, args.output))
+        text = bench_report.markdown(table, charts=charts)
         (args.output / "report.md").write_text(text, encoding="utf-8")
         (args.output / "report.json").write_text(
             json.dumps(bench_report.as_json(table), indent=1), encoding="utf-8")

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +31,19 @@ INK = (0.15, 0.15, 0.15)
 
 @dataclass(frozen=True)
 class Frame:
-    """Where values land on the page: x is log2 of tokens, y linear from y_low to y_high."""
+    """Where values land on the page: x is log2 of tokens; y linear from y_low to y_high, or
+    with ``y_log`` log10 of the value from 10**y_low to 10**y_high (less is drawn at the
+    bottom)."""
     x_low: float
     x_high: float
     y_low: float
     y_high: float
+    y_log: bool = False
 
     def point(self, tokens: float, value: float) -> pymupdf.Point:
         share_x = (math.log2(tokens) - self.x_low) / (self.x_high - self.x_low)
+        if self.y_log:
+            value = math.log10(max(value, 10 ** self.y_low))
         share_y = (value - self.y_low) / ((self.y_high - self.y_low) or 1.0)
         return pymupdf.Point(LEFT + share_x * (WIDTH - LEFT - RIGHT),
                              HEIGHT - BOTTOM - share_y * (HEIGHT - TOP - BOTTOM))
@@ -46,6 +53,21 @@ def frame_for(lengths: list[int], y_high: float) -> Frame:
     low = min([MIN_TOKENS, *lengths])
     high = max([MAX_TOKENS, *lengths])
     return Frame(math.floor(math.log2(low)), math.ceil(math.log2(high)), 0.0, y_high)
+
+
+def y_ticks(frame: Frame) -> list[float]:
+    """Six even steps, or each power of ten on a log axis."""
+    if frame.y_log:
+        return [10.0 ** e for e in range(int(frame.y_low), int(frame.y_high) + 1)]
+    return [frame.y_low + (frame.y_high - frame.y_low) * step / 5 for step in range(6)]
+
+
+def dollars(value: float, step: float | None = None) -> str:
+    """$0.001, $0.05, $2, $1,000: as many decimals as the value (or the step between ticks)
+    needs, up to six."""
+    unit = step or value
+    decimals = min(6, max(0, -math.floor(math.log10(unit) + 1e-9))) if unit > 0 else 0
+    return f"${value:,.{decimals}f}"
 
 
 def label(text: str) -> str:
@@ -70,18 +92,17 @@ def _text(page: pymupdf.Page, where: pymupdf.Point, text: str, size: float = 9,
 
 
 def _axes(page: pymupdf.Page, frame: Frame, title: str, y_title: str,
-          y_format: str) -> None:
+          y_format: Callable[[float], str]) -> None:
     _text(page, pymupdf.Point(LEFT, 20), title, size=12)
     for power in range(int(frame.x_low), int(frame.x_high) + 1):
         bottom = frame.point(2 ** power, frame.y_low)
         top = frame.point(2 ** power, frame.y_high)
         page.draw_line(bottom, top, color=GRID, width=0.5)
         _text(page, bottom + pymupdf.Point(0, 13), tokens_label(2 ** power), size=8, centre=True)
-    for step in range(6):
-        value = frame.y_low + (frame.y_high - frame.y_low) * step / 5
+    for value in y_ticks(frame):
         left, right = frame.point(2 ** frame.x_low, value), frame.point(2 ** frame.x_high, value)
         page.draw_line(left, right, color=GRID, width=0.5)
-        _text(page, left + pymupdf.Point(-4, 3), y_format.format(value), size=8, align_right=True)
+        _text(page, left + pymupdf.Point(-4, 3), y_format(value), size=8, align_right=True)
     corner = frame.point(2 ** frame.x_low, frame.y_low)
     page.draw_line(corner, frame.point(2 ** frame.x_high, frame.y_low), color=INK, width=0.8)
     page.draw_line(corner, frame.point(2 ** frame.x_low, frame.y_high), color=INK, width=0.8)
@@ -135,7 +156,7 @@ def score_chart(table: list[Row], task: str, path: Path) -> Path:
     document = pymupdf.open()
     page = document.new_page(width=WIDTH, height=HEIGHT)
     _axes(page, frame, f"{label(task)}: score against length", "score (mean, 95% interval)",
-          "{:.1f}")
+          lambda value: f"{value:.1f}")
     for index, method in enumerate(methods):
         mine = sorted((r for r in rows if r.method == method), key=lambda r: r.tokens)
         _series(page, frame, [(r.tokens, r.mean) for r in mine], index,
@@ -144,21 +165,31 @@ def score_chart(table: list[Row], task: str, path: Path) -> Path:
     return _save(document, path)
 
 
+def cost_frame(lengths: list[int], costs: list[float]) -> Frame:
+    """Linear from $0, or on a log scale when the costs span a hundredfold or more (direct at
+    8K beside rlm at 8M), so that the cheap lines are not flat on the axis."""
+    frame = frame_for(lengths, nice_top(max(costs)))
+    positive = [c for c in costs if c > 0]
+    if positive and max(positive) >= 100 * min(positive):
+        return dataclasses.replace(frame, y_low=math.floor(math.log10(min(positive))),
+                                   y_high=math.ceil(math.log10(max(positive))), y_log=True)
+    return frame
+
+
 def cost_chart(table: list[Row], path: Path) -> Path | None:
     """Mean cost per question against length: a colour per method, a dash per task. None
     when no answer was priced."""
     priced = [r for r in table if r.cost_usd is not None]
     if not priced:
         return None
-    frame = frame_for([r.tokens for r in priced],
-                      nice_top(max(r.cost_usd or 0.0 for r in priced)))
+    frame = cost_frame([r.tokens for r in priced], [r.cost_usd or 0.0 for r in priced])
     methods = sorted({r.method for r in priced})
     tasks = sorted({r.task for r in priced})
     document = pymupdf.open()
     page = document.new_page(width=WIDTH, height=HEIGHT)
-    decimals = max(0, 2 - math.floor(math.log10(frame.y_high))) if frame.y_high > 0 else 2
-    _axes(page, frame, "cost against length", "cost per question (USD)",
-          "${:." + str(min(decimals, 6)) + "f}")
+    _axes(page, frame, "cost against length",
+          "cost per question (USD" + (", log scale)" if frame.y_log else ")"),
+          dollars if frame.y_log else lambda value: dollars(value, frame.y_high / 5))
     names: list[str] = []
     dashes: list[str | None] = []
     series: dict[tuple[str, str], list[Row]] = defaultdict(list)

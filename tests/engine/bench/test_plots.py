@@ -78,3 +78,22 @@ def test_the_markdown_links_the_charts() -> None:
 def test_nice_tops() -> None:
     assert [plots.nice_top(v) for v in (0.0, 0.13, 0.2, 0.21, 7.0, 40.0)] == \
         [1.0, 0.2, 0.2, 0.5, 10.0, 50.0]
+
+
+def test_costs_spanning_a_hundredfold_go_on_a_log_axis(tmp_path: Path) -> None:
+    narrow = plots.cost_frame([8 << 10, 8 << 20], [0.01, 0.5])
+    assert not narrow.y_log and narrow.y_high == 0.5
+    wide = plots.cost_frame([8 << 10, 8 << 20], [0.0, 0.002, 3.0])
+    assert wide.y_log and (wide.y_low, wide.y_high) == (-3, 1)
+    assert plots.y_ticks(wide) == [0.001, 0.01, 0.1, 1.0, 10.0]
+    # From $0.001 at 8K to $10 at 8M, the line passes $0.1 half way along (not flat at 0).
+    table = [row("needle", 8 << 10, "direct", 1.0, cost=0.001),
+             row("needle", 8 << 20, "direct", 0.0, cost=10.0)]
+    path = plots.cost_chart(table, tmp_path / "cost.png")
+    assert path is not None
+    pix = pymupdf.Pixmap(str(path))
+    frame = plots.cost_frame([8 << 10, 8 << 20], [0.001, 10.0])
+    assert pixel(pix, frame.point(2 ** 18, 10 ** -1))[0] < 60   # the line, half way up
+    assert [plots.dollars(v) for v in (0.001, 0.1, 1.0, 1000.0)] == \
+        ["$0.001", "$0.1", "$1", "$1,000"]
+    assert [plots.dollars(v, 0.04) for v in (0.0, 0.12)] == ["$0.00", "$0.12"]

@@ -25,6 +25,7 @@ FONT = "helv"
 COLOURS = [(0.0, 0.45, 0.70), (0.84, 0.37, 0.0), (0.0, 0.62, 0.45), (0.80, 0.47, 0.65),
            (0.94, 0.89, 0.26), (0.34, 0.71, 0.91), (0.9, 0.6, 0.0), (0.0, 0.0, 0.0)]
 DASHES = [None, "[6 3] 0", "[2 2] 0", "[8 3 2 3] 0"]
+LEGEND_STEP = 15
 GRID = (0.88, 0.88, 0.88)
 INK = (0.15, 0.15, 0.15)
 
@@ -133,14 +134,19 @@ def _series(page: pymupdf.Page, frame: Frame, points: list[tuple[int, float]], i
         page.draw_circle(where, 2.6, color=colour, fill=colour, width=0)
 
 
-def _legend(page: pymupdf.Page, names: list[str]) -> None:
-    x = WIDTH - RIGHT + 14
-    for index, name in enumerate(names):
-        y = TOP + 10 + index * 15
+def _legend(page: pymupdf.Page, entries: list[tuple[str, int, str | None]]) -> None:
+    """A line per (name, colour index, dashes) in the right margin, as many as fit."""
+    x = WIDTH - RIGHT + 12
+    room = (HEIGHT - BOTTOM - TOP) // LEGEND_STEP
+    for line, (name, index, dashes) in enumerate(entries[:room]):
+        y = TOP + 10 + line * LEGEND_STEP
+        if line == room - 1 and len(entries) > room:
+            _text(page, pymupdf.Point(x + 34, y), f"and {len(entries) - line} more", size=8)
+            break
         colour = COLOURS[index % len(COLOURS)]
-        page.draw_line((x, y - 3), (x + 18, y - 3), color=colour, width=1.6)
-        page.draw_circle((x + 9, y - 3), 2.6, color=colour, fill=colour, width=0)
-        _text(page, pymupdf.Point(x + 24, y), label(name), size=8)
+        page.draw_line((x, y - 3), (x + 28, y - 3), color=colour, width=1.6, dashes=dashes)
+        page.draw_circle((x + 14, y - 3), 2.6, color=colour, fill=colour, width=0)
+        _text(page, pymupdf.Point(x + 34, y), label(name), size=8)
 
 
 def _save(document: pymupdf.Document, path: Path) -> Path:
@@ -161,7 +167,7 @@ def score_chart(table: list[Row], task: str, path: Path) -> Path:
         mine = sorted((r for r in rows if r.method == method), key=lambda r: r.tokens)
         _series(page, frame, [(r.tokens, r.mean) for r in mine], index,
                 band=[(r.tokens, r.low, r.high) for r in mine])
-    _legend(page, methods)
+    _legend(page, [(method, index, None) for index, method in enumerate(methods)])
     return _save(document, path)
 
 
@@ -190,8 +196,7 @@ def cost_chart(table: list[Row], path: Path) -> Path | None:
     _axes(page, frame, "cost against length",
           "cost per question (USD" + (", log scale)" if frame.y_log else ")"),
           dollars if frame.y_log else lambda value: dollars(value, frame.y_high / 5))
-    names: list[str] = []
-    dashes: list[str | None] = []
+    entries: list[tuple[str, int, str | None]] = []
     series: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for r in priced:
         series[(r.method, r.task)].append(r)
@@ -200,27 +205,27 @@ def cost_chart(table: list[Row], path: Path) -> Path | None:
         dash = DASHES[tasks.index(task) % len(DASHES)]
         mine.sort(key=lambda r: r.tokens)
         _series(page, frame, [(r.tokens, r.cost_usd or 0.0) for r in mine], index, dash)
-        names.append(f"{method} · {task}" if len(tasks) > 1 else method)
-        dashes.append(dash)
-    # The legend's colours follow the methods; draw it entry by entry with those colours.
-    x = WIDTH - RIGHT + 14
-    for line, ((method, _task), name, dash) in enumerate(zip(sorted(series), names, dashes,
-                                                             strict=True)):
-        y = TOP + 10 + line * 15
-        colour = COLOURS[methods.index(method) % len(COLOURS)]
-        page.draw_line((x, y - 3), (x + 18, y - 3), color=colour, width=1.6, dashes=dash)
-        _text(page, pymupdf.Point(x + 24, y), label(name), size=8)
+        entries.append((f"{method} · {task}" if len(tasks) > 1 else method, index, dash))
+    _legend(page, entries)
     return _save(document, path)
 
 
-def file_name(task: str) -> str:
-    """score-needle.png; a task name from the results never leaves the folder."""
-    return "score-" + (re.sub(r"[^A-Za-z0-9_-]+", "_", task).strip("_") or "task") + ".png"
+def file_name(task: str, taken: set[str]) -> str:
+    """score-needle.png; a task name from the results never leaves the folder, and two tasks
+    never share a file (score-task.png, score-task-2.png)."""
+    stem = "score-" + (re.sub(r"[^A-Za-z0-9_-]+", "_", task).strip("_") or "task")
+    name, number = f"{stem}.png", 1
+    while name in taken:
+        number += 1
+        name = f"{stem}-{number}.png"
+    taken.add(name)
+    return name
 
 
 def write_charts(table: list[Row], folder: Path) -> list[Path]:
     """Every chart of ``table`` into ``folder``: a score chart per task, then the cost chart."""
-    written = [score_chart(table, task, folder / file_name(task))
+    taken = {"cost.png"}
+    written = [score_chart(table, task, folder / file_name(task, taken))
                for task in sorted({r.task for r in table})]
     cost = cost_chart(table, folder / "cost.png")
     return written + ([cost] if cost is not None else [])

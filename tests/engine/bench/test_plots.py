@@ -67,6 +67,11 @@ def test_unpriced_runs_have_no_cost_chart_and_names_stay_in_the_folder(tmp_path:
     assert [p.name for p in written] == ["score-x_31m.png"]
     assert written[0].parent == tmp_path
     assert plots.label("a\x1b[2Jb") == "a\\x1b[2Jb"
+    (tmp_path / "two").mkdir()
+    two = plots.write_charts([row("任务", 8 << 10, "rlm", 1.0), row("задача", 8 << 10, "rlm", 1.0),
+                              row("cost", 8 << 10, "rlm", 1.0)], tmp_path / "two")
+    assert [p.name for p in two] == ["score-cost.png", "score-task.png", "score-task-2.png",
+                                     "cost.png"]
 
 
 def test_the_markdown_links_the_charts() -> None:

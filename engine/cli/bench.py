@@ -98,7 +98,8 @@ def add_commands(commands: Any) -> None:
     report.add_argument("--results", type=Path, metavar="FILE",
                         help="the results to read (default DIR/results.jsonl)")
     report.add_argument("-o", "--output", type=Path, metavar="DIR",
-                        help="also write report.md and report.json to DIR")
+                        help="also write report.md, report.json and PNG charts of score "
+                        "and cost against length to DIR")
     report.add_argument("--json", action="store_true", help="print JSON on stdout")
 
 

@@ -68,7 +68,9 @@ def tokens_label(tokens: int) -> str:
     return f"{tokens:,}"
 
 
-def markdown(table: list[Row], title: str = "Benchmark report") -> str:
+def markdown(table: list[Row], title: str = "Benchmark report",
+             charts: tuple[str, ...] = ()) -> str:
+    """The table in Markdown, then links to ``charts`` (PNG file names beside report.md)."""
     lines = [f"# {title}", "",
              "Mean score per question (0 to 1) with a bootstrap 95% interval; calls, tokens, "
              "cost and wall time are means per question. \"Did not fit\": questions whose "
@@ -82,6 +84,9 @@ def markdown(table: list[Row], title: str = "Benchmark report") -> str:
                      f"{r.mean:.3f} | {r.low:.3f}–{r.high:.3f} | {r.did_not_fit} | "
                      f"{r.calls:.1f} | {r.prompt_tokens:,.0f} | {r.completion_tokens:,.0f} | "
                      f"{cost} | {r.wall_s:.1f} s |")
+    if charts:
+        lines += ["", "## Charts", ""]
+        lines += [f"![{name.removesuffix('.png')}]({name})" for name in charts]
     return "\n".join(lines) + "\n"
 
 

@@ -89,6 +89,8 @@ async def run(folder: Path, methods: list[str], setup: Setup, *, budget: float |
         measured = await calibrate(setup)
         if measured is not None:
             setup = dataclasses.replace(setup, chars_per_token=measured)
+    if on_progress is not None and total:  # nothing answered yet: the bar shows what is to do
+        on_progress(Progress(0, total, 0.0, time.monotonic() - started))
     for item, missing in todo:
         if not missing:
             continue

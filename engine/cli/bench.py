@@ -7,14 +7,16 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from engine.bench import report as bench_report
 from engine.bench import suite
-from engine.bench.runner import Progress, check_methods
+from engine.bench.runner import check_methods
 from engine.cli.argtypes import at_least_one, non_negative_int, positive_float
+from engine.cli.bench_progress import BenchDisplay
 from engine.cli.common import EXIT_LIMIT, EXIT_OK
 from engine.cli.model_flags import add_model_flags, endpoints_from
 from engine.cli.terminal import json_text, printable
@@ -96,7 +98,8 @@ def add_commands(commands: Any) -> None:
     report.add_argument("--results", type=Path, metavar="FILE",
                         help="the results to read (default DIR/results.jsonl)")
     report.add_argument("-o", "--output", type=Path, metavar="DIR",
-                        help="also write report.md and report.json to DIR")
+                        help="also write report.md, report.json and PNG charts of score "
+                        "and cost against length to DIR")
     report.add_argument("--json", action="store_true", help="print JSON on stdout")
 
 
@@ -166,18 +169,15 @@ def _run(args: argparse.Namespace) -> int:
     setup = setup_from(args)
     only = (lambda item: item.task in args.task) if args.task else None
 
-    def progress(p: Progress) -> None:
-        if args.quiet:
-            return
-        left = p.remaining_s
-        when = f", about {left / 60:.0f} min left" if left is not None else ""
-        last = p.last or {}
-        print(f"{p.done}/{p.total} answered, ${p.spent_usd:.4f} spent{when}; last: "
-              f"{last.get('id')} by {last.get('method')}: score {last.get('score', 0):.2f}",
-              file=sys.stderr, flush=True)
-
-    summary = asyncio.run(run(args.folder, methods, setup, budget=args.budget,
-                              results=args.results, only=only, on_progress=progress))
+    display = None if args.quiet else BenchDisplay(
+        sys.stderr, bar=sys.stderr.isatty(), budget=args.budget,
+        width=shutil.get_terminal_size().columns - 1)
+    try:
+        summary = asyncio.run(run(args.folder, methods, setup, budget=args.budget,
+                                  results=args.results, only=only, on_progress=display))
+    finally:
+        if display is not None:
+            display.finish()
     if not args.quiet:
         again = f" ({summary.skipped} already done)" if summary.skipped else ""
         print(f"{summary.ran} answered{again}, ${summary.spent_usd:.4f} spent; the report: "
@@ -197,7 +197,11 @@ def _report(args: argparse.Namespace) -> int:
     table = bench_report.rows(results)
     text = bench_report.markdown(table)
     if args.output is not None:
+        from engine.bench.plots import write_charts  # pymupdf: only when charts are drawn
+
         args.output.mkdir(parents=True, exist_ok=True)
+        charts = tuple(path.name for path in write_charts(table, args.output))
+        text = bench_report.markdown(table, charts=charts)
         (args.output / "report.md").write_text(text, encoding="utf-8")
         (args.output / "report.json").write_text(
             json.dumps(bench_report.as_json(table), indent=1), encoding="utf-8")

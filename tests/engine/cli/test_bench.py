@@ -79,6 +79,10 @@ def test_run_scores_three_methods_resumes_and_reports(
     assert (out / "report.md").read_text() == text
     rows = json.loads((out / "report.json").read_text())
     assert len(rows) == 9 and {r["method"] for r in rows} == {"direct", "retrieval", "rlm"}
+    charts = sorted(p.name for p in out.glob("*.png"))
+    assert charts == ["cost.png", "score-aggregate.png", "score-needle.png", "score-pairs.png"]
+    assert all(f"]({name})" in text for name in charts)
+    assert all((out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for name in charts)
 
 
 def test_an_interrupted_results_line_is_skipped_and_the_item_asked_again(

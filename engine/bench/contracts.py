@@ -106,7 +106,7 @@ def _agreement(rng: random.Random, index: int, kind: str, party: str, law: str,
     pages: list[str | None] = ["\n".join(lines) for lines in texts]
     if rng.random() < 0.6:  # a signature page scanned without a text layer
         pages.append(None)
-    return Agreement(f"{index:02d}-{kind}-{party.split()[0].lower()}.pdf", kind, party, law,
+    return Agreement(f"{index:04d}-{kind}-{party.split()[0].lower()}.pdf", kind, party, law,
                      expiry, notice, amount, tuple(pages), fact_pages)
 
 

@@ -184,7 +184,12 @@ def read_whole_prompt(prompt: str) -> str:
     """A one-prompt method (direct, retrieval): the same plan run over the prompt's own text,
     as a model that read every word of it would answer."""
     question = next(line for line in reversed(prompt.split("\n\n")[:-1]) if line.strip())
-    return answer_from_text(prompt, question.strip())
+    if contracts_plan(question.strip()) is None:
+        return answer_from_text(prompt, question.strip())
+    try:  # retrieval's excerpts may lack the clause or the cover page a plan reads
+        return answer_from_text(prompt, question.strip())
+    except (IndexError, KeyError, StopIteration, ValueError):
+        return "The excerpts do not say.\nAnswer: unknown"
 
 
 def answer_from_text(text: str, question: str) -> str:

@@ -13,9 +13,10 @@ from engine.rlm.citations import format_marker
 from tests.support.bench_oracle import answer_from_text
 
 
-@pytest.fixture(scope="module")
-def room(tmp_path_factory: pytest.TempPathFactory) -> dataroom.Room:
-    return dataroom.open_room(tmp_path_factory.mktemp("bench"), "item", 7, 8192)
+@pytest.fixture
+def room(tmp_path: Path) -> dataroom.Room:
+    """Ingested inside each test, so the isolated home and keyring are in place."""
+    return dataroom.open_room(tmp_path / "bench", "item", 7, 8192)
 
 
 def test_a_seed_makes_the_same_room_and_another_seed_another() -> None:

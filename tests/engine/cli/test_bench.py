@@ -195,9 +195,12 @@ def test_contracts_run_ingests_the_room_and_scores_answers_and_citations(
     items = suite.read_items(folder)
     assert sorted(i.variant for i in items) == sorted(contracts.VARIANTS)
     with FakeOpenAI(oracle()) as server:
-        assert main(run_args(server, folder, "--methods", "direct,rlm")) == 0
-    done = results(folder)
-    assert len(done) == 10
+        assert main(run_args(server, folder, "--methods", "direct,retrieval,rlm")) == 0
+        asked = len(server.requests)
+        assert main(run_args(server, folder, "--methods", "direct,retrieval,rlm")) == 0
+        assert len(server.requests) == asked   # all answered already: nothing asked again
+    done = [r for r in results(folder) if r["method"] != "retrieval"]
+    assert len(results(folder)) == 15 and len(done) == 10
     assert all(r["score"] == 1.0 for r in done)
     # rlm cites the stored documents' real ids and pages; the quotes are verified there
     assert all(r["citation_score"] == 1.0 for r in done if r["method"] == "rlm")

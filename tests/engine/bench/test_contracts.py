@@ -86,3 +86,14 @@ def test_the_scorer_on_hand_made_answers(room: dataroom.Room) -> None:
     date = contracts.generate(7, 8192, "earliest").gold
     assert scoring.contracts(f"Answer: {date['answer']} {good}", date) == 1.0
     assert scoring.contracts("Answer: 1 January 2020", date) == 0.0
+
+
+def test_citing_every_clause_of_the_room_scores_low(room: dataroom.Room) -> None:
+    """Citing every governing-law clause to be sure to hit the gold ones is no way to win."""
+    sample = contracts.generate(7, 8192, "conflict")
+    agreements = contracts.make_room(7, 8192)
+    every = " ".join(format_marker(doc_of(room, a.name), a.fact_pages["law"],
+                                   f"governed by the laws of {a.law}.") for a in agreements)
+    score = room.citation_score(f"{every}\nAnswer: {sample.gold['answer']}", sample.gold)
+    assert score == pytest.approx(2 / len(agreements))
+    assert score < 0.5

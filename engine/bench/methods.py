@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.config import Limits, SandboxSettings
+from engine.context_format import PreparedContext
 from engine.endpoints import Endpoint
 from engine.errors import ConfigError, ProviderError
 from engine.providers.prices import PriceTable
@@ -138,11 +139,13 @@ async def retrieval(setup: Setup, context: str, question: str) -> Outcome:
     return outcome
 
 
-async def rlm(setup: Setup, context: str, question: str) -> Outcome:
-    """Our engine: the context in the REPL, the main model writing code, helper questions."""
+async def rlm(setup: Setup, context: str, question: str,
+              prepared: PreparedContext | None = None) -> Outcome:
+    """Our engine: the context in the REPL, the main model writing code, helper questions;
+    ``prepared``: stored context files used instead of ``context`` (their documents citable)."""
     spec = RunSpec(question=question, context=context, documents=[], root=setup.root,
                    sub=setup.sub, limits=setup.limits, prices=setup.prices,
-                   sandbox=setup.sandbox)
+                   sandbox=setup.sandbox, prepared=prepared)
     started = time.monotonic()
     result = await run_question(spec, setup.on_event or (lambda _event: None))
     usage = result.usage

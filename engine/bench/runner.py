@@ -3,6 +3,7 @@ its result at once, so an interrupted run resumes where it stopped."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
@@ -10,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.bench import scoring
-from engine.bench.methods import METHODS, Outcome, Setup, calibrate
+from engine.bench import dataroom, scoring
+from engine.bench.methods import METHODS, Outcome, Setup, calibrate, rlm
 from engine.bench.suite import RESULTS, Item, append_result, read_items, read_results
 from engine.errors import ConfigError
 
@@ -95,15 +96,26 @@ async def run(folder: Path, methods: list[str], setup: Setup, *, budget: float |
         if not missing:
             continue
         sample = None
+        room: dataroom.Room | None = None
         for method in missing:
             if budget is not None and spent >= budget:
                 return Summary(ran, skipped, spent, True)
             if sample is None:
                 sample = item.sample()
+                room = (await asyncio.to_thread(dataroom.open_room, folder, item.id, item.seed,
+                                                item.tokens)
+                        if item.task == "contracts" else None)
             began = time.monotonic()
-            outcome = await METHODS[method](_within(setup, budget, spent), sample.context,
-                                            item.question)
+            chosen = _within(setup, budget, spent)
+            if room is not None and method == "rlm":  # the stored context: real doc ids
+                outcome = await rlm(chosen, room.text, item.question, prepared=room.prepared)
+            else:
+                outcome = await METHODS[method](chosen, room.text if room else sample.context,
+                                                item.question)
             result = result_of(item, method, outcome, time.monotonic() - began, setup)
+            if room is not None:
+                result["citation_score"] = round(room.citation_score(
+                    outcome.answer, item.gold) if outcome.fit else 0.0, 6)
             append_result(path, result)
             ran += 1
             spent += outcome.cost_usd or 0.0

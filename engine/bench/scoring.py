@@ -1,10 +1,13 @@
-"""Exact scorers: needle set equality, OOLONG's 0.75^|error| and normalised match, pairs F1."""
+"""Exact scorers: needle set equality, OOLONG's 0.75^|error| and normalised match, pairs F1,
+contracts' answers as aggregate's."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from typing import Any
+
+from engine.rlm.citations import replace_markers
 
 SEVEN_DIGITS = re.compile(r"(?<!\d)\d{7}(?!\d)")
 LABEL = re.compile(r"\b(?:final answer|answer|label|user(?: id)?)\s*[:：]", re.IGNORECASE)
@@ -54,8 +57,19 @@ def pairs(answer: str, gold: list[list[int]]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def contracts(answer: str, gold: dict[str, Any]) -> float:
+    """As aggregate's, read on the first line after the last "Answer:" with the citation
+    markers taken out (their citations are scored apart)."""
+    tail = after_label(replace_markers(answer, lambda _c: "")).strip()
+    wanted = gold["answer"]
+    if isinstance(wanted, int):
+        return aggregate(tail, wanted)
+    return aggregate(tail.split("\n")[0], str(wanted))
+
+
 SCORERS: dict[str, Callable[[str, Any], float]] = {
-    "needle": needle, "aggregate": aggregate, "pairs": pairs}
+    "needle": needle, "aggregate": aggregate, "pairs": pairs,
+    "contracts": contracts}
 
 
 def score(task: str, answer: str, gold: Any) -> float:

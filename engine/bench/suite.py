@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.bench import aggregate, needle, pairs
+from engine.bench import aggregate, contracts, needle, pairs
 from engine.bench.sample import CHARS_PER_TOKEN, Sample, sha256
 from engine.errors import ConfigError
 
@@ -19,6 +19,7 @@ TASKS: dict[str, tuple[Generator, tuple[str, ...]]] = {
     "needle": (needle.generate, needle.VARIANTS),
     "aggregate": (aggregate.generate, aggregate.VARIANTS),
     "pairs": (pairs.generate, pairs.VARIANTS),
+    "contracts": (contracts.generate, contracts.VARIANTS),
 }
 MIN_TOKENS, MAX_TOKENS = 8_192, 8_388_608
 MANIFEST, ITEMS, RESULTS = "manifest.json", "items.jsonl", "results.jsonl"

@@ -42,14 +42,14 @@ def add_commands(commands: Any) -> None:
     """Register ``bench`` on the ``rlm`` subcommand parser."""
     bench = commands.add_parser(
         "bench", help="measure how well a model answers over long texts (needle, aggregate, "
-        "pairs)", description="generate: make questions and their answers from a seed; "
+        "pairs, contracts)", description="generate: make questions and their answers from a seed; "
         "context DIR ID: print a question's text; run DIR: answer them with each method and "
         "score; report DIR: scores with 95%% intervals, calls, tokens, cost and time.")
     actions = bench.add_subparsers(dest="bench_action", metavar="ACTION",
                                    parser_class=type(bench))
     generate = actions.add_parser("generate", help="make a benchmark folder from a seed")
     generate.add_argument("--task", action="append", required=True, choices=list(suite.TASKS),
-                          help="needle, aggregate or pairs (repeat for more)")
+                          help="needle, aggregate, pairs or contracts (repeat for more)")
     generate.add_argument("--tokens", action="append", type=token_count, required=True,
                           metavar="N", help="length of each text in tokens of 4 characters, "
                           "8K to 8M (repeat for more lengths)")
@@ -57,7 +57,8 @@ def add_commands(commands: Any) -> None:
                           help="questions per task and length (default 10)")
     generate.add_argument("--seed", type=int, default=1, help="the seed (default 1)")
     generate.add_argument("--variant", help="one variant only (needle: single, distractors, "
-                          "multi; aggregate: implicit, explicit; pairs: both, date, asym); by "
+                          "multi; aggregate: implicit, explicit; pairs: both, date, asym; "
+                          "contracts: clause, total, count, earliest, conflict); by "
                           "default they take turns")
     generate.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     generate.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")

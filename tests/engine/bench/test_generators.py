@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine.bench import aggregate, needle, pairs, scoring, suite
+from engine.bench import aggregate, contracts, needle, pairs, scoring, suite
 from engine.bench.sample import sha256
 from tests.support.bench_oracle import answer_from_text, classify
 
@@ -24,7 +24,8 @@ def test_every_gold_answer_is_what_the_text_alone_gives(task: str, tokens: int,
         assert scoring.score(task, answer, item.gold) == 1.0, (item.id, item.question, answer)
         kinds.add(item.kind)
     expected = {"needle": {"needle"}, "aggregate": set(aggregate.KINDS),
-                "pairs": {f"pairs_{v}" for v in pairs.VARIANTS}}[task]
+                "pairs": {f"pairs_{v}" for v in pairs.VARIANTS},
+                "contracts": set(contracts.VARIANTS)}[task]
     if count >= 30:  # enough questions for every kind to come up
         assert kinds == expected
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.bench import suite
+from engine.bench import contracts, suite
 from engine.bench.sample import sha256
 from engine.cli.main import main
 from tests.support.bench_oracle import oracle
@@ -189,3 +189,27 @@ def test_direct_counts_in_the_model_own_tokens_measured_by_a_probe(
     assert result["chars_per_token"] == pytest.approx(1.5, abs=0.01)
     assert (result["fit"], result["stop_reason"]) == (False, "did_not_fit")
     assert chats == 1   # the probe only
+
+
+def test_contracts_run_ingests_the_room_and_scores_answers_and_citations(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "bench"
+    assert main(["bench", "generate", "--task", "contracts", "--tokens", "8K", "--items", "5",
+                 "--seed", "2", "-o", str(folder), "-q"]) == 0
+    items = suite.read_items(folder)
+    assert sorted(i.variant for i in items) == sorted(contracts.VARIANTS)
+    with FakeOpenAI(oracle()) as server:
+        assert main(run_args(server, folder, "--methods", "direct,retrieval,rlm")) == 0
+        asked = len(server.requests)
+        assert main(run_args(server, folder, "--methods", "direct,retrieval,rlm")) == 0
+        assert len(server.requests) == asked   # all answered already: nothing asked again
+    done = [r for r in results(folder) if r["method"] != "retrieval"]
+    assert len(results(folder)) == 15 and len(done) == 10
+    assert all(r["score"] == 1.0 for r in done)
+    # rlm cites the stored documents' real ids and pages; the quotes are verified there
+    assert all(r["citation_score"] == 1.0 for r in done if r["method"] == "rlm")
+    assert all("[[cite doc=" in r["answer"] for r in done)
+    assert len(list((folder / "rooms").glob("*/pdfs/*.pdf"))) >= 5 * 6
+    capsys.readouterr()
+    assert main(["bench", "report", str(folder), "-o", str(tmp_path / "report")]) == 0
+    assert "| contracts | 8K | rlm | 5 | 1.000 |" in capsys.readouterr().out

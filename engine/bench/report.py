@@ -39,6 +39,7 @@ class Row:
     completion_tokens: float
     cost_usd: float | None  # None when some answers were not priced
     wall_s: float
+    citation_score: float | None = None   # contracts: citations verified on a gold page
 
 
 def rows(results: list[dict[str, Any]]) -> list[Row]:
@@ -57,8 +58,15 @@ def rows(results: list[dict[str, Any]]) -> list[Row]:
             statistics.fmean(r["prompt_tokens"] for r in group),
             statistics.fmean(r["completion_tokens"] for r in group),
             None if any(c is None for c in costs) else statistics.fmean(costs),  # type: ignore[arg-type]
-            statistics.fmean(r["wall_s"] for r in group)))
+            statistics.fmean(r["wall_s"] for r in group),
+            _citation_mean(group)))
     return table
+
+
+def _citation_mean(group: list[dict[str, Any]]) -> float | None:
+    """The mean citation score of a group whose results have one (the contracts task)."""
+    cited = [float(r["citation_score"]) for r in group if r.get("citation_score") is not None]
+    return statistics.fmean(cited) if cited else None
 
 
 def tokens_label(tokens: int) -> str:
@@ -74,14 +82,16 @@ def markdown(table: list[Row], title: str = "Benchmark report",
     lines = [f"# {title}", "",
              "Mean score per question (0 to 1) with a bootstrap 95% interval; calls, tokens, "
              "cost and wall time are means per question. \"Did not fit\": questions whose "
-             "prompt was longer than the model's window (scored 0).", "",
-             "| task | length | method | questions | score | 95% interval | did not fit | "
-             "calls | input tokens | output tokens | cost | wall time |",
-             "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+             "prompt was longer than the model's window (scored 0). \"Citations\" (contracts): "
+             "the share of the answer's citations whose quote was verified on a gold page.", "",
+             "| task | length | method | questions | score | 95% interval | citations | "
+             "did not fit | calls | input tokens | output tokens | cost | wall time |",
+             "|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in table:
         cost = "unpriced" if r.cost_usd is None else f"${r.cost_usd:.4f}"
+        cited = "–" if r.citation_score is None else f"{r.citation_score:.3f}"
         lines.append(f"| {r.task} | {tokens_label(r.tokens)} | {r.method} | {r.n} | "
-                     f"{r.mean:.3f} | {r.low:.3f}–{r.high:.3f} | {r.did_not_fit} | "
+                     f"{r.mean:.3f} | {r.low:.3f}–{r.high:.3f} | {cited} | {r.did_not_fit} | "
                      f"{r.calls:.1f} | {r.prompt_tokens:,.0f} | {r.completion_tokens:,.0f} | "
                      f"{cost} | {r.wall_s:.1f} s |")
     if charts:

@@ -36,8 +36,14 @@ def test_rows_group_by_task_length_and_method() -> None:
     assert rows["rlm"].mean == 0.5 and rows["rlm"].cost_usd == 0.02 and rows["rlm"].n == 2
     assert rows["direct"].did_not_fit == 1 and rows["direct"].cost_usd is None
     text = report.markdown(report.rows(results))
-    assert "| needle | 8K | direct | 1 | 0.000 | 0.000–0.000 | 1 |" in text
+    assert "| needle | 8K | direct | 1 | 0.000 | 0.000–0.000 | – | 1 |" in text
     assert "unpriced" in text
+    contracts = [{**base, "task": "contracts", "method": "rlm", "score": 1.0, "cost_usd": 0.0,
+                  "citation_score": c} for c in (1.0, 0.5)]
+    row, = report.rows(contracts)
+    assert row.citation_score == 0.75 and rows["rlm"].citation_score is None
+    assert "| contracts | 8K | rlm | 2 | 1.000 | 1.000–1.000 | 0.750 | 0 |" in \
+        report.markdown([row])
 
 
 def test_chunks_keep_whole_lines_and_bm25_finds_the_needle() -> None:

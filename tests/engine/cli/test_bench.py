@@ -129,7 +129,7 @@ def test_a_prompt_longer_than_the_window_did_not_fit_and_scores_zero(
                                                                        "did_not_fit")
     assert (retrieval["fit"], retrieval["score"]) == (True, 1.0)
     main(["bench", "report", str(folder)])
-    assert "| needle | 16K | direct | 1 | 0.000 | 0.000–0.000 | 1 |" in capsys.readouterr().out
+    assert "| needle | 16K | direct | 1 | 0.000 | 0.000–0.000 | – | 1 |" in capsys.readouterr().out
 
 
 def test_mistakes_are_said_in_plain_words(tmp_path: Path,

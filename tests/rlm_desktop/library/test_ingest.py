@@ -48,7 +48,9 @@ def test_dropping_a_folder_fills_the_table(qtbot: Any, window: Any, tmp_path: Pa
     assert "enter its password" in rows["locked.pdf"]["tip"]
     assert "Added 4 files (6 pages)" in library.message.text()
     assert "1 file could not be read" in library.message.text()
-    assert library.summary.text().startswith("“default”: 5 documents · 6 pages")
+    # The summary comes with the collections' reply, which may land after the table's.
+    qtbot.waitUntil(lambda: library.summary.text().startswith("“default”: 5 documents · 6 pages"),
+                    timeout=REPLY_TIMEOUT_MS)
     assert not library.ingest_bar.isVisible()
     # The locked file asks for its password; the right one brings it in.
     qtbot.waitUntil(lambda: getattr(library, "password_dialog", None) is not None)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+from engine import bundle
+
+RESOURCES = bundle.resources_dir()
 ICON_DIR = RESOURCES / "icons"
 APP_ICON = RESOURCES / "app.svg"
 _SIZES = (16, 20, 24, 32, 48, 64)

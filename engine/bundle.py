@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+# The bundle's executable started with one of these first arguments becomes the REPL child
+# (a standard-library-only interpreter) or the GUI's engine worker; packaging/launcher.py
+# reads them before it imports anything of the project.
+REPL_CHILD_FLAG = "--rlm-repl-child"
+WORKER_FLAG = "--rlm-engine-worker"
 
 
 def frozen() -> bool:
@@ -28,3 +35,18 @@ def data_dir() -> Path:
 def resources_dir() -> Path:
     """The icons, screenshots and the demo."""
     return data_dir() / "resources"
+
+
+def python_command(python: str) -> list[str]:
+    """The start of a command running a script on the standard library only: ``python -I -S
+    -X utf8``, or the bundle's own executable in its REPL child mode (it has no ``python``)."""
+    if frozen() and os.path.realpath(python) == os.path.realpath(sys.executable):
+        return [python, REPL_CHILD_FLAG]
+    return [python, "-I", "-S", "-X", "utf8"]
+
+
+def worker_command() -> list[str]:
+    """How the app starts its engine worker."""
+    if frozen():
+        return [sys.executable, WORKER_FLAG]
+    return [sys.executable, "-m", "engine.worker"]

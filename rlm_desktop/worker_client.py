@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 import engine
+from engine import bundle
 from rlm_desktop.replies import Hello
 
 Callback = Callable[[dict[str, Any]], None]
@@ -39,8 +40,9 @@ class _Pending:
 
 
 def default_command() -> list[str]:
-    """How the worker is started: this interpreter running ``engine.worker``."""
-    return [sys.executable, "-m", "engine.worker"]
+    """How the worker is started: this interpreter running ``engine.worker`` (or the bundle's
+    executable in its worker mode)."""
+    return bundle.worker_command()
 
 
 class WorkerClient(QObject):

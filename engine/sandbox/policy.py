@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from engine import bundle
 from engine.config import SandboxSettings, settings_path
 from engine.errors import SandboxError
 
@@ -112,8 +113,11 @@ def child_command(python: str, child_path: Path, context_path: Path, documents_p
     policy = child_policy(settings, context_path=context_path, documents_path=documents_path,
                           workdir=cwd, probe=probe, child_dir=child_path.parent,
                           simulate=simulate)
-    command = [python, "-I", "-S", "-X", "utf8", str(child_path), str(context_path),
+    command = [*bundle.python_command(python), str(child_path), str(context_path),
                str(documents_path)]
+    if bundle.frozen():
+        # The bundle's archive of modules is inside its executable, read on each import.
+        policy["read"].append(os.path.realpath(sys.executable))
     if macos.available() and not {"all", "sandbox_exec"} & set(simulate):
         policy["launcher"] = "sandbox-exec"
         command = macos.wrap(command, [*policy["read"], *interpreter_read_paths(python),
@@ -126,6 +130,8 @@ def interpreter_read_paths(python: str) -> list[str]:
     """Where an interpreter's standard library lives, for profiles built by the host."""
     if os.path.realpath(python) == os.path.realpath(sys.executable):
         prefixes = [sys.base_prefix, sys.prefix, sys.exec_prefix]
+        if bundle.frozen():
+            prefixes.append(os.path.dirname(os.path.realpath(sys.executable)))
     else:
         prefixes = [str(Path(os.path.realpath(python)).parent.parent)]
     return list(dict.fromkeys(prefixes))

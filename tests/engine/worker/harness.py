@@ -43,10 +43,12 @@ class Reply:
 class WorkerProcess:
     """One worker; lines are read by a thread and sorted by request id."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, *,
+                 command: list[str] | None = None, cwd: Path = ROOT) -> None:
         self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "engine.worker"], cwd=ROOT, env=env or os.environ.copy(),
+            command or [sys.executable, "-m", "engine.worker"], cwd=cwd,
+            env=env or os.environ.copy(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_file)
         self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.raw: list[bytes] = []

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import Distribution, PackageMetadata
 from pathlib import Path, PurePosixPath
 
-from engine import __version__
+from engine import __version__, bundle
 from engine.errors import ConfigError
 from engine.notices.fixed import fixed_notices
 from engine.notices.model import Notice, clean
@@ -22,7 +22,34 @@ NOTICES_FILE = "THIRD-PARTY-NOTICES.txt"
 _LICENCE_NAME = re.compile(r"(LICEN[CS]E|COPYING|NOTICE)", re.IGNORECASE)
 
 __all__ = ["LICENCE_EXPRESSION", "LICENCE_WORDS", "NOTICES_FILE", "Notice", "notices",
-           "notices_text", "runtime_distributions", "write_notices"]
+           "notices_text", "program_licence", "runtime_distributions", "shipped_notices",
+           "write_notices"]
+
+
+def shipped_notices() -> Path | None:
+    """The notices file the bundle ships beside LICENSE; None when there is none (a checkout
+    or an installed package: then notices_text() makes them)."""
+    path = bundle.data_dir() / NOTICES_FILE
+    return path if path.is_file() else None
+
+
+def program_licence() -> str | None:
+    """The text of the program's own LICENSE: beside the program (a checkout, the bundle),
+    else in its installed package information; None when neither has it."""
+    path = bundle.data_dir() / "LICENSE"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    dist = _finder(None)(PROGRAM)
+    for name in ("licenses/LICENSE", "LICENSE"):
+        try:
+            text = dist.read_text(name) if dist is not None else None
+        except (OSError, UnicodeDecodeError):
+            text = None
+        if text:
+            return text
+    return None
 
 
 def _finder(path: Sequence[str] | None) -> Callable[[str], Distribution | None]:

@@ -167,3 +167,17 @@ def test_the_project_licence_matches() -> None:
     licence = (ROOT / "LICENSE").read_bytes()
     # The canonical text from gnu.org, unchanged.
     assert hashlib.md5(licence).hexdigest() == "eb1e647870add0502f8f010b19de32af"
+
+
+def test_what_the_program_ships_beside_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    from engine import bundle
+
+    monkeypatch.setattr(bundle, "data_dir", lambda: tmp_path)
+    monkeypatch.setattr(notices, "PROGRAM", "no-such-program-installed")
+    assert notices.shipped_notices() is None
+    assert notices.program_licence() is None
+    (tmp_path / "LICENSE").write_text("the licence", encoding="utf-8")
+    (tmp_path / "THIRD-PARTY-NOTICES.txt").write_text("the notices", encoding="utf-8")
+    assert notices.shipped_notices() == tmp_path / "THIRD-PARTY-NOTICES.txt"
+    assert notices.program_licence() == "the licence"

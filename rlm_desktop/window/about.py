@@ -41,7 +41,7 @@ class TextViewer(QDialog):
         self.setWindowTitle(title)
         self.text_view = QPlainTextEdit()
         self.text_view.setReadOnly(True)
-        self.text_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.text_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text_view.setAccessibleName(title)
         self.text_view.setPlainText(text)

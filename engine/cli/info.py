@@ -150,6 +150,15 @@ def _tokens_a_question_needs() -> int:
     return TokenGauge().tokens(SYSTEM_PROMPT) + 500 + RUN_HEADROOM_TOKENS
 
 
+def licence_info() -> dict[str, Any]:
+    """The program's licence and where its third-party notices are (None: made from the
+    installed packages, by ``python -m engine.notices -``)."""
+    from engine.notices import LICENCE_EXPRESSION, shipped_notices
+
+    path = shipped_notices()
+    return {"licence": LICENCE_EXPRESSION, "third_party_notices": str(path) if path else None}
+
+
 def gather_info() -> dict[str, Any]:
     from engine.ingest.readers.about import reader_list
     from engine.ingest.readers.pdf import tesseract_status
@@ -159,7 +168,7 @@ def gather_info() -> dict[str, Any]:
             "store": store_info(),
             "versions": versions(), "ocr": tesseract_status(), "sandbox": sandbox_info(),
             "keyring": secrets.keyring_status(), "executable": sys.executable,
-            "readers": reader_list()}
+            "readers": reader_list(), "licence": licence_info()}
 
 
 def _n(count: int, noun: str) -> str:
@@ -224,6 +233,9 @@ def render_info(info: dict[str, Any]) -> str:
     keyring = info["keyring"]
     lines.append(f"keyring          {'usable' if keyring.get('usable') else 'NOT usable'}: "
                  f"{keyring.get('detail')}")
+    licence = info["licence"]
+    lines.append(f"licence          {licence['licence']}; third-party notices: "
+                 f"{licence['third_party_notices'] or 'generated from the installed packages'}")
     return "\n".join(lines)
 
 

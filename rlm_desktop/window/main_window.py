@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPlainTextEdit,
     QSplitter,
     QTabWidget,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import engine
 from engine.config import config_dir
 from rlm_desktop.advice import in_app
 from rlm_desktop.ask.panel import AskPanel
@@ -40,6 +38,7 @@ from rlm_desktop.replies import (
 from rlm_desktop.viewer.panel import SourceViewer
 from rlm_desktop.widgets.icons import app_icon, icon
 from rlm_desktop.widgets.safe_text import safe_tooltip
+from rlm_desktop.window.about import show_about
 from rlm_desktop.window.banner import Banner, BannerAction
 from rlm_desktop.window.demo import ACTION_TEXT, Demo
 from rlm_desktop.window.exports import WindowExports
@@ -528,16 +527,7 @@ class MainWindow(QMainWindow):
             self.banner.hide()
 
     def show_about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "About RLM Desktop",
-                          f"<b>RLM Desktop {engine.__version__}</b><p>Ask questions of a "
-                          "whole document set with Recursive Language Models, and check "
-                          "every answer: each step the model takes, the questions it "
-                          "hands to a helper model and their cost are shown as it "
-                          "works.</p>",
-                          QMessageBox.StandardButton.Close, self)
-        box.setIconPixmap(app_icon().pixmap(64, 64))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        show_about(self)
 
     # --- drag and drop ------------------------------------------------------------------
 

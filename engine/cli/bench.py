@@ -44,7 +44,7 @@ def add_commands(commands: Any) -> None:
         "bench", help="measure how well a model answers over long texts (needle, aggregate, "
         "pairs, contracts)", description="generate: make questions and their answers from a seed; "
         "context DIR ID: print a question's text; run DIR: answer them with each method and "
-        "score; report DIR: scores with 95%% intervals, calls, tokens, cost and time.")
+        "score; report DIR: scores with 95% intervals, calls, tokens, cost and time.")
     actions = bench.add_subparsers(dest="bench_action", metavar="ACTION",
                                    parser_class=type(bench))
     generate = actions.add_parser("generate", help="make a benchmark folder from a seed")

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging.load import PACKAGING
+from tests.packaging.load import PACKAGING, load
 
 LINUX = PACKAGING / "linux"
 VALIDATOR = shutil.which("desktop-file-validate")
+icons = load("icons")
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="a POSIX shell script")
 
@@ -43,8 +44,8 @@ class Home:
 
 
 def make_bundle(folder: Path, version: str, extra: str | None = None) -> Path:
-    """A stand-in for the unpacked tarball: two tiny executables, _internal/, the icons,
-    the desktop template and the real install.sh."""
+    """A stand-in for the unpacked tarball: two tiny executables and _internal/, with the real
+    icons, desktop template and install.sh."""
     bundle = folder / "rlm-desktop"
     (bundle / "_internal").mkdir(parents=True)
     for name in ("rlm", "rlm-desktop"):
@@ -56,8 +57,7 @@ def make_bundle(folder: Path, version: str, extra: str | None = None) -> Path:
         (bundle / "_internal" / extra).write_text(extra, encoding="utf-8")
     for name in ("LICENSE", "THIRD-PARTY-NOTICES.txt"):
         (bundle / name).write_text(name, encoding="utf-8")
-    shutil.copyfile(PACKAGING.parent / "resources" / "app.svg", bundle / "rlm-desktop.svg")
-    (bundle / "rlm-desktop.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    icons.linux_icons(bundle)  # as packaging/build.py does
     shutil.copyfile(LINUX / "rlm-desktop.desktop", bundle / "rlm-desktop.desktop")
     shutil.copyfile(LINUX / "install.sh", bundle / "install.sh")
     (bundle / "install.sh").chmod(0o755)
@@ -150,7 +150,7 @@ def test_install_reinstall_and_uninstall(tmp_path: Path, home_name: str) -> None
     assert ran.stdout == "fake rlm v1 info\n"
 
     second = make_bundle(tmp_path / "download2", "v2")
-    done = run(["sh", str(second / "install.sh")], home, cwd=second)
+    done = run(["sh", "./install.sh"], home, cwd=second)
     assert done.returncode == 0, done.stderr
     assert run([str(home.bin / "rlm"), "info"], home, cwd=tmp_path).stdout == "fake rlm v2 info\n"
     assert not (home.app / "_internal" / "only-in-v1.txt").exists(), "replaced, not merged"
@@ -275,3 +275,20 @@ def test_install_sh_is_posix_sh() -> None:
         linted = subprocess.run([shellcheck, "-s", "sh", str(LINUX / "install.sh")],
                                 capture_output=True, text=True, timeout=60)
         assert linted.returncode == 0, linted.stdout
+
+
+@pytest.mark.parametrize("xdg_data_home", [None, "", "relative/share"])
+def test_without_a_usable_xdg_data_home_it_uses_local_share(tmp_path: Path,
+                                                            xdg_data_home: str | None) -> None:
+    home = Home(tmp_path / "home")
+    bundle = make_bundle(tmp_path / "download", "v1")
+    env = home.env()
+    del env["XDG_DATA_HOME"]
+    if xdg_data_home is not None:
+        env["XDG_DATA_HOME"] = xdg_data_home
+    done = subprocess.run([str(bundle / "install.sh")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (home.root / ".local" / "share" / "rlm-desktop" / "app" / "rlm").is_file()
+    assert home.entry.is_file()
+    assert not (tmp_path / "relative").exists()

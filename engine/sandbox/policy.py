@@ -131,7 +131,10 @@ def interpreter_read_paths(python: str) -> list[str]:
     if os.path.realpath(python) == os.path.realpath(sys.executable):
         prefixes = [sys.base_prefix, sys.prefix, sys.exec_prefix]
         if bundle.frozen():
-            prefixes.append(os.path.dirname(os.path.realpath(sys.executable)))
+            executable = Path(os.path.realpath(sys.executable))
+            prefixes.append(str(executable.parent))
+            if sys.platform == "darwin":  # an .app keeps its data in Contents/Resources
+                prefixes.append(str(executable.parent.parent / "Resources"))
     else:
         prefixes = [str(Path(os.path.realpath(python)).parent.parent)]
     return list(dict.fromkeys(prefixes))

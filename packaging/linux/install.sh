@@ -2,13 +2,13 @@
 # Installs RLM Desktop for the current user, without administrator rights, from the unpacked
 # rlm-desktop folder this script sits in; `install.sh --uninstall` removes it again.
 # POSIX sh. What it writes (and all that --uninstall removes):
-#   $XDG_DATA_HOME/rlm-desktop/app/                          the program (a copy of this folder)
+#   $XDG_DATA_HOME/rlm-desktop-program/app/                  the program (a copy of this folder)
 #   $XDG_DATA_HOME/applications/rlm-desktop.desktop          the menu entry
 #   $XDG_DATA_HOME/icons/hicolor/256x256/apps/rlm-desktop.png
 #   $XDG_DATA_HOME/icons/hicolor/scalable/apps/rlm-desktop.svg
 #   ~/.local/bin/rlm, ~/.local/bin/rlm-desktop               links to the program
 # ($XDG_DATA_HOME is ~/.local/share unless set.) The library, settings and saved analyses
-# are the user's data and are never touched: they live in $XDG_DATA_HOME/rlm-desktop (beside app/)
+# are the user's data and are never touched: they live in $XDG_DATA_HOME/rlm-desktop (apart from the program)
 # and $XDG_CONFIG_HOME/rlm-desktop; `rlm info` prints the folders.
 
 set -eu
@@ -49,7 +49,9 @@ data_home=$(xdg_dir "${XDG_DATA_HOME:-}" "$HOME/.local/share")
 config_home=$(xdg_dir "${XDG_CONFIG_HOME:-}" "$HOME/.config")
 data_dir=$data_home/$NAME
 config_dir=$config_home/$NAME
-app_dir=$data_dir/app
+# The program apart from the data folder: deleting the data never deletes the program.
+program_dir=$data_home/$NAME-program
+app_dir=$program_dir/app
 applications=$data_home/applications
 desktop_file=$applications/$NAME.desktop
 hicolor=$data_home/icons/hicolor
@@ -109,22 +111,22 @@ install_app() {
         *'
 '*) fail "The folder $data_home has a line break in its name; set XDG_DATA_HOME to another folder." ;;
     esac
-    mkdir -p "$data_dir"
-    installed=$(cd "$data_dir" && if [ -d app ]; then cd app && pwd -P; fi)
+    mkdir -p "$program_dir"
+    installed=$(cd "$program_dir" && if [ -d app ]; then cd app && pwd -P; fi)
     if [ "$installed" = "$here" ]; then
         fail "This is the installed copy. To update, run install.sh from a newly unpacked download; to remove the program, run: $0 --uninstall"
     fi
 
     # Copy beside the old version, then swap, so a failed copy leaves the old one working.
-    rm -rf "$data_dir"/.app-new.* "$data_dir"/.app-old.*
-    staging=$(mktemp -d "$data_dir/.app-new.XXXXXX")
+    rm -rf "$program_dir"/.app-new.* "$program_dir"/.app-old.*
+    staging=$(mktemp -d "$program_dir/.app-new.XXXXXX")
     trap 'rm -rf "$staging"' EXIT
     trap 'exit 1' HUP INT TERM
     say "Copying the program to $app_dir ..."
-    cp -RPp "$here/." "$staging/" || fail "Could not copy the program into $data_dir (is the disk full?)."
+    cp -RPp "$here/." "$staging/" || fail "Could not copy the program into $program_dir (is the disk full?)."
     chmod 755 "$staging"
     if [ -e "$app_dir" ]; then
-        old=$data_dir/.app-old.$$
+        old=$program_dir/.app-old.$$
         mv "$app_dir" "$old"
         if ! mv "$staging" "$app_dir"; then
             mv "$old" "$app_dir"
@@ -202,8 +204,8 @@ uninstall_app() {
         rm -rf "$app_dir"
         removed=1
     fi
-    rm -rf "$data_dir"/.app-new.* "$data_dir"/.app-old.*
-    rmdir "$data_dir" 2>/dev/null || true  # only when no data was ever kept there
+    rm -rf "$program_dir"/.app-new.* "$program_dir"/.app-old.*
+    rmdir "$program_dir" 2>/dev/null || true
     refresh_caches
     if [ "$removed" = 1 ]; then
         say "Removed RLM Desktop."

@@ -25,7 +25,7 @@ class Home:
         self.root = root
         self.data = root / ".local" / "share"
         self.config = root / ".config"
-        self.app = self.data / "rlm-desktop" / "app"
+        self.app = self.data / "rlm-desktop-program" / "app"
         self.entry = self.data / "applications" / "rlm-desktop.desktop"
         self.png = self.data / "icons" / "hicolor" / "256x256" / "apps" / "rlm-desktop.png"
         self.svg = self.data / "icons" / "hicolor" / "scalable" / "apps" / "rlm-desktop.svg"
@@ -154,7 +154,7 @@ def test_install_reinstall_and_uninstall(tmp_path: Path, home_name: str) -> None
     assert done.returncode == 0, done.stderr
     assert run([str(home.bin / "rlm"), "info"], home, cwd=tmp_path).stdout == "fake rlm v2 info\n"
     assert not (home.app / "_internal" / "only-in-v1.txt").exists(), "replaced, not merged"
-    assert sorted(p.name for p in home.app.parent.iterdir()) == ["app", "library.sqlite"]
+    assert sorted(p.name for p in home.app.parent.iterdir()) == ["app"]
 
     done = run([str(home.app / "install.sh"), "--uninstall"], home, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -252,7 +252,7 @@ def test_the_desktop_template() -> None:
     assert (LINUX / "rlm-desktop.desktop").read_text(encoding="utf-8").startswith(
         "[Desktop Entry]\n")
     assert values["Type"] == "Application"
-    assert values["Categories"] == "Office;Utility;"
+    assert values["Categories"] == "Office;"  # one main category: it is listed once
     assert "MimeType" not in values  # the app opens no file given on its command line
     assert {values["Exec"], values["TryExec"], values["Icon"]} == {
         "@EXEC@", "@TRYEXEC@", "@ICON@"}
@@ -289,6 +289,6 @@ def test_without_a_usable_xdg_data_home_it_uses_local_share(tmp_path: Path,
     done = subprocess.run([str(bundle / "install.sh")], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert (home.root / ".local" / "share" / "rlm-desktop" / "app" / "rlm").is_file()
+    assert (home.root / ".local" / "share" / "rlm-desktop-program" / "app" / "rlm").is_file()
     assert home.entry.is_file()
     assert not (tmp_path / "relative").exists()

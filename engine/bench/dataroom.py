@@ -9,7 +9,8 @@ from typing import Any
 
 from engine.bench import contracts
 from engine.errors import ConfigError
-from engine.ingest.pipeline import IngestOptions, ingest
+from engine.ingest.options import IngestOptions
+from engine.ingest.pipeline import ingest
 from engine.rlm.verify import PageIndex
 from engine.store.contexts import CachedContext, prepare_context
 from engine.store.library import Library

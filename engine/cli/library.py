@@ -18,8 +18,10 @@ from engine.cli.ingest_progress import IngestDisplay
 from engine.cli.terminal import json_text, printable
 from engine.errors import ConfigError
 from engine.ingest.formats import SUPPORTED_TEXT
-from engine.ingest.pipeline import IngestOptions, IngestReport, describe, ingest
+from engine.ingest.options import IngestOptions
+from engine.ingest.pipeline import ingest
 from engine.ingest.pool import DEFAULT_TIMEOUT_S
+from engine.ingest.report import IngestReport, describe
 from engine.store.contexts import CachedContext, prepare_context
 from engine.store.library import DEFAULT_COLLECTION, FAILED, DocumentRecord, Library
 

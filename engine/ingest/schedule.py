@@ -5,12 +5,20 @@ one; that buys nothing while other files wait to keep the other workers busy. So
 file that may be read in ranges is handed out whole while the files after it are at
 least as many as the workers and add up to at least as much as it for each other
 worker (sizes in bytes stand for the work); only the last ones are split, so the
-workers finish together.
+workers finish together. The first task of such a file reads FIRST_RANGE_PAGES and
+learns the page count; the rest goes out in ranges (``split_ranges``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+
+# One of the last files read in ranges has a first task that reads this many pages and
+# learns the page count; the rest of a longer one is read in ranges of at least
+# RANGE_MIN_PAGES by all workers at once (split_ranges).
+FIRST_RANGE_PAGES = 32
+RANGE_MIN_PAGES = 24
 
 
 def read_whole(size: int, later: Iterable[int], workers: int) -> bool:
@@ -25,3 +33,18 @@ def read_whole(size: int, later: Iterable[int], workers: int) -> bool:
         if count >= workers and total >= (workers - 1) * size:
             return True
     return False
+
+
+def split_ranges(start: int, total: int, workers: int) -> list[tuple[int, int]]:
+    """Page ranges for the rest of a long document, largest first: each a worker's share of
+    what is left, never under RANGE_MIN_PAGES (each range opens the file again) and no
+    sliver at the end, so the workers finish it together (320 pages, 2 workers: 160, 80,
+    40, 24, 16)."""
+    ranges = []
+    while start < total:
+        size = max(RANGE_MIN_PAGES, math.ceil((total - start) / max(1, workers)))
+        if total - (start + size) < RANGE_MIN_PAGES // 2:
+            size = total - start
+        ranges.append((start, start + size))
+        start += size
+    return ranges

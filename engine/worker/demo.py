@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from engine import events as ev
-from engine.ingest.pipeline import IngestOptions, ingest
+from engine.ingest.options import IngestOptions
+from engine.ingest.pipeline import ingest
 from engine.rlm.citations import Citation, format_marker, replace_markers
 from engine.store.library import FAILED, Library
 from engine.worker.runs import _log_record

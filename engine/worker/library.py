@@ -9,7 +9,9 @@ from typing import Any
 
 from engine import events as ev
 from engine.errors import ConfigError
-from engine.ingest.pipeline import IngestOptions, IngestReport, describe, ingest
+from engine.ingest.options import IngestOptions
+from engine.ingest.pipeline import ingest
+from engine.ingest.report import IngestReport, describe
 from engine.store.library import DEFAULT_COLLECTION, MISSING, Library, check_collection_name
 from engine.worker.state import (
     Request,

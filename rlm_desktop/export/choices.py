@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from rlm_desktop.run.blocks import muted_label
 from rlm_desktop.run.format import one_line
+from rlm_desktop.widgets.save_dialog import file_name
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,7 @@ def format_of(path: str) -> str | None:
 
 def suggested_name(question: str, fmt: str) -> str:
     """"Answer - Which clauses limit liability.docx": a file name any system accepts."""
-    words = "".join(c if c.isalnum() or c in " -_,.'()" else " " for c in question)
-    words = " ".join(words.split()).strip(" .")[:60].rstrip(" .")
-    return f"Answer - {words}.{fmt}" if words else f"Answer.{fmt}"
+    return file_name("Answer", question, fmt)
 
 
 class ExportChoices(QDialog):

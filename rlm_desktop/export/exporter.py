@@ -9,12 +9,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from rlm_desktop.advice import in_app
 from rlm_desktop.export.choices import BY_FORMAT, KINDS, ExportChoices, format_of, suggested_name
 from rlm_desktop.replies import ExportResult
+from rlm_desktop.widgets.save_dialog import documents_folder, save_dialog
 from rlm_desktop.worker_client import WorkerClient
 
 
@@ -25,11 +26,6 @@ class ExportTarget:
     run_id: str
     question: str = ""
     log: str | None = None
-
-
-def _default_folder() -> str:
-    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) \
-        or str(Path.home())
 
 
 class Exporter(QObject):
@@ -87,29 +83,12 @@ class Exporter(QObject):
 
     def choose_file(self, target: ExportTarget, fmt: str, full_record: bool) -> None:
         """The save dialog, opened on the last folder used, the kind chosen already picked."""
-        dialog = QFileDialog(self._parent, "Export the answer")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilters([kind.name_filter for kind in KINDS])
-        dialog.selectNameFilter(BY_FORMAT[fmt].name_filter)
-        dialog.setDefaultSuffix(fmt)
-        dialog.setDirectory(str(self._remembered("folder", "") or _default_folder()))
-        dialog.selectFile(suggested_name(target.question, fmt))
-
-        def filter_chosen(name_filter: str) -> None:
-            kind = next((k for k in KINDS if k.name_filter == name_filter), None)
-            if kind is not None:
-                dialog.setDefaultSuffix(kind.format)
-
-        def selected(path: str) -> None:
-            kind = next((k.format for k in KINDS if k.name_filter == dialog.selectedNameFilter()),
-                        fmt)
-            self.write(target, path, kind, full_record)
-
-        dialog.filterSelected.connect(filter_chosen)
-        dialog.fileSelected.connect(selected)
+        dialog = save_dialog(
+            self._parent, "Export the answer", [(k.format, k.name_filter) for k in KINDS], fmt,
+            str(self._remembered("folder", "") or documents_folder()),
+            suggested_name(target.question, fmt),
+            lambda path, kind: self.write(target, path, kind, full_record))
         dialog.finished.connect(lambda _result: setattr(self, "file_dialog", None))
-        dialog.finished.connect(dialog.deleteLater)
         self.file_dialog = dialog
         dialog.open()
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, QStandardPaths, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from rlm_desktop.advice import in_app
+from rlm_desktop.widgets.save_dialog import documents_folder, file_name, save_dialog
 from rlm_desktop.worker_client import WorkerClient
 
 KINDS = (("xlsx", "Excel workbook (*.xlsx)"), ("csv", "CSV table (*.csv)"),
@@ -18,9 +19,8 @@ SUFFIXES = {f".{fmt}": fmt for fmt, _ in KINDS}
 
 
 def suggested_name(review_name: str, fmt: str) -> str:
-    words = "".join(c if c.isalnum() or c in " -_,.'()" else " " for c in review_name)
-    words = " ".join(words.split()).strip(" .")[:60].rstrip(" .")
-    return f"Review - {words}.{fmt}" if words else f"Review.{fmt}"
+    """"Review - Leases.xlsx": a file name any system accepts."""
+    return file_name("Review", review_name, fmt)
 
 
 class ReviewExporter(QObject):
@@ -40,31 +40,13 @@ class ReviewExporter(QObject):
     def _folder(self) -> str:
         folder = self._settings.value("review/export_folder", "", type=str) \
             if self._settings is not None else ""
-        return str(folder or QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation) or Path.home())
+        return str(folder or documents_folder())
 
     def start(self, review_id: str, review_name: str) -> None:
-        dialog = QFileDialog(self._parent, "Export the review")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setNameFilters([name for _, name in KINDS])
-        dialog.selectNameFilter(KINDS[0][1])
-        dialog.setDefaultSuffix("xlsx")
-        dialog.setDirectory(self._folder())
-        dialog.selectFile(suggested_name(review_name, "xlsx"))
-
-        def filter_chosen(name_filter: str) -> None:
-            fmt = next((f for f, name in KINDS if name == name_filter), "xlsx")
-            dialog.setDefaultSuffix(fmt)
-
-        def selected(path: str) -> None:
-            fmt = next((f for f, name in KINDS if name == dialog.selectedNameFilter()), "xlsx")
-            self.write(review_id, path, fmt)
-
-        dialog.filterSelected.connect(filter_chosen)
-        dialog.fileSelected.connect(selected)
+        dialog = save_dialog(self._parent, "Export the review", KINDS, "xlsx", self._folder(),
+                             suggested_name(review_name, "xlsx"),
+                             lambda path, fmt: self.write(review_id, path, fmt))
         dialog.finished.connect(lambda _result: setattr(self, "file_dialog", None))
-        dialog.finished.connect(dialog.deleteLater)
         self.file_dialog = dialog
         dialog.open()
 

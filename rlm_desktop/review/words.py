@@ -1,9 +1,13 @@
 """The Review view's words: answer types by their plain names, what each answer's status is
-called and which tone it is shown in, and money and progress as people read them."""
+called and which tone it is shown in, money and progress as people read them, and what an
+open review holds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from rlm_desktop.run.format import one_line
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,12 @@ def progress_words(done: int, total: int, cost_usd: float | None, failed: int = 
 
 def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'s' if count != 1 else ''}"
+
+
+def review_words(review: dict[str, Any], documents: int, questions: int) -> str:
+    """"Leases: 12 documents of “Leases” × 3 questions." — an open review in a line."""
+    where = (f"“{review.get('collection')}”" if review.get("collection")
+             else "chosen documents")
+    return (f"{one_line(str(review.get('name') or ''), 80)}: "
+            f"{plural(documents, 'document')} of {where} × "
+            f"{plural(questions, 'question')}.")

@@ -70,7 +70,7 @@ def readers(files: list[Path]) -> dict[str, Any]:
 
 
 def ingest(files: list[Path]) -> dict[str, Any]:
-    from engine.ingest.pipeline import IngestOptions
+    from engine.ingest.options import IngestOptions
     from engine.ingest.pipeline import ingest as run_ingest
     from engine.store.library import Library
 

@@ -237,7 +237,8 @@ def phase_ingest(files: list[Path], store: Path, workers: int | None,
                  label: str) -> dict[str, Any]:
     os.environ["XDG_DATA_HOME"] = str(store)
     sys.path.insert(0, str(ROOT))
-    from engine.ingest.pipeline import IngestOptions, ingest
+    from engine.ingest.options import IngestOptions
+    from engine.ingest.pipeline import ingest
     from engine.store.library import Library
 
     t0 = time.perf_counter()    # what `rlm ingest` does: open the store, ingest, close

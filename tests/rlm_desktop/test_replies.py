@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from engine.config import ModelSettings, Settings
-from engine.ingest.pipeline import Failure, IngestReport, describe
+from engine.ingest.report import Failure, IngestReport, describe
 from rlm_desktop.replies import (
     AskResult,
     Collection,

@@ -172,5 +172,5 @@ def unique_names(names: list[str]) -> list[str]:
 
 
 def _hash(data: bytes) -> str:
-    """As ``pipeline.file_hash`` hashes a file, so an attachment saved as a file is the same."""
+    """As ``plan.file_hash`` hashes a file, so an attachment saved as a file is the same."""
     return hashlib.blake2b(data, digest_size=32).hexdigest()

@@ -17,7 +17,7 @@ from engine.cli.main import main
 from engine.cli.progress import ProgressPrinter
 from engine.cli.show import render
 from engine.cli.terminal import json_text, printable
-from engine.ingest.pipeline import Failure, IngestReport
+from engine.ingest.report import Failure, IngestReport
 from engine.store.library import Library
 from tests.support.fake_openai import FakeOpenAI, by_model, sequence
 from tests.support.harness import ask_args, repl

@@ -16,7 +16,9 @@ import pymupdf
 import pytest
 
 from engine import events as ev
-from engine.ingest.pipeline import IngestOptions, IngestReport, ingest
+from engine.ingest.options import IngestOptions
+from engine.ingest.pipeline import ingest
+from engine.ingest.report import IngestReport
 from engine.store.library import Library
 from tests.engine.ingest.makers import CORPUS
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.ingest.pipeline import IngestOptions, ingest
+from engine.ingest.options import IngestOptions
+from engine.ingest.pipeline import ingest
 from engine.rlm.citations import format_marker
 from engine.rlm.verify import CitationStatus, PageIndex, check_citations
 from engine.store.contexts import prepare_context

@@ -16,16 +16,12 @@ from keyring.backends import null
 from engine import events as ev
 from engine import secrets
 from engine.errors import ConfigError
-from engine.ingest import pipeline
-from engine.ingest.pipeline import (
-    FIRST_RANGE_PAGES,
-    RANGE_MIN_PAGES,
-    IngestOptions,
-    describe,
-    ingest,
-    split_ranges,
-)
+from engine.ingest import batch, plan
+from engine.ingest.options import IngestOptions
+from engine.ingest.pipeline import ingest
 from engine.ingest.pool import ExtractionPool
+from engine.ingest.report import describe
+from engine.ingest.schedule import FIRST_RANGE_PAGES, RANGE_MIN_PAGES, split_ranges
 from engine.store.library import FAILED, MISSING, Library
 from tests.engine.ingest.makers import make_pdf, make_scanned_pdf
 
@@ -62,7 +58,7 @@ def no_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(ExtractionPool, "submit", refuse)
     monkeypatch.setattr(ExtractionPool, "warm_up", refuse)   # no worker is even started
-    monkeypatch.setattr(pipeline, "extract", refuse)
+    monkeypatch.setattr(plan, "extract", refuse)
 
 
 def test_first_ingest_stores_documents_pages_and_events(tmp_path: Path,
@@ -157,7 +153,7 @@ def test_a_newer_reader_reads_stored_documents_again(tmp_path: Path, library: Li
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     docs = folder_with_documents(tmp_path / "docs")
     ingest([docs], IngestOptions(ocr="off"), library=library)
-    monkeypatch.setattr(pipeline, "EXTRACTOR", "rlm-ingest/999")
+    monkeypatch.setattr(batch, "EXTRACTOR", "rlm-ingest/999")
     report = ingest([docs], IngestOptions(ocr="off"), library=library)
     assert len(report.ingested) + len(report.updated) == 3 and not report.unchanged
     assert {d.extractor for d in library.documents()} == {"rlm-ingest/999"}

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.ingest.pipeline import FIRST_RANGE_PAGES, IngestOptions, ingest
-from engine.ingest.schedule import read_whole
+from engine.ingest.options import IngestOptions
+from engine.ingest.pipeline import ingest
+from engine.ingest.schedule import FIRST_RANGE_PAGES, read_whole
 from engine.store.library import Library
 from tests.engine.ingest.hooks import PAGE_SECONDS
 from tests.engine.ingest.makers import make_pdf

@@ -54,14 +54,14 @@ def test_a_review_from_the_app(qtbot: Any, window: Any, configured: FakeOpenAI,
     add_leases(qtbot, window, tmp_path / "leases")
     window.review.show_review()
     panel = window.review.panel
-    assert panel.model.rowCount() == 3 and not panel.start_button.isEnabled()
+    assert panel.model.rowCount() == 3 and not panel.buttons.start_button.isEnabled()
     add_question(qtbot, panel, "What is the monthly rent?", "money", name="Rent")
     add_question(qtbot, panel, "Which law governs?", "choice", "English, New York")
     assert [c.name for c in panel.model.columns] == ["Rent", "Which law governs?"]
     assert "2 questions × 3 documents = 6 answers" in panel.scope_label.text()
-    assert panel.start_button.isEnabled()
+    assert panel.buttons.start_button.isEnabled()
 
-    panel.start_button.click()
+    panel.buttons.start_button.click()
     qtbot.waitUntil(lambda: panel.running, timeout=REPLY_TIMEOUT_MS)
     qtbot.waitUntil(lambda: not panel.running and bool(panel.last_outcome),
                     timeout=REPLY_TIMEOUT_MS)
@@ -69,7 +69,7 @@ def test_a_review_from_the_app(qtbot: Any, window: Any, configured: FakeOpenAI,
     assert panel.last_outcome["ran"] == 6 and panel.last_outcome["failed"] == 1
     assert panel.progress.text().startswith("5 of 6 answers · 1 failed · $")
     assert "Re-run failed asks again" in panel.note.text()
-    assert panel.rerun_button.isEnabled() and not panel.resume_button.isEnabled()
+    assert panel.buttons.rerun_button.isEnabled() and not panel.buttons.resume_button.isEnabled()
 
     rent, law = panel.model.columns
     docs = panel.model.rows
@@ -126,7 +126,7 @@ def test_a_review_from_the_app(qtbot: Any, window: Any, configured: FakeOpenAI,
 
     # Export to Excel through the save dialog.
     out = tmp_path / "leases review.xlsx"
-    panel.export_button.click()
+    panel.buttons.export_button.click()
     qtbot.waitUntil(lambda: panel.exporter.file_dialog is not None, timeout=5000)
     dialog = panel.exporter.file_dialog
     dialog.setDirectory(str(out.parent))
@@ -141,7 +141,7 @@ def test_a_review_from_the_app(qtbot: Any, window: Any, configured: FakeOpenAI,
     # Re-run the failed answer (the model now answers it); only it is asked.
     configured.set_script(lease_answers)
     asked = len(configured.requests)
-    panel.rerun_button.click()
+    panel.buttons.rerun_button.click()
     qtbot.waitUntil(lambda: not panel.running and panel.last_outcome.get("ran") == 1,
                     timeout=REPLY_TIMEOUT_MS)
     assert len(configured.requests) == asked + 1
@@ -152,9 +152,9 @@ def test_a_review_from_the_app(qtbot: Any, window: Any, configured: FakeOpenAI,
     review_id = panel.review_id
     panel.new_review()
     assert panel.review is None and panel.model.columnCount() == 1
-    qtbot.waitUntil(lambda: panel.reviews.findData(review_id) > 0, timeout=REPLY_TIMEOUT_MS)
-    panel.reviews.setCurrentIndex(panel.reviews.findData(review_id))
-    panel.reviews.activated.emit(panel.reviews.currentIndex())
+    qtbot.waitUntil(lambda: panel.picker.reviews.findData(review_id) > 0, timeout=REPLY_TIMEOUT_MS)
+    panel.picker.reviews.setCurrentIndex(panel.picker.reviews.findData(review_id))
+    panel.picker.reviews.activated.emit(panel.picker.reviews.currentIndex())
     qtbot.waitUntil(lambda: panel.review_id == review_id and len(panel.model.cells) == 6,
                     timeout=REPLY_TIMEOUT_MS)
     assert panel.model.index_of(docs[0].id, rent.id).data(Qt.ItemDataRole.ToolTipRole)
@@ -167,7 +167,7 @@ def test_a_review_from_the_app(qtbot: Any, window: Any, configured: FakeOpenAI,
     lease.trigger()
     assert len(panel.model.columns) > 5 and panel.model.count("") == 3 * len(
         panel.model.columns)
-    assert panel.start_button.isEnabled()
+    assert panel.buttons.start_button.isEnabled()
 
 
 def test_stop_keeps_the_answers_and_resume_finds_the_rest_with_a_new_question(
@@ -179,17 +179,17 @@ def test_stop_keeps_the_answers_and_resume_finds_the_rest_with_a_new_question(
     window.review.show_review()
     panel = window.review.panel
     panel.add_questions([{"question": "What is the monthly rent?", "kind": "money"}])
-    panel.start_button.click()
+    panel.buttons.start_button.click()
     qtbot.waitUntil(lambda: len(panel.model.cells) >= 1, timeout=REPLY_TIMEOUT_MS)
-    assert panel.stop_button.isEnabled() and not panel.questions.isEnabled()
+    assert panel.buttons.stop_button.isEnabled() and not panel.questions.isEnabled()
     assert " of 4 answers · $" in panel.progress.text()
-    panel.stop_button.click()
+    panel.buttons.stop_button.click()
     qtbot.waitUntil(lambda: not panel.running, timeout=10_000)
     assert panel.last_outcome["stopped"] == "cancelled"
     assert panel.note.text().startswith("Stopped by you after")
     found = panel.last_outcome["ran"]
     assert 1 <= found < 4
-    qtbot.waitUntil(lambda: panel.resume_button.isEnabled(), timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: panel.buttons.resume_button.isEnabled(), timeout=REPLY_TIMEOUT_MS)
 
     # A question added to the open review: Resume finds its answers and the missing rents.
     panel.add_questions([{"question": "Which law governs?", "kind": "choice",
@@ -197,12 +197,12 @@ def test_stop_keeps_the_answers_and_resume_finds_the_rest_with_a_new_question(
     qtbot.waitUntil(lambda: len(panel.model.columns) == 2, timeout=REPLY_TIMEOUT_MS)
     configured.set_script(lease_answers)
     asked = len(configured.requests)
-    panel.resume_button.click()
+    panel.buttons.resume_button.click()
     qtbot.waitUntil(lambda: not panel.running and panel.last_outcome.get("stopped") is None
                     and panel.last_outcome.get("ran") == 8 - found, timeout=REPLY_TIMEOUT_MS)
     assert len(configured.requests) == asked + 8 - found      # nothing asked twice
     qtbot.waitUntil(lambda: len(panel.model.cells) == 8, timeout=REPLY_TIMEOUT_MS)
-    assert panel.model.count("answered") == 8 and not panel.resume_button.isEnabled()
+    assert panel.model.count("answered") == 8 and not panel.buttons.resume_button.isEnabled()
 
 
 def test_ask_about_this_table_sends_the_question_to_the_table(qtbot: Any, window: Any,
@@ -218,13 +218,13 @@ def test_ask_about_this_table_sends_the_question_to_the_table(qtbot: Any, window
     window.review.show_review()
     panel = window.review.panel
     add_question(qtbot, panel, "What is the monthly rent?", "money", name="Rent")
-    assert not panel.ask_button.isEnabled()              # nothing to ask about yet
-    panel.start_button.click()
+    assert not panel.buttons.ask_button.isEnabled()              # nothing to ask about yet
+    panel.buttons.start_button.click()
     qtbot.waitUntil(lambda: not panel.running and bool(panel.last_outcome),
                     timeout=REPLY_TIMEOUT_MS)
-    qtbot.waitUntil(panel.ask_button.isEnabled, timeout=REPLY_TIMEOUT_MS)
+    qtbot.waitUntil(panel.buttons.ask_button.isEnabled, timeout=REPLY_TIMEOUT_MS)
 
-    panel.ask_button.click()
+    panel.buttons.ask_button.click()
     ask = window.ask_panel
     assert window.review.tabs.currentWidget() is ask
     assert ask.scope_label.text().startswith("About the review table “")
@@ -257,7 +257,7 @@ def test_an_answer_can_be_asked_again_and_its_analysis_opened(qtbot: Any, window
     window.review.show_review()
     panel = window.review.panel
     add_question(qtbot, panel, "What is the monthly rent?", "money", name="Rent")
-    panel.start_button.click()
+    panel.buttons.start_button.click()
     qtbot.waitUntil(lambda: not panel.running and bool(panel.last_outcome),
                     timeout=REPLY_TIMEOUT_MS)
     qtbot.waitUntil(lambda: len(panel.model.cells) == 1, timeout=REPLY_TIMEOUT_MS)
@@ -288,14 +288,14 @@ def test_documents_added_to_the_library_later_join_the_review(qtbot: Any, window
     window.review.show_review()
     panel = window.review.panel
     add_question(qtbot, panel, "What is the monthly rent?", "money", name="Rent")
-    assert panel.budget.value() == 0.0 and panel.budget.isVisibleTo(panel)
-    panel.budget.setValue(2.0)                     # a spending limit for this review
-    panel.start_button.click()
+    assert panel.buttons.budget.value() == 0.0 and panel.buttons.budget.isVisibleTo(panel)
+    panel.buttons.budget.setValue(2.0)                     # a spending limit for this review
+    panel.buttons.start_button.click()
     qtbot.waitUntil(lambda: not panel.running and bool(panel.last_outcome),
                     timeout=REPLY_TIMEOUT_MS)
     assert panel.review is not None and panel.review["budget_usd"] == 2.0
-    assert not panel.budget.isVisibleTo(panel)
-    assert not panel.add_documents_button.isVisibleTo(panel)
+    assert not panel.buttons.budget.isVisibleTo(panel)
+    assert not panel.buttons.add_documents_button.isVisibleTo(panel)
 
     later = tmp_path / "later"
     later.mkdir()
@@ -304,13 +304,13 @@ def test_documents_added_to_the_library_later_join_the_review(qtbot: Any, window
     window.library.add_paths([str(later / "lease9.pdf")])
     qtbot.waitUntil(lambda: window.library.document_count() == 3
                     and not window.library.runner.running, timeout=REPLY_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: panel.add_documents_button.isVisibleTo(panel),
+    qtbot.waitUntil(lambda: panel.buttons.add_documents_button.isVisibleTo(panel),
                     timeout=REPLY_TIMEOUT_MS)
-    assert panel.add_documents_button.text() == "Add 1 new document"
-    panel.add_documents_button.click()
+    assert panel.buttons.add_documents_button.text() == "Add 1 new document"
+    panel.buttons.add_documents_button.click()
     qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=REPLY_TIMEOUT_MS)
     asked = len(configured.requests)
-    panel.resume_button.click()
+    panel.buttons.resume_button.click()
     qtbot.waitUntil(lambda: panel.running, timeout=REPLY_TIMEOUT_MS)
     qtbot.waitUntil(lambda: not panel.running, timeout=REPLY_TIMEOUT_MS)
     assert len(configured.requests) == asked + 1         # only the new document's answer

@@ -18,7 +18,8 @@ from engine.ingest.model import (
     ExtractOptions,
     ReadRequest,
 )
-from engine.ingest.pipeline import IngestOptions, ingest
+from engine.ingest.options import IngestOptions
+from engine.ingest.pipeline import ingest
 from engine.ingest.readers.legacyword import read_legacy_word
 from engine.rlm.citations import format_marker
 from engine.rlm.verify import PageIndex, check_citations

@@ -145,8 +145,10 @@ def denied_spawn_windows() -> bool | None:
         return None
     import _winapi
 
+    # The installers' bundle has no python: its executable prints its version and exits.
+    argument = "--version" if getattr(sys, "frozen", False) else "-c pass"
     try:
-        handles = _winapi.CreateProcess(sys.executable, f'"{sys.executable}" -c pass', None,
+        handles = _winapi.CreateProcess(sys.executable, f'"{sys.executable}" {argument}', None,
                                         None, False, 0x08000000, None, None, None)
     except OSError:
         return True

@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     if sys.platform.startswith("linux") and not args.no_archive:
         archive = linux_tarball(folder)
         print(f"Wrote {archive}: {archive.stat().st_size / MB:.0f} MB.")
+    if sys.platform == "win32" and not args.no_archive:
+        windows_installer(folder, args.work.resolve())
     source = source_archive(folder.parent)
     if source is not None:
         print(f"Wrote {source}: the source the bundle was built from (hand it over with the "
@@ -75,6 +77,10 @@ def build(dist: Path, work: Path) -> Path:
                     "--distpath", str(dist), "--workpath", str(work), str(SPEC)],
                    cwd=ROOT, env=env, check=True)
     folder = dist / NAME
+    if sys.platform == "darwin":
+        # The .app made from the folder; nothing may be added to a bundle that gets signed
+        # (LICENSE and the notices are in its Contents/Resources already).
+        return dist / "RLM Desktop.app"
     # Beside the executables too, where people look for them.
     shutil.copy2(ROOT / "LICENSE", folder / "LICENSE")
     shutil.copy2(notices, folder / "THIRD-PARTY-NOTICES.txt")
@@ -135,6 +141,19 @@ def source_archive(dist: Path) -> Path | None:
         print("Note: the checkout has uncommitted changes; the source archive holds the last "
               "commit only.", file=sys.stderr)
     return archive
+
+
+def windows_installer(folder: Path, work: Path) -> None:
+    """The Inno Setup installer, when Inno Setup's ``iscc`` is on the PATH."""
+    iscc = shutil.which("iscc") or shutil.which("ISCC")
+    if iscc is None:
+        print("No installer: Inno Setup's iscc is not on the PATH (see packaging/windows/"
+              "README.md); the folder works as it is.")
+        return
+    subprocess.run([iscc, f"/DAppVersion={_version()}", f"/DBundleDir={folder}",
+                    f"/DSetupIcon={work / 'assets' / 'rlm-desktop.ico'}",
+                    f"/DOutputDir={folder.parent}", str(HERE / "windows" / "rlm-desktop.iss")],
+                   check=True)
 
 
 def smoke(folder: Path) -> int:

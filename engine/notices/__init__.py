@@ -190,7 +190,9 @@ def notices_text(path: Sequence[str] | None = None) -> str:
         "",
         f"RLM Desktop is free software under the GNU Affero General Public License, version 3 "
         f"or (at your option) any later version ({LICENCE_EXPRESSION}); its text is in the "
-        "file LICENSE. It comes with no warranty.",
+        "file LICENSE. It comes with no warranty. Whoever gave you this copy must offer you "
+        f"its source code too: {PROGRAM}-{__version__}-source.tar.gz, which the build writes "
+        "beside the bundle.",
         "",
         f"It runs on the {len(every)} components below, each listed with its version, its "
         "licence, its web addresses and the full text of each licence file it ships.",

@@ -185,6 +185,41 @@ print(results)
     assert sandbox["enforced"] is True, sandbox
     assert all(sandbox["isolation"].values()), sandbox
 
+    # The answer taken away as Word and PDF files (python-docx's template, MuPDF's fonts).
+    for suffix in ("docx", "pdf"):
+        out = tmp_path / f"answer.{suffix}"
+        done = run(bundle, "rlm", "export", result["run_id"], "-o", str(out), env=env,
+                   cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    import docx
+    import pymupdf
+
+    assert "What is the project" in "\n".join(
+        p.text for p in docx.Document(str(tmp_path / "answer.docx")).paragraphs)
+    with pymupdf.open(tmp_path / "answer.pdf") as pdf:
+        assert "What is the project" in pdf[0].get_text()
+
+
+def test_a_review_table_runs_and_exports_to_excel(bundle: Path, env: dict[str, str],
+                                                 tmp_path: Path) -> None:
+    import openpyxl
+
+    folder = _sample_folder(tmp_path / "reports")
+    assert run(bundle, "rlm", "ingest", str(folder), "--collection", "smoke", "-q", env=env,
+               cwd=tmp_path, timeout=300).returncode == 0
+    reply = ('ANSWER: Blue Heron\nEXPLANATION: The report names the project.\nQUOTES:\n'
+             '- page 1: "The project is called Blue Heron."')
+    out = tmp_path / "review.xlsx"
+    with FakeOpenAI(by_model({"fake-sub": reply, "fake-root": reply})) as server:
+        done = run(bundle, "rlm", "review", "--collection", "smoke", "--column",
+                   "Code name", "--base-url", server.base_url, "--model", "fake-root",
+                   "--sub-model", "fake-sub", "-o", str(out), "--json", env=env,
+                   cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-4000:]
+    sheet = openpyxl.load_workbook(out).worksheets[0]
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert "Code name" in cells and "Blue Heron" in cells, cells
+
 
 def test_the_demo_opens_from_the_bundles_own_resources(bundle: Path, env: dict[str, str],
                                                       tmp_path: Path) -> None:

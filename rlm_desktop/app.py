@@ -31,7 +31,6 @@ def _run_gui(args: list[str]) -> int:
 
     import engine
     from rlm_desktop.garbage import GarbageCollector
-    from rlm_desktop.widgets.check_style import install as install_check_style
     from rlm_desktop.widgets.icons import app_icon
     from rlm_desktop.window.main_window import MainWindow
     from rlm_desktop.worker_client import WorkerClient
@@ -46,7 +45,6 @@ def _run_gui(args: list[str]) -> int:
     app.setApplicationVersion(engine.__version__)
     app.setDesktopFileName("rlm-desktop")
     app.setWindowIcon(app_icon())
-    install_check_style(app)   # tick boxes that stay visible in dark mode on Fusion
     GarbageCollector(app)   # automatic collection could free Qt objects inside a destructor
 
     client = WorkerClient(app)

@@ -19,6 +19,7 @@ from rlm_desktop.library.model import (
     LibraryModel,
     LibraryProxy,
 )
+from rlm_desktop.widgets.check_style import apply_to
 
 
 def open_with_system(path: str) -> bool:
@@ -37,6 +38,7 @@ class DocumentTable(QTableView):
         self.proxy = proxy
         self.menu_actions: list[QAction] = []
         self.setAccessibleName("Documents")
+        apply_to(self)   # its tick boxes stay visible on a dark palette
         self.setModel(proxy)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleOption, QWidget
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 from rlm_desktop.widgets.palette_tones import is_dark, mix
 
@@ -38,11 +38,12 @@ class CheckContrastStyle(QProxyStyle):
         painter.restore()
 
 
-def install(app: object) -> None:
-    """Use the style when the app would run on Fusion anyway (Linux without a desktop
-    style); elsewhere leave the platform's style alone."""
-    from PySide6.QtWidgets import QApplication
-
-    assert isinstance(app, QApplication)
-    if app.style().name().lower() == "fusion":
-        app.setStyle(CheckContrastStyle("Fusion"))
+def apply_to(view: QWidget) -> None:
+    """Give ``view`` (a table whose rows have check boxes) the style when the app runs on
+    Fusion; elsewhere the platform's style is left alone. Only this widget: the override is
+    a Python call for every primitive drawn, too costly for the whole window."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication) and app.style().name().lower() == "fusion":
+        style = CheckContrastStyle("Fusion")
+        style.setParent(view)   # a widget does not own the style it is given
+        view.setStyle(style)

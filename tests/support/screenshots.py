@@ -159,14 +159,12 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from engine.config import ModelSettings, Settings, config_dir, save_settings
-    from rlm_desktop.widgets.check_style import install as install_check_style
     from rlm_desktop.window.main_window import MainWindow
     from rlm_desktop.worker_client import WorkerClient
     from tests.support.fake_openai import FakeOpenAI
 
     app = QApplication([])
     app.setStyle("Fusion")
-    install_check_style(app)   # as rlm-desktop does on Fusion
     if args.dark:
         app.setPalette(dark_palette())
     suffix = "-dark" if args.dark else ""

@@ -5,9 +5,15 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QApplication, QStyle, QStyleFactory, QStyleOptionViewItem
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyleFactory,
+    QStyleOptionViewItem,
+    QTableView,
+)
 
-from rlm_desktop.widgets.check_style import CheckContrastStyle, install
+from rlm_desktop.widgets.check_style import CheckContrastStyle, apply_to
 
 
 def palette(dark: bool) -> QPalette:
@@ -58,14 +64,17 @@ def test_another_base_style_is_left_alone(qapp: QApplication) -> None:
         edge_contrast(windows, dark=True)
 
 
-def test_install_wraps_only_fusion(qapp: QApplication) -> None:
+def test_only_the_given_view_gets_the_style_and_only_on_fusion(qapp: QApplication) -> None:
     before = qapp.style().name()
     try:
         qapp.setStyle("Fusion")
-        install(qapp)
-        assert isinstance(qapp.style(), CheckContrastStyle)
+        view, other = QTableView(), QTableView()
+        apply_to(view)
+        assert isinstance(view.style(), CheckContrastStyle)
+        assert not isinstance(other.style(), CheckContrastStyle)
         qapp.setStyle("Windows")
-        install(qapp)
-        assert not isinstance(qapp.style(), CheckContrastStyle)
+        later = QTableView()
+        apply_to(later)
+        assert not isinstance(later.style(), CheckContrastStyle)
     finally:
         qapp.setStyle(before)

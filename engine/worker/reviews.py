@@ -302,7 +302,8 @@ async def review_mark(svc: Services, req: Request) -> dict[str, Any]:
         if len(note) > MAX_NOTE_CHARS:
             raise RequestError(f"a note may be at most {MAX_NOTE_CHARS:,} characters")
         marks["note"] = note
-    return await svc.store.call(_mark, review_id, ids["doc_id"], ids["column_id"], marks)
+    async with svc.marking:
+        return await svc.store.call(_mark, review_id, ids["doc_id"], ids["column_id"], marks)
 
 
 def _export(library: Library, review_id: str) -> review_export.ReviewTable:

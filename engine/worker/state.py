@@ -97,6 +97,9 @@ class Services:
     conversations: dict[str, Conversation] = field(default_factory=dict)
     conversation_collections: dict[str, str | None] = field(default_factory=dict)
     ingesting: dict[str, int] = field(default_factory=dict)   # collection key -> request id
+    # Marks on review answers are written one after another, in the order they came: each
+    # reply carries the answer as stored after it, so the app never shows an older state.
+    marking: asyncio.Lock = field(default_factory=asyncio.Lock)
     asking: dict[str, Request] = field(default_factory=dict)  # conversation -> its request
     running_runs: set[str] = field(default_factory=set)
     reviewing: dict[str, Request] = field(default_factory=dict)   # review id -> its run

@@ -91,6 +91,22 @@ def test_a_review_runs_streams_its_answers_and_is_marked_and_exported(
                   and c["column_id"] == rent["column_id"])
     assert stored["reviewed"] and stored["note"] == "check the index"
 
+    # Marks sent without waiting (clicks in quick succession) are written in order: each
+    # reply holds every change up to its own, and the replies come in that order.
+    where = {"review_id": review["id"], "doc_id": rent["doc_id"],
+             "column_id": rent["column_id"]}
+    changes = [{"reviewed": i % 2 == 0} if i % 3 == 0 else {"flagged": i % 2 == 1}
+               if i % 3 == 1 else {"note": f"note {i}"} for i in range(15)]
+    sent = [worker.send("review_mark", {**where, **change}) for change in changes]
+    replies = [worker.wait(request_id).result for request_id in sent]
+    state = {"reviewed": True, "flagged": True, "note": "check the index"}
+    for change, reply in zip(changes, replies, strict=True):
+        state.update(change)
+        assert {k: reply[k] for k in state} == state
+    arrived = [json.loads(line)["id"] for line in worker.raw
+               if json.loads(line).get("id") in sent and "event" not in json.loads(line)]
+    assert arrived == sent
+
     # Re-run the failed one: only it is asked again (the fake fails it again).
     rerun = worker.call("review_run", {"review_id": review["id"], "again": ["failed"]},
                         timeout=60)

@@ -24,6 +24,7 @@ from engine.rlm.budget import MAX_SLICE_DISK_BYTES, LimitReached, RunBudget, Usa
 from engine.rlm.clients import ClientPool
 from engine.rlm.subcall_cache import cache_key
 from engine.rlm.verify import MAX_QUOTE_CHARS, PageIndex
+from engine.rlm.window_guard import limit_changed
 from engine.sandbox.calls import SubCallRefused, megabytes, release_call_args
 from engine.sandbox.context_file import write_context
 
@@ -237,9 +238,7 @@ class SubCalls:
         self.run.record_usage(completion)
 
     def _limit_changed(self, change: LimitChange) -> None:
-        ceiling = self.run.limits.batch_concurrency
-        self.run.emit(ev.ConcurrencyChanged, previous=change.previous, limit=change.limit,
-                      reason=change.reason, ceiling=ceiling, pause_s=round(change.pause_s, 3))
+        limit_changed(self.run, change, self.run.limits.batch_concurrency)
 
     async def llm_query_batched(self, prompts: list[str], model: str | None = None) -> list[str]:
         """Concurrent calls, results in order; one failed prompt is an error string in its slot."""

@@ -7,8 +7,10 @@ import asyncio
 from typing import Any, Protocol
 
 from engine import events as ev
+from engine.config import Limits
 from engine.errors import ProviderError
 from engine.providers.client import Completion, ModelClient
+from engine.providers.concurrency import LimitChange
 from engine.providers.tokens import window_in_error
 from engine.providers.windows import (
     RUN_HEADROOM_TOKENS,
@@ -31,6 +33,7 @@ class GuardedRun(Protocol):
     iteration: int
     budget: RunBudget
     pool: ClientPool
+    limits: Limits
 
     def emit(self, cls: type[ev.RunEvent], **fields: Any) -> None: ...
 
@@ -39,6 +42,12 @@ class GuardedRun(Protocol):
     def retry_notice(self, message: str) -> None: ...
 
     def record_usage(self, completion: Completion) -> None: ...
+
+
+def limit_changed(run: GuardedRun, change: LimitChange, ceiling: int) -> None:
+    """The run's event for a change of its endpoint's number of calls in flight."""
+    run.emit(ev.ConcurrencyChanged, previous=change.previous, limit=change.limit,
+             reason=change.reason, ceiling=ceiling, pause_s=round(change.pause_s, 3))
 
 
 async def learn_windows(pool: ClientPool, root: ModelClient) -> dict[str, Any]:
@@ -80,7 +89,7 @@ class WindowGuard:
         if window:
             await self._fit(messages, window, harder=False)
         try:
-            return await self.client.complete(messages, on_retry=self.run.retry_notice)
+            return await self._send(messages)
         except ProviderError as exc:
             if exc.kind != "context_length":
                 raise
@@ -90,7 +99,7 @@ class WindowGuard:
         window = self._learn_from(first, messages)
         compaction = await self._fit(messages, window, harder=True)
         try:
-            return await self.client.complete(messages, on_retry=self.run.retry_notice)
+            return await self._send(messages)
         except ProviderError as exc:
             if exc.kind != "context_length":
                 raise
@@ -101,6 +110,19 @@ class WindowGuard:
                 "server with a larger one (llama.cpp: --ctx-size; Ollama: "
                 "OLLAMA_CONTEXT_LENGTH), then ask again", kind="context_length",
                 status=exc.status) from exc
+
+    async def _send(self, messages: Messages) -> Completion:
+        """One call. A helper analysis (``rlm_query``, depth > 0) takes a place among its
+        endpoint's calls in flight, as helper questions do: up to four of them run at once
+        beside their own questions, and a 429 should slow them all down together. The top
+        run's calls, one at a time, wait for no place."""
+        if self.run.depth == 0:
+            return await self.client.complete(messages, on_retry=self.run.retry_notice)
+        ceiling = self.run.limits.batch_concurrency
+        return await self.client.complete(
+            messages, on_retry=self.run.retry_notice,
+            limiter=self.run.pool.limiter(self.client.base_url, ceiling),
+            on_limit=lambda change: limit_changed(self.run, change, ceiling))
 
     def _learn_from(self, exc: ProviderError, messages: Messages) -> int:
         """The window the error names (kept for the rest of the run), else a guess below

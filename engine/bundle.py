@@ -33,7 +33,7 @@ def data_dir() -> Path:
 
 
 def resources_dir() -> Path:
-    """The icons, screenshots and the demo."""
+    """The icons and the demo (and, in a checkout, the README's screenshots)."""
     return data_dir() / "resources"
 
 

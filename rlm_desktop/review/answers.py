@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QSplitter, QWidget
 
 from rlm_desktop.review.detail import CellPane
 from rlm_desktop.review.grid import ReviewGrid
-from rlm_desktop.review.model import ReviewFilter, ReviewModel
+from rlm_desktop.review.model import ReviewModel
+from rlm_desktop.review.proxy import ReviewFilter
 
 
 class AnswerView(QSplitter):

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rlm_desktop.review.model import Cell, Column, Row
+from rlm_desktop.review.cells import Cell, Column, Row
 from rlm_desktop.review.words import KIND_LABELS, dollars, status_tone, status_words
 from rlm_desktop.run.blocks import muted_label
 from rlm_desktop.widgets.citation_marks import checked, mark, page_text

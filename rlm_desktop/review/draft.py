@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rlm_desktop.review.model import Column, ReviewModel, Row
+from rlm_desktop.review.cells import Column, Row
+from rlm_desktop.review.model import ReviewModel
 from rlm_desktop.review.words import plural
 
 Scope = Callable[[], tuple[str | None, list[int] | None]]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QWidget
 
-from rlm_desktop.review.model import Column, ReviewFilter
+from rlm_desktop.review.cells import Column
+from rlm_desktop.review.proxy import ReviewFilter
 from rlm_desktop.review.words import STATUS_ORDER, status_words
 from rlm_desktop.run.format import one_line
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from rlm_desktop.review.model import ReviewFilter, ReviewModel
+from rlm_desktop.review.model import ReviewModel
+from rlm_desktop.review.proxy import ReviewFilter
 
 ROW_TITLE_WIDTH = 240
 COLUMN_MAX_WIDTH = 280

@@ -1,10 +1,8 @@
-"""A review as a Qt table model (rows are documents, columns questions; answers arrive in
-batches, never as a full reset) and the proxy that filters and sorts it."""
+"""A review as a Qt table model (documents by questions); answers come in batches, never a reset."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
@@ -12,13 +10,12 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
 )
 from PySide6.QtGui import QGuiApplication
 
-from rlm_desktop.library.titles import display_title
+from rlm_desktop.review.cells import Cell, Column, Row, as_int
 from rlm_desktop.review.words import (
     KIND_LABELS,
     NOT_RUN,
@@ -26,8 +23,7 @@ from rlm_desktop.review.words import (
     status_tone,
     status_words,
 )
-from rlm_desktop.run.format import one_line
-from rlm_desktop.widgets.citation_marks import MARKS, WARNING
+from rlm_desktop.widgets.citation_marks import WARNING
 from rlm_desktop.widgets.palette_tones import tint, tone
 from rlm_desktop.widgets.safe_text import wrapped_tooltip
 
@@ -36,66 +32,6 @@ STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 REVIEWED_ROLE = Qt.ItemDataRole.UserRole + 2
 FLAGGED_ROLE = Qt.ItemDataRole.UserRole + 3
 FLUSH_MS = 100            # answers arriving within this are shown together
-SHOWN_CHARS = 120
-
-
-@dataclass
-class Column:
-    id: int
-    name: str
-    question: str
-    kind: str = "text"
-    choices: tuple[str, ...] = ()
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Column:
-        return cls(id=_int(data.get("id")), name=str(data.get("name") or ""),
-                   question=str(data.get("question") or ""), kind=str(data.get("kind") or
-                                                                     "text"),
-                   choices=tuple(str(c) for c in data.get("choices") or ()))
-
-
-@dataclass
-class Row:
-    id: int
-    title: str
-    path: str = ""
-
-
-@dataclass
-class Cell:
-    """One answer as the worker sent it, with what the grid shows computed once."""
-
-    data: dict[str, Any]
-    text: str = ""
-    marks: str = ""
-    citations: list[dict[str, Any]] = field(default_factory=list)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Cell:
-        citations = [c for c in data.get("citations") or () if isinstance(c, dict)]
-        status = str(data.get("status") or "")
-        shown = one_line(str(data.get("shown") or ""), SHOWN_CHARS)
-        problem = one_line(str(data.get("problem") or ""), SHOWN_CHARS)
-        if status == "answered":
-            text = shown
-        elif status == "not_stated":
-            text = "Not in this document"
-        elif status == "unreadable":
-            text = f"⚠ {shown}" if shown else "⚠ Could not read the answer"
-        elif status == "failed":
-            text = f"Failed: {problem}" if problem else "Failed"
-        else:
-            text = status_words(status)
-        marks = "".join(MARKS.get(str(c.get("status")), "⚠") for c in citations)
-        return cls(dict(data), text, marks, citations)
-
-    @property
-    def status(self) -> str:
-        return str(self.data.get("status") or "")
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.data.get(name, default)
 
 
 class ReviewModel(QAbstractTableModel):
@@ -174,7 +110,7 @@ class ReviewModel(QAbstractTableModel):
                streamed: bool = False) -> tuple[int, int] | None:
         if str(data.get("review_id") or self.review_id) != self.review_id:
             return None
-        key = (_int(data.get("doc_id")), _int(data.get("column_id")))
+        key = (as_int(data.get("doc_id")), as_int(data.get("column_id")))
         row, column = self._row_of.get(key[0]), self._column_of.get(key[1])
         if row is None or column is None:
             return None
@@ -337,69 +273,3 @@ def _tooltip(row: Row, column: Column, cell: Cell | None) -> str:
     if cell.get("reviewed"):
         lines.append("Reviewed")
     return "\n".join(lines)
-
-
-def rows_from(documents: list[dict[str, Any]]) -> list[Row]:
-    return [Row(_int(d.get("id")), display_title(str(d.get("title") or ""),
-                                                 str(d.get("display_path") or "")),
-                str(d.get("display_path") or "")) for d in documents]
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-class ReviewFilter(QSortFilterProxyModel):
-    """Filters by words in any column, by status (of one question or any), and by the
-    person's marks; sorts answers by their typed value."""
-
-    MARKS = ("all", "reviewed", "not_reviewed", "flagged")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.status: str | None = None        # None: any status
-        self.status_column = -1               # model column, -1: any question
-        self.marks = "all"
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterKeyColumn(-1)
-        self.setDynamicSortFilter(True)
-
-    def set_status(self, status: str | None, column: int = -1) -> None:
-        self.beginFilterChange()
-        self.status, self.status_column = status, column
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def set_marks(self, marks: str) -> None:
-        self.beginFilterChange()
-        self.marks = marks if marks in self.MARKS else "all"
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def _source(self) -> ReviewModel:
-        model = self.sourceModel()
-        assert isinstance(model, ReviewModel)
-        return model
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        if not super().filterAcceptsRow(source_row, source_parent):
-            return False
-        model = self._source()
-        columns = range(1, model.columnCount())
-        if self.status is not None:
-            wanted = [self.status_column] if self.status_column > 0 else list(columns)
-            if not any(model.index(source_row, c).data(STATUS_ROLE) == self.status
-                       for c in wanted):
-                return False
-        if self.marks == "all":
-            return True
-        scope = [self.status_column] if self.status_column > 0 else list(columns)
-        if self.marks == "flagged":
-            return any(model.index(source_row, c).data(FLAGGED_ROLE) for c in scope)
-        reviewed = [bool(model.index(source_row, c).data(REVIEWED_ROLE)) for c in scope]
-        if self.marks == "reviewed":
-            return bool(reviewed) and all(reviewed)
-        return not all(reviewed)
-
-    def lessThan(self, left: Index, right: Index) -> bool:
-        model = self._source()
-        return model.sort_key(left.row(), left.column()) < \
-            model.sort_key(right.row(), right.column())

@@ -12,12 +12,14 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from rlm_desktop.advice import in_app
 from rlm_desktop.review.actions import ReviewActions
 from rlm_desktop.review.answers import AnswerView
+from rlm_desktop.review.cells import Column, rows_from
 from rlm_desktop.review.draft import Documents, Draft, Scope
 from rlm_desktop.review.exporting import ReviewExporter
 from rlm_desktop.review.filters import FilterBar
-from rlm_desktop.review.model import Column, ReviewFilter, ReviewModel, rows_from
+from rlm_desktop.review.model import ReviewModel
 from rlm_desktop.review.picker import NEW, ReviewPicker
 from rlm_desktop.review.progress import ProgressLine
+from rlm_desktop.review.proxy import ReviewFilter
 from rlm_desktop.review.questions import QuestionButtons
 from rlm_desktop.review.running import ReviewRun
 from rlm_desktop.review.words import NOT_RUN, plural, progress_words, review_words

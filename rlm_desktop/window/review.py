@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
 
 from rlm_desktop.library.panel import LibraryPanel
-from rlm_desktop.review.model import Row
+from rlm_desktop.review.cells import Row
 from rlm_desktop.review.panel import ReviewPanel
 from rlm_desktop.widgets.icons import icon
 from rlm_desktop.window.banner import Banner

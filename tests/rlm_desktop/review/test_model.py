@@ -10,8 +10,10 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QTableView
 
+from rlm_desktop.review.cells import Column, Row
 from rlm_desktop.review.dialogs import QuestionDialog
-from rlm_desktop.review.model import STATUS_ROLE, Column, ReviewFilter, ReviewModel, Row
+from rlm_desktop.review.model import STATUS_ROLE, ReviewModel
+from rlm_desktop.review.proxy import ReviewFilter
 from rlm_desktop.review.running import outcome_words, started_words
 
 COLUMNS = [Column(1, "Rent", "What is the rent?", "money"),
@@ -164,8 +166,8 @@ def test_the_words_of_a_run() -> None:
 
 
 def test_the_answer_pane_shows_hostile_text_as_typed(qtbot: Any) -> None:
+    from rlm_desktop.review.cells import Cell
     from rlm_desktop.review.detail import CellPane
-    from rlm_desktop.review.model import Cell
 
     pane = CellPane()
     qtbot.addWidget(pane)

@@ -24,6 +24,7 @@ ROOT = HERE.parent
 SPEC = HERE / "rlm-desktop.spec"
 NAME = "rlm-desktop"
 MB = 1024 * 1024
+sys.path.insert(0, str(ROOT))  # the checkout's engine, for its version
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,7 +189,6 @@ def file_count(folder: Path) -> int:
 
 
 def _version() -> str:
-    sys.path.insert(0, str(ROOT))
     from engine import __version__
 
     return __version__

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
+from engine import events as ev
 from engine.config import Limits
 from engine.endpoints import Endpoint
 from engine.providers.client import ModelClient
-from engine.providers.concurrency import AdaptiveLimit
+from engine.providers.concurrency import AdaptiveLimit, LimitChange
 from engine.providers.prices import PriceTable
 from engine.providers.windows import Window, choose, discover_window
 from engine.rlm.subcall_cache import SubCallCache
+
+
+def limit_changed(emit: Callable[..., Any], change: LimitChange, ceiling: int) -> None:
+    """A run's event for a change of its endpoint's number of calls in flight."""
+    emit(ev.ConcurrencyChanged, previous=change.previous, limit=change.limit,
+         reason=change.reason, ceiling=ceiling, pause_s=round(change.pause_s, 3))
 
 
 class ClientPool:

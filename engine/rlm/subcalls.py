@@ -21,10 +21,9 @@ from engine.events import StopReason
 from engine.providers.client import Completion, ModelClient
 from engine.providers.concurrency import LimitChange
 from engine.rlm.budget import MAX_SLICE_DISK_BYTES, LimitReached, RunBudget, UsageTotals
-from engine.rlm.clients import ClientPool
+from engine.rlm.clients import ClientPool, limit_changed
 from engine.rlm.subcall_cache import cache_key
 from engine.rlm.verify import MAX_QUOTE_CHARS, PageIndex
-from engine.rlm.window_guard import limit_changed
 from engine.sandbox.calls import SubCallRefused, megabytes, release_call_args
 from engine.sandbox.context_file import write_context
 
@@ -238,7 +237,7 @@ class SubCalls:
         self.run.record_usage(completion)
 
     def _limit_changed(self, change: LimitChange) -> None:
-        limit_changed(self.run, change, self.run.limits.batch_concurrency)
+        limit_changed(self.run.emit, change, self.run.limits.batch_concurrency)
 
     async def llm_query_batched(self, prompts: list[str], model: str | None = None) -> list[str]:
         """Concurrent calls, results in order; one failed prompt is an error string in its slot."""

@@ -10,7 +10,6 @@ from engine import events as ev
 from engine.config import Limits
 from engine.errors import ProviderError
 from engine.providers.client import Completion, ModelClient
-from engine.providers.concurrency import LimitChange
 from engine.providers.tokens import window_in_error
 from engine.providers.windows import (
     RUN_HEADROOM_TOKENS,
@@ -19,7 +18,7 @@ from engine.providers.windows import (
     small_window_warning,
 )
 from engine.rlm.budget import LimitReached, RunBudget
-from engine.rlm.clients import ClientPool
+from engine.rlm.clients import ClientPool, limit_changed
 from engine.rlm.compaction import Compaction, Messages, WindowKeeper
 from engine.rlm.parsing import clip_middle
 
@@ -42,12 +41,6 @@ class GuardedRun(Protocol):
     def retry_notice(self, message: str) -> None: ...
 
     def record_usage(self, completion: Completion) -> None: ...
-
-
-def limit_changed(run: GuardedRun, change: LimitChange, ceiling: int) -> None:
-    """The run's event for a change of its endpoint's number of calls in flight."""
-    run.emit(ev.ConcurrencyChanged, previous=change.previous, limit=change.limit,
-             reason=change.reason, ceiling=ceiling, pause_s=round(change.pause_s, 3))
 
 
 async def learn_windows(pool: ClientPool, root: ModelClient) -> dict[str, Any]:
@@ -122,7 +115,7 @@ class WindowGuard:
         return await self.client.complete(
             messages, on_retry=self.run.retry_notice,
             limiter=self.run.pool.limiter(self.client.base_url, ceiling),
-            on_limit=lambda change: limit_changed(self.run, change, ceiling))
+            on_limit=lambda change: limit_changed(self.run.emit, change, ceiling))
 
     def _learn_from(self, exc: ProviderError, messages: Messages) -> int:
         """The window the error names (kept for the rest of the run), else a guess below
